@@ -1,0 +1,3 @@
+export { readProtocolVectors, protocolSpecPath, type ProtocolVector } from "./protocol-vectors.js";
+export { normalizeMessage } from "./normalize-message.js";
+export { arbitraryHubMessage, arbitraryJsonValue } from "./arbitrary-messages.js";

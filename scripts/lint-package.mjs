@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Checks one workspace package (the current directory) against the architecture rules that the
+// type checker cannot see. Run by `turbo run lint` in every package; prints each finding and
+// exits 1 if there is any.
+//
+// - Imports flow one way: each package may import only the packages listed below (relative
+//   imports are always fine). `node:*` means Node built-ins, which must use the `node:` prefix.
+// - An index.ts holds only the export list.
+// - No focused, skipped or todo tests: under CI a test that does not run is a defect.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join, relative } from "node:path";
+
+/** What each package's published code (src, tests excluded) may import. */
+const allowedImports = {
+  "@hubwire/protocol": [],
+  "@hubwire/protocol-msgpack": ["@hubwire/protocol", "@msgpack/msgpack"],
+  "@hubwire/server": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws", "node:*"],
+  "@hubwire/redis": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "@hubwire/server", "ioredis", "@msgpack/msgpack", "node:*"],
+  "@hubwire/client": ["@hubwire/protocol", "@hubwire/protocol-msgpack"],
+  "@hubwire/test-support": ["*"],
+};
+
+const packageJson = JSON.parse(readFileSync("package.json", "utf8"));
+const name = packageJson.name;
+const allowed = allowedImports[name] ?? ["*"];
+const findings = [];
+
+function* sourceFiles(dir) {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) yield* sourceFiles(path);
+    else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry) && !entry.endsWith(".d.ts")) yield path;
+  }
+}
+
+const isTest = (path) => /\.test(-d)?\.[a-z]+$/.test(path) || path.includes("test-support");
+const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
+const builtins = new Set(builtinModules);
+
+function packageOf(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+function checkImport(file, specifier) {
+  if (specifier.startsWith(".")) return;
+  if (/^@hubwire\/[^/]+\/src(\/|$)/.test(specifier)) {
+    findings.push(`${file}: imports '${specifier}' by its source path; import the package by name.`);
+  }
+  if (isTest(file) || allowed.includes("*")) return;
+  if (specifier.startsWith("node:")) {
+    if (!allowed.includes("node:*")) findings.push(`${file}: '${name}' must not import Node built-ins ('${specifier}').`);
+    return;
+  }
+  if (builtins.has(packageOf(specifier))) {
+    findings.push(`${file}: import Node built-ins with the 'node:' prefix ('node:${specifier}').`);
+    return;
+  }
+  const target = packageOf(specifier);
+  if (!allowed.includes(target)) {
+    findings.push(`${file}: '${name}' may not import '${target}' (allowed: ${allowed.join(", ") || "nothing"}).`);
+  }
+}
+
+for (const root of ["src", "test"]) {
+  let files;
+  try {
+    files = [...sourceFiles(root)];
+  } catch {
+    continue;
+  }
+  for (const path of files) {
+    const file = relative(process.cwd(), path);
+    const text = readFileSync(path, "utf8");
+    // Comments hold @example imports that are not this file's own.
+    const code = text.replace(/\/\*[\s\S]*?\*\/|(^|[^:])\/\/.*$/gm, "$1");
+    for (const match of code.matchAll(importPattern)) checkImport(file, match[1] ?? match[2] ?? match[3]);
+    if (/(^|\/)index\.ts$/.test(file)) {
+      for (const statement of code.split(";").map((s) => s.trim()).filter(Boolean)) {
+        if (!statement.startsWith("export ")) findings.push(`${file}: an index.ts holds only exports; found '${statement.slice(0, 40)}'.`);
+      }
+    }
+    if (isTest(file)) {
+      for (const [pattern, what] of [
+        [/\b(?:it|test|describe)\.only\(/, "a focused test (.only)"],
+        [/\b(?:it|test|describe)\.(?:skip|todo)\(/, "a skipped or todo test"],
+        [/\.skipIf\(|\.runIf\(/, "a conditionally skipped test"],
+      ]) {
+        if (pattern.test(text)) findings.push(`${file}: ${what}; a test that does not run is a defect.`);
+      }
+    }
+  }
+}
+
+if (findings.length > 0) {
+  for (const finding of findings) console.error(finding);
+  console.error(`${name}: ${findings.length} architecture finding(s).`);
+  process.exit(1);
+}
+console.log(`${name}: architecture rules hold.`);
