@@ -1,0 +1,65 @@
+/**
+ * The seam between a connection and a wire format. `JsonHubProtocol` and `MessagePackHubProtocol`
+ * both fill it, so servers, clients and tests never branch on the format.
+ *
+ * @module
+ * @example
+ * ```ts
+ * import { JsonHubProtocol, MessageType, type HubProtocol } from "@hubwire/protocol";
+ *
+ * const protocol: HubProtocol = new JsonHubProtocol();
+ * const parser = protocol.createParser();
+ * for (const chunk of chunks) {
+ *   for (const message of parser.push(chunk)) console.log(message.type);
+ * }
+ * socket.send(protocol.write({ type: MessageType.Ping }));
+ * ```
+ */
+import type { TransferFormat } from "./constants.js";
+import type { HubMessage } from "./messages.js";
+
+/** A wire format for hub messages. */
+export interface HubProtocol {
+  /** The name the handshake uses: `"json"` or `"messagepack"`. */
+  readonly name: string;
+  /** The newest protocol version this implementation speaks (2 adds Ack and Sequence). */
+  readonly version: number;
+  /** `Text` frames (JSON) or `Binary` frames (MessagePack). */
+  readonly transferFormat: TransferFormat;
+  /**
+   * Parses input made of whole records: one transport frame, or one HTTP body.
+   * @throws {ProtocolError} for bad input, including `IncompleteMessage` when the input ends inside a record.
+   */
+  parse(input: string | Uint8Array): HubMessage[];
+  /** A parser for a stream whose records may be split across chunks; one per connection. */
+  createParser(): MessageParser;
+  /**
+   * Serializes one message as one complete record (separator or length prefix included).
+   * Text protocols return a string and binary ones a `Uint8Array`.
+   * @throws {ProtocolError} `UnencodableMessage` for a value the format cannot carry.
+   */
+  write(message: HubMessage): string | Uint8Array;
+}
+
+/** Parses a stream of chunks; holds at most one unfinished record, bounded by the protocol's limit. */
+export interface MessageParser {
+  /**
+   * Feeds one chunk and returns the messages it completes.
+   * @throws {ProtocolError} for bad input. The parser is not usable after it has thrown.
+   */
+  push(chunk: string | Uint8Array): HubMessage[];
+  /** Bytes of an unfinished record held from earlier chunks. */
+  readonly bufferedBytes: number;
+}
+
+/** Options every hub protocol takes. */
+export interface HubProtocolOptions {
+  /** The largest record accepted, in bytes. Default 32 KB (SignalR's `MaximumReceiveMessageSize`). */
+  readonly maxMessageBytes?: number;
+  /**
+   * What to do with a message whose `type` is an integer this version does not know: `"ignore"`
+   * skips it (the default, as SignalR does, so newer peers can add message types), `"reject"`
+   * throws a `ProtocolError` with code `UnknownMessageType`.
+   */
+  readonly unknownMessageTypes?: "ignore" | "reject";
+}

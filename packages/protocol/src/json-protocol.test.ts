@@ -1,0 +1,162 @@
+import { JsonHubProtocol as OfficialJsonHubProtocol, NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
+import { normalizeMessage } from "@hubwire/test-support";
+import { describe, expect, it } from "vitest";
+import { ErrorCode } from "./error-codes.js";
+import { JsonHubProtocol } from "./json-protocol.js";
+import { MessageType, type HubMessage } from "./messages.js";
+
+const ours = new JsonHubProtocol();
+const official = new OfficialJsonHubProtocol();
+const asOfficial = (message: HubMessage) => message as unknown as OfficialHubMessage;
+
+const edgeValues: Record<string, unknown> = {
+  zero: 0,
+  false: false,
+  "empty string": "",
+  null: null,
+  "nested objects": { a: { b: [1, { c: "d" }], e: null }, f: [] },
+  unicode: "héllo € 😀 \u2028 \u0000 \u001e inside a string",
+  "large number": Number.MAX_SAFE_INTEGER,
+  "negative float": -1.5e-300,
+};
+
+/** Messages of every type the official JSON parser reads (it skips 4 and 5, which clients never receive). */
+function messagesOfficialReads(value: unknown): HubMessage[] {
+  return [
+    { type: MessageType.Invocation, invocationId: "1", target: "Receive", arguments: [value, value] },
+    { type: MessageType.Invocation, target: "Receive", arguments: [] },
+    { type: MessageType.Invocation, invocationId: "2", target: "Upload", arguments: [value], streamIds: ["3", "4"], headers: { a: "b", "": "empty key" } },
+    { type: MessageType.StreamItem, invocationId: "3", item: value },
+    { type: MessageType.Completion, invocationId: "1", result: value },
+    { type: MessageType.Completion, invocationId: "1" },
+    { type: MessageType.Completion, invocationId: "1", error: "An unexpected error occurred invoking 'x' on the server." },
+    { type: MessageType.Ping },
+    { type: MessageType.Close },
+    { type: MessageType.Close, error: "bye", allowReconnect: true },
+    { type: MessageType.Ack, sequenceId: 0 },
+    { type: MessageType.Sequence, sequenceId: 2 ** 40 },
+  ];
+}
+
+describe("JsonHubProtocol against the official @microsoft/signalr JsonHubProtocol", () => {
+  for (const [name, value] of Object.entries(edgeValues)) {
+    it(`what we write, it reads as the same message (${name})`, () => {
+      for (const message of messagesOfficialReads(value)) {
+        const parsed = official.parseMessages(ours.write(message), NullLogger.instance);
+        expect(parsed.map(normalizeMessage)).toEqual([normalizeMessage(message)]);
+      }
+    });
+
+    it(`what it writes, we read as the same message (${name})`, () => {
+      const all: HubMessage[] = [
+        ...messagesOfficialReads(value),
+        { type: MessageType.StreamInvocation, invocationId: "5", target: "Counter", arguments: [value], streamIds: ["6"] },
+        { type: MessageType.CancelInvocation, invocationId: "5", headers: { x: "y" } },
+      ];
+      for (const message of all) {
+        expect(ours.parse(official.writeMessage(asOfficial(message))).map(normalizeMessage)).toEqual([normalizeMessage(message)]);
+      }
+    });
+  }
+
+  it("reads a batch of records the official client wrote into one frame", () => {
+    const batch = messagesOfficialReads(1).map((message) => official.writeMessage(asOfficial(message))).join("");
+    expect(ours.parse(batch).map(normalizeMessage)).toEqual(messagesOfficialReads(1).map(normalizeMessage));
+  });
+
+  it("reads fields in any order, as .NET and the official client may write them", () => {
+    expect(ours.parse('{"arguments":[1],"target":"a","type":1}\u001e')).toEqual([
+      { type: 1, target: "a", arguments: [1] },
+    ]);
+  });
+});
+
+describe("JsonHubProtocol.write", () => {
+  it("leaves out properties that are not part of the message", () => {
+    const message = { type: MessageType.Ping, secret: "x" } as HubMessage;
+    expect(ours.write(message)).toBe('{"type":6}\u001e');
+  });
+
+  it("refuses a result and an error together", () => {
+    expect(() => ours.write({ type: MessageType.Completion, invocationId: "1", result: 1, error: "e" })).toThrow(
+      expect.objectContaining({ code: ErrorCode.UnencodableMessage }),
+    );
+  });
+
+  it("reports values JSON cannot carry with a typed error", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle["self"] = cycle;
+    for (const value of [cycle, 10n]) {
+      expect(() => ours.write({ type: MessageType.StreamItem, invocationId: "1", item: value })).toThrow(
+        expect.objectContaining({ code: ErrorCode.UnencodableMessage }),
+      );
+    }
+  });
+});
+
+describe("JsonHubProtocol.parse with bad input", () => {
+  const cases: Array<[string, string, string]> = [
+    ["malformed JSON", "{nope}\u001e", ErrorCode.MalformedMessage],
+    ["an empty record", "\u001e", ErrorCode.MalformedMessage],
+    ["a JSON value that is not an object", "[1]\u001e", ErrorCode.InvalidMessage],
+    ["no type", '{"target":"a"}\u001e', ErrorCode.InvalidMessage],
+    ["a string type", '{"type":"1"}\u001e', ErrorCode.InvalidMessage],
+    ["a fractional type", '{"type":1.5}\u001e', ErrorCode.InvalidMessage],
+    ["a target that is not a string", '{"type":1,"target":5,"arguments":[]}\u001e', ErrorCode.InvalidMessage],
+    ["arguments that are not an array", '{"type":1,"target":"a","arguments":{}}\u001e', ErrorCode.InvalidMessage],
+    ["no arguments", '{"type":1,"target":"a"}\u001e', ErrorCode.InvalidMessage],
+    ["a numeric invocation id", '{"type":1,"invocationId":1,"target":"a","arguments":[]}\u001e', ErrorCode.InvalidMessage],
+    ["stream ids that are not strings", '{"type":1,"target":"a","arguments":[],"streamIds":[1]}\u001e', ErrorCode.InvalidMessage],
+    ["headers with a number value", '{"type":1,"target":"a","arguments":[],"headers":{"a":1}}\u001e', ErrorCode.InvalidMessage],
+    ["headers that are an array", '{"type":1,"target":"a","arguments":[],"headers":["a"]}\u001e', ErrorCode.InvalidMessage],
+    ["a StreamInvocation without id", '{"type":4,"target":"a","arguments":[]}\u001e', ErrorCode.InvalidMessage],
+    ["a result and an error together", '{"type":3,"invocationId":"1","result":1,"error":"e"}\u001e', ErrorCode.InvalidMessage],
+    ["a null result with an error", '{"type":3,"invocationId":"1","result":null,"error":"e"}\u001e', ErrorCode.InvalidMessage],
+    ["an error that is not a string", '{"type":3,"invocationId":"1","error":{}}\u001e', ErrorCode.InvalidMessage],
+    ["allowReconnect that is not a boolean", '{"type":7,"allowReconnect":"yes"}\u001e', ErrorCode.InvalidMessage],
+    ["a negative sequence id", '{"type":8,"sequenceId":-1}\u001e', ErrorCode.InvalidMessage],
+    ["a missing record separator", '{"type":6}', ErrorCode.IncompleteMessage],
+    ["a __proto__ key in arguments", '{"type":1,"target":"a","arguments":[{"__proto__":{"polluted":1}}]}\u001e', ErrorCode.ForbiddenKey],
+    ["a __proto__ header", '{"type":1,"target":"a","arguments":[],"headers":{"__proto__":"x"}}\u001e', ErrorCode.ForbiddenKey],
+  ];
+  for (const [name, input, code] of cases) {
+    it(`refuses ${name} with ${code}`, () => {
+      expect(() => ours.parse(input)).toThrow(expect.objectContaining({ name: "ProtocolError", code }));
+    });
+  }
+
+  it("accepts '__proto__' as a string value, which is harmless", () => {
+    expect(ours.parse('{"type":1,"target":"__proto__","arguments":["__proto__"]}\u001e')).toHaveLength(1);
+  });
+
+  it("never pollutes a prototype", () => {
+    expect(() => ours.parse('{"type":1,"target":"a","arguments":[],"__proto__":{"polluted":true}}\u001e')).toThrow();
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+
+  it("skips unknown message types by default, and rejects them when asked", () => {
+    expect(ours.parse('{"type":42,"future":true}\u001e{"type":6}\u001e')).toEqual([{ type: MessageType.Ping }]);
+    const strict = new JsonHubProtocol({ unknownMessageTypes: "reject" });
+    expect(() => strict.parse('{"type":42}\u001e')).toThrow(expect.objectContaining({ code: ErrorCode.UnknownMessageType }));
+  });
+
+  it("reads 30,000-deep nesting without a stack overflow", () => {
+    const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
+    const protocol = new JsonHubProtocol({ maxMessageBytes: 100_000 });
+    const [message] = protocol.parse(`{"type":2,"invocationId":"1","item":${deep}}\u001e`);
+    expect(message?.type).toBe(MessageType.StreamItem);
+  });
+
+  it("refuses a record one byte over the limit, whole, chunked, or third in a batch", () => {
+    const protocol = new JsonHubProtocol({ maxMessageBytes: 64 });
+    const fits = `{"type":2,"invocationId":"1","item":"${"x".repeat(64 - 39)}"}`;
+    const over = `{"type":2,"invocationId":"1","item":"${"x".repeat(65 - 39)}"}`;
+    expect(fits).toHaveLength(64);
+    expect(protocol.parse(`${fits}\u001e`)).toHaveLength(1);
+    const tooLarge = expect.objectContaining({ code: ErrorCode.MessageTooLarge });
+    expect(() => protocol.parse(`${over}\u001e`)).toThrow(tooLarge);
+    const parser = protocol.createParser();
+    expect(() => [...over].forEach((char) => parser.push(char))).toThrow(tooLarge);
+    expect(() => protocol.parse(`${fits}\u001e${fits}\u001e${over}\u001e`)).toThrow(tooLarge);
+  });
+});
