@@ -45,3 +45,13 @@ export {
   type HandshakeResponse,
 } from "./handshake.js";
 export { JsonHubProtocol } from "./json-protocol.js";
+export type {
+  ClientMethods,
+  HubContract,
+  MethodArgs,
+  MethodMap,
+  MethodName,
+  MethodResult,
+  ServerMethods,
+  StreamItemOf,
+} from "./contract.js";
