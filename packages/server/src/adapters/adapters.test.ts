@@ -1,0 +1,70 @@
+import express from "express";
+import Fastify from "fastify";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createHubServer, useHubsWithExpress, useHubsWithFastify } from "../index.js";
+import { buildOfficialClient } from "../testing/official-client.js";
+import { testHub } from "../testing/test-hub.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function roundTrip(origin: string): Promise<unknown> {
+  const { connection } = buildOfficialClient(`${origin}/hub`, "json");
+  await connection.start();
+  cleanups.push(() => connection.stop());
+  return connection.invoke("echo", "through the adapter");
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+describe("mounting", () => {
+  it("attaches to a node:http server that keeps its own routes", async () => {
+    const hubs = createHubServer({ hubs: { "/hub": testHub } });
+    const server = createServer((_request, response) => response.end("app route"));
+    hubs.attach(server);
+    const origin = await listen(server);
+    cleanups.push(async () => {
+      await hubs.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    expect(await roundTrip(origin)).toBe("through the adapter");
+    expect(await (await fetch(`${origin}/other`)).text()).toBe("app route");
+  });
+
+  it("works as Express middleware, next to Express routes", async () => {
+    const hubs = createHubServer({ hubs: { "/hub": testHub } });
+    const app = express();
+    const server = createServer(app);
+    useHubsWithExpress(app, server, hubs);
+    app.get("/health", (_request, response) => response.send("ok"));
+    const origin = await listen(server);
+    cleanups.push(async () => {
+      await hubs.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    expect(await roundTrip(origin)).toBe("through the adapter");
+    expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
+  });
+
+  it("works on Fastify, next to Fastify routes, and closes with it", async () => {
+    const app = Fastify();
+    const hubs = createHubServer({ hubs: { "/hub": testHub } });
+    useHubsWithFastify(app, hubs);
+    app.get("/health", async () => "ok");
+    const origin = await app.listen({ port: 0, host: "127.0.0.1" });
+    cleanups.push(async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    });
+    expect(await roundTrip(origin)).toBe("through the adapter");
+    expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
+  });
+});

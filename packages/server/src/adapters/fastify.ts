@@ -1,0 +1,32 @@
+/**
+ * Fastify: the hubs are served on Fastify's own HTTP server, in front of its router, and closed
+ * with it.
+ *
+ * @module
+ */
+import type { Server as HttpServer } from "node:http";
+import type { HubServer } from "../hub-server.js";
+
+/** The part of a Fastify instance this adapter uses. */
+export interface FastifyLike {
+  readonly server: HttpServer;
+  addHook(name: "onClose", hook: () => Promise<void>): unknown;
+}
+
+/**
+ * Mounts the hubs on a Fastify instance.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { createHubServer, useHubsWithFastify } from "@hubwire/server";
+ *
+ * const app = Fastify();
+ * useHubsWithFastify(app, createHubServer({ hubs: { "/chat": chat } }));
+ * await app.listen({ port: 5000 });
+ * ```
+ */
+export function useHubsWithFastify(app: FastifyLike, hubs: HubServer): void {
+  hubs.attach(app.server);
+  app.addHook("onClose", () => hubs.close());
+}

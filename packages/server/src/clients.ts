@@ -1,0 +1,132 @@
+/**
+ * Typed proxies that call client methods: `clients.all.receive(user, text)`. Every property of
+ * a proxy is a client method named after it; the contract's `client` side types the arguments.
+ * Sends resolve once the message has been handed to the lifetime manager (locally: written to
+ * each connection's transport; with a backplane: published).
+ *
+ * @module
+ * @example
+ * ```ts
+ * await ctx.clients.group("room-1").receive("ada", "hello");
+ * const ok = await ctx.clients.caller.invoke.confirm("Delete everything?"); // a client result
+ * ```
+ */
+import { MessageType, type InvocationMessage, type MethodArgs, type MethodName, type MethodResult } from "@hubwire/protocol";
+import type { HubLifetimeManager, SendTarget } from "./lifetime-manager.js";
+
+/** Calls a client method on every connection the proxy addresses. */
+export type ClientProxy<TClient> = {
+  readonly [K in MethodName<TClient>]: (...args: MethodArgs<TClient, K>) => Promise<void>;
+};
+
+/** A proxy for one connection: it can also await a client's result (`invoke`). */
+export type SingleClientProxy<TClient> = ClientProxy<TClient> & {
+  /** Calls a client method and waits for its result (SignalR's client results). */
+  readonly invoke: {
+    readonly [K in MethodName<TClient>]: (...args: MethodArgs<TClient, K>) => Promise<MethodResult<TClient, K>>;
+  };
+};
+
+/** The targets every sender has, inside a hub or outside it. */
+export interface HubClients<TClient> {
+  /** Every connection of the hub. */
+  readonly all: ClientProxy<TClient>;
+  /** Every connection except these ids. */
+  allExcept(connectionIds: readonly string[]): ClientProxy<TClient>;
+  /** One connection, by its public id. */
+  client(connectionId: string): SingleClientProxy<TClient>;
+  /** These connections. */
+  clients(connectionIds: readonly string[]): ClientProxy<TClient>;
+  /** Every member of a group. */
+  group(name: string): ClientProxy<TClient>;
+  /** Every member of any of these groups, once each. */
+  groups(names: readonly string[]): ClientProxy<TClient>;
+  /** A group's members except these connection ids. */
+  groupExcept(name: string, connectionIds: readonly string[]): ClientProxy<TClient>;
+  /** Every connection of a user. */
+  user(userId: string): ClientProxy<TClient>;
+  /** Every connection of these users. */
+  users(userIds: readonly string[]): ClientProxy<TClient>;
+}
+
+/** Inside a hub method: the targets relative to the calling connection as well. */
+export interface CallerClients<TClient> extends HubClients<TClient> {
+  /** The connection that called. */
+  readonly caller: SingleClientProxy<TClient>;
+  /** Every connection but the caller. */
+  readonly others: ClientProxy<TClient>;
+  /** A group's members but the caller. */
+  othersInGroup(name: string): ClientProxy<TClient>;
+}
+
+/** Options for awaiting client results. */
+export interface ClientResultOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+function methodProxy<T extends object>(call: (method: string, args: unknown[]) => Promise<unknown>): T {
+  return new Proxy(Object.create(null) as T, {
+    get(_target, property) {
+      // Not a client method: keeps `await proxy` and inspection from sending anything.
+      if (typeof property !== "string" || property === "then") return undefined;
+      return (...args: unknown[]) => call(property, args);
+    },
+  });
+}
+
+function sendProxy<TClient>(manager: HubLifetimeManager, target: SendTarget): ClientProxy<TClient> {
+  return methodProxy<ClientProxy<TClient>>((method, args) => {
+    const message: InvocationMessage = { type: MessageType.Invocation, target: method, arguments: args };
+    return manager.send(target, message);
+  });
+}
+
+function singleClientProxy<TClient>(
+  manager: HubLifetimeManager,
+  connectionId: string,
+  resultOptions: ClientResultOptions,
+): SingleClientProxy<TClient> {
+  const send = sendProxy<TClient>(manager, { kind: "connections", connectionIds: [connectionId] });
+  const invoke = methodProxy<SingleClientProxy<TClient>["invoke"]>((method, args) =>
+    manager.invokeConnection(connectionId, method, args, resultOptions),
+  );
+  return new Proxy(send, {
+    get(target, property, receiver) {
+      return property === "invoke" ? invoke : Reflect.get(target, property, receiver);
+    },
+  }) as SingleClientProxy<TClient>;
+}
+
+/** Builds the targets for senders outside a hub (and the base of those inside one). */
+export function createHubClients<TClient>(
+  manager: HubLifetimeManager,
+  resultOptions: ClientResultOptions = {},
+): HubClients<TClient> {
+  return {
+    all: sendProxy(manager, { kind: "all" }),
+    allExcept: (ids) => sendProxy(manager, { kind: "all", excludedConnectionIds: ids }),
+    client: (id) => singleClientProxy(manager, id, resultOptions),
+    clients: (ids) => sendProxy(manager, { kind: "connections", connectionIds: ids }),
+    group: (name) => sendProxy(manager, { kind: "groups", groups: [name] }),
+    groups: (names) => sendProxy(manager, { kind: "groups", groups: names }),
+    groupExcept: (name, ids) => sendProxy(manager, { kind: "groups", groups: [name], excludedConnectionIds: ids }),
+    user: (userId) => sendProxy(manager, { kind: "users", userIds: [userId] }),
+    users: (userIds) => sendProxy(manager, { kind: "users", userIds }),
+  };
+}
+
+/** Adds the caller-relative targets for the connection `callerId`. */
+export function createCallerClients<TClient>(
+  base: HubClients<TClient>,
+  manager: HubLifetimeManager,
+  callerId: string,
+  resultOptions: ClientResultOptions = {},
+): CallerClients<TClient> {
+  return {
+    ...base,
+    caller: singleClientProxy(manager, callerId, resultOptions),
+    others: sendProxy(manager, { kind: "all", excludedConnectionIds: [callerId] }),
+    othersInGroup: (name) => sendProxy(manager, { kind: "groups", groups: [name], excludedConnectionIds: [callerId] }),
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * One client connection on the server: its ids, handshake, protocol, keep-alive and timeouts,
+ * outgoing messages and pending client results. It knows nothing of hubs: it hands checked
+ * messages to its {@link ConnectionEvents} and leaves dispatch to the hub endpoint.
+ *
+ * @module
+ */
+import {
+  HandshakeReader,
+  MessageType,
+  TransferFormat,
+  isProtocolError,
+  parseHandshakeRequest,
+  writeHandshakeResponse,
+  type CompletionMessage,
+  type HubMessage,
+  type HubProtocol,
+  type MessageParser,
+} from "@hubwire/protocol";
+import type { IncomingHttpHeaders } from "node:http";
+import type { ClientResultOptions } from "./clients.js";
+import { ClientResultError } from "./errors.js";
+import type { ManagedConnection } from "./lifetime-manager.js";
+import type { Logger } from "./logger.js";
+import { SerializedMessage } from "./serialized-message.js";
+import type { Transport, TransportListener } from "./transports/transport.js";
+
+/** Who is on the other end, as authentication established it. */
+export interface Principal {
+  /** The user id that `clients.user(id)` addresses. */
+  readonly userId?: string;
+  /** Anything the authentication hook found (claims, roles, a tenant). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** What a connection remembers of the HTTP request that opened it (never the token). */
+export interface ConnectionRequest {
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string | undefined;
+}
+
+/** Limits and timings of a connection (a hub's options, resolved). */
+export interface ConnectionSettings {
+  readonly protocols: ReadonlyMap<string, HubProtocol>;
+  readonly keepAliveIntervalMs: number;
+  readonly clientTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly enableDetailedErrors: boolean;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/** What a connection reports to the hub endpoint that owns it. */
+export interface ConnectionEvents {
+  /** The handshake succeeded. */
+  connected(connection: HubConnection): void;
+  /** A message arrived (Completions of client results are handled by the connection itself). */
+  message(connection: HubConnection, message: HubMessage): void;
+  /** The connection is over; `error` is undefined for a clean close. Called once. */
+  closed(connection: HubConnection, error: Error | undefined): void;
+}
+
+/** The state of a connection, in order. */
+export type ConnectionState = "negotiated" | "handshaking" | "connected" | "closed";
+
+interface PendingResult {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A server-side hub connection.
+ *
+ * Timing is driven from outside by {@link HubConnection.tick}: one timer per hub endpoint visits
+ * every connection, instead of a timer or two per connection.
+ */
+export class HubConnection implements ManagedConnection, TransportListener {
+  readonly connectionId: string;
+  readonly connectionToken: string;
+  /** Per-connection state for the application (SignalR's `Context.Items`). */
+  readonly items = new Map<unknown, unknown>();
+  readonly createdAt: number;
+  principal: Principal | undefined;
+  request: ConnectionRequest | undefined;
+  #state: ConnectionState = "negotiated";
+  #transport: Transport | undefined;
+  #protocol: HubProtocol | undefined;
+  #parser: MessageParser | undefined;
+  #handshake: HandshakeReader | undefined;
+  #attachedAt = 0;
+  #lastReceivedAt = 0;
+  #lastSentAt = 0;
+  readonly #abort = new AbortController();
+  readonly #settings: ConnectionSettings;
+  readonly #events: ConnectionEvents;
+  readonly #pendingResults = new Map<string, PendingResult>();
+  #nextInvocationId = 0;
+
+  constructor(ids: { connectionId: string; connectionToken: string }, settings: ConnectionSettings, events: ConnectionEvents) {
+    this.connectionId = ids.connectionId;
+    this.connectionToken = ids.connectionToken;
+    this.#settings = settings;
+    this.#events = events;
+    this.createdAt = settings.now();
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get userId(): string | undefined {
+    return this.principal?.userId;
+  }
+
+  /** The hub protocol agreed in the handshake. */
+  get protocol(): HubProtocol | undefined {
+    return this.#protocol;
+  }
+
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** Aborted when the connection ends (SignalR's `ConnectionAborted`). */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Binds the transport; the handshake timeout starts now. */
+  attach(transport: Transport, request: ConnectionRequest, principal: Principal | undefined): void {
+    if (this.#state !== "negotiated") throw new Error(`Connection ${this.connectionId} already has a transport.`);
+    this.#transport = transport;
+    this.request = request;
+    this.principal = principal;
+    this.#state = "handshaking";
+    this.#handshake = new HandshakeReader({ maxHandshakeBytes: this.#settings.maxMessageBytes });
+    this.#attachedAt = this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
+  }
+
+  receive(chunk: Uint8Array): void {
+    if (this.#state === "closed") return;
+    this.#lastReceivedAt = this.#settings.now();
+    try {
+      if (this.#state === "handshaking") {
+        const record = this.#handshake!.push(chunk);
+        if (record === undefined) return;
+        this.#handshake = undefined;
+        if (!this.#completeHandshake(record.handshake)) return;
+        chunk = record.remaining;
+        if (chunk.length === 0) return;
+      }
+      for (const message of this.#parser!.push(chunk)) {
+        // A message handled earlier in this chunk may have closed the connection.
+        if ((this.#state as ConnectionState) === "closed") return;
+        if (message.type === MessageType.Completion && this.#pendingResults.has(message.invocationId)) {
+          this.#completeClientResult(message);
+        } else {
+          this.#events.message(this, message);
+        }
+      }
+    } catch (error) {
+      if (!isProtocolError(error)) throw error;
+      this.#settings.logger.log("debug", "Closing a connection that sent bad input.", {
+        connectionId: this.connectionId,
+        code: error.code,
+        reason: error.message,
+      });
+      this.close({ error: this.#describe("Connection closed with an error.", error), cause: error });
+    }
+  }
+
+  transportClosed(error?: Error): void {
+    this.#finish(error);
+  }
+
+  /** Writes a message that may be shared with other connections. */
+  write(message: SerializedMessage): void {
+    if (this.#state !== "connected") return;
+    this.#sendBytes(message.bytesFor(this.#protocol!));
+  }
+
+  /** Writes a message to this connection only. */
+  send(message: HubMessage): void {
+    if (this.#state !== "connected") return;
+    const written = this.#protocol!.write(message);
+    this.#sendBytes(typeof written === "string" ? Buffer.from(written, "utf8") : written);
+  }
+
+  invokeClient(method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown> {
+    if (this.#state !== "connected") {
+      return Promise.reject(new ClientResultError(`Connection '${this.connectionId}' is not connected.`));
+    }
+    const invocationId = `s${this.#nextInvocationId++}`;
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        this.#pendingResults.delete(invocationId);
+        if (timer !== undefined) clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new ClientResultError(`The client result for '${method}' was cancelled.`, { cause: options.signal?.reason }));
+      };
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              cleanup();
+              reject(new ClientResultError(`The client did not answer '${method}' within ${options.timeoutMs} ms.`));
+            }, options.timeoutMs);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pendingResults.set(invocationId, {
+        resolve: (value) => (cleanup(), resolve(value)),
+        reject: (error) => (cleanup(), reject(error)),
+      });
+      this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
+    });
+  }
+
+  /**
+   * Ends the connection: sends a Close message (with `error` and `allowReconnect` if given), then
+   * closes the transport. `cause` is what `onDisconnected` sees; none means a clean close.
+   */
+  close(options: { error?: string; allowReconnect?: boolean; cause?: Error } = {}): void {
+    if (this.#state === "closed") return;
+    if (this.#state === "connected") {
+      this.send({
+        type: MessageType.Close,
+        ...(options.error === undefined ? {} : { error: options.error }),
+        ...(options.allowReconnect === undefined ? {} : { allowReconnect: options.allowReconnect }),
+      });
+    }
+    this.#transport?.close(1000);
+    this.#finish(options.cause ?? (options.error === undefined ? undefined : new Error(options.error)));
+  }
+
+  /**
+   * Ends the connection without a Close message (SignalR's `Context.Abort()`). `reason` becomes the
+   * error `onDisconnected` sees; none means a clean end.
+   */
+  abort(reason?: string): void {
+    if (this.#state === "closed") return;
+    this.#transport?.close(1000);
+    this.#finish(reason === undefined ? undefined : new Error(reason));
+  }
+
+  /** Runs the keep-alive and the timeouts. Called by the hub endpoint's timer. */
+  tick(now: number): void {
+    const settings = this.#settings;
+    if (this.#state === "handshaking" && now - this.#attachedAt >= settings.handshakeTimeoutMs) {
+      this.#settings.logger.log("debug", "No handshake within the handshake timeout.", { connectionId: this.connectionId });
+      this.abort("The client did not complete the handshake in time.");
+    } else if (this.#state === "connected") {
+      if (now - this.#lastReceivedAt >= settings.clientTimeoutMs) {
+        this.#settings.logger.log("debug", "Nothing heard within the client timeout.", { connectionId: this.connectionId });
+        this.close({
+          error: "Connection closed: the server heard nothing from the client within its timeout.",
+          cause: new Error("The client timed out."),
+        });
+      } else if (now - this.#lastSentAt >= settings.keepAliveIntervalMs) {
+        this.send({ type: MessageType.Ping });
+      }
+    }
+  }
+
+  /** The generic text, with the cause appended when detailed errors are on. */
+  #describe(generic: string, error: Error): string {
+    return this.#settings.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
+  }
+
+  #completeHandshake(text: string): boolean {
+    let requested: { protocol: string; version: number };
+    try {
+      requested = parseHandshakeRequest(text);
+    } catch (error) {
+      return this.#refuseHandshake(isProtocolError(error) ? error.message : "Handshake was canceled.");
+    }
+    const protocol = this.#settings.protocols.get(requested.protocol);
+    if (protocol === undefined) return this.#refuseHandshake(`The protocol '${requested.protocol}' is not supported.`);
+    if (requested.version > protocol.version || requested.version < 0) {
+      return this.#refuseHandshake(`The server does not support version ${requested.version} of the '${requested.protocol}' protocol.`);
+    }
+    if (protocol.transferFormat === TransferFormat.Binary && this.#transport!.name === "ServerSentEvents") {
+      return this.#refuseHandshake(
+        `Cannot use the '${protocol.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
+      );
+    }
+    this.#protocol = protocol;
+    this.#parser = protocol.createParser();
+    this.#state = "connected";
+    this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"));
+    this.#events.connected(this);
+    return true;
+  }
+
+  #refuseHandshake(error: string): false {
+    this.#settings.logger.log("debug", "Handshake refused.", { connectionId: this.connectionId, error });
+    // The answer goes out as text: no protocol was agreed, and the clients read either.
+    this.#transport!.send(Buffer.from(writeHandshakeResponse({ error }), "utf8"), false);
+    this.#transport!.close(1000);
+    this.#finish(new Error(error));
+    return false;
+  }
+
+  #sendBytes(bytes: Uint8Array): void {
+    this.#lastSentAt = this.#settings.now();
+    this.#transport!.send(bytes, this.#protocol?.transferFormat === TransferFormat.Binary);
+  }
+
+  #completeClientResult(message: CompletionMessage): void {
+    const pending = this.#pendingResults.get(message.invocationId)!;
+    if (message.error !== undefined) pending.reject(new ClientResultError(message.error));
+    else pending.resolve(message.result);
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#abort.abort(error ?? new Error("The connection closed."));
+    for (const pending of [...this.#pendingResults.values()]) {
+      pending.reject(new ClientResultError(`Connection '${this.connectionId}' closed before the client answered.`));
+    }
+    this.#parser = undefined;
+    this.#handshake = undefined;
+    this.#events.closed(this, error);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * CORS for negotiate and the HTTP transports. The official clients send credentials
+ * (`withCredentials` defaults to true), so an allowed origin is echoed exactly, never `*`.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { normalizeOrigin } from "./websockets/origin-policy.js";
+
+/** Cross-origin settings, shared with the WebSocket origin check. */
+export interface CorsOptions {
+  /** Origins (`https://app.example.com`) allowed to call the hub from a browser. */
+  readonly origins?: readonly string[];
+}
+
+const allowedHeaders = "Authorization, Content-Type, X-Requested-With, X-SignalR-User-Agent";
+
+/** Builds the allow-list once, normalized for exact comparison. */
+export function originAllowList(options: CorsOptions | undefined): ReadonlySet<string> {
+  const list = new Set<string>();
+  for (const origin of options?.origins ?? []) {
+    const normalized = normalizeOrigin(origin);
+    if (normalized === undefined) throw new TypeError(`CORS origin '${origin}' is not a valid origin (scheme://host[:port]).`);
+    list.add(normalized);
+  }
+  return list;
+}
+
+/**
+ * Adds CORS headers for an allowed origin. Answers a preflight (OPTIONS) itself and returns true
+ * then; returns false when the request still needs handling.
+ */
+export function applyCors(request: IncomingMessage, response: ServerResponse, allowList: ReadonlySet<string>): boolean {
+  const origin = request.headers.origin;
+  const allowed = origin !== undefined && allowList.has(normalizeOrigin(origin) ?? "");
+  if (allowed) {
+    response.setHeader("Access-Control-Allow-Origin", origin);
+    response.setHeader("Access-Control-Allow-Credentials", "true");
+    response.setHeader("Vary", "Origin");
+  }
+  if (request.method !== "OPTIONS") return false;
+  if (allowed) {
+    response.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    response.setHeader("Access-Control-Allow-Headers", allowedHeaders);
+    response.setHeader("Access-Control-Max-Age", "600");
+  }
+  response.writeHead(204).end();
+  return true;
+}

@@ -1,0 +1,356 @@
+/**
+ * Turns a connection's hub messages into method calls and their results into Completions, with
+ * SignalR's exact error texts (clients and apps parse them), filters around every call, and
+ * server-to-client streams.
+ *
+ * @module
+ */
+import {
+  MessageType,
+  type ClientMethods,
+  type HubContract,
+  type HubMessage,
+  type InvocationMessage,
+  type StreamInvocationMessage,
+} from "@hubwire/protocol";
+import { createCallerClients, createHubClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import type { HubConnection } from "./connection.js";
+import { isHubError } from "./errors.js";
+import { runFilters, type HubFilter } from "./filters.js";
+import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition } from "./hub.js";
+import type { ResolvedHubOptions } from "./hub-options.js";
+import { InvocationQueue } from "./invocation-queue.js";
+import type { HubLifetimeManager } from "./lifetime-manager.js";
+import type { Logger } from "./logger.js";
+
+/** A binding failure: the arguments do not fit the method. */
+class ArgumentBindingError extends Error {
+  override readonly name = "InvalidDataException";
+}
+
+/** What the dispatcher keeps per connection. */
+interface Session {
+  readonly connection: HubConnection;
+  readonly context: HubCallContext;
+  readonly queue: InvocationQueue;
+  /** Server-to-client streams in progress, by invocation id, to cancel them. */
+  readonly streams: Map<string, AbortController>;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
+}
+
+/** Runs one hub's methods for its connections. */
+export class HubDispatcher {
+  readonly #hub: HubDefinition;
+  readonly #hubName: string;
+  readonly #options: ResolvedHubOptions;
+  readonly #filters: readonly HubFilter[];
+  readonly #manager: HubLifetimeManager;
+  readonly #logger: Logger;
+  readonly #clients: HubClients<unknown>;
+  readonly #groups: GroupManager;
+  readonly #resultOptions: ClientResultOptions;
+  readonly #sessions = new WeakMap<HubConnection, Session>();
+
+  constructor(init: {
+    hub: HubDefinition;
+    hubName: string;
+    options: ResolvedHubOptions;
+    serverFilters: readonly HubFilter[];
+    manager: HubLifetimeManager;
+    logger: Logger;
+  }) {
+    this.#hub = init.hub;
+    this.#hubName = init.hubName;
+    this.#options = init.options;
+    this.#filters = [...init.serverFilters, ...init.hub.filters];
+    this.#manager = init.manager;
+    this.#logger = init.logger;
+    this.#resultOptions =
+      init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
+    this.#clients = createHubClients(init.manager, this.#resultOptions);
+    this.#groups = {
+      add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
+      remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
+    };
+  }
+
+  /** The targets for senders outside the hub. */
+  get clients(): HubClients<unknown> {
+    return this.#clients;
+  }
+
+  get groups(): GroupManager {
+    return this.#groups;
+  }
+
+  /** The handshake is done: register the connection, run `onConnected`, then let invocations run. */
+  async connected(connection: HubConnection): Promise<void> {
+    const session = this.#session(connection);
+    try {
+      await this.#manager.onConnected(connection);
+      await runFilters<void>(
+        this.#filters,
+        (filter, next) => filter.onConnected?.(session.context, next),
+        async () => this.#hub.onConnected?.(session.context),
+      );
+    } catch (error) {
+      this.#logger.log("error", "onConnected failed; closing the connection.", { hub: this.#hubName, connectionId: connection.connectionId, error });
+      connection.close({ error: this.#describe("Connection closed with an error.", error as Error), cause: error as Error });
+      return;
+    }
+    session.queue.start();
+  }
+
+  /** A message arrived on a connected connection. */
+  message(connection: HubConnection, message: HubMessage): void {
+    const session = this.#session(connection);
+    switch (message.type) {
+      case MessageType.Invocation:
+      case MessageType.StreamInvocation:
+        session.queue.push(() => this.#invoke(session, message));
+        return;
+      case MessageType.CancelInvocation:
+        session.streams.get(message.invocationId)?.abort(new Error("The client cancelled the stream."));
+        return;
+      case MessageType.Close:
+        // The client is leaving: close the transport without answering.
+        connection.abort(message.error === undefined ? undefined : `The client closed the connection: ${message.error}`);
+        return;
+      case MessageType.Completion:
+        this.#logger.log("debug", "A Completion for no pending client result was ignored.", { connectionId: connection.connectionId });
+        return;
+      case MessageType.StreamItem:
+        this.#logger.log("debug", "A stream item for no open upload was ignored.", { connectionId: connection.connectionId });
+        return;
+      case MessageType.Ping:
+      case MessageType.Ack:
+      case MessageType.Sequence:
+        return;
+    }
+  }
+
+  /** The connection ended: run `onDisconnected` (it may still send to the groups it was in), then unregister. */
+  async disconnected(connection: HubConnection, error: Error | undefined, wasConnected: boolean): Promise<void> {
+    const session = this.#sessions.get(connection);
+    if (session === undefined) return;
+    session.queue.close();
+    for (const stream of session.streams.values()) stream.abort(new Error("The connection closed."));
+    if (!wasConnected) return;
+    try {
+      await runFilters<void>(
+        this.#filters,
+        (filter, next) => filter.onDisconnected?.(session.context, error, next),
+        async () => this.#hub.onDisconnected?.(session.context, error),
+      );
+    } catch (hookError) {
+      this.#logger.log("error", "onDisconnected failed.", { hub: this.#hubName, connectionId: connection.connectionId, error: hookError });
+    } finally {
+      await this.#manager.onDisconnected(connection).catch((managerError: unknown) =>
+        this.#logger.log("error", "The lifetime manager failed to remove a connection.", { connectionId: connection.connectionId, error: managerError }),
+      );
+    }
+  }
+
+  #session(connection: HubConnection): Session {
+    let session = this.#sessions.get(connection);
+    if (session === undefined) {
+      const context: HubCallContext = {
+        connectionId: connection.connectionId,
+        get userId() {
+          return connection.userId;
+        },
+        get principal() {
+          return connection.principal;
+        },
+        items: connection.items,
+        signal: connection.signal,
+        get request() {
+          return connection.request;
+        },
+        clients: createCallerClients<ClientMethods<HubContract>>(
+          this.#clients as HubClients<ClientMethods<HubContract>>,
+          this.#manager,
+          connection.connectionId,
+          this.#resultOptions,
+        ),
+        groups: this.#groups,
+        abort: () => connection.abort(),
+        close: (options) => connection.close(options ?? {}),
+      };
+      session = {
+        connection,
+        context,
+        queue: new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) =>
+          paused ? connection.transport?.pause() : connection.transport?.resume(),
+        ),
+        streams: new Map(),
+      };
+      this.#sessions.set(connection, session);
+    }
+    return session;
+  }
+
+  #describe(generic: string, error: Error): string {
+    if (isHubError(error)) return `${generic} HubException: ${error.message}`;
+    return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
+  }
+
+  #fail(session: Session, invocationId: string | undefined, error: string): void {
+    if (invocationId === undefined) return;
+    session.connection.send({ type: MessageType.Completion, invocationId, error });
+  }
+
+  async #invoke(session: Session, message: InvocationMessage | StreamInvocationMessage): Promise<void> {
+    const { connection } = session;
+    const { target, invocationId } = message;
+    const isStreamCall = message.type === MessageType.StreamInvocation;
+    const method = this.#hub.methods.get(target.toLowerCase());
+    if (method === undefined) {
+      this.#logger.log("debug", "Call of an unknown hub method.", { hub: this.#hubName, connectionId: connection.connectionId, method: target });
+      return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`);
+    }
+    const streamController = isStreamCall ? new AbortController() : undefined;
+    const context: HubCallContext =
+      streamController === undefined
+        ? session.context
+        : { ...session.context, signal: AbortSignal.any([connection.signal, streamController.signal]) };
+    if (method.authorize !== undefined && !(await method.authorize(context))) {
+      return this.#fail(session, invocationId, `Failed to invoke '${target}' because user is unauthorized`);
+    }
+    let args: unknown[];
+    try {
+      args = await this.#bind(method, message);
+    } catch (error) {
+      return this.#fail(session, invocationId, this.#describeBinding(`Failed to invoke '${target}' due to an error on the server.`, error as Error));
+    }
+    if (streamController !== undefined) session.streams.set(invocationId!, streamController);
+    let result: unknown;
+    try {
+      result = await runFilters<unknown>(
+        this.#filters,
+        (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
+        async () => method.handler(context, ...args),
+      );
+    } catch (error) {
+      if (streamController !== undefined) session.streams.delete(invocationId!);
+      this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { hub: this.#hubName, method: method.name, error });
+      return this.#fail(session, invocationId, this.#describe(`An unexpected error occurred invoking '${target}' on the server.`, error as Error));
+    }
+    if (streamController === undefined) {
+      if (isAsyncIterable(result)) {
+        await closeIterable(result);
+        return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the streaming '${method.name}' method with a non-streaming invocation.`);
+      }
+      if (invocationId !== undefined) {
+        connection.send({ type: MessageType.Completion, invocationId, ...(result === undefined ? {} : { result }) });
+      }
+      return;
+    }
+    if (!isAsyncIterable(result)) {
+      session.streams.delete(invocationId!);
+      return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the non-streaming '${method.name}' method with a streaming invocation.`);
+    }
+    // A stream stops counting against the parallel-invocation limit once it is streaming.
+    void this.#stream(session, invocationId!, result, streamController);
+  }
+
+  async #stream(session: Session, invocationId: string, items: AsyncIterable<unknown>, controller: AbortController): Promise<void> {
+    const { connection } = session;
+    const iterator = items[Symbol.asyncIterator]();
+    const cancelled = new Promise<"cancelled">((resolve) => {
+      if (controller.signal.aborted) resolve("cancelled");
+      controller.signal.addEventListener("abort", () => resolve("cancelled"), { once: true });
+    });
+    let error: Error | undefined;
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), cancelled]);
+        if (next === "cancelled" || next.done === true) break;
+        connection.send({ type: MessageType.StreamItem, invocationId, item: next.value });
+      }
+    } catch (caught) {
+      error = caught as Error;
+    } finally {
+      session.streams.delete(invocationId);
+    }
+    if (controller.signal.aborted) {
+      // Cancelled by the client or ended by the connection: stop the producer; nothing more is sent.
+      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+      return;
+    }
+    connection.send({
+      type: MessageType.Completion,
+      invocationId,
+      ...(error === undefined ? {} : { error: this.#describe("An error occurred on the server while streaming results.", error) }),
+    });
+  }
+
+  #describeBinding(generic: string, error: Error): string {
+    return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
+  }
+
+  async #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage): Promise<unknown[]> {
+    const streamIds = message.streamIds ?? [];
+    const expectedStreams = method.args?.filter((spec) => spec === "stream").length ?? 0;
+    if (streamIds.length !== expectedStreams) {
+      throw new ArgumentBindingError(`Client sent ${streamIds.length} stream(s), Hub method expects ${expectedStreams}.`);
+    }
+    const given = message.arguments;
+    if (given.length !== method.parameterCount - expectedStreams) {
+      throw new ArgumentBindingError(
+        `Invocation provides ${given.length} argument(s) but target expects ${method.parameterCount - expectedStreams}.`,
+      );
+    }
+    if (method.args === undefined) return [...given];
+    const args: unknown[] = [];
+    for (const [index, spec] of method.args.entries()) {
+      args.push(await checkArgument(spec, given[index], index));
+    }
+    return args;
+  }
+}
+
+async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
+  try {
+    await iterable[Symbol.asyncIterator]().return?.();
+  } catch {
+    // The producer's own cleanup failed; nothing to report to a client that never got a stream.
+  }
+}
+
+const mismatch = () =>
+  new ArgumentBindingError(
+    "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
+  );
+
+async function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], value: unknown, index: number): Promise<unknown> {
+  switch (spec) {
+    case "any":
+      return value;
+    case "string":
+    case "number":
+    case "boolean":
+      if (typeof value !== spec) throw mismatch();
+      return value;
+    case "object":
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw mismatch();
+      return value;
+    case "array":
+      if (!Array.isArray(value)) throw mismatch();
+      return value;
+    case "stream":
+      throw new ArgumentBindingError(`Parameter ${index} is a stream; uploads are not supported yet.`);
+  }
+  if (typeof spec === "function") {
+    if (!spec(value)) throw mismatch();
+    return value;
+  }
+  const outcome = await spec["~standard"].validate(value);
+  if (outcome.issues !== undefined && outcome.issues.length > 0) {
+    throw new ArgumentBindingError(`Argument ${index} is invalid: ${outcome.issues.map((issue) => issue.message).join("; ")}`);
+  }
+  return outcome.value;
+}

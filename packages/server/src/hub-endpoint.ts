@@ -1,0 +1,240 @@
+/**
+ * One hub mounted at one path: negotiate, the transport requests, the connections it holds and
+ * the timer that drives their keep-alive and timeouts.
+ *
+ * @module
+ */
+import { TransportName, type HubProtocol } from "@hubwire/protocol";
+import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
+import { JsonHubProtocol } from "@hubwire/protocol";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
+import { HubConnection, type ConnectionSettings, type Principal } from "./connection.js";
+import type { HubFilter } from "./filters.js";
+import type { HubDefinition } from "./hub.js";
+import { HubDispatcher } from "./hub-dispatcher.js";
+import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
+import type { HubLifetimeManager } from "./lifetime-manager.js";
+import type { Logger } from "./logger.js";
+import { chooseNegotiateVersion, negotiateResponse, newConnectionId } from "./transports/negotiate.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+import { isOriginAllowed } from "./websockets/origin-policy.js";
+import { rejectUpgrade } from "./websockets/upgrade-response.js";
+import { WebSocketAcceptor } from "./websockets/websocket-acceptor.js";
+
+/** What every endpoint of a server shares. */
+export interface EndpointContext {
+  readonly hubOptions: HubOptions | undefined;
+  readonly authenticate: Authenticate | undefined;
+  readonly filters: readonly HubFilter[];
+  readonly logger: Logger;
+  readonly originAllowList: ReadonlySet<string>;
+  readonly createLifetimeManager: (hubName: string) => HubLifetimeManager;
+  readonly now: () => number;
+  /** The largest WebSocket frame accepted (a frame may batch several messages). */
+  readonly maxFrameBytes: number;
+}
+
+type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
+
+function respond(response: ServerResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  response.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-cache, no-store" }).end(body);
+}
+
+/** A mounted hub. Created by the hub server; not used directly. */
+export class HubEndpoint {
+  readonly path: string;
+  readonly name: string;
+  readonly options: ResolvedHubOptions;
+  readonly manager: HubLifetimeManager;
+  readonly dispatcher: HubDispatcher;
+  readonly #hub: HubDefinition;
+  readonly #context: EndpointContext;
+  readonly #settings: ConnectionSettings;
+  readonly #acceptor: WebSocketAcceptor;
+  /** Connections by secret token (by id for negotiate version 0). */
+  readonly #byToken = new Map<string, HubConnection>();
+  /** Tokens whose transport request is being authenticated: a second one gets 409. */
+  readonly #claimed = new Set<string>();
+  /** Connections whose handshake succeeded, so onDisconnected is due. */
+  readonly #connected = new WeakSet<HubConnection>();
+  readonly #timer: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(path: string, hub: HubDefinition, context: EndpointContext) {
+    this.path = path;
+    this.#hub = hub;
+    this.#context = context;
+    this.name = hub.name ?? path;
+    this.options = resolveHubOptions(context.hubOptions, hub.options);
+    this.manager = context.createLifetimeManager(this.name);
+    const max = this.options.maxMessageBytes;
+    const protocols = new Map<string, HubProtocol>();
+    for (const name of this.options.protocols) {
+      protocols.set(name, name === "json" ? new JsonHubProtocol({ maxMessageBytes: max }) : new MessagePackHubProtocol({ maxMessageBytes: max }));
+    }
+    this.#settings = {
+      protocols,
+      keepAliveIntervalMs: this.options.keepAliveIntervalMs,
+      clientTimeoutMs: this.options.clientTimeoutMs,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      maxMessageBytes: max,
+      enableDetailedErrors: this.options.enableDetailedErrors,
+      logger: context.logger,
+      now: context.now,
+    };
+    this.dispatcher = new HubDispatcher({
+      hub,
+      hubName: this.name,
+      options: this.options,
+      serverFilters: context.filters,
+      manager: this.manager,
+      logger: context.logger,
+    });
+    this.#acceptor = new WebSocketAcceptor({ maxPayloadBytes: Math.max(context.maxFrameBytes, max) });
+    // One timer visits every connection; its period bounds how late a ping or a timeout can be.
+    const tickMs = Math.max(5, Math.min(this.options.keepAliveIntervalMs, this.options.clientTimeoutMs, this.options.handshakeTimeoutMs) / 10);
+    this.#timer = setInterval(() => this.#tick(), tickMs).unref();
+  }
+
+  /** Connections known to this endpoint, negotiated or open. */
+  get connectionCount(): number {
+    return this.#byToken.size;
+  }
+
+  /** `POST {path}/negotiate`. */
+  async negotiate(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    request.resume();
+    if (request.method !== "POST") return respond(response, 405, "Only POST requests are allowed for negotiate.");
+    if (this.#closing) return respond(response, 503, "The server is shutting down.");
+    const chosen = chooseNegotiateVersion(query, this.options.minimumNegotiateVersion);
+    if ("error" in chosen) return respond(response, 200, JSON.stringify({ error: chosen.error }), "application/json");
+    const auth = await this.#authenticate(request, query);
+    if ("status" in auth) return respond(response, auth.status, auth.message);
+    const connectionId = newConnectionId();
+    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId());
+    const body = negotiateResponse(chosen.version, connection, this.options.transports);
+    respond(response, 200, JSON.stringify(body), "application/json");
+  }
+
+  /** Any other HTTP request to `{path}`: the WebSocket-only answers until SSE and long polling land. */
+  handleHttp(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
+    request.resume();
+    if (request.method !== "GET" && request.method !== "POST" && request.method !== "DELETE") {
+      return respond(response, 405, `${request.method ?? "This"} requests are not allowed on a hub endpoint.`);
+    }
+    const token = query.get("id");
+    if (token === null || token === "") return respond(response, 400, "Connection ID required");
+    const connection = this.#byToken.get(token);
+    if (connection === undefined) return respond(response, 404, "No Connection with that ID");
+    const transport = connection.transport?.name;
+    if (transport === TransportName.WebSockets) {
+      if (request.method === "POST") return respond(response, 405, "POST requests are not allowed for WebSocket connections.");
+      if (request.method === "DELETE") return respond(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
+      return respond(response, 400, "Cannot change transports mid-connection");
+    }
+    if (request.method === "DELETE") return respond(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
+    const wanted = request.headers.accept?.includes("text/event-stream") ? TransportName.ServerSentEvents : TransportName.LongPolling;
+    return respond(response, 404, `${wanted} transport not supported by this end point type`);
+  }
+
+  /** An upgrade request to `{path}`. */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+    socket.on("error", () => undefined);
+    if (!this.options.transports.includes(TransportName.WebSockets)) {
+      return rejectUpgrade(socket, 404, "WebSockets transport not supported by this end point type");
+    }
+    if (this.#closing) return rejectUpgrade(socket, 503, "The server is shutting down.");
+    if (!isOriginAllowed(request, this.#context.originAllowList, true)) {
+      return rejectUpgrade(socket, 403, "The request's Origin is not allowed to open a WebSocket here.");
+    }
+    const token = query.get("id") ?? undefined;
+    let connection: HubConnection | undefined;
+    if (token !== undefined) {
+      connection = this.#byToken.get(token);
+      if (connection === undefined) return rejectUpgrade(socket, 404, "No Connection with that ID");
+      if (connection.state !== "negotiated" || this.#claimed.has(token)) {
+        return rejectUpgrade(socket, 409, "Another transport request is already active for this connection.");
+      }
+      this.#claimed.add(token);
+    }
+    try {
+      const auth = await this.#authenticate(request, query);
+      if ("status" in auth) return rejectUpgrade(socket, auth.status, auth.message);
+      // skipNegotiation: a WebSocket without an id gets its connection now.
+      connection ??= this.#createConnection(newConnectionId(), newConnectionId());
+      const webSocket = await this.#acceptor.accept(request, socket, head);
+      if (webSocket === undefined) {
+        if (token === undefined) connection.abort("The WebSocket handshake failed.");
+        return;
+      }
+      connection.attach(new WebSocketTransport(webSocket, connection), describeRequest(request), auth.principal);
+    } finally {
+      if (token !== undefined) this.#claimed.delete(token);
+    }
+  }
+
+  /**
+   * Stops taking connections and closes the open ones with a Close message that allows
+   * reconnecting (to another node, or to this one once it is back).
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#timer);
+    for (const connection of [...this.#byToken.values()]) {
+      connection.close({ error: "The server is shutting down.", allowReconnect: true });
+    }
+    await this.manager.close();
+  }
+
+  async #authenticate(request: IncomingMessage, query: URLSearchParams): Promise<AuthOutcome> {
+    let principal: Principal | undefined;
+    if (this.#context.authenticate !== undefined) {
+      try {
+        principal = await this.#context.authenticate({ accessToken: readAccessToken(request, query), request });
+      } catch (error) {
+        this.#context.logger.log("warn", "Authentication threw; treating the request as unauthenticated.", { hub: this.name, error });
+        principal = undefined;
+      }
+    }
+    if (principal === undefined && this.options.requireAuthentication) return { status: 401, message: "Unauthorized" };
+    if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, describeRequest(request)))) {
+      return { status: 403, message: "Forbidden" };
+    }
+    return { principal };
+  }
+
+  #createConnection(connectionId: string, connectionToken: string): HubConnection {
+    const connection = new HubConnection({ connectionId, connectionToken }, this.#settings, {
+      connected: (c) => {
+        this.#connected.add(c);
+        void this.dispatcher.connected(c);
+      },
+      message: (c, message) => this.dispatcher.message(c, message),
+      closed: (c, error) => {
+        this.#byToken.delete(c.connectionToken);
+        void this.dispatcher.disconnected(c, error, this.#connected.has(c));
+      },
+    });
+    this.#byToken.set(connectionToken, connection);
+    return connection;
+  }
+
+  #tick(): void {
+    const now = this.#context.now();
+    for (const connection of this.#byToken.values()) {
+      if (connection.state === "negotiated") {
+        if (now - connection.createdAt >= this.options.disconnectTimeoutMs && !this.#claimed.has(connection.connectionToken)) {
+          connection.abort("No transport connected within the disconnect timeout.");
+        }
+      } else {
+        connection.tick(now);
+      }
+    }
+  }
+}

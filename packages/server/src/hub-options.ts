@@ -1,0 +1,79 @@
+/**
+ * Hub options, with SignalR's defaults from `ProtocolDefaults`.
+ *
+ * @module
+ * @example
+ * ```ts
+ * createHubServer({
+ *   hubs: { "/chat": chat },
+ *   hubOptions: { keepAliveIntervalMs: 10_000, enableDetailedErrors: process.env.NODE_ENV !== "production" },
+ * });
+ * ```
+ */
+import { ProtocolDefaults, TransportName } from "@hubwire/protocol";
+
+/** The hub protocols a hub can speak. */
+export type ProtocolName = "json" | "messagepack";
+
+/** Options of one hub. Every duration is in milliseconds, every size in bytes. */
+export interface HubOptions {
+  /** Ping a connection that has been sent nothing for this long. Default 15 s. */
+  readonly keepAliveIntervalMs?: number;
+  /** Close a connection that has sent nothing (pings included) for this long. Default 30 s. */
+  readonly clientTimeoutMs?: number;
+  /** Close a connection that has not completed its handshake after this long. Default 15 s. */
+  readonly handshakeTimeoutMs?: number;
+  /** The largest incoming hub message; a larger one closes that connection. Default 32 KB. */
+  readonly maxMessageBytes?: number;
+  /** Invocations run at once per connection; later ones wait. Default 1. */
+  readonly maxParallelInvocationsPerClient?: number;
+  /** Send exception names and messages to clients. Default false: only `HubError` texts pass. */
+  readonly enableDetailedErrors?: boolean;
+  /** The protocols clients may choose. Default both. */
+  readonly protocols?: readonly ProtocolName[];
+  /** The transports negotiate offers and the endpoint accepts. Default all it supports. */
+  readonly transports?: readonly TransportName[];
+  /** The oldest negotiate version accepted. Default 1: version 0 (no separate token) is refused. */
+  readonly minimumNegotiateVersion?: 0 | 1;
+  /** A negotiated connection that attaches no transport for this long is dropped. Default 15 s. */
+  readonly disconnectTimeoutMs?: number;
+  /** How long the server waits for a client result. Default: until the connection closes. */
+  readonly clientResultTimeoutMs?: number;
+  /** Refuse negotiate and connect (401) when authentication returns no principal. Default false. */
+  readonly requireAuthentication?: boolean;
+}
+
+/** {@link HubOptions} with every default filled in. */
+export type ResolvedHubOptions = Required<Omit<HubOptions, "clientResultTimeoutMs">> & {
+  readonly clientResultTimeoutMs: number | undefined;
+};
+
+/** The transports this server implements, in the order negotiate lists them. */
+export const supportedTransports: readonly TransportName[] = [TransportName.WebSockets];
+
+/** Merges options over defaults; later sources win. Throws for values that cannot work. */
+export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefined>): ResolvedHubOptions {
+  const merged: HubOptions = Object.assign({}, ...sources.filter((source) => source !== undefined));
+  const resolved: ResolvedHubOptions = {
+    keepAliveIntervalMs: merged.keepAliveIntervalMs ?? ProtocolDefaults.keepAliveIntervalMs,
+    clientTimeoutMs: merged.clientTimeoutMs ?? ProtocolDefaults.clientTimeoutMs,
+    handshakeTimeoutMs: merged.handshakeTimeoutMs ?? ProtocolDefaults.handshakeTimeoutMs,
+    maxMessageBytes: merged.maxMessageBytes ?? ProtocolDefaults.maxMessageBytes,
+    maxParallelInvocationsPerClient: merged.maxParallelInvocationsPerClient ?? ProtocolDefaults.maxParallelInvocationsPerClient,
+    enableDetailedErrors: merged.enableDetailedErrors ?? false,
+    protocols: merged.protocols ?? ["json", "messagepack"],
+    transports: (merged.transports ?? supportedTransports).filter((name) => supportedTransports.includes(name)),
+    minimumNegotiateVersion: merged.minimumNegotiateVersion ?? 1,
+    disconnectTimeoutMs: merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
+    clientResultTimeoutMs: merged.clientResultTimeoutMs,
+    requireAuthentication: merged.requireAuthentication ?? false,
+  };
+  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs"] as const) {
+    if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
+  }
+  if (!Number.isInteger(resolved.maxParallelInvocationsPerClient) || resolved.maxParallelInvocationsPerClient < 1) {
+    throw new RangeError("Hub option 'maxParallelInvocationsPerClient' must be an integer of at least 1.");
+  }
+  if (resolved.protocols.length === 0) throw new RangeError("Hub option 'protocols' must name at least one protocol.");
+  return resolved;
+}

@@ -1,0 +1,208 @@
+/**
+ * The hub server: mounts hubs at paths and routes HTTP requests and WebSocket upgrades to them.
+ * It plugs into a plain `node:http`/`https` server with {@link HubServer.attach}, into Express or
+ * Connect as middleware, and into Fastify through `adapters/fastify.ts`.
+ *
+ * @module
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createHubServer } from "@hubwire/server";
+ * import { chat } from "./chat-hub.js";
+ *
+ * const hubs = createHubServer({ hubs: { "/chat": chat }, cors: { origins: ["https://app.example.com"] } });
+ * const server = createServer((request, response) => response.writeHead(404).end());
+ * hubs.attach(server);
+ * server.listen(5000);
+ *
+ * // From outside a hub (an HTTP route, a timer):
+ * await hubs.hubContext(chat).clients.all.receive("system", "Deploying in 5 minutes.");
+ * ```
+ */
+import type { ClientMethods, HubContract } from "@hubwire/protocol";
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import { attachToServer } from "./adapters/node-http.js";
+import type { Authenticate } from "./auth.js";
+import type { HubClients } from "./clients.js";
+import { applyCors, originAllowList, type CorsOptions } from "./cors.js";
+import type { HubFilter } from "./filters.js";
+import type { GroupManager, HubDefinition } from "./hub.js";
+import { HubEndpoint } from "./hub-endpoint.js";
+import type { HubOptions } from "./hub-options.js";
+import type { HubLifetimeManager } from "./lifetime-manager.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
+
+/** Options of {@link createHubServer}. */
+export interface HubServerOptions {
+  /** Hubs by path, e.g. `{ "/chat": chat }`. Negotiate is served at `{path}/negotiate`. */
+  readonly hubs: Readonly<Record<string, HubDefinition<HubContract>>>;
+  /** Defaults for every hub; a hub's own options win. */
+  readonly hubOptions?: HubOptions;
+  /** Turns a request and its access token into a principal. Default: everyone is anonymous. */
+  readonly authenticate?: Authenticate;
+  /** Filters around every hub's invocations and lifecycle, outside the hubs' own. */
+  readonly filters?: readonly HubFilter[];
+  /** Where log lines go. Default: nowhere. */
+  readonly logger?: Logger;
+  /**
+   * Origins allowed from browsers: CORS for negotiate and HTTP transports, and the WebSocket
+   * origin check. Same-origin pages and non-browser clients (no `Origin`) are always allowed.
+   */
+  readonly cors?: CorsOptions;
+  /** Creates each hub's lifetime manager (a Redis backplane, for example). Default: in memory. */
+  readonly lifetimeManager?: (hubName: string) => HubLifetimeManager;
+  /** The largest WebSocket frame accepted; a frame may batch several messages. Default 1 MiB. */
+  readonly maxFrameBytes?: number;
+  /** The clock, in milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Sends to a hub's clients and manages its groups from outside the hub. */
+export interface HubContext<TContract extends HubContract> {
+  readonly clients: HubClients<ClientMethods<TContract>>;
+  readonly groups: GroupManager;
+}
+
+/** Serves hubs; create it with {@link createHubServer}. */
+export class HubServer {
+  readonly #endpoints = new Map<string, HubEndpoint>();
+  readonly #byHub = new Map<HubDefinition<HubContract>, HubEndpoint>();
+  readonly #allowList: ReadonlySet<string>;
+  readonly #logger: Logger;
+
+  constructor(options: HubServerOptions) {
+    this.#allowList = originAllowList(options.cors);
+    this.#logger = options.logger ?? silentLogger;
+    const context = {
+      hubOptions: options.hubOptions,
+      authenticate: options.authenticate,
+      filters: options.filters ?? [],
+      logger: this.#logger,
+      originAllowList: this.#allowList,
+      createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager()),
+      now: options.now ?? Date.now,
+      maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
+    };
+    for (const [path, hub] of Object.entries(options.hubs)) {
+      if (!path.startsWith("/") || path.endsWith("/") || path.includes("?")) {
+        throw new TypeError(`Hub path '${path}' must start with '/' and end without '/' or a query.`);
+      }
+      const endpoint = new HubEndpoint(path, hub as HubDefinition, context);
+      this.#endpoints.set(path, endpoint);
+      if (!this.#byHub.has(hub)) this.#byHub.set(hub, endpoint);
+    }
+  }
+
+  /** The mounted paths. */
+  get paths(): string[] {
+    return [...this.#endpoints.keys()];
+  }
+
+  /**
+   * Handles a request if it is for a hub; returns false (and touches nothing) otherwise.
+   *
+   * @example
+   * ```ts
+   * createServer((request, response) => hubs.handleRequest(request, response) || app(request, response));
+   * ```
+   */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
+    const route = this.#route(request);
+    if (route === undefined) return false;
+    if (applyCors(request, response, this.#allowList)) return true;
+    const { endpoint, isNegotiate, query } = route;
+    const handled = isNegotiate ? endpoint.negotiate(request, response, query) : Promise.resolve(endpoint.handleHttp(request, response, query));
+    handled.catch((error: unknown) => {
+      this.#logger.log("error", "A hub request failed.", { path: endpoint.path, error });
+      if (!response.headersSent) response.writeHead(500, { "Content-Type": "text/plain" });
+      response.end("Internal server error");
+    });
+    return true;
+  }
+
+  /** Handles a WebSocket upgrade if it is for a hub; returns false otherwise. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const route = this.#route(request);
+    if (route === undefined || route.isNegotiate) return false;
+    route.endpoint.handleUpgrade(request, socket, head, route.query).catch((error: unknown) => {
+      this.#logger.log("error", "A WebSocket upgrade failed.", { path: route.endpoint.path, error });
+      socket.destroy();
+    });
+    return true;
+  }
+
+  /**
+   * Serves the hubs on a `node:http` or `node:https` server. Requests for other paths still reach
+   * the server's own request listeners; upgrades for other paths are left to other listeners, or
+   * refused with 400 when there are none.
+   */
+  attach(server: HttpServer | HttpsServer): this {
+    attachToServer(server, this);
+    return this;
+  }
+
+  /**
+   * Express/Connect middleware: handles hub requests, passes the rest on. WebSocket upgrades do
+   * not go through middleware: also call {@link HubServer.attach} on the HTTP server.
+   *
+   * @example
+   * ```ts
+   * app.use(hubs.middleware());
+   * hubs.attach(app.listen(5000));
+   * ```
+   */
+  middleware(): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
+    return (request, response, next) => {
+      if (!this.handleRequest(request, response)) next();
+    };
+  }
+
+  /** Sends to a hub's clients and manages its groups from outside the hub (HTTP routes, timers). */
+  hubContext<TContract extends HubContract>(hub: HubDefinition<TContract>): HubContext<TContract> {
+    const endpoint = this.#byHub.get(hub as HubDefinition<HubContract>);
+    if (endpoint === undefined) throw new TypeError("That hub is not mounted on this server.");
+    return {
+      clients: endpoint.dispatcher.clients as HubClients<ClientMethods<TContract>>,
+      groups: endpoint.dispatcher.groups,
+    };
+  }
+
+  /** Connections held by the hub at `path` (negotiated or open). */
+  connectionCount(path: string): number {
+    return this.#endpoints.get(path)?.connectionCount ?? 0;
+  }
+
+  /** Closes every connection with a Close that allows reconnecting, and stops taking new ones. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.close()));
+  }
+
+  #route(request: IncomingMessage): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
+    const url = request.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
+    const endpoint = this.#endpoints.get(path);
+    if (endpoint !== undefined) return { endpoint, isNegotiate: false, query };
+    if (path.endsWith("/negotiate")) {
+      const hub = this.#endpoints.get(path.slice(0, -"/negotiate".length));
+      if (hub !== undefined) return { endpoint: hub, isNegotiate: true, query };
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Creates a hub server.
+ *
+ * @example
+ * ```ts
+ * const hubs = createHubServer({ hubs: { "/chat": chat }, hubOptions: { enableDetailedErrors: true } });
+ * ```
+ */
+export function createHubServer(options: HubServerOptions): HubServer {
+  return new HubServer(options);
+}

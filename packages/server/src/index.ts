@@ -1,0 +1,26 @@
+export { createHubServer, HubServer, type HubContext, type HubServerOptions } from "./hub-server.js";
+export {
+  defineHub,
+  type ArgumentSpec,
+  type GroupManager,
+  type HubCallContext,
+  type HubDefinition,
+  type HubDefinitionInput,
+  type MaybePromise,
+  type MethodDefinition,
+  type MethodImplementation,
+  type StandardSchemaLike,
+} from "./hub.js";
+export type { HubOptions, ProtocolName } from "./hub-options.js";
+export type { CallerClients, ClientProxy, ClientResultOptions, HubClients, SingleClientProxy } from "./clients.js";
+export { ClientResultError, HubError, UnknownConnectionError, isHubError } from "./errors.js";
+export type { HubFilter, HubInvocation } from "./filters.js";
+export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";
+export type { ConnectionRequest, Principal } from "./connection.js";
+export type { CorsOptions } from "./cors.js";
+export { consoleLogger, silentLogger, type LogLevel, type Logger } from "./logger.js";
+export type { HubLifetimeManager, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+export { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
+export { SerializedMessage } from "./serialized-message.js";
+export { useHubsWithExpress } from "./adapters/express.js";
+export { useHubsWithFastify, type FastifyLike } from "./adapters/fastify.js";

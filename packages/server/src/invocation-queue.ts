@@ -1,0 +1,70 @@
+/**
+ * Runs a connection's invocations at most `limit` at a time, in arrival order (SignalR's
+ * `MaximumParallelInvocationsPerClient`). Past a backlog it asks the transport to stop reading,
+ * so a client that floods calls is slowed down instead of growing the server's memory.
+ *
+ * @module
+ */
+
+/** Tasks queued before the connection is paused; it resumes at half of this. */
+export const INVOCATION_BACKLOG_LIMIT = 32;
+
+export class InvocationQueue {
+  readonly #limit: number;
+  readonly #setPaused: (paused: boolean) => void;
+  readonly #waiting: Array<() => Promise<void>> = [];
+  #running = 0;
+  #started = false;
+  #paused = false;
+  #closed = false;
+
+  constructor(limit: number, setPaused: (paused: boolean) => void) {
+    this.#limit = limit;
+    this.#setPaused = setPaused;
+  }
+
+  /** Tasks waiting to run (not those running). */
+  get backlog(): number {
+    return this.#waiting.length;
+  }
+
+  /** Lets queued tasks run: called once `onConnected` has finished. */
+  start(): void {
+    this.#started = true;
+    this.#pump();
+  }
+
+  /** Queues a task. Its errors are the task's own to handle: a rejection is ignored here. */
+  push(task: () => Promise<void>): void {
+    if (this.#closed) return;
+    this.#waiting.push(task);
+    if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
+      this.#paused = true;
+      this.#setPaused(true);
+    }
+    this.#pump();
+  }
+
+  /** Drops what has not started; running tasks finish on their own. */
+  close(): void {
+    this.#closed = true;
+    this.#waiting.length = 0;
+  }
+
+  #pump(): void {
+    while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
+      const task = this.#waiting.shift()!;
+      this.#running++;
+      void task()
+        .catch(() => undefined)
+        .finally(() => {
+          this.#running--;
+          this.#pump();
+        });
+    }
+    if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
+      this.#paused = false;
+      this.#setPaused(false);
+    }
+  }
+}

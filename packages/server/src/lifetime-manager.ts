@@ -1,0 +1,51 @@
+/**
+ * The seam between hubs and where their connections live. The in-memory manager holds every
+ * connection of one process; a backplane (`@hubwire/redis`) implements the same interface to act
+ * as one hub across processes. One contract suite runs against every implementation.
+ *
+ * @module
+ * @example
+ * ```ts
+ * import { createHubServer, MemoryLifetimeManager } from "@hubwire/server";
+ *
+ * createHubServer({ hubs: { "/chat": chat }, lifetimeManager: () => new MemoryLifetimeManager() });
+ * ```
+ */
+import type { InvocationMessage } from "@hubwire/protocol";
+import type { ClientResultOptions } from "./clients.js";
+import type { SerializedMessage } from "./serialized-message.js";
+
+/** Who a message goes to. */
+export type SendTarget =
+  | { readonly kind: "all"; readonly excludedConnectionIds?: readonly string[] }
+  | { readonly kind: "connections"; readonly connectionIds: readonly string[] }
+  | { readonly kind: "groups"; readonly groups: readonly string[]; readonly excludedConnectionIds?: readonly string[] }
+  | { readonly kind: "users"; readonly userIds: readonly string[] };
+
+/** What a lifetime manager needs of a connection it holds. */
+export interface ManagedConnection {
+  readonly connectionId: string;
+  readonly userId: string | undefined;
+  /** Writes a message that may be shared with other connections (encoded once per protocol). */
+  write(message: SerializedMessage): void;
+  /** Calls a client method with an invocation id and resolves with the client's result. */
+  invokeClient(method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown>;
+}
+
+/** Holds a hub's connections, groups and users, and delivers messages to them. */
+export interface HubLifetimeManager {
+  /** A connection finished its handshake; from now on it can be addressed. */
+  onConnected(connection: ManagedConnection): Promise<void>;
+  /** A connection ended; it leaves every group. */
+  onDisconnected(connection: ManagedConnection): Promise<void>;
+  /** Delivers an invocation to every connection the target names, once each. */
+  send(target: SendTarget, message: InvocationMessage): Promise<void>;
+  /** Adds a connection (wherever it lives) to a group. Rejects for an unknown connection. */
+  addToGroup(connectionId: string, group: string): Promise<void>;
+  /** Removes a connection from a group. Rejects for an unknown connection. */
+  removeFromGroup(connectionId: string, group: string): Promise<void>;
+  /** Awaits a client result from one connection, wherever it lives. */
+  invokeConnection(connectionId: string, method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown>;
+  /** Releases what the manager holds (subscriptions, timers). */
+  close(): Promise<void>;
+}

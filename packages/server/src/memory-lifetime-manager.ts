@@ -1,0 +1,129 @@
+/**
+ * The default lifetime manager: every connection of the hub in this process.
+ *
+ * @module
+ */
+import type { InvocationMessage } from "@hubwire/protocol";
+import type { ClientResultOptions } from "./clients.js";
+import { UnknownConnectionError } from "./errors.js";
+import type { HubLifetimeManager, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+import { SerializedMessage } from "./serialized-message.js";
+
+/**
+ * Holds connections, groups and users in maps. Group names are case-sensitive. A message to many
+ * connections is encoded once per protocol.
+ *
+ * @example
+ * ```ts
+ * const manager = new MemoryLifetimeManager();
+ * await manager.send({ kind: "all" }, { type: 1, target: "tick", arguments: [Date.now()] });
+ * ```
+ */
+export class MemoryLifetimeManager implements HubLifetimeManager {
+  readonly #connections = new Map<string, ManagedConnection>();
+  readonly #groups = new Map<string, Set<ManagedConnection>>();
+  readonly #users = new Map<string, Set<ManagedConnection>>();
+  /** The groups of each connection, to leave them all on disconnect. */
+  readonly #membership = new Map<ManagedConnection, Set<string>>();
+
+  /** How many connections are held (for tests and metrics). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** How many groups have members (for tests and metrics). */
+  get groupCount(): number {
+    return this.#groups.size;
+  }
+
+  async onConnected(connection: ManagedConnection): Promise<void> {
+    this.#connections.set(connection.connectionId, connection);
+    if (connection.userId !== undefined) addTo(this.#users, connection.userId, connection);
+  }
+
+  async onDisconnected(connection: ManagedConnection): Promise<void> {
+    if (this.#connections.get(connection.connectionId) !== connection) return;
+    this.#connections.delete(connection.connectionId);
+    if (connection.userId !== undefined) removeFrom(this.#users, connection.userId, connection);
+    for (const group of this.#membership.get(connection) ?? []) removeFrom(this.#groups, group, connection);
+    this.#membership.delete(connection);
+  }
+
+  async send(target: SendTarget, message: InvocationMessage): Promise<void> {
+    const serialized = new SerializedMessage(message);
+    for (const connection of this.resolve(target)) connection.write(serialized);
+  }
+
+  /** The local connections a target names, each once. */
+  resolve(target: SendTarget): Iterable<ManagedConnection> {
+    switch (target.kind) {
+      case "all":
+        return excluding(this.#connections.values(), target.excludedConnectionIds);
+      case "connections":
+        return unique(target.connectionIds.map((id) => this.#connections.get(id)));
+      case "groups":
+        return excluding(unique(target.groups.flatMap((group) => [...(this.#groups.get(group) ?? [])])), target.excludedConnectionIds);
+      case "users":
+        return unique(target.userIds.flatMap((userId) => [...(this.#users.get(userId) ?? [])]));
+    }
+  }
+
+  async addToGroup(connectionId: string, group: string): Promise<void> {
+    const connection = this.#require(connectionId);
+    addTo(this.#groups, group, connection);
+    let groups = this.#membership.get(connection);
+    if (groups === undefined) this.#membership.set(connection, (groups = new Set()));
+    groups.add(group);
+  }
+
+  async removeFromGroup(connectionId: string, group: string): Promise<void> {
+    const connection = this.#require(connectionId);
+    removeFrom(this.#groups, group, connection);
+    this.#membership.get(connection)?.delete(group);
+  }
+
+  async invokeConnection(connectionId: string, method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown> {
+    return this.#require(connectionId).invokeClient(method, args, options);
+  }
+
+  async close(): Promise<void> {
+    this.#connections.clear();
+    this.#groups.clear();
+    this.#users.clear();
+    this.#membership.clear();
+  }
+
+  #require(connectionId: string): ManagedConnection {
+    const connection = this.#connections.get(connectionId);
+    if (connection === undefined) throw new UnknownConnectionError(connectionId);
+    return connection;
+  }
+}
+
+function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<T>(map: Map<string, Set<T>>, key: string, value: T): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+function* unique(connections: Iterable<ManagedConnection | undefined>): Iterable<ManagedConnection> {
+  const seen = new Set<ManagedConnection>();
+  for (const connection of connections) {
+    if (connection === undefined || seen.has(connection)) continue;
+    seen.add(connection);
+    yield connection;
+  }
+}
+
+function* excluding(connections: Iterable<ManagedConnection>, excluded: readonly string[] | undefined): Iterable<ManagedConnection> {
+  if (excluded === undefined || excluded.length === 0) return yield* connections;
+  const skip = new Set(excluded);
+  for (const connection of connections) if (!skip.has(connection.connectionId)) yield connection;
+}

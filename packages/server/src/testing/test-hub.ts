@@ -1,0 +1,114 @@
+/**
+ * The hub the server's suites drive with the official SignalR client: one method per behaviour
+ * to check, and a `sendTo` that reaches every target kind.
+ */
+import type { HubContract } from "@hubwire/protocol";
+import { defineHub, HubError, type HubCallContext } from "../index.js";
+
+export type TargetSpec =
+  | { kind: "all" }
+  | { kind: "allExcept"; ids: string[] }
+  | { kind: "caller" }
+  | { kind: "others" }
+  | { kind: "client"; id: string }
+  | { kind: "clients"; ids: string[] }
+  | { kind: "group"; name: string }
+  | { kind: "groups"; names: string[] }
+  | { kind: "groupExcept"; name: string; ids: string[] }
+  | { kind: "othersInGroup"; name: string }
+  | { kind: "user"; id: string }
+  | { kind: "users"; ids: string[] };
+
+export interface TestContract extends HubContract {
+  server: {
+    echo(value: unknown): unknown;
+    nothing(): void;
+    add(a: number, b: number): number;
+    throwPlain(message: string): void;
+    throwHubError(message: string): void;
+    whoAmI(): { connectionId: string; userId: string | null };
+    join(group: string): void;
+    leave(group: string): void;
+    sendTo(target: TargetSpec, text: string): void;
+    closeMe(allowReconnect: boolean): void;
+    counter(count: number, delayMs: number): AsyncIterable<number>;
+    askClient(question: string): unknown;
+    adminOnly(): string;
+    record(value: number): void;
+  };
+  client: {
+    receive(text: string): void;
+    question(text: string): unknown;
+  };
+}
+
+/** Values `record` has seen, in order (fire-and-forget calls report here). */
+export const recorded: number[] = [];
+
+function clientsFor(ctx: HubCallContext<TestContract>, target: TargetSpec) {
+  const { clients } = ctx;
+  switch (target.kind) {
+    case "all":
+      return clients.all;
+    case "allExcept":
+      return clients.allExcept(target.ids);
+    case "caller":
+      return clients.caller;
+    case "others":
+      return clients.others;
+    case "client":
+      return clients.client(target.id);
+    case "clients":
+      return clients.clients(target.ids);
+    case "group":
+      return clients.group(target.name);
+    case "groups":
+      return clients.groups(target.names);
+    case "groupExcept":
+      return clients.groupExcept(target.name, target.ids);
+    case "othersInGroup":
+      return clients.othersInGroup(target.name);
+    case "user":
+      return clients.user(target.id);
+    case "users":
+      return clients.users(target.ids);
+  }
+}
+
+export const testHub = defineHub<TestContract>({
+  methods: {
+    echo: (_ctx, value) => value,
+    nothing: () => undefined,
+    add: { args: ["number", "number"], handler: (_ctx, a, b) => a + b },
+    throwPlain(_ctx, message) {
+      throw new Error(message);
+    },
+    throwHubError(_ctx, message) {
+      throw new HubError(message);
+    },
+    whoAmI: (ctx) => ({ connectionId: ctx.connectionId, userId: ctx.userId ?? null }),
+    join: (ctx, group) => ctx.groups.add(ctx.connectionId, group),
+    leave: (ctx, group) => ctx.groups.remove(ctx.connectionId, group),
+    sendTo: (ctx, target, text) => clientsFor(ctx, target).receive(text),
+    closeMe(ctx, allowReconnect) {
+      // After the reply: closing first would drop the Completion.
+      setTimeout(() => ctx.close({ error: "Closed by the test.", allowReconnect }), 20);
+    },
+    async *counter(ctx, count, delayMs) {
+      for (let i = 0; i < count; i++) {
+        if (ctx.signal.aborted) return;
+        yield i;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    },
+    askClient: (ctx, question) => ctx.clients.caller.invoke.question(question),
+    adminOnly: {
+      handler: () => "secret",
+      authorize: (ctx) => ctx.principal?.claims?.["role"] === "admin",
+    },
+    record(_ctx, value) {
+      recorded.push(value);
+    },
+  },
+});
+

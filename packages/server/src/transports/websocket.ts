@@ -1,0 +1,67 @@
+/**
+ * The WebSockets transport: one `ws` socket per connection. JSON travels in text frames and
+ * MessagePack in binary frames; a frame may hold several records, and a record may span frames.
+ *
+ * @module
+ */
+import { TransportName } from "@hubwire/protocol";
+import { WebSocket, type RawData } from "ws";
+import type { Transport, TransportListener } from "./transport.js";
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+/** Close codes a client uses for a normal end. */
+const normalCloseCodes = new Set([1000, 1001, 1005]);
+
+/**
+ * Binds a `ws` socket to a connection.
+ *
+ * @example
+ * ```ts
+ * const transport = new WebSocketTransport(socket, connection);
+ * connection.attach(transport, request, principal);
+ * ```
+ */
+export class WebSocketTransport implements Transport {
+  readonly name = TransportName.WebSockets;
+  readonly #socket: WebSocket;
+
+  constructor(socket: WebSocket, listener: TransportListener) {
+    this.#socket = socket;
+    socket.on("message", (data) => listener.receive(toBytes(data)));
+    socket.on("close", (code, reason) => {
+      listener.transportClosed(
+        normalCloseCodes.has(code) ? undefined : new Error(`WebSocket closed with status code: ${code} (${reason.toString() || "no reason given"}).`),
+      );
+    });
+    // ws closes the socket after an error and then emits "close"; handling "error" keeps it from throwing.
+    socket.on("error", () => undefined);
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  send(data: Uint8Array, isBinary: boolean): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#socket.send(data, { binary: isBinary });
+  }
+
+  close(code = 1000, reason?: string): void {
+    if (this.#socket.readyState === WebSocket.CLOSED || this.#socket.readyState === WebSocket.CLOSING) return;
+    this.#socket.close(code, reason);
+    // A peer that never answers the close frame must not hold the socket.
+    setTimeout(() => this.#socket.terminate(), 5_000).unref();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+}
