@@ -167,6 +167,54 @@ describe("hub features", () => {
     await expect(connection.invoke("askClient", "x")).rejects.toThrow("An unexpected error occurred invoking 'askClient' on the server.");
   });
 
+  it("runs one invocation at a time per connection by default, more when configured", async () => {
+    const serial = await connect("/test");
+    await serial.start();
+    const results = await Promise.all([serial.invoke("sleep", 50), serial.invoke("sleep", 50), serial.invoke("sleep", 50)]);
+    expect(Math.max(...results.map((result: { maxConcurrent: number }) => result.maxConcurrent))).toBe(1);
+
+    const parallel = await startServer({ hubs: { "/test": testHub }, hubOptions: { maxParallelInvocationsPerClient: 3 } });
+    try {
+      const { connection } = buildOfficialClient(`${parallel.origin}/test`, "json");
+      await connection.start();
+      const concurrent = await Promise.all([connection.invoke("sleep", 80), connection.invoke("sleep", 80), connection.invoke("sleep", 80)]);
+      expect(Math.max(...concurrent.map((result: { maxConcurrent: number }) => result.maxConcurrent))).toBe(3);
+      await connection.stop();
+    } finally {
+      await parallel.close();
+    }
+  });
+
+  it("refuses negotiate and connect with 401 when authentication is required and missing, 403 when the hub says no", async () => {
+    const guarded = defineHub<LifecycleContract>({
+      methods: { getItem: () => "", ping: () => "" },
+      options: { requireAuthentication: true },
+      authorize: (principal) => principal?.userId === "u1",
+    });
+    const secured = await startServer({
+      hubs: { "/guarded": guarded },
+      authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }),
+    });
+    try {
+      const negotiate = (token?: string) =>
+        fetch(`${secured.origin}/guarded/negotiate?negotiateVersion=1`, {
+          method: "POST",
+          headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+        });
+      expect((await negotiate()).status).toBe(401);
+      expect((await negotiate("u2")).status).toBe(403);
+      expect((await negotiate("u1")).status).toBe(200);
+      const { connection } = buildOfficialClient(`${secured.origin}/guarded`, "json", { skipNegotiation: true, accessTokenFactory: () => "u2" });
+      await expect(connection.start()).rejects.toThrow();
+      const { connection: allowed } = buildOfficialClient(`${secured.origin}/guarded`, "json", { accessTokenFactory: () => "u1" });
+      await allowed.start();
+      expect(await allowed.invoke("ping")).toBe("");
+      await allowed.stop();
+    } finally {
+      await secured.close();
+    }
+  });
+
   it("never writes an access token into a log line", async () => {
     lines.length = 0;
     const connection = await connect("/test", "json", { accessTokenFactory: () => canary });

@@ -35,6 +35,7 @@ export interface TestContract extends HubContract {
     askClient(question: string): unknown;
     adminOnly(): string;
     record(value: number): void;
+    sleep(ms: number): { maxConcurrent: number };
   };
   client: {
     receive(text: string): void;
@@ -108,6 +109,14 @@ export const testHub = defineHub<TestContract>({
     },
     record(_ctx, value) {
       recorded.push(value);
+    },
+    async sleep(ctx, ms) {
+      const running = ((ctx.items.get("running") as number | undefined) ?? 0) + 1;
+      ctx.items.set("running", running);
+      ctx.items.set("max", Math.max(running, (ctx.items.get("max") as number | undefined) ?? 0));
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      ctx.items.set("running", (ctx.items.get("running") as number) - 1);
+      return { maxConcurrent: ctx.items.get("max") as number };
     },
   },
 });
