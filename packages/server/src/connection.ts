@@ -46,6 +46,8 @@ export interface ConnectionSettings {
   readonly keepAliveIntervalMs: number;
   readonly clientTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  /** How long a long-polling connection may go without a poll in flight. */
+  readonly disconnectTimeoutMs: number;
   readonly maxMessageBytes: number;
   readonly enableDetailedErrors: boolean;
   readonly logger: Logger;
@@ -250,10 +252,18 @@ export class HubConnection implements ManagedConnection, TransportListener {
   /** Runs the keep-alive and the timeouts. Called by the hub endpoint's timer. */
   tick(now: number): void {
     const settings = this.#settings;
+    const transport = this.#transport;
+    if (transport?.hasInherentKeepAlive === true) {
+      if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
+        this.#settings.logger.log("debug", "No poll within the disconnect timeout.", { connectionId: this.connectionId });
+        this.abort("The client stopped polling.");
+        return;
+      }
+    }
     if (this.#state === "handshaking" && now - this.#attachedAt >= settings.handshakeTimeoutMs) {
       this.#settings.logger.log("debug", "No handshake within the handshake timeout.", { connectionId: this.connectionId });
       this.abort("The client did not complete the handshake in time.");
-    } else if (this.#state === "connected") {
+    } else if (this.#state === "connected" && transport?.hasInherentKeepAlive === false) {
       if (now - this.#lastReceivedAt >= settings.clientTimeoutMs) {
         this.#settings.logger.log("debug", "Nothing heard within the client timeout.", { connectionId: this.connectionId });
         this.close({

@@ -25,7 +25,7 @@ describe("negotiate and transport requests over raw HTTP", () => {
   });
 
   describe("negotiate", () => {
-    it("describes a new connection: a public id, a different secret token, WebSockets", async () => {
+    it("describes a new connection: a public id, a different secret token, the transports", async () => {
       const { status, body, headers } = await negotiate(server.origin, "/hub");
       expect(status).toBe(200);
       expect(headers.get("content-type")).toContain("application/json");
@@ -33,7 +33,11 @@ describe("negotiate and transport requests over raw HTTP", () => {
       expect(body.connectionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(body.connectionToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(body.connectionToken).not.toBe(body.connectionId);
-      expect(body.availableTransports).toEqual([{ transport: "WebSockets", transferFormats: ["Text", "Binary"] }]);
+      expect(body.availableTransports).toEqual([
+        { transport: "WebSockets", transferFormats: ["Text", "Binary"] },
+        { transport: "ServerSentEvents", transferFormats: ["Text"] },
+        { transport: "LongPolling", transferFormats: ["Text", "Binary"] },
+      ]);
     });
 
     it("never hands out the same id or token twice", async () => {
@@ -118,13 +122,6 @@ describe("negotiate and transport requests over raw HTTP", () => {
       expect((await fetch(url, { method: "DELETE" })).status).toBe(400);
       expect((await fetch(url, { method: "PUT" })).status).toBe(405);
       socket.close();
-    });
-
-    it("answers 404 for a transport this endpoint does not serve", async () => {
-      const { body } = await negotiate(server.origin, "/hub");
-      const poll = await fetch(`${server.origin}/hub?id=${body.connectionToken}`);
-      expect(poll.status).toBe(404);
-      expect(await poll.text()).toBe("LongPolling transport not supported by this end point type");
     });
 
     it("drops a negotiated connection that never connects, after the disconnect timeout", async () => {

@@ -18,6 +18,8 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./h
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import { chooseNegotiateVersion, negotiateResponse, newConnectionId } from "./transports/negotiate.js";
+import { LongPollingTransport } from "./transports/long-polling.js";
+import { ServerSentEventsTransport } from "./transports/sse.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { isOriginAllowed } from "./websockets/origin-policy.js";
 import { rejectUpgrade } from "./websockets/upgrade-response.js";
@@ -61,6 +63,8 @@ export class HubEndpoint {
   readonly #byToken = new Map<string, HubConnection>();
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
+  /** Long-polling connections that ended, kept for a while so late polls drain and get 204. */
+  readonly #ended = new Map<string, { transport: LongPollingTransport; until: number }>();
   /** Connections whose handshake succeeded, so onDisconnected is due. */
   readonly #connected = new WeakSet<HubConnection>();
   readonly #timer: NodeJS.Timeout;
@@ -83,6 +87,7 @@ export class HubEndpoint {
       keepAliveIntervalMs: this.options.keepAliveIntervalMs,
       clientTimeoutMs: this.options.clientTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      disconnectTimeoutMs: this.options.disconnectTimeoutMs,
       maxMessageBytes: max,
       enableDetailedErrors: this.options.enableDetailedErrors,
       logger: context.logger,
@@ -122,28 +127,54 @@ export class HubEndpoint {
     respond(response, 200, JSON.stringify(body), "application/json");
   }
 
-  /** Any other HTTP request to `{path}`: the WebSocket-only answers until SSE and long polling land. */
+  /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE) and their sends. */
   handleHttp(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
-    request.resume();
-    if (request.method !== "GET" && request.method !== "POST" && request.method !== "DELETE") {
-      return respond(response, 405, `${request.method ?? "This"} requests are not allowed on a hub endpoint.`);
+    const method = request.method;
+    if (method !== "GET" && method !== "POST" && method !== "DELETE") {
+      request.resume();
+      return respond(response, 405, `${method ?? "This"} requests are not allowed on a hub endpoint.`);
     }
     const token = query.get("id");
-    if (token === null || token === "") return respond(response, 400, "Connection ID required");
-    const connection = this.#byToken.get(token);
-    if (connection === undefined) return respond(response, 404, "No Connection with that ID");
-    const transport = connection.transport?.name;
-    if (transport === TransportName.WebSockets) {
-      if (request.method === "POST") return respond(response, 405, "POST requests are not allowed for WebSocket connections.");
-      if (request.method === "DELETE") return respond(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
-      return respond(response, 400, "Cannot change transports mid-connection");
+    if (token === null || token === "") {
+      request.resume();
+      return respond(response, 400, "Connection ID required");
     }
-    if (request.method === "DELETE") return respond(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
-    const wanted = request.headers.accept?.includes("text/event-stream") ? TransportName.ServerSentEvents : TransportName.LongPolling;
-    return respond(response, 404, `${wanted} transport not supported by this end point type`);
+    const connection = this.#byToken.get(token);
+    const ended = connection === undefined ? this.#ended.get(token) : undefined;
+    if (ended !== undefined && method === "GET") return ended.transport.poll(response);
+    if (connection === undefined) {
+      request.resume();
+      return respond(response, 404, "No Connection with that ID");
+    }
+    const transport = connection.transport;
+    if (method === "GET") {
+      if (transport === undefined) {
+        this.#startHttpTransport(connection, request, response, query).catch((error: unknown) => {
+          this.#context.logger.log("error", "Starting an HTTP transport failed.", { hub: this.name, error });
+          respond(response, 500, "Internal server error");
+        });
+        return;
+      }
+      const wantsEvents = request.headers.accept?.includes("text/event-stream") === true;
+      if (transport instanceof LongPollingTransport && !wantsEvents) return transport.poll(response);
+      if (transport instanceof LongPollingTransport) return respond(response, 400, "Cannot change transports mid-connection");
+      return respond(response, transport instanceof ServerSentEventsTransport ? 409 : 400, transport instanceof ServerSentEventsTransport ? "Another transport request is already active for this connection." : "Cannot change transports mid-connection");
+    }
+    if (method === "POST") {
+      if (transport instanceof LongPollingTransport || transport instanceof ServerSentEventsTransport) return transport.post(request, response);
+      request.resume();
+      if (transport === undefined) return respond(response, 400, "The connection has no transport yet: start one before sending.");
+      return respond(response, 405, "POST requests are not allowed for WebSocket connections.");
+    }
+    request.resume();
+    if (!(transport instanceof LongPollingTransport)) {
+      return respond(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
+    }
+    connection.abort();
+    respond(response, 202, "");
   }
 
-  /** An upgrade request to `{path}`. */
+    /** An upgrade request to `{path}`. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
     socket.on("error", () => undefined);
     if (!this.options.transports.includes(TransportName.WebSockets)) {
@@ -192,6 +223,38 @@ export class HubEndpoint {
     await this.manager.close();
   }
 
+  async #startHttpTransport(connection: HubConnection, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+    const wantsEvents = request.headers.accept?.includes("text/event-stream") === true;
+    const name = wantsEvents ? TransportName.ServerSentEvents : TransportName.LongPolling;
+    if (!this.options.transports.includes(name)) {
+      request.resume();
+      return respond(response, 404, `${name} transport not supported by this end point type`);
+    }
+    const token = connection.connectionToken;
+    if (this.#claimed.has(token)) return respond(response, 409, "Another transport request is already active for this connection.");
+    this.#claimed.add(token);
+    try {
+      const auth = await this.#authenticate(request, query);
+      if ("status" in auth) return respond(response, auth.status, auth.message);
+      if (connection.state !== "negotiated") return respond(response, 409, "Another transport request is already active for this connection.");
+      const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.options.clientTimeoutMs };
+      const fail = (reason: string) => connection.abort(reason);
+      if (wantsEvents) {
+        connection.attach(new ServerSentEventsTransport(request, response, connection, limits, fail), describeRequest(request), auth.principal);
+      } else {
+        const transport = new LongPollingTransport(
+          connection,
+          { ...limits, pollTimeoutMs: this.options.longPollTimeoutMs, maxQueuedBytes: this.#context.maxFrameBytes * 4, now: this.#context.now },
+          fail,
+        );
+        connection.attach(transport, describeRequest(request), auth.principal);
+        transport.firstPoll(response);
+      }
+    } finally {
+      this.#claimed.delete(token);
+    }
+  }
+
   async #authenticate(request: IncomingMessage, query: URLSearchParams): Promise<AuthOutcome> {
     let principal: Principal | undefined;
     if (this.#context.authenticate !== undefined) {
@@ -218,6 +281,9 @@ export class HubEndpoint {
       message: (c, message) => this.dispatcher.message(c, message),
       closed: (c, error) => {
         this.#byToken.delete(c.connectionToken);
+        if (c.transport instanceof LongPollingTransport) {
+          this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
+        }
         void this.dispatcher.disconnected(c, error, this.#connected.has(c));
       },
     });
@@ -227,6 +293,7 @@ export class HubEndpoint {
 
   #tick(): void {
     const now = this.#context.now();
+    for (const [token, ended] of this.#ended) if (ended.until <= now) this.#ended.delete(token);
     for (const connection of this.#byToken.values()) {
       if (connection.state === "negotiated") {
         if (now - connection.createdAt >= this.options.disconnectTimeoutMs && !this.#claimed.has(connection.connectionToken)) {

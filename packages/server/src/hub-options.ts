@@ -37,6 +37,8 @@ export interface HubOptions {
   readonly minimumNegotiateVersion?: 0 | 1;
   /** A negotiated connection that attaches no transport for this long is dropped. Default 15 s. */
   readonly disconnectTimeoutMs?: number;
+  /** A long poll with nothing to deliver is answered empty after this long. Default 90 s. */
+  readonly longPollTimeoutMs?: number;
   /** How long the server waits for a client result. Default: until the connection closes. */
   readonly clientResultTimeoutMs?: number;
   /** Refuse negotiate and connect (401) when authentication returns no principal. Default false. */
@@ -49,7 +51,11 @@ export type ResolvedHubOptions = Required<Omit<HubOptions, "clientResultTimeoutM
 };
 
 /** The transports this server implements, in the order negotiate lists them. */
-export const supportedTransports: readonly TransportName[] = [TransportName.WebSockets];
+export const supportedTransports: readonly TransportName[] = [
+  TransportName.WebSockets,
+  TransportName.ServerSentEvents,
+  TransportName.LongPolling,
+];
 
 /** Merges options over defaults; later sources win. Throws for values that cannot work. */
 export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefined>): ResolvedHubOptions {
@@ -65,10 +71,11 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     transports: (merged.transports ?? supportedTransports).filter((name) => supportedTransports.includes(name)),
     minimumNegotiateVersion: merged.minimumNegotiateVersion ?? 1,
     disconnectTimeoutMs: merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
+    longPollTimeoutMs: merged.longPollTimeoutMs ?? ProtocolDefaults.longPollTimeoutMs,
     clientResultTimeoutMs: merged.clientResultTimeoutMs,
     requireAuthentication: merged.requireAuthentication ?? false,
   };
-  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs"] as const) {
+  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs"] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
   }
   if (!Number.isInteger(resolved.maxParallelInvocationsPerClient) || resolved.maxParallelInvocationsPerClient < 1) {

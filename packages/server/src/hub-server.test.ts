@@ -4,9 +4,16 @@ import { buildOfficialClient, eventually, type CollectingLogger, type ProtocolCh
 import { recorded, testHub, type TargetSpec } from "./testing/test-hub.js";
 import { startServer, type RunningServer } from "./testing/test-server.js";
 
-const protocols: ProtocolChoice[] = ["json", "messagepack"];
+type TransportChoice = "WebSockets" | "ServerSentEvents" | "LongPolling";
+const cases: Array<{ protocol: ProtocolChoice; transport: TransportChoice }> = [
+  { protocol: "json", transport: "WebSockets" },
+  { protocol: "messagepack", transport: "WebSockets" },
+  { protocol: "json", transport: "ServerSentEvents" },
+  { protocol: "json", transport: "LongPolling" },
+  { protocol: "messagepack", transport: "LongPolling" },
+];
 
-describe.each(protocols)("the official SignalR client over WebSockets, %s", (protocol) => {
+describe.each(cases)("the official SignalR client over $transport, $protocol", ({ protocol, transport }) => {
   let server: RunningServer;
   const opened: Array<{ connection: OfficialHubConnection; logger: CollectingLogger }> = [];
 
@@ -29,7 +36,7 @@ describe.each(protocols)("the official SignalR client over WebSockets, %s", (pro
   });
 
   async function connect(options: Parameters<typeof buildOfficialClient>[2] = {}) {
-    const client = buildOfficialClient(`${server.origin}/hub`, protocol, options);
+    const client = buildOfficialClient(`${server.origin}/hub`, protocol, { transport: HttpTransportType[transport], ...options });
     opened.push(client);
     await client.connection.start();
     return client.connection;
@@ -205,7 +212,7 @@ describe.each(protocols)("the official SignalR client over WebSockets, %s", (pro
   describe("keep-alive and timeouts", () => {
     it("keeps an idle client connected across several keep-alive periods", async () => {
       // The client's own server timeout (300 ms) is shorter than four keep-alive periods: only pings keep it alive.
-      const { connection, logger } = buildOfficialClient(`${server.origin}/hub`, protocol);
+      const { connection, logger } = buildOfficialClient(`${server.origin}/hub`, protocol, { transport: HttpTransportType[transport] });
       opened.push({ connection, logger });
       connection.serverTimeoutInMilliseconds = 300;
       connection.keepAliveIntervalInMilliseconds = 100;
@@ -241,12 +248,14 @@ describe.each(protocols)("the official SignalR client over WebSockets, %s", (pro
     });
   });
 
-  it("connects with skipNegotiation over WebSockets", async () => {
-    const connection = await connect({ skipNegotiation: true, transport: HttpTransportType.WebSockets });
-    expect(connection.connectionId).toBeNull();
-    const me = (await connection.invoke("whoAmI")) as { connectionId: string };
-    expect(me.connectionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
-  });
+  if (transport === "WebSockets") {
+    it("connects with skipNegotiation over WebSockets", async () => {
+      const connection = await connect({ skipNegotiation: true, transport: HttpTransportType.WebSockets });
+      expect(connection.connectionId).toBeNull();
+      const me = (await connection.invoke("whoAmI")) as { connectionId: string };
+      expect(me.connectionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    });
+  }
 
   it("closes only the connection that sent a message over the limit", async () => {
     const healthy = await connect();

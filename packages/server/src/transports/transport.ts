@@ -20,6 +20,13 @@ export interface Transport {
   resume(): void;
   /** Bytes written and not yet flushed to the network. */
   readonly bufferedBytes: number;
+  /**
+   * Long polling proves liveness by polling: no pings, no client timeout. Such a transport tells
+   * since when it has had no poll in flight instead (undefined while one is), and the connection
+   * ends once that exceeds the disconnect timeout.
+   */
+  readonly idleSince?: number | undefined;
+  readonly hasInherentKeepAlive: boolean;
 }
 
 /** What a transport reports to its connection. */

@@ -27,6 +27,7 @@ const normalCloseCodes = new Set([1000, 1001, 1005]);
  */
 export class WebSocketTransport implements Transport {
   readonly name = TransportName.WebSockets;
+  readonly hasInherentKeepAlive = false;
   readonly #socket: WebSocket;
 
   constructor(socket: WebSocket, listener: TransportListener) {

@@ -1,0 +1,107 @@
+/**
+ * Sends from the client for Server-Sent Events and long polling: `POST {hub}?id=<token>` with one
+ * or more complete records. Bodies are fed to the connection as they arrive, never buffered whole;
+ * one POST at a time per connection (a second waits its turn, as the .NET server serialises them),
+ * and a body past the size cap or silent for too long is refused.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TransportListener } from "./transport.js";
+
+/** Limits on POST bodies. */
+export interface PostLimits {
+  /** The largest body; past it the answer is 413 and the connection ends. */
+  readonly maxBodyBytes: number;
+  /** A body that sends nothing for this long is refused with 408 and the connection ends. */
+  readonly idleTimeoutMs: number;
+}
+
+function answer(response: ServerResponse, status: number, text = ""): void {
+  if (response.headersSent || response.writableEnded) return;
+  response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-store" }).end(text);
+}
+
+/** Reads POST bodies into a connection, one request at a time. */
+export class PostReceiver {
+  readonly #listener: TransportListener;
+  readonly #limits: PostLimits;
+  /** Ends a connection that broke the limits. */
+  readonly #fail: (reason: string) => void;
+  #queue: Promise<void> = Promise.resolve();
+  #current: IncomingMessage | undefined;
+  #paused = false;
+  #closed = false;
+
+  constructor(listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
+    this.#listener = listener;
+    this.#limits = limits;
+    this.#fail = fail;
+  }
+
+  /** Queues one POST; it is read once those before it are done. */
+  receive(request: IncomingMessage, response: ServerResponse): void {
+    request.pause();
+    this.#queue = this.#queue.then(() => this.#read(request, response));
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#current?.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#current?.resume();
+  }
+
+  /** Later POSTs are answered 404: the connection is gone. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #read(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.#closed) {
+      answer(response, 404, "No Connection with that ID");
+      request.resume();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      let total = 0;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (status: number, text?: string) => {
+        clearTimeout(idle);
+        this.#current = undefined;
+        request.removeAllListeners("data");
+        answer(response, status, text);
+        if (status !== 200) request.resume();
+        resolve();
+      };
+      const armIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          finish(408, "The request body stalled.");
+          this.#fail("A POST body sent nothing within the timeout.");
+        }, this.#limits.idleTimeoutMs);
+      };
+      request.on("data", (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > this.#limits.maxBodyBytes) {
+          finish(413, `The request body is over the limit of ${this.#limits.maxBodyBytes} bytes.`);
+          this.#fail("A POST body was over the limit.");
+          return;
+        }
+        armIdle();
+        this.#listener.receive(chunk);
+      });
+      request.once("end", () => finish(this.#closed ? 404 : 200));
+      request.once("error", () => finish(400, "Reading the request body failed."));
+      request.once("close", () => {
+        if (this.#current === request) finish(400, "The request was aborted.");
+      });
+      this.#current = request;
+      armIdle();
+      if (!this.#paused) request.resume();
+    });
+  }
+}

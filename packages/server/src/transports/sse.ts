@@ -1,0 +1,70 @@
+/**
+ * The Server-Sent Events transport: the server writes to a `text/event-stream` response that
+ * stays open, the client sends with POST. Text only, so MessagePack is refused at the handshake.
+ *
+ * @module
+ */
+import { TransportName } from "@hubwire/protocol";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { PostReceiver, type PostLimits } from "./http-post.js";
+import type { Transport, TransportListener } from "./transport.js";
+
+export class ServerSentEventsTransport implements Transport {
+  readonly name = TransportName.ServerSentEvents;
+  readonly hasInherentKeepAlive = false;
+  readonly #response: ServerResponse;
+  readonly #posts: PostReceiver;
+  #closed = false;
+
+  constructor(request: IncomingMessage, response: ServerResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
+    this.#response = response;
+    this.#posts = new PostReceiver(listener, limits, fail);
+    response.writeHead(200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache,no-store",
+      Pragma: "no-cache",
+      "Content-Encoding": "identity",
+      // Proxies such as nginx must not buffer the stream.
+      "X-Accel-Buffering": "no",
+    });
+    // A comment first: some browsers fire `open` only once data arrives.
+    response.write(":\r\n");
+    request.socket.setNoDelay(true);
+    response.once("close", () => {
+      this.#closed = true;
+      this.#posts.close();
+      listener.transportClosed();
+    });
+  }
+
+  get bufferedBytes(): number {
+    return this.#response.writableLength;
+  }
+
+  /** A POST with messages. */
+  post(request: IncomingMessage, response: ServerResponse): void {
+    this.#posts.receive(request, response);
+  }
+
+  send(data: Uint8Array): void {
+    if (this.#closed) return;
+    // One event per frame; every line of it a `data:` line.
+    const lines = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").split("\n");
+    this.#response.write(`${lines.map((line) => `data: ${line}\r\n`).join("")}\r\n`);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#posts.close();
+    this.#response.end();
+  }
+
+  pause(): void {
+    this.#posts.pause();
+  }
+
+  resume(): void {
+    this.#posts.resume();
+  }
+}
