@@ -20,6 +20,7 @@ import { runFilters, type HubFilter } from "./filters.js";
 import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import { InvocationQueue } from "./invocation-queue.js";
+import { UploadStream } from "./upload-stream.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 
@@ -35,6 +36,10 @@ interface Session {
   readonly queue: InvocationQueue;
   /** Server-to-client streams in progress, by invocation id, to cancel them. */
   readonly streams: Map<string, AbortController>;
+  /** Client-to-server streams open, by stream id. */
+  readonly uploads: Map<string, UploadStream>;
+  /** Why reading is paused (a queue backlog, full uploads); reading resumes when none is left. */
+  readonly pauseReasons: Set<unknown>;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -109,9 +114,13 @@ export class HubDispatcher {
     const session = this.#session(connection);
     switch (message.type) {
       case MessageType.Invocation:
-      case MessageType.StreamInvocation:
-        session.queue.push(() => this.#invoke(session, message));
+      case MessageType.StreamInvocation: {
+        // Uploads open now, not when the call runs: their items may arrive while an earlier call still runs.
+        const uploads = this.#openUploads(session, message);
+        if (uploads === undefined) return;
+        session.queue.push(() => this.#invoke(session, message, uploads));
         return;
+      }
       case MessageType.CancelInvocation:
         session.streams.get(message.invocationId)?.abort(new Error("The client cancelled the stream."));
         return;
@@ -119,12 +128,25 @@ export class HubDispatcher {
         // The client is leaving: close the transport without answering.
         connection.abort(message.error === undefined ? undefined : `The client closed the connection: ${message.error}`);
         return;
-      case MessageType.Completion:
-        this.#logger.log("debug", "A Completion for no pending client result was ignored.", { connectionId: connection.connectionId });
+      case MessageType.Completion: {
+        const upload = session.uploads.get(message.invocationId);
+        if (upload === undefined) {
+          this.#logger.log("debug", "A Completion for no pending client result or upload was ignored.", { connectionId: connection.connectionId });
+          return;
+        }
+        session.uploads.delete(message.invocationId);
+        upload.complete(message.error);
         return;
-      case MessageType.StreamItem:
-        this.#logger.log("debug", "A stream item for no open upload was ignored.", { connectionId: connection.connectionId });
+      }
+      case MessageType.StreamItem: {
+        const upload = session.uploads.get(message.invocationId);
+        if (upload === undefined) {
+          this.#logger.log("debug", "A stream item for no open upload was ignored.", { connectionId: connection.connectionId });
+          return;
+        }
+        upload.push(message.item);
         return;
+      }
       case MessageType.Ping:
       case MessageType.Ack:
       case MessageType.Sequence:
@@ -138,6 +160,8 @@ export class HubDispatcher {
     if (session === undefined) return;
     session.queue.close();
     for (const stream of session.streams.values()) stream.abort(new Error("The connection closed."));
+    for (const upload of session.uploads.values()) upload.complete("The connection closed.");
+    session.uploads.clear();
     if (!wasConnected) return;
     try {
       await runFilters<void>(
@@ -180,13 +204,14 @@ export class HubDispatcher {
         abort: () => connection.abort(),
         close: (options) => connection.close(options ?? {}),
       };
+      const pauseReasons = new Set<unknown>();
       session = {
         connection,
         context,
-        queue: new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) =>
-          paused ? connection.transport?.pause() : connection.transport?.resume(),
-        ),
+        queue: new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) => setPaused(connection, pauseReasons, "queue", paused)),
         streams: new Map(),
+        uploads: new Map(),
+        pauseReasons,
       };
       this.#sessions.set(connection, session);
     }
@@ -203,14 +228,54 @@ export class HubDispatcher {
     session.connection.send({ type: MessageType.Completion, invocationId, error });
   }
 
-  async #invoke(session: Session, message: InvocationMessage | StreamInvocationMessage): Promise<void> {
+  /** Opens the upload streams an invocation names; undefined (and an error sent) when it may not. */
+  #openUploads(session: Session, message: InvocationMessage | StreamInvocationMessage): UploadStream[] | undefined {
+    const ids = message.streamIds ?? [];
+    if (ids.length === 0) return [];
+    const refuse = (reason: string) => {
+      this.#fail(session, message.invocationId, this.#describeBinding(`Failed to invoke '${message.target}' due to an error on the server.`, new ArgumentBindingError(reason)));
+      return undefined;
+    };
+    if (new Set(ids).size !== ids.length || ids.some((id) => session.uploads.has(id))) return refuse("A stream id is already in use.");
+    if (session.uploads.size + ids.length > this.#options.maxUploadStreamsPerConnection) {
+      return refuse(`More than ${this.#options.maxUploadStreamsPerConnection} upload streams at once.`);
+    }
+    return ids.map((id) => {
+      const upload: UploadStream = new UploadStream(this.#options.streamBufferCapacity, (full) =>
+        setPaused(session.connection, session.pauseReasons, upload, full),
+      );
+      session.uploads.set(id, upload);
+      return upload;
+    });
+  }
+
+  /** Forgets an invocation's uploads once it no longer reads them. */
+  #closeUploads(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): void {
+    for (const [index, id] of (message.streamIds ?? []).entries()) {
+      if (session.uploads.get(id) === uploads[index]) session.uploads.delete(id);
+      uploads[index]?.discard();
+    }
+  }
+
+  async #invoke(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<void> {
+    let keepUploads = false;
+    try {
+      keepUploads = await this.#run(session, message, uploads);
+    } finally {
+      if (!keepUploads) this.#closeUploads(session, message, uploads);
+    }
+  }
+
+  /** Runs one call; true when it became a stream that still reads its uploads. */
+  async #run(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<boolean> {
     const { connection } = session;
     const { target, invocationId } = message;
     const isStreamCall = message.type === MessageType.StreamInvocation;
     const method = this.#hub.methods.get(target.toLowerCase());
     if (method === undefined) {
       this.#logger.log("debug", "Call of an unknown hub method.", { hub: this.#hubName, connectionId: connection.connectionId, method: target });
-      return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`);
+      this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`);
+      return false;
     }
     const streamController = isStreamCall ? new AbortController() : undefined;
     const context: HubCallContext =
@@ -218,13 +283,15 @@ export class HubDispatcher {
         ? session.context
         : { ...session.context, signal: AbortSignal.any([connection.signal, streamController.signal]) };
     if (method.authorize !== undefined && !(await method.authorize(context))) {
-      return this.#fail(session, invocationId, `Failed to invoke '${target}' because user is unauthorized`);
+      this.#fail(session, invocationId, `Failed to invoke '${target}' because user is unauthorized`);
+      return false;
     }
     let args: unknown[];
     try {
-      args = await this.#bind(method, message);
+      args = await this.#bind(method, message, uploads);
     } catch (error) {
-      return this.#fail(session, invocationId, this.#describeBinding(`Failed to invoke '${target}' due to an error on the server.`, error as Error));
+      this.#fail(session, invocationId, this.#describeBinding(`Failed to invoke '${target}' due to an error on the server.`, error as Error));
+      return false;
     }
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
     let result: unknown;
@@ -237,24 +304,29 @@ export class HubDispatcher {
     } catch (error) {
       if (streamController !== undefined) session.streams.delete(invocationId!);
       this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { hub: this.#hubName, method: method.name, error });
-      return this.#fail(session, invocationId, this.#describe(`An unexpected error occurred invoking '${target}' on the server.`, error as Error));
+      this.#fail(session, invocationId, this.#describe(`An unexpected error occurred invoking '${target}' on the server.`, error as Error));
+      return false;
     }
     if (streamController === undefined) {
       if (isAsyncIterable(result)) {
         await closeIterable(result);
-        return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the streaming '${method.name}' method with a non-streaming invocation.`);
+        this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the streaming '${method.name}' method with a non-streaming invocation.`);
+        return false;
       }
       if (invocationId !== undefined) {
         connection.send({ type: MessageType.Completion, invocationId, ...(result === undefined ? {} : { result }) });
       }
-      return;
+      return false;
     }
     if (!isAsyncIterable(result)) {
       session.streams.delete(invocationId!);
-      return this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the non-streaming '${method.name}' method with a streaming invocation.`);
+      this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the non-streaming '${method.name}' method with a streaming invocation.`);
+      return false;
     }
-    // A stream stops counting against the parallel-invocation limit once it is streaming.
-    void this.#stream(session, invocationId!, result, streamController);
+    // A stream stops counting against the parallel-invocation limit once it is streaming; its
+    // uploads stay open until it ends.
+    void this.#stream(session, invocationId!, result, streamController).finally(() => this.#closeUploads(session, message, uploads));
+    return true;
   }
 
   async #stream(session: Session, invocationId: string, items: AsyncIterable<unknown>, controller: AbortController): Promise<void> {
@@ -292,25 +364,41 @@ export class HubDispatcher {
     return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
   }
 
-  async #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage): Promise<unknown[]> {
-    const streamIds = message.streamIds ?? [];
-    const expectedStreams = method.args?.filter((spec) => spec === "stream").length ?? 0;
-    if (streamIds.length !== expectedStreams) {
-      throw new ArgumentBindingError(`Client sent ${streamIds.length} stream(s), Hub method expects ${expectedStreams}.`);
-    }
+  async #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<unknown[]> {
     const given = message.arguments;
-    if (given.length !== method.parameterCount - expectedStreams) {
-      throw new ArgumentBindingError(
-        `Invocation provides ${given.length} argument(s) but target expects ${method.parameterCount - expectedStreams}.`,
-      );
+    if (method.args === undefined) {
+      // Without specs, upload streams follow the plain arguments.
+      if (given.length + uploads.length !== method.parameterCount) {
+        throw new ArgumentBindingError(
+          `Invocation provides ${given.length} argument(s) and ${uploads.length} stream(s) but target expects ${method.parameterCount} in all.`,
+        );
+      }
+      return [...given, ...uploads];
     }
-    if (method.args === undefined) return [...given];
+    const expectedStreams = method.args.filter((spec) => spec === "stream").length;
+    if (uploads.length !== expectedStreams) {
+      throw new ArgumentBindingError(`Client sent ${uploads.length} stream(s), Hub method expects ${expectedStreams}.`);
+    }
+    if (given.length !== method.parameterCount - expectedStreams) {
+      throw new ArgumentBindingError(`Invocation provides ${given.length} argument(s) but target expects ${method.parameterCount - expectedStreams}.`);
+    }
     const args: unknown[] = [];
+    let argument = 0;
+    let stream = 0;
     for (const [index, spec] of method.args.entries()) {
-      args.push(await checkArgument(spec, given[index], index));
+      args.push(spec === "stream" ? uploads[stream++] : await checkArgument(spec, given[argument++], index));
     }
     return args;
   }
+}
+
+/** Pauses the connection's reading while any reason holds, resumes when none does. */
+function setPaused(connection: HubConnection, reasons: Set<unknown>, reason: unknown, paused: boolean): void {
+  const before = reasons.size;
+  if (paused) reasons.add(reason);
+  else reasons.delete(reason);
+  if (before === 0 && reasons.size > 0) connection.transport?.pause();
+  else if (before > 0 && reasons.size === 0) connection.transport?.resume();
 }
 
 async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
@@ -342,7 +430,7 @@ async function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], 
       if (!Array.isArray(value)) throw mismatch();
       return value;
     case "stream":
-      throw new ArgumentBindingError(`Parameter ${index} is a stream; uploads are not supported yet.`);
+      throw new ArgumentBindingError(`Parameter ${index} is a stream.`);
   }
   if (typeof spec === "function") {
     if (!spec(value)) throw mismatch();

@@ -39,6 +39,10 @@ export interface HubOptions {
   readonly disconnectTimeoutMs?: number;
   /** A long poll with nothing to deliver is answered empty after this long. Default 90 s. */
   readonly longPollTimeoutMs?: number;
+  /** Items buffered per upload stream before the connection stops reading. Default 10. */
+  readonly streamBufferCapacity?: number;
+  /** Upload streams open at once per connection. Default 32. */
+  readonly maxUploadStreamsPerConnection?: number;
   /** How long the server waits for a client result. Default: until the connection closes. */
   readonly clientResultTimeoutMs?: number;
   /** Refuse negotiate and connect (401) when authentication returns no principal. Default false. */
@@ -72,14 +76,16 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     minimumNegotiateVersion: merged.minimumNegotiateVersion ?? 1,
     disconnectTimeoutMs: merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
     longPollTimeoutMs: merged.longPollTimeoutMs ?? ProtocolDefaults.longPollTimeoutMs,
+    streamBufferCapacity: merged.streamBufferCapacity ?? ProtocolDefaults.streamBufferCapacity,
+    maxUploadStreamsPerConnection: merged.maxUploadStreamsPerConnection ?? 32,
     clientResultTimeoutMs: merged.clientResultTimeoutMs,
     requireAuthentication: merged.requireAuthentication ?? false,
   };
   for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs"] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
   }
-  if (!Number.isInteger(resolved.maxParallelInvocationsPerClient) || resolved.maxParallelInvocationsPerClient < 1) {
-    throw new RangeError("Hub option 'maxParallelInvocationsPerClient' must be an integer of at least 1.");
+  for (const key of ["maxParallelInvocationsPerClient", "streamBufferCapacity", "maxUploadStreamsPerConnection"] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new RangeError(`Hub option '${key}' must be an integer of at least 1.`);
   }
   if (resolved.protocols.length === 0) throw new RangeError("Hub option 'protocols' must name at least one protocol.");
   return resolved;

@@ -103,6 +103,7 @@ export interface MethodDefinition<TContract extends HubContract, K extends Metho
    * The parameters, one spec each. When given, the argument count must match it exactly and each
    * argument must pass its spec. Without it, the count must match the handler's own parameter
    * count (`handler.length - 1`): declare `args` for handlers with default or rest parameters.
+   * Without it, upload streams must be the last parameters; with it, `"stream"` marks where each goes.
    */
   readonly args?: readonly ArgumentSpec[];
   /** Runs before the method; false refuses the call with SignalR's "unauthorized" error. */

@@ -36,6 +36,12 @@ export interface TestContract extends HubContract {
     adminOnly(): string;
     record(value: number): void;
     sleep(ms: number): { maxConcurrent: number };
+    sum(numbers: AsyncIterable<number>): number;
+    concat(first: AsyncIterable<string>, separator: string, second: AsyncIterable<string>): string;
+    uploadError(items: AsyncIterable<unknown>): string;
+    doubleEach(items: AsyncIterable<number>): AsyncIterable<number>;
+    slowSum(delayMs: number, items: AsyncIterable<number>): number;
+    askAndExplain(question: string): string;
   };
   client: {
     receive(text: string): void;
@@ -109,6 +115,50 @@ export const testHub = defineHub<TestContract>({
     },
     record(_ctx, value) {
       recorded.push(value);
+    },
+    async sum(_ctx, numbers) {
+      let total = 0;
+      for await (const value of numbers) total += value;
+      return total;
+    },
+    concat: {
+      args: ["stream", "string", "stream"],
+      async handler(_ctx, first, separator, second) {
+        const collect = async (items: AsyncIterable<string>) => {
+          const all: string[] = [];
+          for await (const item of items) all.push(item);
+          return all.join("");
+        };
+        const [a, b] = await Promise.all([collect(first), collect(second)]);
+        return `${a}${separator}${b}`;
+      },
+    },
+    async uploadError(_ctx, items) {
+      const seen: unknown[] = [];
+      try {
+        for await (const item of items) seen.push(item);
+        return `completed after ${seen.length}`;
+      } catch (error) {
+        return `failed after ${seen.length}: ${(error as Error).message}`;
+      }
+    },
+    async *doubleEach(_ctx, items) {
+      for await (const item of items) yield item * 2;
+    },
+    async slowSum(_ctx, delayMs, items) {
+      let total = 0;
+      for await (const value of items) {
+        total += value;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      return total;
+    },
+    async askAndExplain(ctx, question) {
+      try {
+        return `answer: ${JSON.stringify(await ctx.clients.caller.invoke.question(question))}`;
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
     },
     async sleep(ctx, ms) {
       const running = ((ctx.items.get("running") as number | undefined) ?? 0) + 1;
