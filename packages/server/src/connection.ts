@@ -8,6 +8,8 @@
 import {
   HandshakeReader,
   MessageType,
+  TransportName,
+  isTrackableMessage,
   TransferFormat,
   isProtocolError,
   parseHandshakeRequest,
@@ -22,7 +24,9 @@ import type { ClientResultOptions } from "./clients.js";
 import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
-import { SerializedMessage } from "./serialized-message.js";
+import type { ReplayBudget } from "./replay-buffer.js";
+import type { SerializedMessage } from "./serialized-message.js";
+import { StatefulReconnect } from "./stateful-reconnect.js";
 import type { Transport, TransportListener } from "./transports/transport.js";
 
 /** Who is on the other end, as authentication established it. */
@@ -50,6 +54,12 @@ export interface ConnectionSettings {
   readonly disconnectTimeoutMs: number;
   readonly maxMessageBytes: number;
   readonly enableDetailedErrors: boolean;
+  /** Unacknowledged bytes kept per connection for stateful reconnect. */
+  readonly statefulReconnectBufferBytes: number;
+  /** How long a dropped stateful connection waits for its client to re-attach. */
+  readonly statefulReconnectWindowMs: number;
+  /** Shared by every connection's replay buffer. */
+  readonly replayBudget: ReplayBudget;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -64,8 +74,11 @@ export interface ConnectionEvents {
   closed(connection: HubConnection, error: Error | undefined): void;
 }
 
-/** The state of a connection, in order. */
-export type ConnectionState = "negotiated" | "handshaking" | "connected" | "closed";
+/**
+ * The state of a connection. `reconnecting`: a stateful connection whose WebSocket dropped, waiting
+ * for its client to re-attach; sends are kept for the replay meanwhile.
+ */
+export type ConnectionState = "negotiated" | "handshaking" | "connected" | "reconnecting" | "closed";
 
 interface PendingResult {
   resolve(value: unknown): void;
@@ -99,6 +112,10 @@ export class HubConnection implements ManagedConnection, TransportListener {
   readonly #events: ConnectionEvents;
   readonly #pendingResults = new Map<string, PendingResult>();
   #nextInvocationId = 0;
+  /** Set by negotiate when both sides asked for stateful reconnect. */
+  statefulReconnectNegotiated = false;
+  #stateful: StatefulReconnect | undefined;
+  #parkedAt = 0;
 
   constructor(ids: { connectionId: string; connectionToken: string }, settings: ConnectionSettings, events: ConnectionEvents) {
     this.connectionId = ids.connectionId;
@@ -130,6 +147,11 @@ export class HubConnection implements ManagedConnection, TransportListener {
     return this.#abort.signal;
   }
 
+  /** Whether a new WebSocket with this connection's token resumes it (stateful reconnect). */
+  get canReattach(): boolean {
+    return this.#stateful !== undefined && (this.#state === "reconnecting" || this.#state === "connected");
+  }
+
   /** Binds the transport; the handshake timeout starts now. */
   attach(transport: Transport, request: ConnectionRequest, principal: Principal | undefined): void {
     if (this.#state !== "negotiated") throw new Error(`Connection ${this.connectionId} already has a transport.`);
@@ -141,8 +163,8 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.#attachedAt = this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
   }
 
-  receive(chunk: Uint8Array): void {
-    if (this.#state === "closed") return;
+  receive(from: Transport, chunk: Uint8Array): void {
+    if (this.#state === "closed" || from !== this.#transport) return;
     this.#lastReceivedAt = this.#settings.now();
     try {
       if (this.#state === "handshaking") {
@@ -156,6 +178,14 @@ export class HubConnection implements ManagedConnection, TransportListener {
       for (const message of this.#parser!.push(chunk)) {
         // A message handled earlier in this chunk may have closed the connection.
         if ((this.#state as ConnectionState) === "closed") return;
+        if (this.#stateful !== undefined) {
+          const verdict = this.#stateful.accept(message);
+          if (verdict === "drop") continue;
+          if (verdict !== "process") {
+            this.close({ error: verdict.fatal });
+            return;
+          }
+        }
         if (message.type === MessageType.Completion && this.#pendingResults.has(message.invocationId)) {
           this.#completeClientResult(message);
         } else {
@@ -173,25 +203,71 @@ export class HubConnection implements ManagedConnection, TransportListener {
     }
   }
 
-  transportClosed(error?: Error): void {
+  transportClosed(from: Transport, error?: Error): void {
+    if (from !== this.#transport) return;
+    if (this.#state === "connected" && this.#stateful !== undefined) {
+      // The client will try to re-attach with the same token: keep everything for a while.
+      this.#settings.logger.log("debug", "A stateful connection lost its transport; waiting for it to re-attach.", {
+        connectionId: this.connectionId,
+      });
+      this.#state = "reconnecting";
+      this.#transport = undefined;
+      this.#parkedAt = this.#settings.now();
+      this.#stateful.disconnected();
+      return;
+    }
     this.#finish(error);
   }
 
-  /** Writes a message that may be shared with other connections. */
-  write(message: SerializedMessage): void {
-    if (this.#state !== "connected") return;
-    this.#sendBytes(message.bytesFor(this.#protocol!));
+  /**
+   * Re-attaches a WebSocket to a stateful connection that lost its own: no handshake, the same
+   * protocol and ids; sends Sequence, then replays every unacknowledged message.
+   */
+  reattach(transport: Transport): void {
+    if (!this.canReattach) throw new Error(`Connection ${this.connectionId} cannot re-attach a transport.`);
+    if (this.#state === "connected") {
+      // The client re-attached before this side saw its old socket drop: retire the old one.
+      const old = this.#transport!;
+      this.#transport = undefined;
+      old.close(1000);
+      this.#stateful!.disconnected();
+    }
+    this.#transport = transport;
+    this.#parser = this.#protocol!.createParser();
+    this.#state = "connected";
+    this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
+    const buffer = this.#stateful!.buffer;
+    this.#sendBytes(this.#encode({ type: MessageType.Sequence, sequenceId: buffer.firstSequenceId }), false);
+    for (const entry of buffer.entries) this.#sendBytes(entry.bytes, false);
   }
 
-  /** Writes a message to this connection only. */
-  send(message: HubMessage): void {
-    if (this.#state !== "connected") return;
+  /**
+   * Writes a message that may be shared with other connections. Returns a promise when the
+   * connection's stateful-reconnect buffer is full: the sender should wait (back-pressure).
+   */
+  write(message: SerializedMessage): void | Promise<void> {
+    if (!this.#isWritable(message.message)) return;
+    return this.#sendBytes(message.bytesFor(this.#protocol!), isTrackableMessage(message.message));
+  }
+
+  /** Writes a message to this connection only; a promise means "wait before sending more". */
+  send(message: HubMessage): void | Promise<void> {
+    if (!this.#isWritable(message)) return;
+    return this.#sendBytes(this.#encode(message), isTrackableMessage(message));
+  }
+
+  #isWritable(message: HubMessage): boolean {
+    // While a stateful connection waits to re-attach, trackable messages are kept for the replay.
+    return this.#state === "connected" || (this.#state === "reconnecting" && isTrackableMessage(message));
+  }
+
+  #encode(message: HubMessage): Uint8Array {
     const written = this.#protocol!.write(message);
-    this.#sendBytes(typeof written === "string" ? Buffer.from(written, "utf8") : written);
+    return typeof written === "string" ? Buffer.from(written, "utf8") : written;
   }
 
   invokeClient(method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown> {
-    if (this.#state !== "connected") {
+    if (this.#state !== "connected" && this.#state !== "reconnecting") {
       return Promise.reject(new ClientResultError(`Connection '${this.connectionId}' is not connected.`));
     }
     const invocationId = `s${this.#nextInvocationId++}`;
@@ -218,7 +294,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
         resolve: (value) => (cleanup(), resolve(value)),
         reject: (error) => (cleanup(), reject(error)),
       });
-      this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
+      void this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
     });
   }
 
@@ -229,7 +305,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   close(options: { error?: string; allowReconnect?: boolean; cause?: Error } = {}): void {
     if (this.#state === "closed") return;
     if (this.#state === "connected") {
-      this.send({
+      void this.send({
         type: MessageType.Close,
         ...(options.error === undefined ? {} : { error: options.error }),
         ...(options.allowReconnect === undefined ? {} : { allowReconnect: options.allowReconnect }),
@@ -253,6 +329,14 @@ export class HubConnection implements ManagedConnection, TransportListener {
   tick(now: number): void {
     const settings = this.#settings;
     const transport = this.#transport;
+    if (this.#state === "reconnecting") {
+      if (now - this.#parkedAt >= settings.statefulReconnectWindowMs) {
+        this.#finish(new Error("The client did not re-attach within the stateful reconnect window."));
+      }
+      return;
+    }
+    const ack = this.#state === "connected" ? this.#stateful?.takeAck() : undefined;
+    if (ack !== undefined) void this.send({ type: MessageType.Ack, sequenceId: ack });
     if (transport?.hasInherentKeepAlive === true) {
       if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
         this.#settings.logger.log("debug", "No poll within the disconnect timeout.", { connectionId: this.connectionId });
@@ -271,7 +355,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
           cause: new Error("The client timed out."),
         });
       } else if (now - this.#lastSentAt >= settings.keepAliveIntervalMs) {
-        this.send({ type: MessageType.Ping });
+        void this.send({ type: MessageType.Ping });
       }
     }
   }
@@ -301,7 +385,10 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.#protocol = protocol;
     this.#parser = protocol.createParser();
     this.#state = "connected";
-    this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"));
+    if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.name === TransportName.WebSockets) {
+      this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
+    }
+    this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);
     this.#events.connected(this);
     return true;
   }
@@ -315,9 +402,23 @@ export class HubConnection implements ManagedConnection, TransportListener {
     return false;
   }
 
-  #sendBytes(bytes: Uint8Array): void {
-    this.#lastSentAt = this.#settings.now();
-    this.#transport!.send(bytes, this.#protocol?.transferFormat === TransferFormat.Binary);
+  #sendBytes(bytes: Uint8Array, isTrackable: boolean): void | Promise<void> {
+    let wait: Promise<void> | undefined;
+    if (isTrackable && this.#stateful !== undefined) {
+      const kept = this.#stateful.buffer.add(bytes);
+      if (kept === "overflow") {
+        this.#settings.logger.log("warn", "Closing a connection whose unacknowledged messages are over the limit.", { connectionId: this.connectionId });
+        this.#transport?.close(1011);
+        this.#finish(new Error("The client fell too far behind: its replay buffer is over the limit."));
+        return;
+      }
+      if (kept === "full") wait = this.#stateful.buffer.whenNotFull();
+    }
+    if (this.#transport !== undefined && this.#state === "connected") {
+      this.#lastSentAt = this.#settings.now();
+      this.#transport.send(bytes, this.#protocol?.transferFormat === TransferFormat.Binary);
+    }
+    return wait;
   }
 
   #completeClientResult(message: CompletionMessage): void {
@@ -335,6 +436,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     }
     this.#parser = undefined;
     this.#handshake = undefined;
+    this.#stateful?.buffer.clear();
     this.#events.closed(this, error);
   }
 }

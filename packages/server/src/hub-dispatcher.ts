@@ -225,7 +225,7 @@ export class HubDispatcher {
 
   #fail(session: Session, invocationId: string | undefined, error: string): void {
     if (invocationId === undefined) return;
-    session.connection.send({ type: MessageType.Completion, invocationId, error });
+    void session.connection.send({ type: MessageType.Completion, invocationId, error });
   }
 
   /** Opens the upload streams an invocation names; undefined (and an error sent) when it may not. */
@@ -314,7 +314,7 @@ export class HubDispatcher {
         return false;
       }
       if (invocationId !== undefined) {
-        connection.send({ type: MessageType.Completion, invocationId, ...(result === undefined ? {} : { result }) });
+        void connection.send({ type: MessageType.Completion, invocationId, ...(result === undefined ? {} : { result }) });
       }
       return false;
     }
@@ -341,7 +341,7 @@ export class HubDispatcher {
       for (;;) {
         const next = await Promise.race([iterator.next(), cancelled]);
         if (next === "cancelled" || next.done === true) break;
-        connection.send({ type: MessageType.StreamItem, invocationId, item: next.value });
+        await connection.send({ type: MessageType.StreamItem, invocationId, item: next.value });
       }
     } catch (caught) {
       error = caught as Error;
@@ -353,7 +353,7 @@ export class HubDispatcher {
       void Promise.resolve(iterator.return?.()).catch(() => undefined);
       return;
     }
-    connection.send({
+    void connection.send({
       type: MessageType.Completion,
       invocationId,
       ...(error === undefined ? {} : { error: this.#describe("An error occurred on the server while streaming results.", error) }),

@@ -17,7 +17,8 @@ import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
-import { chooseNegotiateVersion, negotiateResponse, newConnectionId } from "./transports/negotiate.js";
+import type { ReplayBudget } from "./replay-buffer.js";
+import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
 import { ServerSentEventsTransport } from "./transports/sse.js";
 import { WebSocketTransport } from "./transports/websocket.js";
@@ -36,6 +37,8 @@ export interface EndpointContext {
   readonly now: () => number;
   /** The largest WebSocket frame accepted (a frame may batch several messages). */
   readonly maxFrameBytes: number;
+  /** Caps the bytes every stateful-reconnect buffer holds together. */
+  readonly replayBudget: ReplayBudget;
 }
 
 type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
@@ -90,6 +93,9 @@ export class HubEndpoint {
       disconnectTimeoutMs: this.options.disconnectTimeoutMs,
       maxMessageBytes: max,
       enableDetailedErrors: this.options.enableDetailedErrors,
+      statefulReconnectBufferBytes: this.options.statefulReconnectBufferBytes,
+      statefulReconnectWindowMs: this.options.statefulReconnectWindowMs,
+      replayBudget: context.replayBudget,
       logger: context.logger,
       now: context.now,
     };
@@ -103,7 +109,11 @@ export class HubEndpoint {
     });
     this.#acceptor = new WebSocketAcceptor({ maxPayloadBytes: Math.max(context.maxFrameBytes, max) });
     // One timer visits every connection; its period bounds how late a ping or a timeout can be.
-    const tickMs = Math.max(5, Math.min(this.options.keepAliveIntervalMs, this.options.clientTimeoutMs, this.options.handshakeTimeoutMs) / 10);
+    const o = this.options;
+    const tickMs = Math.max(
+      5,
+      Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs) / 10,
+    );
     this.#timer = setInterval(() => this.#tick(), tickMs).unref();
   }
 
@@ -123,7 +133,10 @@ export class HubEndpoint {
     if ("status" in auth) return respond(response, auth.status, auth.message);
     const connectionId = newConnectionId();
     const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId());
-    const body = negotiateResponse(chosen.version, connection, this.options.transports);
+    // Offered only when both ask: a client that did not ask fails if the server says yes.
+    connection.statefulReconnectNegotiated =
+      this.options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
+    const body = negotiateResponse(chosen.version, connection, this.options.transports, connection.statefulReconnectNegotiated);
     respond(response, 200, JSON.stringify(body), "application/json");
   }
 
@@ -189,7 +202,7 @@ export class HubEndpoint {
     if (token !== undefined) {
       connection = this.#byToken.get(token);
       if (connection === undefined) return rejectUpgrade(socket, 404, "No Connection with that ID");
-      if (connection.state !== "negotiated" || this.#claimed.has(token)) {
+      if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
         return rejectUpgrade(socket, 409, "Another transport request is already active for this connection.");
       }
       this.#claimed.add(token);
@@ -204,7 +217,11 @@ export class HubEndpoint {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
       }
-      connection.attach(new WebSocketTransport(webSocket, connection), describeRequest(request), auth.principal);
+      const transport = new WebSocketTransport(webSocket, connection);
+      if (connection.canReattach) connection.reattach(transport);
+      else if (connection.state === "negotiated") connection.attach(transport, describeRequest(request), auth.principal);
+      // It ended while the upgrade was under way (the reconnect window passed).
+      else transport.close(1000);
     } finally {
       if (token !== undefined) this.#claimed.delete(token);
     }

@@ -45,6 +45,16 @@ export interface HubOptions {
   readonly maxUploadStreamsPerConnection?: number;
   /** How long the server waits for a client result. Default: until the connection closes. */
   readonly clientResultTimeoutMs?: number;
+  /**
+   * Offer stateful reconnect (WebSockets, handshake version 2) to clients that ask for it: a
+   * dropped WebSocket re-attached within the window resumes the same connection with nothing lost
+   * or duplicated. Default false, as in SignalR.
+   */
+  readonly allowStatefulReconnect?: boolean;
+  /** Unacknowledged bytes kept per connection for the replay; senders wait past it. Default 100,000. */
+  readonly statefulReconnectBufferBytes?: number;
+  /** How long a dropped stateful connection waits for its client. Default: the disconnect timeout. */
+  readonly statefulReconnectWindowMs?: number;
   /** Refuse negotiate and connect (401) when authentication returns no principal. Default false. */
   readonly requireAuthentication?: boolean;
 }
@@ -80,8 +90,11 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     maxUploadStreamsPerConnection: merged.maxUploadStreamsPerConnection ?? 32,
     clientResultTimeoutMs: merged.clientResultTimeoutMs,
     requireAuthentication: merged.requireAuthentication ?? false,
+    allowStatefulReconnect: merged.allowStatefulReconnect ?? false,
+    statefulReconnectBufferBytes: merged.statefulReconnectBufferBytes ?? ProtocolDefaults.statefulReconnectBufferBytes,
+    statefulReconnectWindowMs: merged.statefulReconnectWindowMs ?? merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
   };
-  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs"] as const) {
+  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs", "statefulReconnectBufferBytes", "statefulReconnectWindowMs"] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
   }
   for (const key of ["maxParallelInvocationsPerClient", "streamBufferCapacity", "maxUploadStreamsPerConnection"] as const) {

@@ -34,6 +34,7 @@ import type { HubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
+import { ReplayBudget } from "./replay-buffer.js";
 
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
@@ -56,6 +57,8 @@ export interface HubServerOptions {
   readonly lifetimeManager?: (hubName: string) => HubLifetimeManager;
   /** The largest WebSocket frame accepted; a frame may batch several messages. Default 1 MiB. */
   readonly maxFrameBytes?: number;
+  /** The most bytes all stateful-reconnect buffers may hold together. Default 64 MiB. */
+  readonly maxTotalReplayBytes?: number;
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -72,8 +75,10 @@ export class HubServer {
   readonly #byHub = new Map<HubDefinition<HubContract>, HubEndpoint>();
   readonly #allowList: ReadonlySet<string>;
   readonly #logger: Logger;
+  readonly #replayBudget: ReplayBudget;
 
   constructor(options: HubServerOptions) {
+    this.#replayBudget = new ReplayBudget(options.maxTotalReplayBytes ?? 64 * 1024 * 1024);
     this.#allowList = originAllowList(options.cors);
     this.#logger = options.logger ?? silentLogger;
     const context = {
@@ -85,6 +90,7 @@ export class HubServer {
       createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager()),
       now: options.now ?? Date.now,
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
+      replayBudget: this.#replayBudget,
     };
     for (const [path, hub] of Object.entries(options.hubs)) {
       if (!path.startsWith("/") || path.endsWith("/") || path.includes("?")) {
@@ -168,6 +174,11 @@ export class HubServer {
       clients: endpoint.dispatcher.clients as HubClients<ClientMethods<TContract>>,
       groups: endpoint.dispatcher.groups,
     };
+  }
+
+  /** Bytes held for stateful reconnect across every hub of this server. */
+  get replayBufferedBytes(): number {
+    return this.#replayBudget.usedBytes;
   }
 
   /** Connections held by the hub at `path` (negotiated or open). */

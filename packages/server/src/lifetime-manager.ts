@@ -26,8 +26,11 @@ export type SendTarget =
 export interface ManagedConnection {
   readonly connectionId: string;
   readonly userId: string | undefined;
-  /** Writes a message that may be shared with other connections (encoded once per protocol). */
-  write(message: SerializedMessage): void;
+  /**
+   * Writes a message that may be shared with other connections (encoded once per protocol). A
+   * promise means the connection wants the sender to wait (its replay buffer is full).
+   */
+  write(message: SerializedMessage): void | Promise<void>;
   /** Calls a client method with an invocation id and resolves with the client's result. */
   invokeClient(method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown>;
 }

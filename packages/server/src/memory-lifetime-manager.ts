@@ -51,7 +51,13 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
 
   async send(target: SendTarget, message: InvocationMessage): Promise<void> {
     const serialized = new SerializedMessage(message);
-    for (const connection of this.resolve(target)) connection.write(serialized);
+    let waits: Array<void | Promise<void>> | undefined;
+    for (const connection of this.resolve(target)) {
+      const wait = connection.write(serialized);
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    // Only connections whose replay buffers are full hold the sender back.
+    if (waits !== undefined) await Promise.all(waits);
   }
 
   /** The local connections a target names, each once. */

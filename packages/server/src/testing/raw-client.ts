@@ -15,15 +15,24 @@ export async function negotiate(origin: string, path: string, query = "negotiate
   return { status: response.status, headers: response.headers, text, body: (text.startsWith("{") ? JSON.parse(text) : {}) as NegotiateBody };
 }
 
-/** Opens a WebSocket and resolves with it, or with the HTTP status the server refused it with. */
-export function openWebSocket(url: string, headers: Record<string, string> = {}): Promise<{ socket?: WebSocket; status?: number; body?: string }> {
+/**
+ * Opens a WebSocket and resolves with it, or with the HTTP status the server refused it with.
+ * `frames` collects text from the first frame on: a frame can arrive in the same packet as the
+ * upgrade answer, before a listener added after `open` would see it.
+ */
+export function openWebSocket(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket?: WebSocket; status?: number; body?: string; frames: string[] }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers });
-    socket.once("open", () => resolve({ socket }));
+    const frames: string[] = [];
+    socket.on("message", (data: Buffer) => frames.push(data.toString()));
+    socket.once("open", () => resolve({ socket, frames }));
     socket.once("unexpected-response", (_request, response) => {
       let body = "";
       response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      response.on("end", () => resolve({ status: response.statusCode, body }));
+      response.on("end", () => resolve({ status: response.statusCode, body, frames }));
     });
     socket.once("error", (error) => reject(error));
   });
@@ -39,9 +48,14 @@ export class RawHubSocket {
   }
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<RawHubSocket> {
-    const { socket, status } = await openWebSocket(url, headers);
-    if (socket === undefined) throw new Error(`WebSocket refused with ${status}`);
-    return new RawHubSocket(socket);
+    const socket = new WebSocket(url, { headers });
+    const raw = new RawHubSocket(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("unexpected-response", (_request, response) => reject(new Error(`WebSocket refused with ${response.statusCode}`)));
+      socket.once("error", reject);
+    });
+    return raw;
   }
 
   send(data: string | Uint8Array): void {

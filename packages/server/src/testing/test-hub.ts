@@ -42,10 +42,14 @@ export interface TestContract extends HubContract {
     doubleEach(items: AsyncIterable<number>): AsyncIterable<number>;
     slowSum(delayMs: number, items: AsyncIterable<number>): number;
     askAndExplain(question: string): string;
+    take(value: number): void;
+    taken(): number[];
+    pushNumbers(count: number, everyMs: number): number;
   };
   client: {
     receive(text: string): void;
     question(text: string): unknown;
+    numbered(value: number): void;
   };
 }
 
@@ -159,6 +163,19 @@ export const testHub = defineHub<TestContract>({
       } catch (error) {
         return `${(error as Error).name}: ${(error as Error).message}`;
       }
+    },
+    take(ctx, value) {
+      const taken = (ctx.items.get("taken") as number[] | undefined) ?? [];
+      taken.push(value);
+      ctx.items.set("taken", taken);
+    },
+    taken: (ctx) => (ctx.items.get("taken") as number[] | undefined) ?? [],
+    async pushNumbers(ctx, count, everyMs) {
+      for (let i = 1; i <= count; i++) {
+        await ctx.clients.caller.numbered(i);
+        if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, everyMs));
+      }
+      return count;
     },
     async sleep(ctx, ms) {
       const running = ((ctx.items.get("running") as number | undefined) ?? 0) + 1;

@@ -7,7 +7,6 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TransportListener } from "./transport.js";
 
 /** Limits on POST bodies. */
 export interface PostLimits {
@@ -24,7 +23,7 @@ function answer(response: ServerResponse, status: number, text = ""): void {
 
 /** Reads POST bodies into a connection, one request at a time. */
 export class PostReceiver {
-  readonly #listener: TransportListener;
+  readonly #deliver: (chunk: Uint8Array) => void;
   readonly #limits: PostLimits;
   /** Ends a connection that broke the limits. */
   readonly #fail: (reason: string) => void;
@@ -33,8 +32,8 @@ export class PostReceiver {
   #paused = false;
   #closed = false;
 
-  constructor(listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
-    this.#listener = listener;
+  constructor(deliver: (chunk: Uint8Array) => void, limits: PostLimits, fail: (reason: string) => void) {
+    this.#deliver = deliver;
     this.#limits = limits;
     this.#fail = fail;
   }
@@ -92,7 +91,7 @@ export class PostReceiver {
           return;
         }
         armIdle();
-        this.#listener.receive(chunk);
+        this.#deliver(chunk);
       });
       request.once("end", () => finish(this.#closed ? 404 : 200));
       request.once("error", () => finish(400, "Reading the request body failed."));

@@ -37,7 +37,7 @@ export class LongPollingTransport implements Transport {
   constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void) {
     this.#listener = listener;
     this.#options = options;
-    this.#posts = new PostReceiver(listener, options, fail);
+    this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), options, fail);
     this.#idleSince = options.now();
   }
 
@@ -98,7 +98,7 @@ export class LongPollingTransport implements Transport {
       this.#queue = [];
       this.#queuedBytes = 0;
       this.close();
-      this.#listener.transportClosed(new Error("The long-polling client fell too far behind: its queue is over the limit."));
+      this.#listener.transportClosed(this, new Error("The long-polling client fell too far behind: its queue is over the limit."));
     }
   }
 

@@ -49,6 +49,7 @@ export interface NegotiateResponse {
   readonly connectionId: string;
   readonly connectionToken?: string;
   readonly availableTransports: ReadonlyArray<{ readonly transport: TransportName; readonly transferFormats: readonly TransferFormat[] }>;
+  readonly useStatefulReconnect?: true;
 }
 
 /** Describes a new connection; version 0 has no token (the id plays its part). */
@@ -56,11 +57,14 @@ export function negotiateResponse(
   version: number,
   ids: { readonly connectionId: string; readonly connectionToken: string },
   transports: readonly TransportName[],
+  useStatefulReconnect = false,
 ): NegotiateResponse {
   return {
     negotiateVersion: version,
     connectionId: ids.connectionId,
     ...(version >= 1 ? { connectionToken: ids.connectionToken } : {}),
     availableTransports: transports.map((transport) => ({ transport, transferFormats: transferFormats[transport] })),
+    // Written only when true: clients that did not ask treat its presence as an error.
+    ...(useStatefulReconnect ? { useStatefulReconnect: true as const } : {}),
   };
 }

@@ -18,7 +18,7 @@ export class ServerSentEventsTransport implements Transport {
 
   constructor(request: IncomingMessage, response: ServerResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
     this.#response = response;
-    this.#posts = new PostReceiver(listener, limits, fail);
+    this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), limits, fail);
     response.writeHead(200, {
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache,no-store",
@@ -33,7 +33,7 @@ export class ServerSentEventsTransport implements Transport {
     response.once("close", () => {
       this.#closed = true;
       this.#posts.close();
-      listener.transportClosed();
+      listener.transportClosed(this);
     });
   }
 

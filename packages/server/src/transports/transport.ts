@@ -1,8 +1,8 @@
 /**
  * The seam between a hub connection and the way its bytes travel. WebSockets, Server-Sent Events
  * and long polling each fill it the same way, so a connection never branches on its transport.
- * A transport delivers what it receives with `connection.receive(chunk)` and reports its end
- * with `connection.transportClosed(error?)`.
+ * A transport delivers what it receives with `connection.receive(transport, chunk)` and reports
+ * its end with `connection.transportClosed(transport, error?)`.
  *
  * @module
  */
@@ -29,8 +29,11 @@ export interface Transport {
   readonly hasInherentKeepAlive: boolean;
 }
 
-/** What a transport reports to its connection. */
+/**
+ * What a transport reports to its connection. Each call names the transport, so that a
+ * connection that has moved to a new transport (stateful reconnect) ignores its old one.
+ */
 export interface TransportListener {
-  receive(chunk: Uint8Array): void;
-  transportClosed(error?: Error): void;
+  receive(from: Transport, chunk: Uint8Array): void;
+  transportClosed(from: Transport, error?: Error): void;
 }

@@ -32,9 +32,10 @@ export class WebSocketTransport implements Transport {
 
   constructor(socket: WebSocket, listener: TransportListener) {
     this.#socket = socket;
-    socket.on("message", (data) => listener.receive(toBytes(data)));
+    socket.on("message", (data) => listener.receive(this, toBytes(data)));
     socket.on("close", (code, reason) => {
       listener.transportClosed(
+        this,
         normalCloseCodes.has(code) ? undefined : new Error(`WebSocket closed with status code: ${code} (${reason.toString() || "no reason given"}).`),
       );
     });

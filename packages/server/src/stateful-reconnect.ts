@@ -1,0 +1,63 @@
+/**
+ * Stateful reconnect (.NET 8's "seamless reconnect"), the server's half. Both sides number their
+ * trackable messages (types 1 to 5) from 1, keep what they sent until the other side acknowledges
+ * it (Ack), and after a dropped WebSocket is re-attached with the same token, each first sends
+ * Sequence (the id its replay starts at) and then replays. A receiver drops everything until that
+ * Sequence, and duplicates after it. The connection id, groups and state survive; the client's
+ * `onreconnecting` never fires. WebSockets only, and only with handshake version 2.
+ *
+ * @module
+ */
+import { isTrackableMessage, MessageType, type HubMessage } from "@hubwire/protocol";
+import { ReplayBuffer, type ReplayBudget } from "./replay-buffer.js";
+
+/** What to do with an incoming message. */
+export type Verdict = "process" | "drop" | { readonly fatal: string };
+
+export class StatefulReconnect {
+  readonly buffer: ReplayBuffer;
+  #awaitingSequence = false;
+  #nextReceivingId = 1;
+  #latestReceivedId = 0;
+  #lastAckedId = 0;
+
+  constructor(bufferBytes: number, budget: ReplayBudget) {
+    this.buffer = new ReplayBuffer(bufferBytes, budget);
+  }
+
+  /** Sorts an incoming message: duplicates and anything before the Sequence are dropped; Ack and Sequence are handled here. */
+  accept(message: HubMessage): Verdict {
+    if (this.#awaitingSequence) {
+      if (message.type !== MessageType.Sequence) return "drop";
+      this.#awaitingSequence = false;
+    }
+    switch (message.type) {
+      case MessageType.Ack:
+        this.buffer.ack(message.sequenceId);
+        return "drop";
+      case MessageType.Sequence:
+        if (message.sequenceId > this.#nextReceivingId) {
+          return { fatal: "Sequence ID greater than amount of messages we've received." };
+        }
+        this.#nextReceivingId = message.sequenceId;
+        return "drop";
+    }
+    if (!isTrackableMessage(message)) return "process";
+    const id = this.#nextReceivingId++;
+    if (id <= this.#latestReceivedId) return "drop";
+    this.#latestReceivedId = id;
+    return "process";
+  }
+
+  /** The id to acknowledge now, when something new has been processed since the last Ack. */
+  takeAck(): number | undefined {
+    if (this.#latestReceivedId === this.#lastAckedId) return undefined;
+    this.#lastAckedId = this.#latestReceivedId;
+    return this.#latestReceivedId;
+  }
+
+  /** The transport dropped: from now until the client's Sequence, incoming messages are dropped. */
+  disconnected(): void {
+    this.#awaitingSequence = true;
+  }
+}
