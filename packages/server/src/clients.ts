@@ -19,12 +19,17 @@ export type ClientProxy<TClient> = {
   readonly [K in MethodName<TClient>]: (...args: MethodArgs<TClient, K>) => Promise<void>;
 };
 
+/** Client methods that return the client's result. */
+export type ClientResultProxy<TClient> = {
+  readonly [K in MethodName<TClient>]: (...args: MethodArgs<TClient, K>) => Promise<MethodResult<TClient, K>>;
+};
+
 /** A proxy for one connection: it can also await a client's result (`invoke`). */
 export type SingleClientProxy<TClient> = ClientProxy<TClient> & {
   /** Calls a client method and waits for its result (SignalR's client results). */
-  readonly invoke: {
-    readonly [K in MethodName<TClient>]: (...args: MethodArgs<TClient, K>) => Promise<MethodResult<TClient, K>>;
-  };
+  readonly invoke: ClientResultProxy<TClient>;
+  /** As `invoke`, with a timeout or an AbortSignal for these calls. */
+  invokeWith(options: ClientResultOptions): ClientResultProxy<TClient>;
 };
 
 /** The targets every sender has, inside a hub or outside it. */
@@ -61,7 +66,9 @@ export interface CallerClients<TClient> extends HubClients<TClient> {
 
 /** Options for awaiting client results. */
 export interface ClientResultOptions {
+  /** Reject when the client has not answered within this long. */
   readonly timeoutMs?: number;
+  /** Reject when this aborts. */
   readonly signal?: AbortSignal;
 }
 
@@ -88,12 +95,15 @@ function singleClientProxy<TClient>(
   resultOptions: ClientResultOptions,
 ): SingleClientProxy<TClient> {
   const send = sendProxy<TClient>(manager, { kind: "connections", connectionIds: [connectionId] });
-  const invoke = methodProxy<SingleClientProxy<TClient>["invoke"]>((method, args) =>
-    manager.invokeConnection(connectionId, method, args, resultOptions),
-  );
+  const resultProxy = (options: ClientResultOptions) =>
+    methodProxy<ClientResultProxy<TClient>>((method, args) => manager.invokeConnection(connectionId, method, args, options));
+  const invoke = resultProxy(resultOptions);
+  const invokeWith = (options: ClientResultOptions) => resultProxy({ ...resultOptions, ...options });
   return new Proxy(send, {
     get(target, property, receiver) {
-      return property === "invoke" ? invoke : Reflect.get(target, property, receiver);
+      if (property === "invoke") return invoke;
+      if (property === "invokeWith") return invokeWith;
+      return Reflect.get(target, property, receiver);
     },
   }) as SingleClientProxy<TClient>;
 }

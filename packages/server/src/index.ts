@@ -12,7 +12,7 @@ export {
   type StandardSchemaLike,
 } from "./hub.js";
 export type { HubOptions, ProtocolName } from "./hub-options.js";
-export type { CallerClients, ClientProxy, ClientResultOptions, HubClients, SingleClientProxy } from "./clients.js";
+export type { CallerClients, ClientProxy, ClientResultOptions, ClientResultProxy, HubClients, SingleClientProxy } from "./clients.js";
 export { ClientResultError, HubError, UnknownConnectionError, isHubError } from "./errors.js";
 export type { HubFilter, HubInvocation } from "./filters.js";
 export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";

@@ -80,10 +80,18 @@ describe.each(cases)("uploads, streams and client results with the official clie
     const connection = await connect();
     const items: number[] = [];
     const error = await new Promise<Error>((resolve) =>
-      connection.stream<number>("counter", 3, 1).subscribe({ next: (item) => items.push(item), complete: () => resolve(new Error("no error")), error: resolve }),
+      connection.stream<number>("failingCounter", 3).subscribe({ next: (item) => items.push(item), complete: () => resolve(new Error("completed")), error: resolve }),
     );
     expect(items).toEqual([0, 1, 2]);
-    expect(error.message).toBe("no error");
+    expect(error.message).toBe("An error occurred on the server while streaming results. HubException: stream broke");
+  });
+
+  it("rejects a client result on timeout and on cancellation, and the connection goes on", async () => {
+    const connection = await connect();
+    connection.on("question", () => new Promise(() => undefined));
+    expect(await connection.invoke("askWithin", 100, null)).toBe("The client did not answer 'question' within 100 ms.");
+    expect(await connection.invoke("askWithin", 5_000, 50)).toBe("The client result for 'question' was cancelled.");
+    expect(await connection.invoke("echo", "alive")).toBe("alive");
   });
 
   it("gets client results: a value, a Promise, a thrown error, no handler", async () => {

@@ -43,6 +43,8 @@ export interface TestContract extends HubContract {
     slowSum(delayMs: number, items: AsyncIterable<number>): number;
     askAndExplain(question: string): string;
     take(value: number): void;
+    failingCounter(count: number): AsyncIterable<number>;
+    askWithin(timeoutMs: number, cancelAfterMs: number | null): string;
     taken(): number[];
     pushNumbers(count: number, everyMs: number): number;
   };
@@ -162,6 +164,20 @@ export const testHub = defineHub<TestContract>({
         return `answer: ${JSON.stringify(await ctx.clients.caller.invoke.question(question))}`;
       } catch (error) {
         return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    },
+    async *failingCounter(_ctx, count) {
+      for (let i = 0; i < count; i++) yield i;
+      throw new HubError("stream broke");
+    },
+    async askWithin(ctx, timeoutMs, cancelAfterMs) {
+      const controller = new AbortController();
+      if (cancelAfterMs !== null) setTimeout(() => controller.abort(), cancelAfterMs);
+      try {
+        await ctx.clients.caller.invokeWith({ timeoutMs, signal: controller.signal }).question("never answered");
+        return "answered";
+      } catch (error) {
+        return (error as Error).message;
       }
     },
     take(ctx, value) {
