@@ -34,7 +34,7 @@ function* sourceFiles(dir) {
   }
 }
 
-const isTest = (path) => /\.test(-d)?\.[a-z]+$/.test(path) || path.includes("test-support") || /(^|\/)testing\//.test(path);
+const isTest = (path) => /\.test(-d)?\.[a-z]+$/.test(path) || path.includes("test-support") || /(^|\/)(testing|test-helpers)\//.test(path);
 const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
 const builtins = new Set(builtinModules);
 

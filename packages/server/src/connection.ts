@@ -9,7 +9,6 @@ import {
   HandshakeReader,
   MessageType,
   TransportName,
-  isTrackableMessage,
   TransferFormat,
   isProtocolError,
   parseHandshakeRequest,
@@ -79,6 +78,11 @@ export interface ConnectionEvents {
  * for its client to re-attach; sends are kept for the replay meanwhile.
  */
 export type ConnectionState = "negotiated" | "handshaking" | "connected" | "reconnecting" | "closed";
+
+/** Stateful reconnect numbers and buffers Invocation through CancelInvocation (types 1 to 5). */
+function isTrackableType(type: number): boolean {
+  return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
+}
 
 interface PendingResult {
   resolve(value: unknown): void;
@@ -246,19 +250,21 @@ export class HubConnection implements ManagedConnection, TransportListener {
    * connection's stateful-reconnect buffer is full: the sender should wait (back-pressure).
    */
   write(message: SerializedMessage): void | Promise<void> {
-    if (!this.#isWritable(message.message)) return;
-    return this.#sendBytes(message.bytesFor(this.#protocol!), isTrackableMessage(message.message));
+    const trackable = isTrackableType(message.type);
+    if (!this.#isWritable(trackable)) return;
+    return this.#sendBytes(message.bytesFor(this.#protocol!), trackable);
   }
 
   /** Writes a message to this connection only; a promise means "wait before sending more". */
   send(message: HubMessage): void | Promise<void> {
-    if (!this.#isWritable(message)) return;
-    return this.#sendBytes(this.#encode(message), isTrackableMessage(message));
+    const trackable = isTrackableType(message.type);
+    if (!this.#isWritable(trackable)) return;
+    return this.#sendBytes(this.#encode(message), trackable);
   }
 
-  #isWritable(message: HubMessage): boolean {
+  #isWritable(isTrackable: boolean): boolean {
     // While a stateful connection waits to re-attach, trackable messages are kept for the replay.
-    return this.#state === "connected" || (this.#state === "reconnecting" && isTrackableMessage(message));
+    return this.#state === "connected" || (this.#state === "reconnecting" && isTrackable);
   }
 
   #encode(message: HubMessage): Uint8Array {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./testing/official-client.js";
-import { negotiate, openWebSocket, RawHubSocket } from "./testing/raw-client.js";
-import { testHub } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { eventually } from "./test-helpers/official-client.js";
+import { negotiate, openWebSocket, RawHubSocket } from "./test-helpers/raw-client.js";
+import { testHub } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 import { defineHub } from "./hub.js";
 
 const handshake = '{"protocol":"json","version":1}\u001e';

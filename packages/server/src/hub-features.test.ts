@@ -2,9 +2,9 @@ import type { HubContract } from "@hubwire/protocol";
 import type { HubConnection as OfficialHubConnection } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineHub, type HubFilter, type Logger } from "./index.js";
-import { buildOfficialClient, eventually } from "./testing/official-client.js";
-import { testHub } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { buildOfficialClient, eventually } from "./test-helpers/official-client.js";
+import { testHub } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 interface LifecycleContract extends HubContract {
   server: { getItem(): string; ping(): string };

@@ -1,8 +1,8 @@
 import { HubConnectionState, HttpTransportType, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildOfficialClient, eventually, type CollectingLogger, type ProtocolChoice } from "./testing/official-client.js";
-import { recorded, testHub, type TargetSpec } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { buildOfficialClient, eventually, type CollectingLogger, type ProtocolChoice } from "./test-helpers/official-client.js";
+import { recorded, testHub, type TargetSpec } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 type TransportChoice = "WebSockets" | "ServerSentEvents" | "LongPolling";
 const cases: Array<{ protocol: ProtocolChoice; transport: TransportChoice }> = [

@@ -74,6 +74,26 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
     }
   }
 
+  /** The local connection with this id, if this manager holds it. */
+  get(connectionId: string): ManagedConnection | undefined {
+    return this.#connections.get(connectionId);
+  }
+
+  /** How many local connections are in a group (a backplane subscribes while it is above 0). */
+  memberCount(group: string): number {
+    return this.#groups.get(group)?.size ?? 0;
+  }
+
+  /** How many local connections a user has. */
+  userConnectionCount(userId: string): number {
+    return this.#users.get(userId)?.size ?? 0;
+  }
+
+  /** The groups a local connection is in. */
+  groupsOf(connection: ManagedConnection): readonly string[] {
+    return [...(this.#membership.get(connection) ?? [])];
+  }
+
   async addToGroup(connectionId: string, group: string): Promise<void> {
     const connection = this.#require(connectionId);
     addTo(this.#groups, group, connection);

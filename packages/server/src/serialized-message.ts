@@ -3,12 +3,13 @@
  *
  * @module
  */
-import type { HubMessage, HubProtocol } from "@hubwire/protocol";
+import type { HubMessage, HubProtocol, MessageType } from "@hubwire/protocol";
 
 /**
  * Wraps a message for fan-out: `bytesFor(protocol)` encodes on first use and returns the same
- * bytes to every later connection of that protocol. A backplane can pass bytes it received
- * already encoded, so a message is never re-encoded on the node that delivers it.
+ * bytes to every later connection of that protocol. A backplane passes the bytes it received
+ * already encoded ({@link SerializedMessage.fromEncoded}), so a message is never re-encoded on the
+ * node that delivers it.
  *
  * @example
  * ```ts
@@ -17,19 +18,31 @@ import type { HubMessage, HubProtocol } from "@hubwire/protocol";
  * ```
  */
 export class SerializedMessage {
-  readonly message: HubMessage;
+  /** The message's type tag (stateful reconnect numbers types 1 to 5). */
+  readonly type: MessageType;
+  #message: HubMessage | undefined;
   readonly #bytes: Map<string, Uint8Array>;
 
-  constructor(message: HubMessage, preEncoded?: ReadonlyMap<string, Uint8Array>) {
-    this.message = message;
-    this.#bytes = new Map(preEncoded);
+  constructor(message: HubMessage) {
+    this.type = message.type;
+    this.#message = message;
+    this.#bytes = new Map();
+  }
+
+  /** A message that exists only as records already encoded, by protocol name. */
+  static fromEncoded(type: MessageType, encoded: ReadonlyMap<string, Uint8Array>): SerializedMessage {
+    const serialized = new SerializedMessage({ type } as HubMessage);
+    serialized.#message = undefined;
+    for (const [name, bytes] of encoded) serialized.#bytes.set(name, bytes);
+    return serialized;
   }
 
   /** The message as one complete record of `protocol` (UTF-8 bytes for text protocols). */
   bytesFor(protocol: HubProtocol): Uint8Array {
     let bytes = this.#bytes.get(protocol.name);
     if (bytes === undefined) {
-      const written = protocol.write(this.message);
+      if (this.#message === undefined) throw new Error(`No '${protocol.name}' encoding was given for this message.`);
+      const written = protocol.write(this.#message);
       bytes = typeof written === "string" ? Buffer.from(written, "utf8") : written;
       this.#bytes.set(protocol.name, bytes);
     }

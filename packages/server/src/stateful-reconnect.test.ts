@@ -1,11 +1,11 @@
 import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type ILogger } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./testing/official-client.js";
-import { negotiate, openWebSocket } from "./testing/raw-client.js";
-import { startTcpProxy, type TcpProxy } from "./testing/tcp-proxy.js";
-import { testHub } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { eventually } from "./test-helpers/official-client.js";
+import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
+import { startTcpProxy, type TcpProxy } from "./test-helpers/tcp-proxy.js";
+import { testHub } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 const quiet: ILogger = { log: (_level: LogLevel, _message: string) => undefined };
 

@@ -1,9 +1,9 @@
 import { HubConnectionBuilder, NullLogger } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUpgradeRefusingProxy } from "./testing/http-proxy.js";
-import { testHub } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { startUpgradeRefusingProxy } from "./test-helpers/http-proxy.js";
+import { testHub } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 describe("transport fallback with the official client's default options", () => {
   let server: RunningServer;

@@ -1,9 +1,9 @@
 import { HttpTransportType, Subject, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildOfficialClient, eventually, type ProtocolChoice } from "./testing/official-client.js";
-import { RawHubSocket } from "./testing/raw-client.js";
-import { testHub } from "./testing/test-hub.js";
-import { startServer, type RunningServer } from "./testing/test-server.js";
+import { buildOfficialClient, eventually, type ProtocolChoice } from "./test-helpers/official-client.js";
+import { RawHubSocket } from "./test-helpers/raw-client.js";
+import { testHub } from "./test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 const cases: Array<{ protocol: ProtocolChoice; transport: "WebSockets" | "LongPolling" }> = [
   { protocol: "json", transport: "WebSockets" },

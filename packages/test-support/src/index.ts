@@ -1,3 +1,4 @@
 export { readProtocolVectors, protocolSpecPath, type ProtocolVector } from "./protocol-vectors.js";
 export { normalizeMessage } from "./normalize-message.js";
 export { arbitraryHubMessage, arbitraryJsonValue } from "./arbitrary-messages.js";
+export { freePort, redisCli, RedisCluster, RedisProcess } from "./redis-process.js";

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHubServer, useHubsWithExpress, useHubsWithFastify } from "../index.js";
-import { buildOfficialClient } from "../testing/official-client.js";
-import { testHub } from "../testing/test-hub.js";
+import { buildOfficialClient } from "../test-helpers/official-client.js";
+import { testHub } from "../test-helpers/test-hub.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

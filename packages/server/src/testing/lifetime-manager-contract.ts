@@ -3,7 +3,7 @@
  * manager here, and against each backplane in its own package.
  */
 import { MessageType, type InvocationMessage } from "@hubwire/protocol";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { JsonHubProtocol } from "@hubwire/protocol";
 import type { ClientResultOptions } from "../clients.js";
 import type { HubLifetimeManager, ManagedConnection } from "../lifetime-manager.js";
@@ -42,8 +42,14 @@ export function lifetimeManagerContract(
   settle: () => Promise<void> = async () => undefined,
 ): void {
   describe(`${name}: the lifetime manager contract`, () => {
+    const created: HubLifetimeManager[] = [];
+    afterEach(async () => {
+      await Promise.all(created.splice(0).map((manager) => manager.close()));
+    });
+
     async function setup() {
       const managers = await create();
+      created.push(...managers);
       const node = (index: number) => managers[index % managers.length]!;
       const connections = [
         new RecordingConnection("c0", "ann"),
@@ -52,6 +58,7 @@ export function lifetimeManagerContract(
         new RecordingConnection("c3"),
       ];
       for (const [index, connection] of connections.entries()) await node(index).onConnected(connection);
+      await settle();
       return { managers, node, connections };
     }
 
@@ -99,6 +106,19 @@ export function lifetimeManagerContract(
       await node(0).send({ kind: "users", userIds: ["ann"] }, say("user-after-disconnect"));
       expect(await received(connections, "after-disconnect")).toEqual([]);
       expect(await received(connections, "user-after-disconnect")).toEqual([0]);
+    });
+
+    it("treats *, ?, [ and : in group and user names literally", async () => {
+      const { node, connections } = await setup();
+      await node(0).addToGroup("c0", "room:*");
+      await node(1).addToGroup("c2", "room:a");
+      await node(0).addToGroup("c3", "[x]?");
+      await node(1).send({ kind: "groups", groups: ["room:*"] }, say("star"));
+      await node(0).send({ kind: "groups", groups: ["room:?"] }, say("question"));
+      await node(1).send({ kind: "groups", groups: ["[x]?"] }, say("bracket"));
+      expect(await received(connections, "star")).toEqual([0]);
+      expect(await received(connections, "question")).toEqual([]);
+      expect(await received(connections, "bracket")).toEqual([3]);
     });
 
     it("rejects group changes and client results for an unknown connection", async () => {

@@ -1,8 +1,8 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { negotiate } from "../testing/raw-client.js";
-import { testHub } from "../testing/test-hub.js";
-import { startServer, type RunningServer } from "../testing/test-server.js";
+import { negotiate } from "../test-helpers/raw-client.js";
+import { testHub } from "../test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "../test-helpers/test-server.js";
 
 const handshake = '{"protocol":"json","version":1}\u001e';
 

@@ -1,9 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../testing/official-client.js";
-import { negotiate } from "../testing/raw-client.js";
-import { testHub } from "../testing/test-hub.js";
-import { startServer, type RunningServer } from "../testing/test-server.js";
+import { eventually } from "../test-helpers/official-client.js";
+import { negotiate } from "../test-helpers/raw-client.js";
+import { testHub } from "../test-helpers/test-hub.js";
+import { startServer, type RunningServer } from "../test-helpers/test-server.js";
 import { defineHub } from "../hub.js";
 
 describe("Server-Sent Events over raw HTTP", () => {

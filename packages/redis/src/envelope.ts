@@ -1,0 +1,125 @@
+/**
+ * What nodes say to each other over Redis, as MessagePack arrays with a kind tag first. Readers
+ * accept extra trailing items, so a newer node can add fields for older ones to ignore.
+ *
+ * @module
+ */
+import { decode, encode } from "@msgpack/msgpack";
+
+/** Kinds of envelope. */
+export const EnvelopeKind = {
+  /** An invocation for connections, already encoded per protocol. */
+  Invocation: 1,
+  /** Add or remove a connection (held by another node) to or from a group. */
+  GroupCommand: 2,
+  /** A node acknowledges a command or a client-result request. */
+  Ack: 3,
+  /** Ask the node holding a connection for a client result. */
+  ResultRequest: 4,
+  /** The client's answer to a result request. */
+  ResultResponse: 5,
+} as const;
+
+/** How an invocation envelope names its recipients. */
+export type TargetKind = "all" | "connections" | "groups" | "users";
+
+export type Envelope =
+  | {
+      readonly kind: typeof EnvelopeKind.Invocation;
+      /** Unique per message: a node delivers a message id once, however often it arrives. */
+      readonly messageId: string;
+      readonly serverId: string;
+      readonly target: TargetKind;
+      readonly names: readonly string[];
+      readonly excluded: readonly string[];
+      /** The invocation as a complete record per protocol name. */
+      readonly encoded: ReadonlyMap<string, Uint8Array>;
+    }
+  | {
+      readonly kind: typeof EnvelopeKind.GroupCommand;
+      readonly requestId: string;
+      readonly serverId: string;
+      readonly action: "add" | "remove";
+      readonly connectionId: string;
+      readonly group: string;
+    }
+  | { readonly kind: typeof EnvelopeKind.Ack; readonly requestId: string }
+  | {
+      readonly kind: typeof EnvelopeKind.ResultRequest;
+      readonly requestId: string;
+      readonly serverId: string;
+      readonly connectionId: string;
+      readonly method: string;
+      readonly args: readonly unknown[];
+      readonly timeoutMs: number | null;
+    }
+  | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown };
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  switch (envelope.kind) {
+    case EnvelopeKind.Invocation:
+      return encode([
+        envelope.kind,
+        envelope.messageId,
+        envelope.serverId,
+        envelope.target,
+        envelope.names,
+        envelope.excluded,
+        Object.fromEntries(envelope.encoded),
+      ]);
+    case EnvelopeKind.GroupCommand:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.action, envelope.connectionId, envelope.group]);
+    case EnvelopeKind.Ack:
+      return encode([envelope.kind, envelope.requestId]);
+    case EnvelopeKind.ResultRequest:
+      return encode([
+        envelope.kind,
+        envelope.requestId,
+        envelope.serverId,
+        envelope.connectionId,
+        envelope.method,
+        envelope.args,
+        envelope.timeoutMs,
+      ]);
+    case EnvelopeKind.ResultResponse:
+      return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
+  }
+}
+
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === "string");
+
+/** Reads an envelope; undefined for anything that is not one (logged by the caller, never thrown). */
+export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
+  let value: unknown;
+  try {
+    value = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  const [kind, a, b, c, d, e, f] = value as unknown[];
+  switch (kind) {
+    case EnvelopeKind.Invocation: {
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || !isStrings(d) || !isStrings(e)) return undefined;
+      if (!["all", "connections", "groups", "users"].includes(c) || typeof f !== "object" || f === null) return undefined;
+      const encoded = new Map<string, Uint8Array>();
+      for (const [name, record] of Object.entries(f)) if (record instanceof Uint8Array) encoded.set(name, record);
+      return { kind, messageId: a, serverId: b, target: c as TargetKind, names: d, excluded: e, encoded };
+    }
+    case EnvelopeKind.GroupCommand:
+      if (typeof a !== "string" || typeof b !== "string" || (c !== "add" && c !== "remove") || typeof d !== "string" || typeof e !== "string") {
+        return undefined;
+      }
+      return { kind, requestId: a, serverId: b, action: c, connectionId: d, group: e };
+    case EnvelopeKind.Ack:
+      return typeof a === "string" ? { kind, requestId: a } : undefined;
+    case EnvelopeKind.ResultRequest:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || typeof d !== "string" || !Array.isArray(e)) return undefined;
+      return { kind, requestId: a, serverId: b, connectionId: c, method: d, args: e, timeoutMs: typeof f === "number" ? f : null };
+    case EnvelopeKind.ResultResponse:
+      if (typeof a !== "string" || (b !== null && typeof b !== "string")) return undefined;
+      return { kind, requestId: a, error: b, result: c };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,10 @@
+export {
+  BackplaneError,
+  RedisLifetimeManager,
+  redisLifetimeManager,
+  type BackplaneStats,
+  type RedisBackplaneOptions,
+  type RedisClient,
+  type RedisLifetimeManagerOptions,
+} from "./redis-lifetime-manager.js";
+export { HubChannels, escapeChannelPart } from "./channels.js";

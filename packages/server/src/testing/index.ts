@@ -1,0 +1,1 @@
+export { lifetimeManagerContract, RecordingConnection } from "./lifetime-manager-contract.js";
