@@ -18,6 +18,8 @@ export const EnvelopeKind = {
   ResultRequest: 4,
   /** The client's answer to a result request. */
   ResultResponse: 5,
+  /** A node says it is alive (on the `all` channel, every heartbeat interval). */
+  Heartbeat: 6,
 } as const;
 
 /** How an invocation envelope names its recipients. */
@@ -53,7 +55,8 @@ export type Envelope =
       readonly args: readonly unknown[];
       readonly timeoutMs: number | null;
     }
-  | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown };
+  | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown }
+  | { readonly kind: typeof EnvelopeKind.Heartbeat; readonly serverId: string };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   switch (envelope.kind) {
@@ -83,6 +86,8 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       ]);
     case EnvelopeKind.ResultResponse:
       return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
+    case EnvelopeKind.Heartbeat:
+      return encode([envelope.kind, envelope.serverId]);
   }
 }
 
@@ -119,6 +124,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
     case EnvelopeKind.ResultResponse:
       if (typeof a !== "string" || (b !== null && typeof b !== "string")) return undefined;
       return { kind, requestId: a, error: b, result: c };
+    case EnvelopeKind.Heartbeat:
+      return typeof a === "string" ? { kind, serverId: a } : undefined;
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@ import { RedisProcess } from "@hubwire/test-support";
 import { lifetimeManagerContract } from "@hubwire/server/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisLifetimeManager } from "./redis-lifetime-manager.js";
+import { RedisLifetimeManager, redisLifetimeManager } from "./redis-lifetime-manager.js";
 
 let redis: RedisProcess;
 const clients: Redis[] = [];
@@ -67,5 +67,17 @@ describe("RedisLifetimeManager", () => {
     const counts = await redis.cli("pubsub", "numsub", manager.channels.all, manager.channels.groupCommands);
     expect(counts.split("\n")).toEqual([manager.channels.all, "1", manager.channels.groupCommands, "1"]);
     await manager.close();
+  });
+
+  it("opens and closes its own connections when given a URL", async () => {
+    const create = redisLifetimeManager({ redis: `redis://127.0.0.1:${redis.port}`, prefix: `url-${Math.random()}` });
+    const manager = create("hub");
+    await settle();
+    expect(manager.isHealthy).toBe(true);
+    const before = Number(/connected_clients:(\d+)/.exec(await redis.cli("info", "clients"))![1]);
+    await manager.close();
+    await settle();
+    const after = Number(/connected_clients:(\d+)/.exec(await redis.cli("info", "clients"))![1]);
+    expect(before - after).toBe(2);
   });
 });

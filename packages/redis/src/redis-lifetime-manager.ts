@@ -9,6 +9,11 @@
  *   within `publishTimeoutMs`), the send rejects with `BackplaneError`, is logged and counted:
  *   it is never queued to be delivered at some unknown later time, so memory stays bounded while
  *   Redis is away, and never lost silently.
+ * - Nodes announce themselves on the hub's `all` channel every `heartbeatIntervalMs`. For three
+ *   intervals after Redis comes back, a send to all that Redis hands to fewer subscribers than
+ *   the nodes known alive (one that has not re-subscribed yet) rejects too. Group, user and
+ *   connection sends cannot tell an empty group from a node that missed them: in those seconds
+ *   they can be missed without an error (see docs/scaling.md).
  * - Every message carries an id; a node delivers an id once, so a publish that ioredis resends
  *   after a reconnect, or a message that reaches a node through two channels, is not duplicated.
  * - Subscriptions are restored by ioredis when Redis comes back; health is observable.
@@ -29,7 +34,7 @@ import {
   type ManagedConnection,
   type SendTarget,
 } from "@hubwire/server";
-import type { Cluster, Redis } from "ioredis";
+import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { HubChannels } from "./channels.js";
@@ -55,6 +60,8 @@ export interface RedisBackplaneOptions {
   readonly ackTimeoutMs?: number;
   /** A publish Redis has not answered within this long fails. Default 2 s. */
   readonly publishTimeoutMs?: number;
+  /** How often a node announces itself and probes Redis. Default 2 s; a node unheard for three intervals is gone. */
+  readonly heartbeatIntervalMs?: number;
   readonly logger?: Logger;
 }
 
@@ -119,6 +126,16 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #healthListeners = new Set<(healthy: boolean) => void>();
   readonly #onMessage: (channel: Buffer, message: Buffer) => void;
   readonly #onStatus: () => void;
+  readonly #heartbeatIntervalMs: number;
+  readonly #heartbeat: NodeJS.Timeout;
+  /** Other nodes of this hub, by server id, and when each was last heard. */
+  readonly #nodes = new Map<string, number>();
+  /** Whether the last heartbeat publish went through (a paused Redis keeps its sockets "ready"). */
+  #probeOk = true;
+  /** Until when sends to all check that every live node received them (after a reconnect). */
+  #recoveringUntil = 0;
+  #wasReady = false;
+  #everReady = false;
   #healthy: boolean;
   #counter = 0;
   #closed = false;
@@ -131,10 +148,22 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 2_000;
     this.#logger = options.logger ?? silentLogger;
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 2_000;
     this.#onMessage = (_channel, message) => this.#receive(message);
     this.#subscriber.on(this.#sharded ? "smessageBuffer" : "messageBuffer", this.#onMessage);
     this.#healthy = this.#computeHealth();
-    this.#onStatus = () => this.#updateHealth();
+    this.#wasReady = this.#everReady = this.#publisher.status === "ready" && this.#subscriber.status === "ready";
+    this.#onStatus = () => {
+      const ready = this.#publisher.status === "ready" && this.#subscriber.status === "ready";
+      if (ready && !this.#wasReady && this.#everReady) this.#recoveringUntil = Date.now() + 3 * this.#heartbeatIntervalMs;
+      // Subscriptions asked for while Redis was away may have failed; ask again (it is idempotent).
+      if (ready && !this.#wasReady) void this.#resubscribeAll();
+      if (ready) this.#everReady = true;
+      this.#wasReady = ready;
+      this.#updateHealth();
+      // Back after an outage: tell the others at once instead of at the next interval.
+      if (this.#publisher.status === "ready" && this.#subscriber.status === "ready") void this.#beat();
+    };
     for (const client of new Set([this.#publisher, this.#subscriber])) {
       for (const event of ["ready", "close", "end", "reconnecting", "connect"]) client.on(event, this.#onStatus);
       client.on("error", this.#onError);
@@ -142,6 +171,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     for (const channel of [this.channels.all, this.channels.groupCommands, this.channels.server(this.serverId)]) {
       void this.#subscribe(channel);
     }
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#heartbeatIntervalMs).unref();
+    void this.#beat();
+  }
+
+  /** Other nodes heard within the last three heartbeat intervals. */
+  get liveNodeCount(): number {
+    const cutoff = Date.now() - 3 * this.#heartbeatIntervalMs;
+    for (const [serverId, seen] of this.#nodes) if (seen < cutoff) this.#nodes.delete(serverId);
+    return this.#nodes.size;
   }
 
   /** Whether both Redis connections are up. */
@@ -243,6 +281,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     this.#subscriber.off(this.#sharded ? "smessageBuffer" : "messageBuffer", this.#onMessage);
     for (const client of new Set([this.#publisher, this.#subscriber])) {
       for (const event of ["ready", "close", "end", "reconnecting", "connect"]) client.off(event, this.#onStatus);
@@ -266,7 +305,19 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   };
 
   #computeHealth(): boolean {
-    return this.#publisher.status === "ready" && this.#subscriber.status === "ready";
+    return this.#probeOk && this.#publisher.status === "ready" && this.#subscriber.status === "ready";
+  }
+
+  /** Announces this node and probes Redis with the same publish. */
+  async #beat(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#publish(this.channels.all, encodeEnvelope({ kind: EnvelopeKind.Heartbeat, serverId: this.serverId }), { quiet: true });
+      this.#probeOk = true;
+    } catch {
+      this.#probeOk = false;
+    }
+    this.#updateHealth();
   }
 
   #updateHealth(): void {
@@ -296,8 +347,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         encoded: new Map(this.#protocols.map((protocol) => [protocol.name, serialized.bytesFor(protocol)])),
       });
     switch (target.kind) {
-      case "all":
-        return [this.#publish(this.channels.all, envelopeFor("all", [], target.excludedConnectionIds))];
+      case "all": {
+        // Every node, this one included, subscribes to `all`. Right after Redis came back, fewer
+        // receivers than nodes known alive means one has not re-subscribed yet and missed it.
+        const recovering = Date.now() < this.#recoveringUntil;
+        const expectReceivers = recovering ? 1 + this.liveNodeCount : undefined;
+        return [this.#publish(this.channels.all, envelopeFor("all", [], target.excludedConnectionIds), { expectReceivers })];
+      }
       case "connections": {
         const remote = [...new Set(target.connectionIds)].filter((id) => this.#local.get(id) === undefined);
         if (remote.length === 0) return [];
@@ -317,21 +373,29 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     }
   }
 
-  async #publish(channel: string, payload: Uint8Array): Promise<void> {
+  async #publish(channel: string, payload: Uint8Array, options: { expectReceivers?: number; quiet?: boolean } = {}): Promise<void> {
+    const fail = (error: BackplaneError): never => {
+      if (options.quiet !== true) {
+        this.stats.publishFailures++;
+        this.#logger.log("warn", "A backplane send failed.", { channel, error: error.message });
+      }
+      throw error;
+    };
     if (this.#publisher.status !== "ready") {
-      this.stats.publishFailures++;
-      this.#logger.log("warn", "A backplane send failed: Redis is not connected.", { channel });
-      throw new BackplaneError("The Redis backplane is unavailable: the message reached this node's connections only.");
+      fail(new BackplaneError("The Redis backplane is unavailable: the message reached this node's connections only."));
     }
     const buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    let receivers: number | undefined;
     try {
-      await this.#bounded(this.#sharded ? this.#publisher.spublish(channel, buffer) : this.#publisher.publish(channel, buffer), "publishing", true);
-      this.stats.published++;
+      const published = (this.#sharded ? this.#publisher.spublish(channel, buffer) : this.#publisher.publish(channel, buffer)) as Promise<number>;
+      receivers = await this.#bounded(published, "publishing", true);
     } catch (error) {
-      this.stats.publishFailures++;
-      this.#logger.log("warn", "A backplane send failed.", { channel, error: (error as Error).message });
-      throw error instanceof BackplaneError ? error : new BackplaneError(`Publishing to Redis failed: ${(error as Error).message}`);
+      fail(error instanceof BackplaneError ? error : new BackplaneError(`Publishing to Redis failed: ${(error as Error).message}`));
     }
+    if (options.expectReceivers !== undefined && (receivers ?? 0) < options.expectReceivers) {
+      fail(new BackplaneError(`The message reached ${receivers ?? 0} of ${options.expectReceivers} expected node(s) through Redis.`));
+    }
+    if (options.quiet !== true) this.stats.published++;
   }
 
   /** Waits for `work` at most `publishTimeoutMs`; then rejects (when `strict`) or logs and goes on. */
@@ -360,6 +424,18 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       await (this.#sharded ? this.#subscriber.ssubscribe(channel) : this.#subscriber.subscribe(channel));
     } catch (error) {
       this.#logger.log("warn", "Subscribing failed.", { channel, error: (error as Error).message });
+    }
+  }
+
+  async #resubscribeAll(): Promise<void> {
+    const channels = [...this.#subscriptions.keys()];
+    if (channels.length === 0 || this.#closed) return;
+    try {
+      await (this.#sharded
+        ? Promise.all(channels.map((channel) => this.#subscriber.ssubscribe(channel)))
+        : this.#subscriber.subscribe(...channels));
+    } catch (error) {
+      this.#logger.log("warn", "Re-subscribing after a reconnect failed.", { error: (error as Error).message });
     }
   }
 
@@ -440,6 +516,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     }
     this.stats.received++;
     switch (envelope.kind) {
+      case EnvelopeKind.Heartbeat:
+        if (envelope.serverId !== this.serverId) this.#nodes.set(envelope.serverId, Date.now());
+        return;
       case EnvelopeKind.Invocation:
         return this.#deliver(envelope);
       case EnvelopeKind.GroupCommand:
@@ -511,9 +590,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 }
 
+/** Options for a backplane whose Redis connections Hubwire creates (and closes) itself. */
+export interface RedisConnectionOptions extends Omit<RedisBackplaneOptions, "publisher" | "subscriber"> {
+  /** A `redis://` URL, or ioredis options. */
+  readonly redis: string | RedisOptions;
+}
+
 /**
  * The `lifetimeManager` option of `createHubServer` for a Redis backplane: one manager per hub,
- * sharing the caller's clients.
+ * sharing the caller's clients (or, given `redis`, two connections it opens and closes itself).
  *
  * @example
  * ```ts
@@ -523,6 +608,20 @@ export class RedisLifetimeManager implements HubLifetimeManager {
  * });
  * ```
  */
-export function redisLifetimeManager(options: RedisBackplaneOptions): (hubName: string) => RedisLifetimeManager {
-  return (hubName) => new RedisLifetimeManager({ ...options, hubName });
+export function redisLifetimeManager(options: RedisBackplaneOptions | RedisConnectionOptions): (hubName: string) => RedisLifetimeManager {
+  if (!("redis" in options)) return (hubName) => new RedisLifetimeManager({ ...options, hubName });
+  const { redis, ...rest } = options;
+  const open = () => (typeof redis === "string" ? new Redis(redis) : new Redis(redis));
+  return (hubName) => {
+    const publisher = open();
+    const subscriber = open();
+    const manager = new RedisLifetimeManager({ ...rest, hubName, publisher, subscriber });
+    const close = manager.close.bind(manager);
+    manager.close = async () => {
+      await close();
+      publisher.disconnect();
+      subscriber.disconnect();
+    };
+    return manager;
+  };
 }
