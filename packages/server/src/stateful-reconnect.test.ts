@@ -3,7 +3,7 @@ import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
-import { startTcpProxy, type TcpProxy } from "./test-helpers/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "@hubwire/test-support";
 import { testHub } from "./test-helpers/test-hub.js";
 import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 

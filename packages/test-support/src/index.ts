@@ -2,3 +2,4 @@ export { readProtocolVectors, protocolSpecPath, type ProtocolVector } from "./pr
 export { normalizeMessage } from "./normalize-message.js";
 export { arbitraryHubMessage, arbitraryJsonValue } from "./arbitrary-messages.js";
 export { freePort, redisCli, RedisCluster, RedisProcess } from "./redis-process.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

@@ -1,0 +1,88 @@
+import { startTcpProxy } from "@hubwire/test-support";
+import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { HubConnection } from "./index.js";
+import type { WebSocketConstructor } from "./transports/transport.js";
+import type { TestContract } from "./test-helpers/contract.js";
+import { eventually, startTestServer } from "./test-helpers/test-server.js";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+const ws = WebSocket as unknown as WebSocketConstructor;
+
+describe("reconnecting", () => {
+  it("reconnects automatically after the server restarts, with a new connection id", async () => {
+    let server = await startTestServer();
+    const port = server.port;
+    const connection = new HubConnection<TestContract>(server.url, { WebSocket: ws, reconnect: [0, 100, 200, 400, 800, 1600] });
+    cleanups.push(() => connection.stop());
+    await connection.start();
+    const firstId = connection.connectionId;
+    const reconnecting = new Promise<Error | undefined>((resolve) => connection.onReconnecting(resolve));
+    const reconnected = new Promise<string | null>((resolve) => connection.onReconnected(resolve));
+    await server.close();
+    expect(await reconnecting).toBeInstanceOf(Error);
+    expect(connection.state).toBe("Reconnecting");
+    server = await startTestServer({}, port);
+    cleanups.push(() => server.close());
+    const newId = await reconnected;
+    expect(newId).not.toBe(firstId);
+    expect(await connection.invoke("echo", "after restart")).toBe("after restart");
+  });
+
+  it("gives up after the policy's last delay and reports the close", async () => {
+    const server = await startTestServer();
+    const connection = new HubConnection<TestContract>(server.url, { WebSocket: ws, reconnect: [0, 50] });
+    await connection.start();
+    const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
+    await server.close();
+    expect(await closed).toBeInstanceOf(Error);
+    expect(connection.state).toBe("Disconnected");
+  });
+
+  for (const protocol of ["json", "messagepack"] as const) {
+    it(`survives forced drops with stateful reconnect: 0 lost, 0 duplicated, same id, no onReconnecting (${protocol})`, async () => {
+      const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, keepAliveIntervalMs: 200 } });
+      const proxy = await startTcpProxy(server.port);
+      cleanups.push(() => server.close(), () => proxy.close());
+      const connection = new HubConnection<TestContract>(`http://127.0.0.1:${proxy.port}/hub`, {
+        WebSocket: ws,
+        transports: ["WebSockets"],
+        statefulReconnect: true,
+        reconnect: [0, 100],
+        ...(protocol === "messagepack" ? { protocol: new MessagePackHubProtocol() } : {}),
+      });
+      cleanups.push(() => connection.stop());
+      let reconnectingEvents = 0;
+      connection.onReconnecting(() => reconnectingEvents++);
+      const received: number[] = [];
+      connection.on("numbered", (value) => void received.push(value));
+      await connection.start();
+      const id = connection.connectionId;
+      const count = 500;
+      const pushed = connection.invoke("pushNumbers", count);
+      const sending = (async () => {
+        for (let i = 1; i <= count; i++) {
+          await connection.send("take", i);
+          if (i % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      for (let cut = 0; cut < 4; cut++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const before = proxy.connectionCount;
+        proxy.cut();
+        await eventually(() => proxy.connectionCount > before, 5_000, "the client to re-attach");
+      }
+      await sending;
+      expect(await pushed).toBe(count);
+      await eventually(() => received.length >= count, 5_000, "every numbered message");
+      expect(received).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(await connection.invoke("taken")).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(connection.connectionId).toBe(id);
+      expect(reconnectingEvents).toBe(0);
+    });
+  }
+});

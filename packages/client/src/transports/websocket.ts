@@ -1,0 +1,77 @@
+/**
+ * The WebSockets transport. JSON goes in text frames, MessagePack in binary ones. In browsers the
+ * access token travels as `access_token` in the URL (a browser WebSocket cannot set headers); in
+ * Node, with a WebSocket class such as `ws`, as an `Authorization` header with the custom headers.
+ *
+ * @module
+ */
+import { TransportError } from "../errors.js";
+import { isNode } from "../http.js";
+import type { Transport, WebSocketConstructor } from "./transport.js";
+
+export class WebSocketTransport implements Transport {
+  readonly name = "WebSockets";
+  onreceive: Transport["onreceive"];
+  onclose: Transport["onclose"];
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #accessToken: (() => string | undefined | Promise<string | undefined>) | undefined;
+  readonly #headers: Readonly<Record<string, string>>;
+  #socket: WebSocket | undefined;
+  #stopped = false;
+
+  constructor(
+    WebSocketClass: WebSocketConstructor,
+    accessToken: (() => string | undefined | Promise<string | undefined>) | undefined,
+    headers: Readonly<Record<string, string>>,
+  ) {
+    this.#WebSocket = WebSocketClass;
+    this.#accessToken = accessToken;
+    this.#headers = headers;
+  }
+
+  async connect(url: string, binary: boolean): Promise<void> {
+    const token = await this.#accessToken?.();
+    let target = url.replace(/^http/, "ws");
+    let socket: WebSocket;
+    if (isNode) {
+      socket = new this.#WebSocket(target, undefined, { headers: { ...this.#headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+    } else {
+      if (token) target += `${target.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`;
+      socket = new this.#WebSocket(target);
+    }
+    socket.binaryType = "arraybuffer";
+    // Listen before the socket opens: a server may send in the same packet as its upgrade answer
+    // (after a stateful re-attach it sends Sequence at once).
+    socket.onmessage = (event: MessageEvent) => this.onreceive?.(typeof event.data === "string" ? event.data : new Uint8Array(event.data as ArrayBuffer));
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onclose = (event) => reject(new TransportError(this.name, `Could not connect (close code ${event.code}).`));
+    });
+    this.#socket = socket;
+    socket.onclose = (event) => {
+      this.#socket = undefined;
+      const clean = this.#stopped || (event.code === 1000 && event.wasClean !== false);
+      this.onclose?.(clean ? undefined : new TransportError(this.name, `WebSocket closed with status code: ${event.code} (${event.reason || "no reason given"}).`));
+    };
+    void binary;
+  }
+
+  async send(data: string | Uint8Array): Promise<void> {
+    if (this.#socket?.readyState !== 1) throw new TransportError(this.name, "The WebSocket is not open.");
+    this.#socket.send(data);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    await new Promise<void>((resolve) => {
+      const closed = socket.onclose;
+      socket.onclose = (event) => {
+        closed?.call(socket, event);
+        resolve();
+      };
+      socket.close(1000);
+    });
+  }
+}
