@@ -158,3 +158,29 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
     expect(connection.state).toBe("Disconnected");
   });
 });
+
+describe("HubConnection start failures", () => {
+  it("reports the server's handshake error", async () => {
+    const server = await startTestServer({ hubOptions: { protocols: ["json"] } });
+    try {
+      const connection = new HubConnection<TestContract>(server.url, {
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        protocol: new MessagePackHubProtocol(),
+      });
+      await expect(connection.start()).rejects.toThrow("Server returned handshake error: The protocol 'messagepack' is not supported.");
+      expect(connection.state).toBe("Disconnected");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("names every transport that failed when none connects", async () => {
+    const server = await startTestServer({ hubOptions: { transports: ["LongPolling"] } });
+    try {
+      const connection = new HubConnection<TestContract>(server.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, transports: ["WebSockets"] });
+      await expect(connection.start()).rejects.toThrow("Unable to connect to the server with any of the available transports.");
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -234,7 +234,9 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     method: K,
     ...args: MethodArgs<Server<TContract>, K>
   ): Promise<MethodResult<Server<TContract>, K>> {
-    const id = String(this.#nextId++);
+    let id = "";
+    let register: (invocationId: string) => void = () => undefined;
+    let fail: (error: Error) => void = () => undefined;
     const result = new Promise<unknown>((resolve, reject) => {
       const settle = () => {
         this.#pending.delete(id);
@@ -247,16 +249,20 @@ export class HubConnection<TContract extends HubContract = HubContract> {
           ? undefined
           : setTimeout(() => (settle(), reject(new TimeoutError(`No result for '${method}' within ${options.timeoutMs} ms.`))), options.timeoutMs);
       options.signal?.addEventListener("abort", abort, { once: true });
-      this.#pending.set(id, { resolve: (value) => (settle(), resolve(value)), reject: (error) => (settle(), reject(error)) });
+      fail = (error) => (settle(), reject(error));
+      register = (invocationId) => {
+        id = invocationId;
+        this.#pending.set(id, { resolve: (value) => (settle(), resolve(value)), reject: (error) => (settle(), reject(error)) });
+      };
     });
-    const sent = this.#call(MessageType.Invocation, id, method, args);
-    sent.catch((error: Error) => this.#pending.get(id)?.reject(error));
+    const sent = this.#call(MessageType.Invocation, method, args, register);
+    sent.catch((error: Error) => fail(error));
     return result as Promise<MethodResult<Server<TContract>, K>>;
   }
 
   /** Calls a server method without waiting for (or getting) any answer. Resolves once sent. */
   send<K extends MethodName<Server<TContract>>>(method: K, ...args: MethodArgs<Server<TContract>, K>): Promise<void> {
-    return this.#call(MessageType.Invocation, undefined, method, args);
+    return this.#call(MessageType.Invocation, method, args);
   }
 
   /** Calls a streaming server method; iterate the result with `for await`. */
@@ -274,7 +280,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     ...args: MethodArgs<Server<TContract>, K>
   ): HubStream<StreamItemOf<ReturnType<Extract<Server<TContract>[K], (...args: never[]) => unknown>>>> {
     type Item = StreamItemOf<ReturnType<Extract<Server<TContract>[K], (...args: never[]) => unknown>>>;
-    const id = String(this.#nextId++);
+    let id = "";
     const items: Item[] = [];
     let ended: { error?: Error } | undefined;
     let wake: (() => void) | undefined;
@@ -282,11 +288,14 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       wake?.();
       wake = undefined;
     };
-    this.#pending.set(id, {
-      item: (value) => (items.push(value as Item), notify()),
-      resolve: () => ((ended = {}), notify()),
-      reject: (error) => ((ended = { error }), notify()),
-    });
+    const register = (invocationId: string) => {
+      id = invocationId;
+      this.#pending.set(id, {
+        item: (value) => (items.push(value as Item), notify()),
+        resolve: () => ((ended = {}), notify()),
+        reject: (error) => ((ended = { error }), notify()),
+      });
+    };
     const cancel = () => {
       if (ended !== undefined) return;
       ended = {};
@@ -295,7 +304,11 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       if (this.#state === "Connected") void this.#send({ type: MessageType.CancelInvocation, invocationId: id }).catch(() => undefined);
     };
     options.signal?.addEventListener("abort", cancel, { once: true });
-    this.#call(MessageType.StreamInvocation, id, method, args).catch((error: Error) => this.#pending.get(id)?.reject(error));
+    this.#call(MessageType.StreamInvocation, method, args, register).catch((error: Error) => {
+      if (id === "") ended = { error };
+      else this.#pending.get(id)?.reject(error);
+      notify();
+    });
     const iterator: AsyncIterator<Item> = {
       next: async () => {
         while (items.length === 0 && ended === undefined) await new Promise<void>((resolve) => (wake = resolve));
@@ -380,6 +393,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       throw error;
     }
     this.#lastReceivedAt = this.#lastSentAt = Date.now();
+    // As the official client does: a first Ping right away, except where polling keeps the connection alive.
+    if (transport.name !== "LongPolling") await this.#transmit(this.#encode({ type: MessageType.Ping }));
     const keepAlive = this.#options.keepAliveIntervalMs ?? ProtocolDefaults.keepAliveIntervalMs;
     const serverTimeout = this.#options.serverTimeoutMs ?? ProtocolDefaults.serverTimeoutMs;
     clearInterval(this.#timer);
@@ -448,8 +463,17 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     return this.#buffer !== undefined ? this.#buffer.send(message) : this.#transmit(this.#encode(message));
   }
 
-  /** Sends an invocation; async iterables among the arguments become upload streams. */
-  async #call(type: typeof MessageType.Invocation | typeof MessageType.StreamInvocation, id: string | undefined, target: string, args: readonly unknown[]): Promise<void> {
+  /**
+   * Sends an invocation; async iterables among the arguments become upload streams. Stream ids
+   * are numbered before the invocation's own id (`register` receives it), as the official client
+   * numbers them, so both send the same frames.
+   */
+  async #call(
+    type: typeof MessageType.Invocation | typeof MessageType.StreamInvocation,
+    target: string,
+    args: readonly unknown[],
+    register?: (invocationId: string) => void,
+  ): Promise<void> {
     if (this.#state !== "Connected") throw new ConnectionClosedError(`Cannot send '${target}': the connection is ${this.#state}.`);
     const plain: unknown[] = [];
     const uploads: Array<[string, AsyncIterable<unknown>]> = [];
@@ -458,6 +482,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       else plain.push(arg);
     }
     const streamIds = uploads.map(([streamId]) => streamId);
+    const id = register === undefined ? undefined : String(this.#nextId++);
+    if (id !== undefined) register!(id);
     const message = {
       type,
       ...(id === undefined ? {} : { invocationId: id }),

@@ -3,3 +3,4 @@ export { normalizeMessage } from "./normalize-message.js";
 export { arbitraryHubMessage, arbitraryJsonValue } from "./arbitrary-messages.js";
 export { freePort, redisCli, RedisCluster, RedisProcess } from "./redis-process.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+export { chromiumArgs, chromiumPath, launchChromium } from "./chromium.js";

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs script shared with the size report, without type declarations
+import { measure } from "../scripts/bundle-size.mjs";
+
+type Measured = { minBytes: number; gzipBytes: number; code: string };
+
+describe("the browser bundle", () => {
+  it("keeps the JSON client within its size budget, with no MessagePack codec and no Node import", async () => {
+    const json = (await measure('export { HubConnection } from "@hubwire/client";')) as Measured;
+    // Budget: today's size plus a little. The goal is 7 KB (see docs/client-size.md); lower this as it shrinks.
+    expect(json.gzipBytes).toBeLessThanOrEqual(8.6 * 1024);
+    expect(json.code).not.toMatch(/msgpack|ExtensionCodec/i);
+    expect(json.code).not.toMatch(/from\s*"node:|require\(/);
+  });
+
+  it("loads MessagePack only from its own entry point", async () => {
+    const json = (await measure('export { HubConnection } from "@hubwire/client";')) as Measured;
+    const both = (await measure('export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";')) as Measured;
+    expect(both.gzipBytes - json.gzipBytes).toBeGreaterThan(2 * 1024);
+    expect(both.code).toMatch(/messagepack/);
+  });
+});
