@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// `npm start`: runs the chat sample (apps/chat) on the in-memory default, no Redis needed.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+// `npm start`: builds what the chat sample needs (turbo skips what is up to date), then runs it
+// on the in-memory default. Set REDIS_URL to share rooms with other nodes, PORT to move it.
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const chat = fileURLToPath(new URL("../apps/chat/package.json", import.meta.url));
-if (!existsSync(chat)) {
-  console.log("The chat sample is not built yet (apps/chat, issue 8). Meanwhile `npm test` runs the suite.");
-  process.exit(0);
-}
-const child = spawn("npm", ["start", "--workspace", "apps/chat"], { stdio: "inherit" });
-child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+const root = fileURLToPath(new URL("..", import.meta.url));
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+const built = spawnSync("npx", ["turbo", "run", "build", "--filter=@hubwire/chat...", "--output-logs=errors-only"], {
+  cwd: root,
+  stdio: "inherit",
+  env,
+});
+if (built.status !== 0) process.exit(built.status ?? 1);
+const chat = spawn(process.execPath, ["apps/chat/dist/server.js"], { cwd: root, stdio: "inherit", env });
+chat.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => chat.kill(signal));

@@ -1,0 +1,69 @@
+/**
+ * The chat sample's server: the page, its script, and the chat hub at /chat. In memory by
+ * default; with a Redis URL, history, presence and the hub itself are shared by every node.
+ */
+import { createHubServer } from "@hubwire/server";
+import { redisLifetimeManager } from "@hubwire/redis";
+import { Redis } from "ioredis";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createChatHub } from "./chat-hub.js";
+import { MemoryChatStore, RedisChatStore } from "./chat-store.js";
+
+export interface ChatServerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Share rooms with other nodes through this Redis. */
+  readonly redisUrl?: string;
+  /** Where index.html and app.js are. Default: the package's public/ and dist/public/. */
+  readonly pageDir?: string;
+  readonly scriptPath?: string;
+}
+
+export interface ChatServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const redis = options.redisUrl === undefined ? [] : [new Redis(options.redisUrl), new Redis(options.redisUrl), new Redis(options.redisUrl)];
+  const [store, publisher, subscriber] = redis;
+  const hub = createChatHub(store === undefined ? new MemoryChatStore() : new RedisChatStore(store));
+  const hubs = createHubServer({
+    hubs: { "/chat": hub },
+    hubOptions: { allowStatefulReconnect: true },
+    ...(publisher !== undefined && subscriber !== undefined ? { lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" }) } : {}),
+  });
+  const page = await readFile(options.pageDir ?? `${packageDir}public/index.html`);
+  const script = options.scriptPath ?? `${packageDir}dist/public/app.js`;
+  const server = createServer(async (request, response) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === "/" || path === "/index.html") {
+      response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
+    } else if (path === "/app.js") {
+      const body = await readFile(script).catch(() => undefined);
+      if (body === undefined) response.writeHead(500, { "Content-Type": "text/plain" }).end("The page script is not built: run npm run build.");
+      else response.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8" }).end(body);
+    } else {
+      response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");
+    }
+  });
+  hubs.attach(server);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? "127.0.0.1"}:${port}/`,
+    server,
+    async close() {
+      await hubs.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of redis) client.disconnect();
+    },
+  };
+}

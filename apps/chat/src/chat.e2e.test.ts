@@ -1,0 +1,98 @@
+import { launchChromium, RedisProcess } from "@hubwire/test-support";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startChatServer, type ChatServer } from "./chat-server.js";
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+let browser: Browser;
+beforeAll(async () => {
+  // The page script comes from the build; build it if this run has not.
+  execFileSync(process.execPath, ["scripts/bundle-page.mjs"], { cwd: packageDir });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openChat(url: string, name: string, room = "lobby"): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]");
+  await page.fill("#name", name);
+  await page.fill("#room", room);
+  await page.click("#join button");
+  await page.waitForFunction(() => document.querySelector("#messages")?.textContent?.includes("You joined"));
+  return page;
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill("#text", text);
+  await page.press("#text", "Enter");
+}
+
+const lines = (page: Page) => page.$$eval("#messages li", (items) => items.map((item) => item.textContent ?? ""));
+const waitForLine = (page: Page, text: string) =>
+  page.waitForFunction((expected) => [...document.querySelectorAll("#messages li")].some((item) => item.textContent === expected), text);
+
+function chatScenario(title: string, start: () => Promise<{ urls: [string, string]; close(): Promise<void> }>): void {
+  describe(title, () => {
+    let urls: [string, string];
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ urls, close } = await start());
+    });
+    afterAll(() => close());
+
+    it("two pages in a room exchange messages (one forced to long polling), a late joiner gets the history, leaving is announced", async () => {
+      const room = `room-${Math.random().toString(36).slice(2, 8)}`;
+      const ada = await openChat(urls[0], "Ada", room);
+      const bob = await openChat(`${urls[1]}?transport=LongPolling`, "Bob", room);
+      expect(await bob.textContent("#status")).toBe("Connected over LongPolling");
+      expect(await ada.textContent("#status")).toBe("Connected over WebSockets");
+      await waitForLine(ada, "Bob joined");
+      await say(ada, "hello from Ada");
+      await waitForLine(bob, "Ada: hello from Ada");
+      await say(bob, "hi Ada, Bob here");
+      await waitForLine(ada, "Bob: hi Ada, Bob here");
+      await bob.type("#text", "typing…");
+      await ada.waitForFunction(() => document.querySelector("#typing")?.textContent === "Bob is typing…");
+
+      const cat = await openChat(urls[1], "Cat", room);
+      expect(await lines(cat)).toEqual(["Ada: hello from Ada", "Bob: hi Ada, Bob here", `You joined ${room}`]);
+      expect(await cat.$$eval("#who li", (items) => items.map((item) => item.textContent))).toEqual(["Ada", "Bob", "Cat"]);
+
+      await bob.click("#leave");
+      await waitForLine(ada, "Bob left");
+      await waitForLine(cat, "Bob left");
+      expect(await ada.$$eval("#who li", (items) => items.map((item) => item.textContent))).toEqual(["Ada", "Cat"]);
+      // Closing a tab leaves too (the page stops its connection on pagehide).
+      await cat.close({ runBeforeUnload: true });
+      await waitForLine(ada, "Cat left");
+      await bob.close();
+      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Redis") ? "redis" : "memory"}.png` });
+      await ada.close();
+    });
+  });
+}
+
+chatScenario("the chat sample, one process in memory", async () => {
+  const chat: ChatServer = await startChatServer({ port: 0 });
+  return { urls: [chat.url, chat.url], close: () => chat.close() };
+});
+
+chatScenario("the chat sample, two nodes sharing rooms over Redis, one page on each", async () => {
+  const redis = await RedisProcess.start();
+  const first = await startChatServer({ port: 0, redisUrl: redis.url });
+  const second = await startChatServer({ port: 0, redisUrl: redis.url });
+  return {
+    urls: [first.url, second.url],
+    async close() {
+      await first.close();
+      await second.close();
+      await redis.dispose();
+    },
+  };
+});

@@ -1,0 +1,124 @@
+/** The chat page: @hubwire/client, typed by the same contract as the hub. */
+import { HubConnection, type TransportName } from "@hubwire/client";
+import type { ChatContract, ChatMessage } from "../contract.js";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $<HTMLParagraphElement>("status");
+const messages = $<HTMLUListElement>("messages");
+const who = $<HTMLUListElement>("who");
+const typing = $<HTMLParagraphElement>("typing");
+const text = $<HTMLInputElement>("text");
+
+const forced = new URLSearchParams(location.search).get("transport") as TransportName | null;
+const connection = new HubConnection<ChatContract>("/chat", {
+  reconnect: true,
+  ...(forced === null ? {} : { transports: [forced] }),
+});
+let room: string | undefined;
+let name = "";
+const present = new Set<string>();
+
+function line(content: string, notice = false): void {
+  const item = document.createElement("li");
+  item.textContent = content;
+  if (notice) item.className = "notice";
+  messages.append(item);
+  messages.scrollTop = messages.scrollHeight;
+}
+
+function showWho(): void {
+  who.replaceChildren(...[...present].sort().map((user) => Object.assign(document.createElement("li"), { textContent: user })));
+}
+
+const show = (message: ChatMessage) => line(`${message.user}: ${message.text}`);
+
+connection.on("message", (message) => {
+  if (message.room === room) show(message);
+});
+connection.on("joined", (joinedRoom, user) => {
+  if (joinedRoom !== room) return;
+  present.add(user);
+  showWho();
+  line(`${user} joined`, true);
+});
+connection.on("left", (leftRoom, user) => {
+  if (leftRoom !== room) return;
+  present.delete(user);
+  showWho();
+  line(`${user} left`, true);
+});
+let typingTimer: ReturnType<typeof setTimeout> | undefined;
+connection.on("typing", (typingRoom, user) => {
+  if (typingRoom !== room) return;
+  typing.textContent = `${user} is typing…`;
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => (typing.textContent = ""), 1500);
+});
+connection.onReconnecting(() => (status.textContent = "Reconnecting…"));
+connection.onReconnected(async () => {
+  status.textContent = `Connected over ${connection.transport}`;
+  // A reconnect is a new connection: join the room again.
+  if (room !== undefined) await enter(room);
+});
+connection.onClose(() => (status.textContent = "Disconnected"));
+
+async function enter(target: string): Promise<void> {
+  const members = await connection.invoke("join", target, name);
+  room = target;
+  present.clear();
+  for (const user of [...members, name]) present.add(user);
+  showWho();
+  messages.replaceChildren();
+  for await (const message of connection.stream("history", target)) show(message);
+  line(`You joined ${target}`, true);
+  text.disabled = $<HTMLButtonElement>("send-button").disabled = $<HTMLButtonElement>("leave").disabled = false;
+  text.focus();
+}
+
+$<HTMLFormElement>("join").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  name = $<HTMLInputElement>("name").value.trim();
+  const target = $<HTMLInputElement>("room").value.trim();
+  try {
+    if (room !== undefined && room !== target) await connection.invoke("leave", room);
+    await enter(target);
+  } catch (error) {
+    line(`Could not join: ${(error as Error).message}`, true);
+  }
+});
+
+$<HTMLButtonElement>("leave").addEventListener("click", async () => {
+  if (room === undefined) return;
+  await connection.invoke("leave", room);
+  line(`You left ${room}`, true);
+  room = undefined;
+  present.clear();
+  showWho();
+  text.disabled = $<HTMLButtonElement>("send-button").disabled = $<HTMLButtonElement>("leave").disabled = true;
+});
+
+$<HTMLFormElement>("send").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (room === undefined || text.value.trim() === "") return;
+  const value = text.value;
+  text.value = "";
+  await connection.invoke("send", room, value).catch((error: Error) => line(`Not sent: ${error.message}`, true));
+});
+
+let lastTyping = 0;
+text.addEventListener("input", () => {
+  if (room === undefined || Date.now() - lastTyping < 1000) return;
+  lastTyping = Date.now();
+  void connection.send("typing", room);
+});
+
+// Closing the tab leaves at once instead of after the server's disconnect timeout.
+addEventListener("pagehide", () => void connection.stop());
+
+try {
+  await connection.start();
+  status.textContent = `Connected over ${connection.transport}`;
+  document.body.dataset["ready"] = "true";
+} catch (error) {
+  status.textContent = `Could not connect: ${(error as Error).message}`;
+}

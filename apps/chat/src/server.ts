@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm start`: the chat sample. PORT (default 3000), HOST (default 127.0.0.1), and REDIS_URL to
+// run several nodes as one chat (see docs/deploying.md for two nodes behind nginx).
+import { startChatServer } from "./chat-server.js";
+
+const chat = await startChatServer({
+  port: Number(process.env["PORT"] ?? 3000),
+  host: process.env["HOST"] ?? "127.0.0.1",
+  ...(process.env["REDIS_URL"] ? { redisUrl: process.env["REDIS_URL"] } : {}),
+});
+console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
+console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void chat.close().then(() => process.exit(0)));
+}
