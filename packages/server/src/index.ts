@@ -24,3 +24,13 @@ export { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 export { SerializedMessage } from "./serialized-message.js";
 export { useHubsWithExpress } from "./adapters/express.js";
 export { useHubsWithFastify, type FastifyLike } from "./adapters/fastify.js";
+export {
+  createWebSocketEndpoint,
+  type CompressionOptions,
+  type EndpointClose,
+  type EndpointMessage,
+  type EndpointSocket,
+  type WebSocketEndpoint,
+  type WebSocketEndpointOptions,
+  type WebSocketHandler,
+} from "./websockets/websocket-endpoint.js";

@@ -1,0 +1,244 @@
+/**
+ * The raw WebSocket layer, for apps that need no hub: ASP.NET Core's WebSocket middleware, in
+ * Node. An endpoint answers plain HTTP with 400, refuses an `Origin` outside its allow-list with
+ * 403 before the upgrade, pings at an interval and closes a silent client, and hands each socket
+ * to a handler that owns it until its promise settles.
+ *
+ * @module
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createWebSocketEndpoint } from "@hubwire/server";
+ *
+ * const echo = createWebSocketEndpoint(async (socket) => {
+ *   for await (const message of socket) socket.send(message.data, { binary: message.isBinary });
+ * }, { allowedOrigins: ["https://app.example.com"], keepAliveIntervalMs: 120_000 });
+ * const server = createServer((request, response) => echo.handleRequest(request, response) || response.end());
+ * server.on("upgrade", (request, socket, head) => echo.handleUpgrade(request, socket, head));
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { normalizeOrigin } from "./origin-policy.js";
+import { rejectUpgrade } from "./upgrade-response.js";
+
+/** permessage-deflate settings (RFC 7692). */
+export interface CompressionOptions {
+  /** The server's LZ77 window, 8 to 15 bits. Default 15. */
+  readonly serverMaxWindowBits?: number;
+  /** Reset the server's compression context after each message. Default false. */
+  readonly serverNoContextTakeover?: boolean;
+  /** Ask the client to reset its context after each message. Default false. */
+  readonly clientNoContextTakeover?: boolean;
+  /** Messages smaller than this are sent uncompressed. Default 1024. */
+  readonly thresholdBytes?: number;
+}
+
+/** Options of {@link createWebSocketEndpoint}. Durations in milliseconds, sizes in bytes. */
+export interface WebSocketEndpointOptions {
+  /**
+   * Origins (`https://app.example.com`) allowed to connect; others get 403 before the upgrade.
+   * Empty (the default) allows every origin, as ASP.NET Core does: any web page can then open a
+   * socket with its visitors' cookies, so set it whenever cookies authenticate.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /** Ping frames at this interval. Default 2 minutes, as the seed's middleware. */
+  readonly keepAliveIntervalMs?: number;
+  /** Close a client that sent nothing (pongs included) for this long. Default twice the interval. */
+  readonly clientTimeoutMs?: number;
+  /** The largest message, after inflating; larger closes with 1009. Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** permessage-deflate; off unless given (compressing secrets with attacker data invites CRIME/BREACH). */
+  readonly compression?: CompressionOptions | false;
+}
+
+/** One message as the handler receives it. */
+export interface EndpointMessage {
+  readonly data: Buffer;
+  readonly isBinary: boolean;
+  /** Text frames as a string. */
+  text(): string;
+}
+
+/** How the socket ended. */
+export interface EndpointClose {
+  readonly code: number;
+  readonly reason: string;
+  /** Who closed it: the client, the handler (or its end), or the client-silence timeout. */
+  readonly initiatedBy: "client" | "server" | "timeout";
+}
+
+/** A socket owned by the handler. Iterate it for messages; sends after the end are ignored. */
+export interface EndpointSocket extends AsyncIterable<EndpointMessage> {
+  readonly request: IncomingMessage;
+  /** The subprotocol and extensions agreed (`permessage-deflate; ...`), for diagnostics. */
+  readonly extensions: string;
+  /** Whether it can still send. */
+  readonly isOpen: boolean;
+  /** Sends one message; `compress: false` keeps this one uncompressed (RSV1 clear). False once closed. */
+  send(data: string | Uint8Array, options?: { readonly binary?: boolean; readonly compress?: boolean }): boolean;
+  /** Starts the close handshake with a status code and description. */
+  close(code?: number, reason?: string): void;
+  /** Settles when the socket has ended, with how. */
+  readonly closed: Promise<EndpointClose>;
+}
+
+/** Handles one socket; the connection stays open until the returned promise settles. */
+export type WebSocketHandler = (socket: EndpointSocket) => Promise<void> | void;
+
+/** A mountable endpoint: route requests and upgrades for its path to it. */
+export interface WebSocketEndpoint {
+  /** Answers a plain HTTP request to the endpoint's path: 400, as it serves WebSockets only. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): true;
+  /** Checks the origin and upgrades. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Sockets open now. */
+  readonly openCount: number;
+  /** Closes every socket with 1001 (going away). */
+  close(): void;
+}
+
+class Socket implements EndpointSocket {
+  readonly request: IncomingMessage;
+  readonly closed: Promise<EndpointClose>;
+  readonly #ws: WebSocket;
+  readonly #queue: EndpointMessage[] = [];
+  #wake: (() => void) | undefined;
+  #ended = false;
+  #initiatedBy: EndpointClose["initiatedBy"] | undefined;
+  lastHeardAt = Date.now();
+
+  constructor(ws: WebSocket, request: IncomingMessage) {
+    this.#ws = ws;
+    this.request = request;
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      this.#queue.push({ data: bytes, isBinary, text: () => bytes.toString("utf8") });
+      this.#notify();
+    });
+    ws.on("pong", () => (this.lastHeardAt = Date.now()));
+    ws.on("ping", () => (this.lastHeardAt = Date.now()));
+    ws.on("message", () => (this.lastHeardAt = Date.now()));
+    ws.on("error", () => undefined);
+    this.closed = new Promise((resolve) =>
+      ws.once("close", (code: number, reason: Buffer) => {
+        this.#ended = true;
+        this.#notify();
+        resolve({ code, reason: reason.toString("utf8"), initiatedBy: this.#initiatedBy ?? "client" });
+      }),
+    );
+  }
+
+  get extensions(): string {
+    return this.#ws.extensions;
+  }
+
+  get isOpen(): boolean {
+    return this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  send(data: string | Uint8Array, options: { readonly binary?: boolean; readonly compress?: boolean } = {}): boolean {
+    if (!this.isOpen) return false;
+    this.#ws.send(data, { binary: options.binary ?? typeof data !== "string", compress: options.compress ?? true });
+    return true;
+  }
+
+  close(code = 1000, reason = "", initiatedBy: EndpointClose["initiatedBy"] = "server"): void {
+    if (this.#ws.readyState === WebSocket.CLOSING || this.#ws.readyState === WebSocket.CLOSED) return;
+    this.#initiatedBy ??= initiatedBy;
+    this.#ws.close(code, reason);
+    // A peer that never answers the close frame must not hold the socket.
+    setTimeout(() => this.#ws.terminate(), 5_000).unref();
+  }
+
+  ping(): void {
+    if (this.isOpen) this.#ws.ping();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<EndpointMessage> {
+    return {
+      next: async () => {
+        while (this.#queue.length === 0 && !this.#ended) await new Promise<void>((resolve) => (this.#wake = resolve));
+        const message = this.#queue.shift();
+        return message === undefined ? { value: undefined, done: true } : { value: message, done: false };
+      },
+    };
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * Creates a raw WebSocket endpoint.
+ *
+ * @example
+ * ```ts
+ * const endpoint = createWebSocketEndpoint((socket) => socket.closed.then(() => undefined));
+ * ```
+ */
+export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebSocketEndpointOptions = {}): WebSocketEndpoint {
+  const allowList = new Set((options.allowedOrigins ?? []).map((origin) => normalizeOrigin(origin) ?? origin));
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 120_000;
+  const clientTimeoutMs = options.clientTimeoutMs ?? 2 * keepAliveIntervalMs;
+  const compression = options.compression === undefined || options.compression === false ? false : options.compression;
+  const server = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: options.maxMessageBytes ?? 1024 * 1024,
+    perMessageDeflate:
+      compression === false
+        ? false
+        : {
+            serverMaxWindowBits: compression.serverMaxWindowBits ?? 15,
+            serverNoContextTakeover: compression.serverNoContextTakeover ?? false,
+            clientNoContextTakeover: compression.clientNoContextTakeover ?? false,
+            threshold: compression.thresholdBytes ?? 1024,
+          },
+  });
+  const open = new Set<Socket>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const socket of open) {
+      if (now - socket.lastHeardAt >= clientTimeoutMs) socket.close(1001, "The client sent nothing within the keep-alive timeout.", "timeout");
+      else socket.ping();
+    }
+  }, keepAliveIntervalMs).unref();
+
+  return {
+    handleRequest(_request, response) {
+      response.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end("This endpoint accepts WebSocket requests only.");
+      return true;
+    },
+    handleUpgrade(request, duplex, head) {
+      duplex.on("error", () => undefined);
+      const origin = request.headers.origin;
+      if (allowList.size > 0 && origin !== undefined && !allowList.has(normalizeOrigin(origin) ?? "")) {
+        return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
+      }
+      server.handleUpgrade(request, duplex, head, (ws) => {
+        const socket = new Socket(ws, request);
+        open.add(socket);
+        void socket.closed.then(() => open.delete(socket));
+        // The handler owns the socket: when it is done (or fails), the socket closes.
+        Promise.resolve()
+          .then(() => handler(socket))
+          .then(
+            () => socket.close(1000, ""),
+            () => socket.close(1011, "The handler failed."),
+          );
+      });
+    },
+    get openCount() {
+      return open.size;
+    },
+    close() {
+      clearInterval(timer);
+      for (const socket of open) socket.close(1001, "The server is shutting down.");
+    },
+  };
+}
