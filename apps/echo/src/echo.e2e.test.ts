@@ -1,0 +1,39 @@
+import { launchChromium } from "@hubwire/test-support";
+import { fileURLToPath } from "node:url";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEchoServer, type EchoServer } from "./echo-server.js";
+
+describe("the echo page in headless Chromium", () => {
+  let echo: EchoServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    echo = await startEchoServer({ port: 0 });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await echo?.close();
+  });
+
+  it("connects, sends, receives the echo and closes, logging each step", async () => {
+    const page = await browser.newPage();
+    await page.goto(echo.url);
+    await page.click("#connectButton");
+    await page.waitForFunction(() => document.getElementById("stateLabel")?.textContent === "Open");
+    await page.fill("#sendMessage", "Hello, echo");
+    await page.click("#sendButton");
+    await page.waitForFunction(() => document.querySelectorAll("#commsLog tr").length >= 3);
+    await page.click("#closeButton");
+    await page.waitForFunction(() => document.getElementById("stateLabel")?.textContent === "Closed");
+    const log = await page.$$eval("#commsLog tr", (rows) => rows.map((row) => [...row.querySelectorAll("td")].map((cell) => cell.textContent)));
+    expect(log).toEqual([
+      ["Client", "Server", "Connection opened"],
+      ["Client", "Server", "Hello, echo"],
+      ["Server", "Client", "Hello, echo"],
+      ["Server", "Client", "Connection closed. Code: 1000. Reason: Closing from client"],
+    ]);
+    await page.screenshot({ path: fileURLToPath(new URL("../echo-page.png", import.meta.url)) });
+    await page.close();
+  });
+});
