@@ -2,7 +2,8 @@
  * The echo sample's server: the page at / and a raw WebSocket endpoint at /ws that sends every
  * message back, as the seed's middleware does. No hub, no protocol: compare with apps/chat.
  */
-import { createWebSocketEndpoint, type WebSocketEndpointOptions } from "@hubwire/server";
+import { createWebSocketEndpoint, type EndpointRequest, type WebSocketEndpointOptions } from "@hubwire/server";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,15 +11,49 @@ import { fileURLToPath } from "node:url";
 
 export interface EchoServer {
   readonly url: string;
-  readonly server: Server;
+  readonly server: Server | Http2SecureServer;
+  /** The requests that opened sockets, newest last (httpVersion tells HTTP/1.1 from HTTP/2). */
+  readonly requests: readonly EndpointRequest[];
   close(): Promise<void>;
 }
 
-export async function startEchoServer(options: { port?: number; host?: string; endpoint?: WebSocketEndpointOptions } = {}): Promise<EchoServer> {
+export interface EchoServerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly endpoint?: WebSocketEndpointOptions;
+  /** Serve over TLS with HTTP/2 only: browsers that support RFC 8441 open the socket over HTTP/2. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+}
+
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const page = await readFile(fileURLToPath(new URL("../public/index.html", import.meta.url)));
+  const requests: EndpointRequest[] = [];
   const echo = createWebSocketEndpoint(async (socket) => {
+    requests.push(socket.request);
     for await (const message of socket) socket.send(message.data, { binary: message.isBinary });
   }, options.endpoint);
+  if (options.tls !== undefined) {
+    // HTTP/2 only: a compatibility 'request' listener (needed for HTTP/1.1) would take the CONNECT streams too.
+    const secure = createSecureServer({ ...options.tls, settings: { enableConnectProtocol: true } });
+    echo.attachHttp2(secure, "/ws");
+    secure.on("stream", (stream, headers) => {
+      if (headers[":method"] !== "GET") return;
+      stream.on("error", () => undefined);
+      if (String(headers[":path"] ?? "/").split("?")[0] === "/") stream.respond({ ":status": 200, "content-type": "text/html; charset=utf-8" }), stream.end(page);
+      else stream.respond({ ":status": 404 }), stream.end();
+    });
+    await new Promise<void>((resolve) => secure.listen(options.port ?? 5001, options.host ?? "127.0.0.1", resolve));
+    const { port } = secure.address() as AddressInfo;
+    return {
+      url: `https://${options.host ?? "127.0.0.1"}:${port}/`,
+      server: secure,
+      requests,
+      async close() {
+        echo.close();
+        await new Promise<void>((resolve) => secure.close(() => resolve()));
+      },
+    };
+  }
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/ws") return void echo.handleRequest(request, response);
@@ -34,6 +69,7 @@ export async function startEchoServer(options: { port?: number; host?: string; e
   return {
     url: `http://${options.host ?? "127.0.0.1"}:${port}/`,
     server,
+    requests,
     async close() {
       echo.close();
       server.closeAllConnections();

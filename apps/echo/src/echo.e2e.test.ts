@@ -1,4 +1,4 @@
-import { launchChromium } from "@hubwire/test-support";
+import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,5 +35,24 @@ describe("the echo page in headless Chromium", () => {
     ]);
     await page.screenshot({ path: fileURLToPath(new URL("../echo-page.png", import.meta.url)) });
     await page.close();
+  });
+
+  it("connects over HTTP/2 (RFC 8441) when the page is served over HTTP/2", async () => {
+    const secure = await startEchoServer({ port: 0, tls: selfSignedCertificate() });
+    const tlsBrowser = await launchChromium(["--ignore-certificate-errors"]);
+    try {
+      const page = await tlsBrowser.newPage();
+      const response = await page.goto(secure.url);
+      expect(response?.status()).toBe(200);
+      await page.click("#connectButton");
+      await page.waitForFunction(() => document.getElementById("stateLabel")?.textContent === "Open");
+      await page.fill("#sendMessage", "over HTTP/2");
+      await page.click("#sendButton");
+      await page.waitForFunction(() => [...document.querySelectorAll("#commsLog td")].filter((cell) => cell.textContent === "over HTTP/2").length === 2);
+      expect(secure.requests.at(-1)?.httpVersion).toBe("2.0");
+    } finally {
+      await tlsBrowser.close();
+      await secure.close();
+    }
   });
 });

@@ -29,6 +29,7 @@ export {
   type CompressionOptions,
   type EndpointClose,
   type EndpointMessage,
+  type EndpointRequest,
   type EndpointSocket,
   type WebSocketEndpoint,
   type WebSocketEndpointOptions,

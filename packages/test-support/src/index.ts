@@ -4,3 +4,4 @@ export { arbitraryHubMessage, arbitraryJsonValue } from "./arbitrary-messages.js
 export { freePort, redisCli, RedisCluster, RedisProcess } from "./redis-process.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { chromiumArgs, chromiumPath, launchChromium } from "./chromium.js";
+export { selfSignedCertificate } from "./certificate.js";

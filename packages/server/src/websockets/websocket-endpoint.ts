@@ -17,7 +17,8 @@
  * server.on("upgrade", (request, socket, head) => echo.handleUpgrade(request, socket, head));
  * ```
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { normalizeOrigin } from "./origin-policy.js";
@@ -69,9 +70,17 @@ export interface EndpointClose {
   readonly initiatedBy: "client" | "server" | "timeout";
 }
 
+/** What the handler knows of the request that opened its socket. */
+export interface EndpointRequest {
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders | Http2Headers;
+  /** "1.1" for an HTTP/1.1 upgrade, "2.0" for an extended CONNECT over HTTP/2 (RFC 8441). */
+  readonly httpVersion: string;
+}
+
 /** A socket owned by the handler. Iterate it for messages; sends after the end are ignored. */
 export interface EndpointSocket extends AsyncIterable<EndpointMessage> {
-  readonly request: IncomingMessage;
+  readonly request: EndpointRequest;
   /** The subprotocol and extensions agreed (`permessage-deflate; ...`), for diagnostics. */
   readonly extensions: string;
   /** Whether it can still send. */
@@ -93,6 +102,17 @@ export interface WebSocketEndpoint {
   handleRequest(request: IncomingMessage, response: ServerResponse): true;
   /** Checks the origin and upgrades. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Serves an HTTP/2 stream: an extended CONNECT with `:protocol: websocket` (RFC 8441) becomes a
+   * socket like any other. Returns false for a stream that is not one (leave it to the app).
+   */
+  handleHttp2Stream(stream: ServerHttp2Stream, headers: Http2Headers): boolean;
+  /**
+   * Serves `path` on an `http2` server created with `settings: { enableConnectProtocol: true }`
+   * (and, with `allowHTTP1`, HTTP/1.1 upgrades to the same path). Serve other HTTP/2 requests from
+   * `'stream'` events too: a compatibility `'request'` listener would also take the CONNECT streams.
+   */
+  attachHttp2(server: Http2Server | Http2SecureServer, path: string): void;
   /** Sockets open now. */
   readonly openCount: number;
   /** Closes every socket with 1001 (going away). */
@@ -100,7 +120,7 @@ export interface WebSocketEndpoint {
 }
 
 class Socket implements EndpointSocket {
-  readonly request: IncomingMessage;
+  readonly request: EndpointRequest;
   readonly closed: Promise<EndpointClose>;
   readonly #ws: WebSocket;
   readonly #queue: EndpointMessage[] = [];
@@ -109,7 +129,7 @@ class Socket implements EndpointSocket {
   #initiatedBy: EndpointClose["initiatedBy"] | undefined;
   lastHeardAt = Date.now();
 
-  constructor(ws: WebSocket, request: IncomingMessage) {
+  constructor(ws: WebSocket, request: EndpointRequest) {
     this.#ws = ws;
     this.request = request;
     ws.on("message", (data: RawData, isBinary: boolean) => {
@@ -201,6 +221,21 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
           },
   });
   const open = new Set<Socket>();
+  const maxPayload = options.maxMessageBytes ?? 1024 * 1024;
+  const originAllowed = (origin: string | undefined) => allowList.size === 0 || origin === undefined || allowList.has(normalizeOrigin(origin) ?? "");
+
+  /** Gives a connected ws socket to the handler, which owns it until its promise settles. */
+  const adopt = (ws: WebSocket, request: EndpointRequest) => {
+    const socket = new Socket(ws, request);
+    open.add(socket);
+    void socket.closed.then(() => open.delete(socket));
+    Promise.resolve()
+      .then(() => handler(socket))
+      .then(
+        () => socket.close(1000, ""),
+        () => socket.close(1011, "The handler failed."),
+      );
+  };
   const timer = setInterval(() => {
     const now = Date.now();
     for (const socket of open) {
@@ -216,21 +251,43 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
     },
     handleUpgrade(request, duplex, head) {
       duplex.on("error", () => undefined);
-      const origin = request.headers.origin;
-      if (allowList.size > 0 && origin !== undefined && !allowList.has(normalizeOrigin(origin) ?? "")) {
-        return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
+      if (!originAllowed(request.headers.origin)) return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
+      server.handleUpgrade(request, duplex, head, (ws) => adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion }));
+    },
+    handleHttp2Stream(stream, headers) {
+      if (headers[":method"] !== "CONNECT" || headers[":protocol"] !== "websocket") return false;
+      stream.on("error", () => undefined);
+      const origin = headers["origin"];
+      if (!originAllowed(typeof origin === "string" ? origin : undefined)) {
+        stream.respond({ ":status": 403, "content-type": "text/plain; charset=utf-8" });
+        stream.end("This origin may not open a WebSocket here.");
+        return true;
       }
-      server.handleUpgrade(request, duplex, head, (ws) => {
-        const socket = new Socket(ws, request);
-        open.add(socket);
-        void socket.closed.then(() => open.delete(socket));
-        // The handler owns the socket: when it is done (or fails), the socket closes.
-        Promise.resolve()
-          .then(() => handler(socket))
-          .then(
-            () => socket.close(1000, ""),
-            () => socket.close(1011, "The handler failed."),
-          );
+      if (headers["sec-websocket-version"] !== undefined && headers["sec-websocket-version"] !== "13") {
+        stream.respond({ ":status": 400, "sec-websocket-version": "13" });
+        stream.end();
+        return true;
+      }
+      // RFC 8441: a 200 opens the stream as the WebSocket's byte stream; no key, no accept.
+      // Compression is not offered over HTTP/2 yet: no sec-websocket-extensions in the answer.
+      stream.respond({ ":status": 200 });
+      // ws builds its server-side sockets this way (address null) and accepts any Duplex as their transport.
+      const ws = new (WebSocket as unknown as new (address: null, protocols: undefined, options: object) => WebSocket)(null, undefined, { autoPong: true });
+      (ws as unknown as { setSocket(socket: Duplex, head: Buffer, options: object): void }).setSocket(stream, Buffer.alloc(0), {
+        maxPayload,
+        allowSynchronousEvents: true,
+      });
+      adopt(ws, { url: String(headers[":path"] ?? "/"), headers, httpVersion: "2.0" });
+      return true;
+    },
+    attachHttp2(http2Server, path) {
+      http2Server.on("stream", (stream, headers) => {
+        if (String(headers[":path"] ?? "").split("?")[0] !== path) return;
+        this.handleHttp2Stream(stream, headers);
+      });
+      // With allowHTTP1, HTTP/1.1 clients upgrade as usual.
+      http2Server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if ((request.url ?? "").split("?")[0] === path) this.handleUpgrade(request, socket, head);
       });
     },
     get openCount() {

@@ -1,0 +1,106 @@
+import { selfSignedCertificate } from "@hubwire/test-support";
+import { connect as connectHttp2, createSecureServer, type ClientHttp2Stream } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWebSocketEndpoint, type EndpointRequest } from "./websocket-endpoint.js";
+
+/** A masked client frame (RFC 6455 5.2) for payloads under 126 bytes. */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]);
+}
+
+/** Reads unmasked server frames from a stream: [opcode, payload] pairs. */
+function frames(stream: ClientHttp2Stream): Array<[number, Buffer]> {
+  const received: Array<[number, Buffer]> = [];
+  let pending = Buffer.alloc(0);
+  stream.on("data", (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 2 && pending.length >= 2 + (pending[1]! & 0x7f)) {
+      const length = pending[1]! & 0x7f;
+      received.push([pending[0]! & 0x0f, pending.subarray(2, 2 + length)]);
+      pending = pending.subarray(2 + length);
+    }
+  });
+  return received;
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
+  const requests: EndpointRequest[] = [];
+  let port = 0;
+  let close: () => void;
+
+  beforeAll(async () => {
+    const endpoint = createWebSocketEndpoint(
+      async (socket) => {
+        requests.push(socket.request);
+        for await (const message of socket) socket.send(`echo: ${message.text()}`);
+      },
+      { allowedOrigins: ["https://app.example.com"] },
+    );
+    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true, settings: { enableConnectProtocol: true } });
+    endpoint.attachHttp2(server, "/ws");
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+    close = () => {
+      endpoint.close();
+      server.close();
+    };
+  });
+  afterAll(() => close());
+
+  async function session() {
+    const client = connectHttp2(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    await new Promise<void>((resolve) => client.once("remoteSettings", () => resolve()));
+    expect(client.remoteSettings.enableConnectProtocol).toBe(true);
+    return client;
+  }
+
+  it("opens the endpoint with an extended CONNECT and exchanges frames", async () => {
+    const client = await session();
+    const stream = client.request({
+      ":method": "CONNECT",
+      ":protocol": "websocket",
+      ":path": "/ws",
+      ":scheme": "https",
+      ":authority": `127.0.0.1:${port}`,
+      "sec-websocket-version": "13",
+      origin: "https://app.example.com",
+    });
+    const status = await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    expect(status).toBe(200);
+    const received = frames(stream);
+    stream.write(clientFrame(0x1, Buffer.from("over h2")));
+    await until(() => received.length > 0);
+    expect(received[0]).toEqual([0x1, Buffer.from("echo: over h2")]);
+    expect(requests.at(-1)?.httpVersion).toBe("2.0");
+    // A close frame with a code: the server answers with its own close.
+    stream.write(clientFrame(0x8, Buffer.from([0x03, 0xe8])));
+    await until(() => received.some(([opcode]) => opcode === 0x8));
+    client.close();
+  });
+
+  it("refuses a foreign origin with 403", async () => {
+    const client = await session();
+    const stream = client.request({
+      ":method": "CONNECT",
+      ":protocol": "websocket",
+      ":path": "/ws",
+      ":scheme": "https",
+      ":authority": `127.0.0.1:${port}`,
+      origin: "https://evil.example",
+    });
+    const status = await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    expect(status).toBe(403);
+    client.close();
+  });
+});
