@@ -20,7 +20,8 @@ import {
   ProtocolDefaults,
   ProtocolError,
   TransferFormat,
-  isProtocolError,
+  createMessageParser,
+  parseWhole,
   readHubMessage,
   type HubMessage,
   type HubProtocol,
@@ -52,14 +53,14 @@ export class MessagePackHubProtocol implements HubProtocol {
   readonly transferFormat = TransferFormat.Binary;
   readonly maxMessageBytes: number;
   readonly maxDepth: number;
-  readonly #ignoreUnknownTypes: boolean;
+  readonly #unknownMessageTypes: "ignore" | "reject";
   readonly #encoder: Encoder;
   readonly #decoder: Decoder;
 
   constructor(options: MessagePackHubProtocolOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? ProtocolDefaults.maxMessageBytes;
     this.maxDepth = options.maxDepth ?? 100;
-    this.#ignoreUnknownTypes = (options.unknownMessageTypes ?? "ignore") === "ignore";
+    this.#unknownMessageTypes = options.unknownMessageTypes ?? "ignore";
     const extensionCodec = options.extensionCodec === undefined ? {} : { extensionCodec: options.extensionCodec };
     this.#encoder = new Encoder({ ...extensionCodec, maxDepth: this.maxDepth });
     // No length inside a record can exceed the record, so the record limit bounds them all.
@@ -75,32 +76,21 @@ export class MessagePackHubProtocol implements HubProtocol {
   }
 
   parse(input: string | Uint8Array): HubMessage[] {
-    const parser = this.createParser();
-    const messages = parser.push(input);
-    if (parser.bufferedBytes > 0) {
-      throw new ProtocolError(ErrorCode.IncompleteMessage, "Incomplete message.");
-    }
-    return messages;
+    return parseWhole(this.createParser(), input, "Incomplete message.");
   }
 
   createParser(): MessageParser {
-    const records = new BinaryRecordReader({ maxMessageBytes: this.maxMessageBytes });
-    return {
-      push: (chunk) => {
+    return createMessageParser(
+      new BinaryRecordReader({ maxMessageBytes: this.maxMessageBytes }),
+      (record) => this.#readRecord(record),
+      this.#unknownMessageTypes,
+      (chunk) => {
         if (typeof chunk === "string") {
           throw new ProtocolError(ErrorCode.MalformedMessage, "The MessagePack protocol takes binary frames, not text.");
         }
-        const messages: HubMessage[] = [];
-        for (const record of records.push(chunk)) {
-          const message = this.#readRecord(record);
-          if (message !== undefined) messages.push(message);
-        }
-        return messages;
+        return chunk;
       },
-      get bufferedBytes() {
-        return records.bufferedBytes;
-      },
-    };
+    );
   }
 
   write(message: HubMessage): Uint8Array {
@@ -119,7 +109,7 @@ export class MessagePackHubProtocol implements HubProtocol {
     return writeBinaryRecord(payload);
   }
 
-  #readRecord(record: Uint8Array): HubMessage | undefined {
+  #readRecord(record: Uint8Array): HubMessage {
     checkMessagePackBounds(record, this.maxDepth);
     let value: unknown;
     try {
@@ -134,14 +124,7 @@ export class MessagePackHubProtocol implements HubProtocol {
         cause: error,
       });
     }
-    try {
-      return readHubMessage(fromPositional(value));
-    } catch (error) {
-      if (this.#ignoreUnknownTypes && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) {
-        return undefined;
-      }
-      throw error;
-    }
+    return readHubMessage(fromPositional(value));
   }
 }
 

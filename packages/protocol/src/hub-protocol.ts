@@ -16,7 +16,9 @@
  * ```
  */
 import type { TransferFormat } from "./constants.js";
+import { ErrorCode } from "./error-codes.js";
 import type { HubMessage } from "./messages.js";
+import { isProtocolError, ProtocolError } from "./protocol-error.js";
 
 /** A wire format for hub messages. */
 export interface HubProtocol {
@@ -62,4 +64,46 @@ export interface HubProtocolOptions {
    * throws a `ProtocolError` with code `UnknownMessageType`.
    */
   readonly unknownMessageTypes?: "ignore" | "reject";
+}
+
+/**
+ * Builds a {@link MessageParser} from a record splitter and a record reader, so that every
+ * protocol streams, bounds and skips unknown message types the same way.
+ *
+ * @example
+ * ```ts
+ * const parser = createMessageParser(new TextRecordReader({ maxMessageBytes }), (record) => readHubMessage(JSON.parse(record)), "ignore");
+ * ```
+ */
+export function createMessageParser<TChunk extends string | Uint8Array, TRecord>(
+  records: { push(chunk: TChunk): TRecord[]; readonly bufferedBytes: number },
+  read: (record: TRecord) => HubMessage,
+  unknownMessageTypes: "ignore" | "reject",
+  accept: (chunk: string | Uint8Array) => TChunk = (chunk) => chunk as TChunk,
+): MessageParser {
+  return {
+    push(chunk) {
+      const messages: HubMessage[] = [];
+      for (const record of records.push(accept(chunk))) {
+        try {
+          messages.push(read(record));
+        } catch (error) {
+          // Newer peers may add message types: skip them unless asked to refuse.
+          if (unknownMessageTypes === "ignore" && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) continue;
+          throw error;
+        }
+      }
+      return messages;
+    },
+    get bufferedBytes() {
+      return records.bufferedBytes;
+    },
+  };
+}
+
+/** Parses input that must hold whole records only; throws `IncompleteMessage` otherwise. */
+export function parseWhole(parser: MessageParser, input: string | Uint8Array, incomplete: string): HubMessage[] {
+  const messages = parser.push(input);
+  if (parser.bufferedBytes > 0) throw new ProtocolError(ErrorCode.IncompleteMessage, incomplete);
+  return messages;
 }

@@ -24,7 +24,7 @@ export {
 } from "./constants.js";
 export { ErrorCode } from "./error-codes.js";
 export { ProtocolError, isProtocolError } from "./protocol-error.js";
-export type { HubProtocol, HubProtocolOptions, MessageParser } from "./hub-protocol.js";
+export { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 export { readHubMessage } from "./message-validation.js";
 export {
   TextRecordReader,

@@ -13,7 +13,7 @@
  */
 import { ProtocolDefaults, TransferFormat } from "./constants.js";
 import { ErrorCode } from "./error-codes.js";
-import type { HubProtocol, HubProtocolOptions, MessageParser } from "./hub-protocol.js";
+import { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 import { readHubMessage } from "./message-validation.js";
 import { MessageType, type HubMessage } from "./messages.js";
 import { isProtocolError, ProtocolError } from "./protocol-error.js";
@@ -25,37 +25,19 @@ export class JsonHubProtocol implements HubProtocol {
   readonly version = 2;
   readonly transferFormat = TransferFormat.Text;
   readonly maxMessageBytes: number;
-  readonly #ignoreUnknownTypes: boolean;
+  readonly #unknownMessageTypes: "ignore" | "reject";
 
   constructor(options: HubProtocolOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? ProtocolDefaults.maxMessageBytes;
-    this.#ignoreUnknownTypes = (options.unknownMessageTypes ?? "ignore") === "ignore";
+    this.#unknownMessageTypes = options.unknownMessageTypes ?? "ignore";
   }
 
   parse(input: string | Uint8Array): HubMessage[] {
-    const parser = this.createParser();
-    const messages = parser.push(input);
-    if (parser.bufferedBytes > 0) {
-      throw new ProtocolError(ErrorCode.IncompleteMessage, "Message is incomplete.");
-    }
-    return messages;
+    return parseWhole(this.createParser(), input, "Message is incomplete.");
   }
 
   createParser(): MessageParser {
-    const records = new TextRecordReader({ maxMessageBytes: this.maxMessageBytes });
-    return {
-      push: (chunk) => {
-        const messages: HubMessage[] = [];
-        for (const record of records.push(chunk)) {
-          const message = this.#readRecord(record);
-          if (message !== undefined) messages.push(message);
-        }
-        return messages;
-      },
-      get bufferedBytes() {
-        return records.bufferedBytes;
-      },
-    };
+    return createMessageParser(new TextRecordReader({ maxMessageBytes: this.maxMessageBytes }), readRecord, this.#unknownMessageTypes);
   }
 
   write(message: HubMessage): string {
@@ -70,25 +52,19 @@ export class JsonHubProtocol implements HubProtocol {
       );
     }
   }
+}
 
-  #readRecord(record: string): HubMessage | undefined {
-    let value: unknown;
-    try {
-      // The reviver costs a walk over the value, so it runs only when the key can be there at all.
-      value = record.includes("__proto__") ? JSON.parse(record, refuseProtoKey) : JSON.parse(record);
-    } catch (error) {
-      if (isProtocolError(error)) throw error;
-      throw new ProtocolError(ErrorCode.MalformedMessage, "The message is not valid JSON.", { cause: error });
-    }
-    try {
-      return readHubMessage(value);
-    } catch (error) {
-      if (this.#ignoreUnknownTypes && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) {
-        return undefined;
-      }
-      throw error;
-    }
+/** One JSON record as a checked hub message. */
+function readRecord(record: string): HubMessage {
+  let value: unknown;
+  try {
+    // The reviver costs a walk over the value, so it runs only when the key can be there at all.
+    value = record.includes("__proto__") ? JSON.parse(record, refuseProtoKey) : JSON.parse(record);
+  } catch (error) {
+    if (isProtocolError(error)) throw error;
+    throw new ProtocolError(ErrorCode.MalformedMessage, "The message is not valid JSON.", { cause: error });
   }
+  return readHubMessage(value);
 }
 
 /**
