@@ -81,6 +81,36 @@ describe("the raw WebSocket endpoint", () => {
     expect((await nextMessage(client)).data.toString()).toBe("fragment");
   });
 
+  it("delivers fragments one by one with endOfMessage when asked, keeping split characters whole", async () => {
+    const seen: Array<[string, boolean]> = [];
+    const { url } = await serve(
+      async (socket) => {
+        for await (const message of socket) {
+          seen.push([message.text(), message.endOfMessage]);
+          if (message.endOfMessage) socket.send("done");
+        }
+      },
+      { fragments: "each" },
+    );
+    const client = await connect(url);
+    const euro = Buffer.from("€"); // three bytes, split across two frames below
+    client.send(Buffer.concat([Buffer.from("ab"), euro.subarray(0, 1)]), { fin: false, binary: false });
+    client.send(Buffer.concat([euro.subarray(1), Buffer.from("cd")]), { fin: false, binary: false });
+    client.send("ef", { fin: true });
+    await nextMessage(client);
+    expect(seen).toEqual([
+      ["ab", false],
+      ["€cd", false],
+      ["ef", true],
+    ]);
+    client.send("whole");
+    await nextMessage(client);
+    expect(seen.at(-1)).toEqual(["whole", true]);
+    const closed = new Promise<number>((resolve) => client.once("close", resolve));
+    client.send(Buffer.from([0x61, 0xff, 0x62]), { fin: false, binary: false });
+    expect(await closed).toBe(1007);
+  });
+
   it("surfaces close codes and descriptions both ways", async () => {
     let serverSaw: EndpointClose | undefined;
     const { url } = await serve(async (socket) => {

@@ -21,6 +21,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { deliverFragments } from "./fragment-delivery.js";
 import { normalizeOrigin } from "./origin-policy.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 
@@ -52,12 +53,19 @@ export interface WebSocketEndpointOptions {
   readonly maxMessageBytes?: number;
   /** permessage-deflate; off unless given (compressing secrets with attacker data invites CRIME/BREACH). */
   readonly compression?: CompressionOptions | false;
+  /**
+   * `"whole"` (default) delivers each message once, assembled; `"each"` delivers the fragments of
+   * a fragmented message as they arrive, `endOfMessage` marking the last (compressed messages stay whole).
+   */
+  readonly fragments?: "whole" | "each";
 }
 
-/** One message as the handler receives it. */
+/** One message (or fragment) as the handler receives it. */
 export interface EndpointMessage {
   readonly data: Buffer;
   readonly isBinary: boolean;
+  /** False for a fragment that more of the same message follows (only with `fragments: "each"`). */
+  readonly endOfMessage: boolean;
   /** Text frames as a string. */
   text(): string;
 }
@@ -129,13 +137,16 @@ class Socket implements EndpointSocket {
   #initiatedBy: EndpointClose["initiatedBy"] | undefined;
   lastHeardAt = Date.now();
 
-  constructor(ws: WebSocket, request: EndpointRequest) {
+  constructor(ws: WebSocket, request: EndpointRequest, fragments: "whole" | "each") {
     this.#ws = ws;
     this.request = request;
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      this.#queue.push({ data: bytes, isBinary, text: () => bytes.toString("utf8") });
+    const deliver = (data: Buffer, isBinary: boolean, endOfMessage: boolean) => {
+      this.#queue.push({ data, isBinary, endOfMessage, text: () => data.toString("utf8") });
       this.#notify();
+    };
+    if (fragments === "each") deliverFragments(ws, (data, isBinary) => deliver(data, isBinary, false));
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      deliver(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary, true);
     });
     ws.on("pong", () => (this.lastHeardAt = Date.now()));
     ws.on("ping", () => (this.lastHeardAt = Date.now()));
@@ -226,7 +237,7 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
 
   /** Gives a connected ws socket to the handler, which owns it until its promise settles. */
   const adopt = (ws: WebSocket, request: EndpointRequest) => {
-    const socket = new Socket(ws, request);
+    const socket = new Socket(ws, request, options.fragments ?? "whole");
     open.add(socket);
     void socket.closed.then(() => open.delete(socket));
     Promise.resolve()
