@@ -3,7 +3,8 @@ import Fastify from "fastify";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHubServer, useHubsWithExpress, useHubsWithFastify } from "../index.js";
+import { WebSocket } from "ws";
+import { createHubServer, createWebSocketEndpoint, useHubsWithExpress, useHubsWithFastify } from "../index.js";
 import { buildOfficialClient } from "../test-helpers/official-client.js";
 import { testHub } from "../test-helpers/test-hub.js";
 
@@ -66,5 +67,39 @@ describe("mounting", () => {
     });
     expect(await roundTrip(origin)).toBe("through the adapter");
     expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
+  });
+
+  it("mounts the raw WebSocket endpoint on Express and on Fastify", async () => {
+    const endpoint = createWebSocketEndpoint(async (socket) => {
+      for await (const message of socket) socket.send(`echo ${message.text()}`);
+    });
+    const app = express();
+    app.get("/ws", (request, response) => endpoint.handleRequest(request, response));
+    const server = createServer(app);
+    server.on("upgrade", (request, socket, head) => (request.url === "/ws" ? endpoint.handleUpgrade(request, socket, head) : socket.destroy()));
+    const origin = await listen(server);
+    const fastify = Fastify();
+    fastify.get("/ws", (request, reply) => {
+      reply.hijack();
+      endpoint.handleRequest(request.raw, reply.raw);
+    });
+    fastify.server.on("upgrade", (request, socket, head) => (request.url === "/ws" ? endpoint.handleUpgrade(request, socket, head) : socket.destroy()));
+    const fastifyOrigin = await fastify.listen({ port: 0, host: "127.0.0.1" });
+    cleanups.push(async () => {
+      endpoint.close();
+      server.closeAllConnections();
+      server.close();
+      fastify.server.closeAllConnections();
+      await fastify.close();
+    });
+    for (const base of [origin, fastifyOrigin]) {
+      expect((await fetch(`${base}/ws`)).status).toBe(400);
+      const socket = new WebSocket(`${base.replace("http", "ws")}/ws`);
+      const reply = new Promise<string>((resolve) => socket.once("message", (data: Buffer) => resolve(data.toString())));
+      await new Promise((resolve) => socket.once("open", resolve));
+      socket.send("hi");
+      expect(await reply).toBe("echo hi");
+      socket.close();
+    }
   });
 });

@@ -1,22 +1,26 @@
 /**
- * Completes WebSocket handshakes on upgrade requests that the caller has already routed and
- * checked, on top of `ws` (the one place besides the transport that imports it).
+ * Completes WebSocket handshakes for requests the caller has already routed and checked, on top
+ * of `ws`: HTTP/1.1 upgrades, and HTTP/2 extended CONNECT streams (RFC 8441). Both the hub's
+ * WebSocket transport and the raw WebSocket endpoint accept their sockets here.
  *
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import type { ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from "ws";
 
 /** Options of {@link WebSocketAcceptor}. */
 export interface WebSocketAcceptorOptions {
-  /** The largest frame or message accepted; a larger one closes the socket with 1009. */
+  /** The largest frame or message accepted (after inflating); larger closes the socket with 1009. */
   readonly maxPayloadBytes: number;
+  /** permessage-deflate for HTTP/1.1 upgrades; off by default. */
+  readonly perMessageDeflate?: PerMessageDeflateOptions | false;
 }
 
 /**
- * Turns an upgrade request into a `ws` WebSocket, or answers 400 when the WebSocket handshake
- * headers are invalid (ws does this itself).
+ * Turns upgrade requests (or CONNECT streams) into `ws` WebSockets. A bad HTTP/1.1 handshake
+ * (missing key, wrong version) is answered 400 by ws itself.
  *
  * @example
  * ```ts
@@ -26,12 +30,14 @@ export interface WebSocketAcceptorOptions {
  */
 export class WebSocketAcceptor {
   readonly #server: WebSocketServer;
+  readonly #maxPayloadBytes: number;
 
   constructor(options: WebSocketAcceptorOptions) {
+    this.#maxPayloadBytes = options.maxPayloadBytes;
     this.#server = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
-      perMessageDeflate: false,
+      perMessageDeflate: options.perMessageDeflate ?? false,
       clientTracking: false,
     });
   }
@@ -43,5 +49,21 @@ export class WebSocketAcceptor {
       socket.once("close", () => resolve(undefined));
       this.#server.handleUpgrade(request, socket, head, (webSocket) => resolve(webSocket));
     });
+  }
+
+  /**
+   * Opens an HTTP/2 extended CONNECT stream (already checked: `:protocol` websocket) as a socket:
+   * answers 200 and uses the stream as the WebSocket's byte stream (no key, no accept). No
+   * compression is offered over HTTP/2.
+   */
+  acceptHttp2Stream(stream: ServerHttp2Stream): WebSocket {
+    stream.respond({ ":status": 200 });
+    // ws builds its server-side sockets this way (address null) and accepts any Duplex as their transport.
+    const ws = new (WebSocket as unknown as new (address: null, protocols: undefined, options: object) => WebSocket)(null, undefined, { autoPong: true });
+    (ws as unknown as { setSocket(socket: Duplex, head: Buffer, options: object): void }).setSocket(stream, Buffer.alloc(0), {
+      maxPayload: this.#maxPayloadBytes,
+      allowSynchronousEvents: true,
+    });
+    return ws;
   }
 }

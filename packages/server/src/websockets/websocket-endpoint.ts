@@ -20,10 +20,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { WebSocket, type RawData } from "ws";
 import { deliverFragments } from "./fragment-delivery.js";
 import { normalizeOrigin } from "./origin-policy.js";
 import { rejectUpgrade } from "./upgrade-response.js";
+import { WebSocketAcceptor } from "./websocket-acceptor.js";
 
 /** permessage-deflate settings (RFC 7692). */
 export interface CompressionOptions {
@@ -217,10 +218,8 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 120_000;
   const clientTimeoutMs = options.clientTimeoutMs ?? 2 * keepAliveIntervalMs;
   const compression = options.compression === undefined || options.compression === false ? false : options.compression;
-  const server = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    maxPayload: options.maxMessageBytes ?? 1024 * 1024,
+  const acceptor = new WebSocketAcceptor({
+    maxPayloadBytes: options.maxMessageBytes ?? 1024 * 1024,
     perMessageDeflate:
       compression === false
         ? false
@@ -232,7 +231,6 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
           },
   });
   const open = new Set<Socket>();
-  const maxPayload = options.maxMessageBytes ?? 1024 * 1024;
   const originAllowed = (origin: string | undefined) => allowList.size === 0 || origin === undefined || allowList.has(normalizeOrigin(origin) ?? "");
 
   /** Gives a connected ws socket to the handler, which owns it until its promise settles. */
@@ -263,7 +261,9 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
     handleUpgrade(request, duplex, head) {
       duplex.on("error", () => undefined);
       if (!originAllowed(request.headers.origin)) return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
-      server.handleUpgrade(request, duplex, head, (ws) => adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion }));
+      void acceptor.accept(request, duplex, head).then((ws) => {
+        if (ws !== undefined) adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion });
+      });
     },
     handleHttp2Stream(stream, headers) {
       if (headers[":method"] !== "CONNECT" || headers[":protocol"] !== "websocket") return false;
@@ -279,15 +279,8 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
         stream.end();
         return true;
       }
-      // RFC 8441: a 200 opens the stream as the WebSocket's byte stream; no key, no accept.
-      // Compression is not offered over HTTP/2 yet: no sec-websocket-extensions in the answer.
-      stream.respond({ ":status": 200 });
-      // ws builds its server-side sockets this way (address null) and accepts any Duplex as their transport.
-      const ws = new (WebSocket as unknown as new (address: null, protocols: undefined, options: object) => WebSocket)(null, undefined, { autoPong: true });
-      (ws as unknown as { setSocket(socket: Duplex, head: Buffer, options: object): void }).setSocket(stream, Buffer.alloc(0), {
-        maxPayload,
-        allowSynchronousEvents: true,
-      });
+      // RFC 8441: a 200 opens the stream as the WebSocket's byte stream.
+      const ws = acceptor.acceptHttp2Stream(stream);
       adopt(ws, { url: String(headers[":path"] ?? "/"), headers, httpVersion: "2.0" });
       return true;
     },
