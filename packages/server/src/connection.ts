@@ -49,6 +49,8 @@ export interface ConnectionSettings {
   readonly keepAliveIntervalMs: number;
   readonly clientTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  /** Bytes written to the transport and not yet flushed past which a (slow) client is cut. */
+  readonly maxOutboundBufferBytes: number;
   /** How long a long-polling connection may go without a poll in flight. */
   readonly disconnectTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -423,6 +425,12 @@ export class HubConnection implements ManagedConnection, TransportListener {
     if (this.#transport !== undefined && this.#state === "connected") {
       this.#lastSentAt = this.#settings.now();
       this.#transport.send(bytes, this.#protocol?.transferFormat === TransferFormat.Binary);
+      // A client that stops reading must not grow this process's memory without bound.
+      if (this.#transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
+        this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
+        this.#transport.close(1008, "The client is not reading fast enough.");
+        this.#finish(new Error("The client fell too far behind: its outbound buffer is over the limit."));
+      }
     }
     return wait;
   }

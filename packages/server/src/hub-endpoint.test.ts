@@ -252,6 +252,32 @@ describe("negotiate and transport requests over raw HTTP", () => {
   });
 });
 
+describe("a client that stops reading", () => {
+  it("is cut at the outbound buffer cap, and a healthy neighbour keeps working", async () => {
+    const server = await startServer({ hubs: { "/hub": testHub }, hubOptions: { maxOutboundBufferBytes: 256 * 1024 } });
+    try {
+      const healthy = await RawHubSocket.open(`ws://127.0.0.1:${server.port}/hub`);
+      healthy.send(handshake);
+      const slow = await RawHubSocket.open(`ws://127.0.0.1:${server.port}/hub`);
+      slow.send(handshake);
+      await eventually(() => healthy.records.length > 0 && slow.records.length > 0);
+      // Stop reading on the slow side: the kernel buffers fill, then the server's.
+      (slow.socket as unknown as { _socket: import("node:net").Socket })._socket.pause();
+      const big = "x".repeat(16 * 1024);
+      for (let i = 0; i < 300; i++) {
+        slow.send(`{"type":1,"target":"echo","arguments":["${big}"],"invocationId":"${i}"}\u001e`);
+      }
+      await eventually(() => server.hubs.connectionCount("/hub") === 1, 10_000, "the slow client to be cut");
+      healthy.send('{"type":1,"invocationId":"h","target":"echo","arguments":["fine"]}\u001e');
+      await eventually(() => healthy.records.some((record) => (record as { result?: string }).result === "fine"));
+      healthy.close();
+      slow.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("hub definition", () => {
   it("refuses two methods that differ only in case", () => {
     expect(() =>

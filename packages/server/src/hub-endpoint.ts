@@ -91,6 +91,7 @@ export class HubEndpoint {
       clientTimeoutMs: this.options.clientTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       disconnectTimeoutMs: this.options.disconnectTimeoutMs,
+      maxOutboundBufferBytes: this.options.maxOutboundBufferBytes,
       maxMessageBytes: max,
       enableDetailedErrors: this.options.enableDetailedErrors,
       statefulReconnectBufferBytes: this.options.statefulReconnectBufferBytes,

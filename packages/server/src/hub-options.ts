@@ -25,6 +25,8 @@ export interface HubOptions {
   readonly handshakeTimeoutMs?: number;
   /** The largest incoming hub message; a larger one closes that connection. Default 32 KB. */
   readonly maxMessageBytes?: number;
+  /** Unflushed outgoing bytes per connection past which a client that stops reading is cut. Default 8 MiB. */
+  readonly maxOutboundBufferBytes?: number;
   /** Invocations run at once per connection; later ones wait. Default 1. */
   readonly maxParallelInvocationsPerClient?: number;
   /** Send exception names and messages to clients. Default false: only `HubError` texts pass. */
@@ -80,6 +82,7 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     handshakeTimeoutMs: merged.handshakeTimeoutMs ?? ProtocolDefaults.handshakeTimeoutMs,
     maxMessageBytes: merged.maxMessageBytes ?? ProtocolDefaults.maxMessageBytes,
     maxParallelInvocationsPerClient: merged.maxParallelInvocationsPerClient ?? ProtocolDefaults.maxParallelInvocationsPerClient,
+    maxOutboundBufferBytes: merged.maxOutboundBufferBytes ?? 8 * 1024 * 1024,
     enableDetailedErrors: merged.enableDetailedErrors ?? false,
     protocols: merged.protocols ?? ["json", "messagepack"],
     transports: (merged.transports ?? supportedTransports).filter((name) => supportedTransports.includes(name)),
@@ -94,7 +97,7 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     statefulReconnectBufferBytes: merged.statefulReconnectBufferBytes ?? ProtocolDefaults.statefulReconnectBufferBytes,
     statefulReconnectWindowMs: merged.statefulReconnectWindowMs ?? merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
   };
-  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs", "statefulReconnectBufferBytes", "statefulReconnectWindowMs"] as const) {
+  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs", "statefulReconnectBufferBytes", "statefulReconnectWindowMs", "maxOutboundBufferBytes"] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
   }
   for (const key of ["maxParallelInvocationsPerClient", "streamBufferCapacity", "maxUploadStreamsPerConnection"] as const) {

@@ -5,3 +5,4 @@ export { freePort, redisCli, RedisCluster, RedisProcess } from "./redis-process.
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { chromiumArgs, chromiumPath, launchChromium } from "./chromium.js";
 export { selfSignedCertificate } from "./certificate.js";
+export { protocolProperties, type ProtocolUnderTest } from "./protocol-properties.js";

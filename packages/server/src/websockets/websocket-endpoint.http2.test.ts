@@ -58,6 +58,21 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
   });
   afterAll(() => close());
 
+  /** An extended CONNECT (RFC 8441) for /ws from `origin`; resolves with the stream and its status. */
+  async function connectWebSocket(client: Awaited<ReturnType<typeof session>>, origin: string) {
+    const stream = client.request({
+      ":method": "CONNECT",
+      ":protocol": "websocket",
+      ":path": "/ws",
+      ":scheme": "https",
+      ":authority": `127.0.0.1:${port}`,
+      "sec-websocket-version": "13",
+      origin,
+    });
+    const status = await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    return { stream, status };
+  }
+
   async function session() {
     const client = connectHttp2(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
     await new Promise<void>((resolve) => client.once("remoteSettings", () => resolve()));
@@ -67,16 +82,7 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
 
   it("opens the endpoint with an extended CONNECT and exchanges frames", async () => {
     const client = await session();
-    const stream = client.request({
-      ":method": "CONNECT",
-      ":protocol": "websocket",
-      ":path": "/ws",
-      ":scheme": "https",
-      ":authority": `127.0.0.1:${port}`,
-      "sec-websocket-version": "13",
-      origin: "https://app.example.com",
-    });
-    const status = await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    const { stream, status } = await connectWebSocket(client, "https://app.example.com");
     expect(status).toBe(200);
     const received = frames(stream);
     stream.write(clientFrame(0x1, Buffer.from("over h2")));
@@ -91,15 +97,7 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
 
   it("refuses a foreign origin with 403", async () => {
     const client = await session();
-    const stream = client.request({
-      ":method": "CONNECT",
-      ":protocol": "websocket",
-      ":path": "/ws",
-      ":scheme": "https",
-      ":authority": `127.0.0.1:${port}`,
-      origin: "https://evil.example",
-    });
-    const status = await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    const { status } = await connectWebSocket(client, "https://evil.example");
     expect(status).toBe(403);
     client.close();
   });
