@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes docs/client-size.md: min and min+gzip of the browser bundles, ours beside the peers'.
-// Run with `npm run size -w @hubwire/client` after `npm run build`.
+// Run with `npm run size -w @hubwire/client` after `npm run build`. With --json it prints the
+// measurements as JSON instead and writes nothing (apps/bench reads them that way).
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { measure, subjects } from "./bundle-size.mjs";
@@ -10,8 +11,12 @@ const rows = [];
 for (const [name, source] of Object.entries(subjects)) {
   const { minBytes, gzipBytes } = await measure(source);
   rows.push({ name, minBytes, gzipBytes });
-  console.log(`${name}: ${kb(minBytes)} min, ${kb(gzipBytes)} min+gzip`);
 }
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(rows));
+  process.exit(0);
+}
+for (const row of rows) console.log(`${row.name}: ${kb(row.minBytes)} min, ${kb(row.gzipBytes)} min+gzip`);
 const base = rows[0];
 const addon = rows[1].gzipBytes - base.gzipBytes;
 const lines = [

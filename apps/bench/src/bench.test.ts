@@ -1,0 +1,37 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import type { Section } from "./report.js";
+
+// The smoke run keeps the harness working: every system starts, speaks its wire, and yields a
+// figure. It measures nothing worth comparing and asserts no timing.
+describe("npm run bench -- --quick", () => {
+  it("runs every scenario against every system and reports a finite figure in every cell", async () => {
+    const bench = fileURLToPath(new URL("../dist/bench.js", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [bench, "--quick", "--json"], { maxBuffer: 16 * 2 ** 20 });
+    const sections = JSON.parse(stdout) as Section[];
+    expect(sections.map((section) => section.title.split(":")[0])).toEqual([
+      "Echo RPC",
+      "Broadcast",
+      "Idle memory",
+      "Two nodes through Redis",
+      "Long-polling echo",
+      "Client bundle sizes",
+      "Idle connections held by one process (target 300)",
+    ]);
+    const systemsOf = (title: string) => sections.find((section) => section.title.startsWith(title))!.rows.map((row) => row[0]);
+    expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8"]);
+    expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8"]);
+    expect(systemsOf("Long-polling echo")).toEqual(["Hubwire long polling", "socket.io 4.8 polling"]);
+    for (const section of sections) {
+      for (const row of section.rows) {
+        // Every measured cell is a number (memory deltas of a few connections may be negative).
+        for (const cell of row.slice(1).filter((value) => value !== "")) expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?$/);
+      }
+      for (const goal of section.goals) expect(Number.isFinite(goal.measured), goal.text).toBe(true);
+    }
+    const held = sections.at(-1)!.rows[0]!;
+    expect(held[3]).toBe("300");
+  }, 180_000);
+});

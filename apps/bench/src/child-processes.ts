@@ -1,0 +1,96 @@
+/**
+ * The bench's side of its child processes: measured servers (which report their port, CPU time
+ * and memory) and load generators (which take jobs). Every child gets its own file-descriptor
+ * limit, as high as the scenario needs, through a shell's `ulimit`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { LoadJob, LoadReport } from "./load/load-jobs.js";
+import type { ChildReport, ParentRequest, ServerStats } from "./server-process.js";
+
+export const distDir = fileURLToPath(new URL(".", import.meta.url));
+
+function startNode(script: string, args: readonly string[], maxFiles: number): ChildProcess {
+  const command = ["ulimit", "-n", String(maxFiles), "&&", "exec", JSON.stringify(process.execPath), "--expose-gc", JSON.stringify(`${distDir}${script}`), ...args.map((arg) => JSON.stringify(arg))].join(" ");
+  return spawn("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export interface ServerSpec {
+  /** The server script under dist/servers/, without extension. */
+  readonly script: string;
+  readonly args: readonly string[];
+}
+
+export class ServerProcess {
+  #nextId = 0;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(spec: ServerSpec, maxFiles = 4096): Promise<ServerProcess> {
+    const child = startNode(`servers/${spec.script}.js`, spec.args, maxFiles);
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
+      child.once("exit", (code) => reject(new Error(`${spec.script} exited with ${code} before listening.`)));
+    });
+    return new ServerProcess(child, `http://127.0.0.1:${port}`);
+  }
+
+  stats(gc = false): Promise<ServerStats> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (report: ChildReport) => {
+        if (report.type !== "stats" || report.id !== id) return;
+        this.child.off("message", onMessage);
+        this.child.off("exit", onExit);
+        resolve(report);
+      };
+      const onExit = () => reject(new Error("The server exited."));
+      this.child.on("message", onMessage);
+      this.child.once("exit", onExit);
+      this.child.send({ type: "stats", id, gc } satisfies ParentRequest);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ type: "stop" } satisfies ParentRequest);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5_000);
+    await exited(this.child);
+    clearTimeout(timer);
+  }
+}
+
+type ReportOf<T extends LoadReport["type"]> = Extract<LoadReport, { type: T }>;
+
+export class LoadProcess {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(maxFiles = 4096): LoadProcess {
+    return new LoadProcess(startNode("load/load-process.js", [], maxFiles));
+  }
+
+  /** Sends a job and waits for the report it ends with. */
+  run<T extends LoadReport["type"]>(job: LoadJob, until: T): Promise<ReportOf<T>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (report: LoadReport) => {
+        if (report.type === "error") reject(new Error(`Load process: ${report.message}`));
+        else if (report.type === until) resolve(report as ReportOf<T>);
+        else return;
+        this.child.off("message", onMessage);
+      };
+      this.child.on("message", onMessage);
+      this.child.send(job);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await exited(this.child);
+  }
+}
