@@ -24,6 +24,7 @@ import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { ReplayBudget } from "./replay-buffer.js";
+import { OutboundBatch } from "./outbound-batch.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
 import type { Transport, TransportListener } from "./transports/transport.js";
@@ -117,6 +118,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   readonly #settings: ConnectionSettings;
   readonly #events: ConnectionEvents;
   readonly #pendingResults = new Map<string, PendingResult>();
+  readonly #outbound = new OutboundBatch((chunk) => this.#write(chunk));
   #nextInvocationId = 0;
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated = false;
@@ -218,6 +220,8 @@ export class HubConnection implements ManagedConnection, TransportListener {
       });
       this.#state = "reconnecting";
       this.#transport = undefined;
+      // Whatever had not left yet is in the replay buffer and goes out on the next transport.
+      this.#outbound.discard();
       this.#parkedAt = this.#settings.now();
       this.#stateful.disconnected();
       return;
@@ -235,6 +239,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
       // The client re-attached before this side saw its old socket drop: retire the old one.
       const old = this.#transport!;
       this.#transport = undefined;
+      this.#outbound.discard();
       old.close(1000);
       this.#stateful!.disconnected();
     }
@@ -318,6 +323,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
         ...(options.error === undefined ? {} : { error: options.error }),
         ...(options.allowReconnect === undefined ? {} : { allowReconnect: options.allowReconnect }),
       });
+      this.#outbound.flush();
     }
     this.#transport?.close(1000);
     this.#finish(options.cause ?? (options.error === undefined ? undefined : new Error(options.error)));
@@ -424,15 +430,22 @@ export class HubConnection implements ManagedConnection, TransportListener {
     }
     if (this.#transport !== undefined && this.#state === "connected") {
       this.#lastSentAt = this.#settings.now();
-      this.#transport.send(bytes, this.#protocol?.transferFormat === TransferFormat.Binary);
-      // A client that stops reading must not grow this process's memory without bound.
-      if (this.#transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
-        this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
-        this.#transport.close(1008, "The client is not reading fast enough.");
-        this.#finish(new Error("The client fell too far behind: its outbound buffer is over the limit."));
-      }
+      this.#outbound.add(bytes);
     }
     return wait;
+  }
+
+  /** One transport write of the records this tick produced. */
+  #write(chunk: Uint8Array): void {
+    const transport = this.#transport;
+    if (transport === undefined || this.#state !== "connected") return;
+    transport.send(chunk, this.#protocol?.transferFormat === TransferFormat.Binary);
+    // A client that stops reading must not grow this process's memory without bound.
+    if (transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
+      this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
+      transport.close(1008, "The client is not reading fast enough.");
+      this.#finish(new Error("The client fell too far behind: its outbound buffer is over the limit."));
+    }
   }
 
   #completeClientResult(message: CompletionMessage): void {
@@ -448,6 +461,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     for (const pending of [...this.#pendingResults.values()]) {
       pending.reject(new ClientResultError(`Connection '${this.connectionId}' closed before the client answered.`));
     }
+    this.#outbound.discard();
     this.#parser = undefined;
     this.#handshake = undefined;
     this.#stateful?.buffer.clear();
