@@ -17,7 +17,7 @@ import { createCallerClients, createHubClients, type ClientResultOptions, type H
 import type { HubConnection } from "./connection.js";
 import { isHubError } from "./errors.js";
 import { runFilters, type HubFilter } from "./filters.js";
-import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition } from "./hub.js";
+import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition, StandardSchemaLike } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import { InvocationQueue } from "./invocation-queue.js";
 import { UploadStream } from "./upload-stream.js";
@@ -118,7 +118,7 @@ export class HubDispatcher {
         // Uploads open now, not when the call runs: their items may arrive while an earlier call still runs.
         const uploads = this.#openUploads(session, message);
         if (uploads === undefined) return;
-        session.queue.push(() => this.#invoke(session, message, uploads));
+        session.queue.push(uploads.length === 0 ? () => this.#run(session, message, uploads) : () => this.#invoke(session, message, uploads));
         return;
       }
       case MessageType.CancelInvocation:
@@ -288,7 +288,8 @@ export class HubDispatcher {
     }
     let args: unknown[];
     try {
-      args = await this.#bind(method, message, uploads);
+      const bound = this.#bind(method, message, uploads);
+      args = isPromiseLike(bound) ? await bound : bound;
     } catch (error) {
       this.#fail(session, invocationId, this.#describeBinding(`Failed to invoke '${target}' due to an error on the server.`, error as Error));
       return false;
@@ -296,11 +297,16 @@ export class HubDispatcher {
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
     let result: unknown;
     try {
-      result = await runFilters<unknown>(
-        this.#filters,
-        (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
-        async () => method.handler(context, ...args),
-      );
+      // Without filters, a method that answers at once is answered in the same turn: no promise.
+      result =
+        this.#filters.length === 0
+          ? method.handler(context, ...args)
+          : runFilters<unknown>(
+              this.#filters,
+              (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
+              async () => method.handler(context, ...args),
+            );
+      if (isPromiseLike(result)) result = await result;
     } catch (error) {
       if (streamController !== undefined) session.streams.delete(invocationId!);
       this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { hub: this.#hubName, method: method.name, error });
@@ -364,7 +370,8 @@ export class HubDispatcher {
     return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
   }
 
-  async #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<unknown[]> {
+  /** The call's arguments; a promise only when a schema validates asynchronously. Throws on a mismatch. */
+  #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): unknown[] | Promise<unknown[]> {
     const given = message.arguments;
     if (method.args === undefined) {
       // Without specs, upload streams follow the plain arguments.
@@ -385,10 +392,13 @@ export class HubDispatcher {
     const args: unknown[] = [];
     let argument = 0;
     let stream = 0;
+    let isAsync = false;
     for (const [index, spec] of method.args.entries()) {
-      args.push(spec === "stream" ? uploads[stream++] : await checkArgument(spec, given[argument++], index));
+      const value = spec === "stream" ? uploads[stream++] : checkArgument(spec, given[argument++], index);
+      isAsync ||= isPromiseLike(value);
+      args.push(value);
     }
-    return args;
+    return isAsync ? Promise.all(args) : args;
   }
 }
 
@@ -414,7 +424,8 @@ const mismatch = () =>
     "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
   );
 
-async function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], value: unknown, index: number): Promise<unknown> {
+/** The checked value, or a promise of it when a Standard Schema validates asynchronously. */
+function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], value: unknown, index: number): unknown {
   switch (spec) {
     case "any":
       return value;
@@ -436,9 +447,18 @@ async function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], 
     if (!spec(value)) throw mismatch();
     return value;
   }
-  const outcome = await spec["~standard"].validate(value);
-  if (outcome.issues !== undefined && outcome.issues.length > 0) {
-    throw new ArgumentBindingError(`Argument ${index} is invalid: ${outcome.issues.map((issue) => issue.message).join("; ")}`);
-  }
-  return outcome.value;
+  const checked = (outcome: StandardSchemaResult): unknown => {
+    if (outcome.issues !== undefined && outcome.issues.length > 0) {
+      throw new ArgumentBindingError(`Argument ${index} is invalid: ${outcome.issues.map((issue) => issue.message).join("; ")}`);
+    }
+    return outcome.value;
+  };
+  const outcome = spec["~standard"].validate(value);
+  return isPromiseLike(outcome) ? Promise.resolve(outcome).then(checked) : checked(outcome);
+}
+
+type StandardSchemaResult = Awaited<ReturnType<StandardSchemaLike["~standard"]["validate"]>>;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === "function";
 }

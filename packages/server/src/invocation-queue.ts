@@ -12,7 +12,7 @@ export const INVOCATION_BACKLOG_LIMIT = 32;
 export class InvocationQueue {
   readonly #limit: number;
   readonly #setPaused: (paused: boolean) => void;
-  readonly #waiting: Array<() => Promise<void>> = [];
+  readonly #waiting: Array<() => Promise<unknown>> = [];
   #running = 0;
   #started = false;
   #paused = false;
@@ -35,7 +35,7 @@ export class InvocationQueue {
   }
 
   /** Queues a task. Its errors are the task's own to handle: a rejection is ignored here. */
-  push(task: () => Promise<void>): void {
+  push(task: () => Promise<unknown>): void {
     if (this.#closed) return;
     this.#waiting.push(task);
     if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
@@ -51,16 +51,16 @@ export class InvocationQueue {
     this.#waiting.length = 0;
   }
 
+  readonly #done = (): void => {
+    this.#running--;
+    this.#pump();
+  };
+
   #pump(): void {
     while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
       const task = this.#waiting.shift()!;
       this.#running++;
-      void task()
-        .catch(() => undefined)
-        .finally(() => {
-          this.#running--;
-          this.#pump();
-        });
+      void task().then(this.#done, this.#done);
     }
     if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
       this.#paused = false;
