@@ -38,6 +38,7 @@ import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { HubChannels } from "./channels.js";
+import { DeadlineQueue } from "./deadline-queue.js";
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind, type Envelope, type TargetKind } from "./envelope.js";
 
 /** An ioredis client or cluster. */
@@ -116,6 +117,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #sharded: boolean;
   readonly #ackTimeoutMs: number;
   readonly #publishTimeoutMs: number;
+  readonly #publishDeadlines: DeadlineQueue;
   readonly #logger: Logger;
   readonly #protocols: readonly HubProtocol[] = [new JsonHubProtocol(), new MessagePackHubProtocol()];
   /** Channel subscriptions and how many local reasons hold each. */
@@ -147,6 +149,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#sharded = options.sharded ?? false;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 2_000;
+    this.#publishDeadlines = new DeadlineQueue(this.#publishTimeoutMs);
     this.#logger = options.logger ?? silentLogger;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 2_000;
     this.#onMessage = (_channel, message) => this.#receive(message);
@@ -282,6 +285,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    this.#publishDeadlines.close();
     this.#subscriber.off(this.#sharded ? "smessageBuffer" : "messageBuffer", this.#onMessage);
     for (const client of new Set([this.#publisher, this.#subscriber])) {
       for (const event of ["ready", "close", "end", "reconnecting", "connect"]) client.off(event, this.#onStatus);
@@ -388,7 +392,10 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     let receivers: number | undefined;
     try {
       const published = (this.#sharded ? this.#publisher.spublish(channel, buffer) : this.#publisher.publish(channel, buffer)) as Promise<number>;
-      receivers = await this.#bounded(published, "publishing", true);
+      receivers = await this.#publishDeadlines.bound(
+        published,
+        () => new BackplaneError(`Redis did not answer publishing within ${this.#publishTimeoutMs} ms.`),
+      );
     } catch (error) {
       fail(error instanceof BackplaneError ? error : new BackplaneError(`Publishing to Redis failed: ${(error as Error).message}`));
     }
