@@ -7,6 +7,8 @@
  *   --only a,b      only these scenarios (echo, broadcast, idle-memory, cross-node, long-polling,
  *                   bundle-size, max-connections)
  *   --json          print the sections as JSON on stdout
+ *
+ * BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured servers.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";

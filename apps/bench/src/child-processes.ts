@@ -10,8 +10,12 @@ import type { ChildReport, ParentRequest, ServerStats } from "./server-process.j
 
 export const distDir = fileURLToPath(new URL(".", import.meta.url));
 
-function startNode(script: string, args: readonly string[], maxFiles: number): ChildProcess {
-  const command = ["ulimit", "-n", String(maxFiles), "&&", "exec", JSON.stringify(process.execPath), "--expose-gc", JSON.stringify(`${distDir}${script}`), ...args.map((arg) => JSON.stringify(arg))].join(" ");
+/** Extra Node flags for the measured servers only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
+const serverFlags = (process.env["BENCH_SERVER_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "");
+
+function startNode(script: string, args: readonly string[], maxFiles: number, flags: readonly string[] = []): ChildProcess {
+  const node = [process.execPath, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
+  const command = ["ulimit", "-n", String(maxFiles), "&&", "exec", ...node.map((part) => JSON.stringify(part))].join(" ");
   return spawn("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
@@ -34,7 +38,7 @@ export class ServerProcess {
   ) {}
 
   static async start(spec: ServerSpec, maxFiles = 4096): Promise<ServerProcess> {
-    const child = startNode(`servers/${spec.script}.js`, spec.args, maxFiles);
+    const child = startNode(`servers/${spec.script}.js`, spec.args, maxFiles, serverFlags);
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
       child.once("exit", (code) => reject(new Error(`${spec.script} exited with ${code} before listening.`)));

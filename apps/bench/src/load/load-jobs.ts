@@ -15,7 +15,13 @@ export type LoadJob =
       readonly concurrency: number;
     }
   | { readonly type: "echo"; readonly inflight: number; readonly payloadBytes: number; readonly warmupMs: number }
-  | { readonly type: "broadcast"; readonly messages: number; readonly payloadBytes: number }
+  | {
+      readonly type: "broadcast";
+      readonly messages: number;
+      readonly payloadBytes: number;
+      /** Ask for the next broadcast only once the asking connection has the previous one. */
+      readonly paced: boolean;
+    }
   | { readonly type: "relay"; readonly payloadBytes: number; readonly warmupMs: number }
   | { readonly type: "go"; readonly durationMs: number }
   | { readonly type: "status" }

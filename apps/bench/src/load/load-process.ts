@@ -125,13 +125,18 @@ async function broadcast(job: Extract<LoadJob, { type: "broadcast" }>): Promise<
   const round = (messages: number) =>
     new Promise<void>((resolve, reject) => {
       let incomplete = peers.length;
+      let sent = 0;
       for (const peer of peers) {
         let received = 0;
         peer.onPush = () => {
+          if (peer === trigger && job.paced && sent < messages) {
+            sent++;
+            trigger.connection.send(frame);
+          }
           if (++received === messages && --incomplete === 0) resolve();
         };
       }
-      for (let sent = 0; sent < messages; sent++) trigger.connection.send(frame);
+      for (const batch = job.paced ? 1 : messages; sent < batch; sent++) trigger.connection.send(frame);
       setTimeout(() => reject(new Error(`Broadcast incomplete after 120 s: ${incomplete} of ${peers.length} connections short.`)), 120_000).unref();
     });
   await round(1);
