@@ -114,10 +114,13 @@ export class HubConnection implements ManagedConnection, TransportListener {
   #attachedAt = 0;
   #lastReceivedAt = 0;
   #lastSentAt = 0;
-  readonly #abort = new AbortController();
+  /** Made when first asked for (most connections never are); aborted when the connection ends. */
+  #abort: AbortController | undefined;
+  #endReason: Error | undefined;
   readonly #settings: ConnectionSettings;
   readonly #events: ConnectionEvents;
-  readonly #pendingResults = new Map<string, PendingResult>();
+  /** Client results awaited, by invocation id; made on the first one. */
+  #pendingResults: Map<string, PendingResult> | undefined;
   readonly #outbound = new OutboundBatch((chunk) => this.#write(chunk));
   #nextInvocationId = 0;
   /** Set by negotiate when both sides asked for stateful reconnect. */
@@ -152,6 +155,10 @@ export class HubConnection implements ManagedConnection, TransportListener {
 
   /** Aborted when the connection ends (SignalR's `ConnectionAborted`). */
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#state === "closed") this.#abort.abort(this.#endReason);
+    }
     return this.#abort.signal;
   }
 
@@ -194,7 +201,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
             return;
           }
         }
-        if (message.type === MessageType.Completion && this.#pendingResults.has(message.invocationId)) {
+        if (message.type === MessageType.Completion && this.#pendingResults?.has(message.invocationId) === true) {
           this.#completeClientResult(message);
         } else {
           this.#events.message(this, message);
@@ -286,7 +293,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     const invocationId = `s${this.#nextInvocationId++}`;
     return new Promise((resolve, reject) => {
       const cleanup = () => {
-        this.#pendingResults.delete(invocationId);
+        this.#pendingResults?.delete(invocationId);
         if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
       };
@@ -303,7 +310,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
             }, options.timeoutMs);
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pendingResults.set(invocationId, {
+      (this.#pendingResults ??= new Map<string, PendingResult>()).set(invocationId, {
         resolve: (value) => (cleanup(), resolve(value)),
         reject: (error) => (cleanup(), reject(error)),
       });
@@ -449,7 +456,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   }
 
   #completeClientResult(message: CompletionMessage): void {
-    const pending = this.#pendingResults.get(message.invocationId)!;
+    const pending = this.#pendingResults!.get(message.invocationId)!;
     if (message.error !== undefined) pending.reject(new ClientResultError(message.error));
     else pending.resolve(message.result);
   }
@@ -457,8 +464,9 @@ export class HubConnection implements ManagedConnection, TransportListener {
   #finish(error: Error | undefined): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    this.#abort.abort(error ?? new Error("The connection closed."));
-    for (const pending of [...this.#pendingResults.values()]) {
+    this.#endReason = error ?? new Error("The connection closed.");
+    this.#abort?.abort(this.#endReason);
+    for (const pending of [...(this.#pendingResults?.values() ?? [])]) {
       pending.reject(new ClientResultError(`Connection '${this.connectionId}' closed before the client answered.`));
     }
     this.#outbound.discard();

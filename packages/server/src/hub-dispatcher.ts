@@ -13,7 +13,7 @@ import {
   type InvocationMessage,
   type StreamInvocationMessage,
 } from "@hubwire/protocol";
-import { createCallerClients, createHubClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import { createCallerClients, createHubClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import { isHubError } from "./errors.js";
 import { runFilters, type HubFilter } from "./filters.js";
@@ -30,16 +30,35 @@ class ArgumentBindingError extends Error {
 }
 
 /** What the dispatcher keeps per connection. */
-interface Session {
-  readonly connection: HubConnection;
-  readonly context: HubCallContext;
-  readonly queue: InvocationQueue;
+/**
+ * What the dispatcher keeps per connection. Its maps are made on first use: an idle connection
+ * (the common case, by far) never streams, uploads or pauses.
+ */
+class Session {
+  #streams: Map<string, AbortController> | undefined;
+  #uploads: Map<string, UploadStream> | undefined;
+  #pauseReasons: Set<unknown> | undefined;
+
+  constructor(
+    readonly connection: HubConnection,
+    readonly context: HubCallContext,
+    readonly queue: InvocationQueue,
+  ) {}
+
   /** Server-to-client streams in progress, by invocation id, to cancel them. */
-  readonly streams: Map<string, AbortController>;
+  get streams(): Map<string, AbortController> {
+    return (this.#streams ??= new Map());
+  }
+
   /** Client-to-server streams open, by stream id. */
-  readonly uploads: Map<string, UploadStream>;
+  get uploads(): Map<string, UploadStream> {
+    return (this.#uploads ??= new Map());
+  }
+
   /** Why reading is paused (a queue backlog, full uploads); reading resumes when none is left. */
-  readonly pauseReasons: Set<unknown>;
+  get pauseReasons(): Set<unknown> {
+    return (this.#pauseReasons ??= new Set());
+  }
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -181,6 +200,8 @@ export class HubDispatcher {
   #session(connection: HubConnection): Session {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
+      let callerClients: CallerClients<ClientMethods<HubContract>> | undefined;
+      const [hubClients, manager, resultOptions] = [this.#clients as HubClients<ClientMethods<HubContract>>, this.#manager, this.#resultOptions];
       const context: HubCallContext = {
         connectionId: connection.connectionId,
         get userId() {
@@ -190,29 +211,22 @@ export class HubDispatcher {
           return connection.principal;
         },
         items: connection.items,
-        signal: connection.signal,
+        get signal() {
+          return connection.signal;
+        },
         get request() {
           return connection.request;
         },
-        clients: createCallerClients<ClientMethods<HubContract>>(
-          this.#clients as HubClients<ClientMethods<HubContract>>,
-          this.#manager,
-          connection.connectionId,
-          this.#resultOptions,
-        ),
+        // Made on first use: most connections never send from a call, and idle ones are the many.
+        get clients() {
+          return (callerClients ??= createCallerClients<ClientMethods<HubContract>>(hubClients, manager, connection.connectionId, resultOptions));
+        },
         groups: this.#groups,
         abort: () => connection.abort(),
         close: (options) => connection.close(options ?? {}),
       };
-      const pauseReasons = new Set<unknown>();
-      session = {
-        connection,
-        context,
-        queue: new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) => setPaused(connection, pauseReasons, "queue", paused)),
-        streams: new Map(),
-        uploads: new Map(),
-        pauseReasons,
-      };
+      const queue = new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) => setPaused(connection, session!.pauseReasons, "queue", paused));
+      session = new Session(connection, context, queue);
       this.#sessions.set(connection, session);
     }
     return session;

@@ -46,8 +46,14 @@ export class WebSocketAcceptor {
   accept(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket | undefined> {
     return new Promise((resolve) => {
       // ws answers bad handshakes (missing key, wrong version) itself with 400 and never calls back.
-      socket.once("close", () => resolve(undefined));
-      this.#server.handleUpgrade(request, socket, head, (webSocket) => resolve(webSocket));
+      const refused = () => resolve(undefined);
+      socket.once("close", refused);
+      this.#server.handleUpgrade(request, socket, head, (webSocket) => {
+        // The listener's scope holds the request: left on the socket, it would keep the whole
+        // IncomingMessage alive as long as the connection.
+        socket.off("close", refused);
+        resolve(webSocket);
+      });
     });
   }
 
