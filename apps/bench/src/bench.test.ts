@@ -13,7 +13,8 @@ describe("npm run bench -- --quick", () => {
     const sections = JSON.parse(stdout) as Section[];
     expect(sections.map((section) => section.title.split(":")[0])).toEqual([
       "Echo RPC",
-      "Broadcast",
+      "Broadcast, back to back",
+      "Broadcast, one at a time",
       "Idle memory",
       "Two nodes through Redis",
       "Long-polling echo",
