@@ -3,7 +3,7 @@
  * and memory) and load generators (which take jobs). Every child gets its own file-descriptor
  * limit, as high as the scenario needs, through a shell's `ulimit`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { LoadJob, LoadReport } from "./load/load-jobs.js";
 import type { ChildReport, ParentRequest, ServerStats } from "./server-process.js";
@@ -13,9 +13,18 @@ export const distDir = fileURLToPath(new URL(".", import.meta.url));
 /** Extra Node flags for the measured servers only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
 const serverFlags = (process.env["BENCH_SERVER_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "");
 
+/**
+ * The most files a process may open here (the hard RLIMIT_NOFILE): only a privileged process can
+ * raise it, and a sandbox may not let even root. It caps the connections one process can hold.
+ */
+export const fileLimit: number = (() => {
+  const hard = execFileSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim();
+  return hard === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(hard);
+})();
+
 function startNode(script: string, args: readonly string[], maxFiles: number, flags: readonly string[] = []): ChildProcess {
   const node = [process.execPath, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
-  const command = ["ulimit", "-n", String(maxFiles), "&&", "exec", ...node.map((part) => JSON.stringify(part))].join(" ");
+  const command = ["ulimit", "-n", String(Math.min(maxFiles, fileLimit)), "&&", "exec", ...node.map((part) => JSON.stringify(part))].join(" ");
   return spawn("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
