@@ -15,8 +15,8 @@ import { join, relative } from "node:path";
 const allowedImports = {
   "@hubwire/protocol": [],
   "@hubwire/protocol-msgpack": ["@hubwire/protocol", "@msgpack/msgpack"],
-  "@hubwire/server": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws", "node:*"],
-  "@hubwire/redis": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "@hubwire/server", "ioredis", "@msgpack/msgpack", "node:*"],
+  "@hubwire/server": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws", "@opentelemetry/api", "node:*"],
+  "@hubwire/redis": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "@hubwire/server", "ioredis", "@msgpack/msgpack", "@opentelemetry/api", "node:*"],
   "@hubwire/client": ["@hubwire/protocol", "@hubwire/protocol-msgpack"],
   "@hubwire/test-support": ["*"],
 };

@@ -24,6 +24,7 @@ import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { ReplayBudget } from "./replay-buffer.js";
+import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch } from "./outbound-batch.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
@@ -63,6 +64,7 @@ export interface ConnectionSettings {
   /** Shared by every connection's replay buffer. */
   readonly replayBudget: ReplayBudget;
   readonly logger: Logger;
+  readonly metrics: HubMetrics;
   readonly now: () => number;
 }
 
@@ -112,6 +114,10 @@ export class HubConnection implements ManagedConnection, TransportListener {
   #parser: MessageParser | undefined;
   #handshake: HandshakeReader | undefined;
   #attachedAt = 0;
+  /** When the handshake completed (0 before). */
+  connectedAt = 0;
+  /** Whether it ended because a timeout passed (the client went silent, or never shook hands). */
+  timedOut = false;
   #lastReceivedAt = 0;
   #lastSentAt = 0;
   /** Made when first asked for (most connections never are); aborted when the connection ends. */
@@ -204,11 +210,13 @@ export class HubConnection implements ManagedConnection, TransportListener {
         if (message.type === MessageType.Completion && this.#pendingResults?.has(message.invocationId) === true) {
           this.#completeClientResult(message);
         } else {
+          this.#settings.metrics.messageReceived();
           this.#events.message(this, message);
         }
       }
     } catch (error) {
       if (!isProtocolError(error)) throw error;
+      this.#settings.metrics.error("protocol");
       this.#settings.logger.log("debug", "Closing a connection that sent bad input.", {
         connectionId: this.connectionId,
         code: error.code,
@@ -266,6 +274,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   write(message: SerializedMessage): void | Promise<void> {
     const trackable = isTrackableType(message.type);
     if (!this.#isWritable(trackable)) return;
+    this.#settings.metrics.messageSent();
     return this.#sendBytes(message.bytesFor(this.#protocol!), trackable);
   }
 
@@ -273,6 +282,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   send(message: HubMessage): void | Promise<void> {
     const trackable = isTrackableType(message.type);
     if (!this.#isWritable(trackable)) return;
+    this.#settings.metrics.messageSent();
     return this.#sendBytes(this.#encode(message), trackable);
   }
 
@@ -361,16 +371,19 @@ export class HubConnection implements ManagedConnection, TransportListener {
     if (transport?.hasInherentKeepAlive === true) {
       if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
         this.#settings.logger.log("debug", "No poll within the disconnect timeout.", { connectionId: this.connectionId });
+        this.timedOut = true;
         this.abort("The client stopped polling.");
         return;
       }
     }
     if (this.#state === "handshaking" && now - this.#attachedAt >= settings.handshakeTimeoutMs) {
       this.#settings.logger.log("debug", "No handshake within the handshake timeout.", { connectionId: this.connectionId });
+      this.timedOut = true;
       this.abort("The client did not complete the handshake in time.");
     } else if (this.#state === "connected" && transport?.hasInherentKeepAlive === false) {
       if (now - this.#lastReceivedAt >= settings.clientTimeoutMs) {
         this.#settings.logger.log("debug", "Nothing heard within the client timeout.", { connectionId: this.connectionId });
+        this.timedOut = true;
         this.close({
           error: "Connection closed: the server heard nothing from the client within its timeout.",
           cause: new Error("The client timed out."),
@@ -406,6 +419,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.#protocol = protocol;
     this.#parser = protocol.createParser();
     this.#state = "connected";
+    this.connectedAt = this.#settings.now();
     if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.name === TransportName.WebSockets) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }
@@ -415,6 +429,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
   }
 
   #refuseHandshake(error: string): false {
+    this.#settings.metrics.error("handshake");
     this.#settings.logger.log("debug", "Handshake refused.", { connectionId: this.connectionId, error });
     // The answer goes out as text: no protocol was agreed, and the clients read either.
     this.#transport!.send(Buffer.from(writeHandshakeResponse({ error }), "utf8"), false);
@@ -450,6 +465,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     // A client that stops reading must not grow this process's memory without bound.
     if (transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
       this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
+      this.#settings.metrics.slowConsumerCut();
       transport.close(1008, "The client is not reading fast enough.");
       this.#finish(new Error("The client fell too far behind: its outbound buffer is over the limit."));
     }

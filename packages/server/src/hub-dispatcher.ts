@@ -23,6 +23,7 @@ import { InvocationQueue } from "./invocation-queue.js";
 import { UploadStream } from "./upload-stream.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
+import type { HubMetrics } from "./metrics.js";
 
 /** A binding failure: the arguments do not fit the method. */
 class ArgumentBindingError extends Error {
@@ -77,6 +78,9 @@ export class HubDispatcher {
   readonly #groups: GroupManager;
   readonly #resultOptions: ClientResultOptions;
   readonly #sessions = new WeakMap<HubConnection, Session>();
+  readonly #metrics: HubMetrics;
+  #inFlight = 0;
+  readonly #idleWaiters: Array<() => void> = [];
 
   constructor(init: {
     hub: HubDefinition;
@@ -85,6 +89,7 @@ export class HubDispatcher {
     serverFilters: readonly HubFilter[];
     manager: HubLifetimeManager;
     logger: Logger;
+    metrics: HubMetrics;
   }) {
     this.#hub = init.hub;
     this.#hubName = init.hubName;
@@ -92,6 +97,7 @@ export class HubDispatcher {
     this.#filters = [...init.serverFilters, ...init.hub.filters];
     this.#manager = init.manager;
     this.#logger = init.logger;
+    this.#metrics = init.metrics;
     this.#resultOptions =
       init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
     this.#clients = createHubClients(init.manager, this.#resultOptions);
@@ -100,6 +106,23 @@ export class HubDispatcher {
       remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
     };
   }
+
+  /** Invocations received and not finished, on every connection. */
+  get invocationsInFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves once no invocation is in flight (at once if none is). */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  readonly #countInvocations = (delta: number): void => {
+    this.#inFlight += delta;
+    if (this.#inFlight > 0) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  };
 
   /** The targets for senders outside the hub. */
   get clients(): HubClients<unknown> {
@@ -225,7 +248,11 @@ export class HubDispatcher {
         abort: () => connection.abort(),
         close: (options) => connection.close(options ?? {}),
       };
-      const queue = new InvocationQueue(this.#options.maxParallelInvocationsPerClient, (paused) => setPaused(connection, session!.pauseReasons, "queue", paused));
+      const queue = new InvocationQueue(
+        this.#options.maxParallelInvocationsPerClient,
+        (paused) => setPaused(connection, session!.pauseReasons, "queue", paused),
+        this.#countInvocations,
+      );
       session = new Session(connection, context, queue);
       this.#sessions.set(connection, session);
     }
@@ -324,9 +351,12 @@ export class HubDispatcher {
     } catch (error) {
       if (streamController !== undefined) session.streams.delete(invocationId!);
       this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { hub: this.#hubName, method: method.name, error });
+      this.#metrics.invocation(this.#hubName, "error");
+      this.#metrics.error("invocation");
       this.#fail(session, invocationId, this.#describe(`An unexpected error occurred invoking '${target}' on the server.`, error as Error));
       return false;
     }
+    this.#metrics.invocation(this.#hubName, "ok");
     if (streamController === undefined) {
       if (isAsyncIterable(result)) {
         await closeIterable(result);

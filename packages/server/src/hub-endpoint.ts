@@ -17,6 +17,8 @@ import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
+import type { HubMetrics } from "./metrics.js";
+import type { ConnectionLimiter } from "./connection-limits.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
@@ -39,6 +41,9 @@ export interface EndpointContext {
   readonly maxFrameBytes: number;
   /** Caps the bytes every stateful-reconnect buffer holds together. */
   readonly replayBudget: ReplayBudget;
+  /** Connection caps shared by every hub of the server. */
+  readonly limiter: ConnectionLimiter;
+  readonly metrics: HubMetrics;
 }
 
 type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
@@ -69,7 +74,8 @@ export class HubEndpoint {
   /** Long-polling connections that ended, kept for a while so late polls drain and get 204. */
   readonly #ended = new Map<string, { transport: LongPollingTransport; until: number }>();
   /** Connections whose handshake succeeded, so onDisconnected is due. */
-  readonly #connected = new WeakSet<HubConnection>();
+  /** Connections past their handshake, with the transport they connected over. */
+  readonly #connected = new WeakMap<HubConnection, TransportName>();
   readonly #timer: NodeJS.Timeout;
   #closing = false;
 
@@ -98,6 +104,7 @@ export class HubEndpoint {
       statefulReconnectWindowMs: this.options.statefulReconnectWindowMs,
       replayBudget: context.replayBudget,
       logger: context.logger,
+      metrics: context.metrics,
       now: context.now,
     };
     this.dispatcher = new HubDispatcher({
@@ -107,6 +114,7 @@ export class HubEndpoint {
       serverFilters: context.filters,
       manager: this.manager,
       logger: context.logger,
+      metrics: context.metrics,
     });
     this.#acceptor = new WebSocketAcceptor({ maxPayloadBytes: Math.max(context.maxFrameBytes, max) });
     // One timer visits every connection; its period bounds how late a ping or a timeout can be.
@@ -127,13 +135,21 @@ export class HubEndpoint {
   async negotiate(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
     request.resume();
     if (request.method !== "POST") return respond(response, 405, "Only POST requests are allowed for negotiate.");
-    if (this.#closing) return respond(response, 503, "The server is shutting down.");
+    if (this.#closing) {
+      this.#context.metrics.connectionRefused("shutting_down");
+      return respond(response, 503, "The server is shutting down.");
+    }
     const chosen = chooseNegotiateVersion(query, this.options.minimumNegotiateVersion);
     if ("error" in chosen) return respond(response, 200, JSON.stringify({ error: chosen.error }), "application/json");
+    const slot = this.#admit(request);
+    if ("status" in slot) return respond(response, slot.status, slot.message);
     const auth = await this.#authenticate(request, query);
-    if ("status" in auth) return respond(response, auth.status, auth.message);
+    if ("status" in auth) {
+      slot.release();
+      return respond(response, auth.status, auth.message);
+    }
     const connectionId = newConnectionId();
-    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId());
+    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot.release);
     // Offered only when both ask: a client that did not ask fails if the server says yes.
     connection.statefulReconnectNegotiated =
       this.options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
@@ -194,7 +210,10 @@ export class HubEndpoint {
     if (!this.options.transports.includes(TransportName.WebSockets)) {
       return rejectUpgrade(socket, 404, "WebSockets transport not supported by this end point type");
     }
-    if (this.#closing) return rejectUpgrade(socket, 503, "The server is shutting down.");
+    if (this.#closing) {
+      this.#context.metrics.connectionRefused("shutting_down");
+      return rejectUpgrade(socket, 503, "The server is shutting down.");
+    }
     if (!isOriginAllowed(request, this.#context.originAllowList, true)) {
       return rejectUpgrade(socket, 403, "The request's Origin is not allowed to open a WebSocket here.");
     }
@@ -208,11 +227,20 @@ export class HubEndpoint {
       }
       this.#claimed.add(token);
     }
+    // skipNegotiation: a WebSocket without an id takes its connection slot now.
+    let slot: { readonly release: () => void } | undefined;
+    if (token === undefined) {
+      const admitted = this.#admit(request);
+      if ("status" in admitted) return rejectUpgrade(socket, admitted.status, admitted.message);
+      slot = admitted;
+    }
     try {
       const auth = await this.#authenticate(request, query);
-      if ("status" in auth) return rejectUpgrade(socket, auth.status, auth.message);
-      // skipNegotiation: a WebSocket without an id gets its connection now.
-      connection ??= this.#createConnection(newConnectionId(), newConnectionId());
+      if ("status" in auth) {
+        slot?.release();
+        return rejectUpgrade(socket, auth.status, auth.message);
+      }
+      connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!.release);
       const webSocket = await this.#acceptor.accept(request, socket, head);
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
@@ -226,6 +254,19 @@ export class HubEndpoint {
     } finally {
       if (token !== undefined) this.#claimed.delete(token);
     }
+  }
+
+  /** New negotiates and WebSockets are answered 503 from now on; open connections go on. */
+  stopAccepting(): void {
+    this.#closing = true;
+  }
+
+  /** Waits until the calls in flight have finished (their results sent), or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.dispatcher.whenIdle(), deadline]);
+    clearTimeout(timer);
   }
 
   /**
@@ -290,15 +331,28 @@ export class HubEndpoint {
     return { principal };
   }
 
-  #createConnection(connectionId: string, connectionToken: string): HubConnection {
+  #admit(request: IncomingMessage): ReturnType<ConnectionLimiter["admit"]> {
+    const slot = this.#context.limiter.admit(request.socket.remoteAddress);
+    if ("status" in slot) this.#context.metrics.connectionRefused(slot.status === 429 ? "address_limit" : "server_limit");
+    return slot;
+  }
+
+  #createConnection(connectionId: string, connectionToken: string, release: () => void): HubConnection {
     const connection = new HubConnection({ connectionId, connectionToken }, this.#settings, {
       connected: (c) => {
-        this.#connected.add(c);
+        this.#connected.set(c, c.transport!.name);
+        this.#context.metrics.connectionOpened(c.transport!.name);
         void this.dispatcher.connected(c);
       },
       message: (c, message) => this.dispatcher.message(c, message),
       closed: (c, error) => {
         this.#byToken.delete(c.connectionToken);
+        release();
+        const transport = this.#connected.get(c);
+        if (transport !== undefined) {
+          const status = this.#closing ? "app_shutdown" : c.timedOut ? "timeout" : "normal_closure";
+          this.#context.metrics.connectionEnded(transport, this.#context.now() - c.connectedAt, status);
+        }
         if (c.transport instanceof LongPollingTransport) {
           this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
         }

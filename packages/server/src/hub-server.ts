@@ -32,9 +32,12 @@ import type { GroupManager, HubDefinition } from "./hub.js";
 import { HubEndpoint } from "./hub-endpoint.js";
 import type { HubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { redactingLogger, silentLogger, type Logger } from "./logger.js";
 import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 import { ReplayBudget } from "./replay-buffer.js";
+import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
+import { HubMetrics } from "./metrics.js";
+import type { MeterProvider } from "@opentelemetry/api";
 
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
@@ -59,6 +62,13 @@ export interface HubServerOptions {
   readonly maxFrameBytes?: number;
   /** The most bytes all stateful-reconnect buffers may hold together. Default 64 MiB. */
   readonly maxTotalReplayBytes?: number;
+  /**
+   * Where the server's metrics go (OpenTelemetry). Default: the global MeterProvider, a no-op
+   * until the app installs an SDK. Names in docs/reliability.md.
+   */
+  readonly meterProvider?: MeterProvider;
+  /** Caps on connections, in all and per client address (429/503 before anything is allocated). Default: none. */
+  readonly limits?: ConnectionLimits;
   /** The clock, in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -80,7 +90,7 @@ export class HubServer {
   constructor(options: HubServerOptions) {
     this.#replayBudget = new ReplayBudget(options.maxTotalReplayBytes ?? 64 * 1024 * 1024);
     this.#allowList = originAllowList(options.cors);
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = redactingLogger(options.logger ?? silentLogger);
     const context = {
       hubOptions: options.hubOptions,
       authenticate: options.authenticate,
@@ -91,6 +101,8 @@ export class HubServer {
       now: options.now ?? Date.now,
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
       replayBudget: this.#replayBudget,
+      limiter: new ConnectionLimiter(options.limits),
+      metrics: new HubMetrics(options.meterProvider),
     };
     for (const [path, hub] of Object.entries(options.hubs)) {
       if (!path.startsWith("/") || path.endsWith("/") || path.includes("?")) {
@@ -186,9 +198,25 @@ export class HubServer {
     return this.#endpoints.get(path)?.connectionCount ?? 0;
   }
 
-  /** Closes every connection with a Close that allows reconnecting, and stops taking new ones. */
-  async close(): Promise<void> {
-    await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.close()));
+  /**
+   * Shuts down gracefully: new negotiates and WebSockets are answered 503 at once; calls already
+   * received get up to `drainTimeoutMs` (default 5 s) to finish and send their results; then every
+   * connection gets a Close that allows reconnecting (clients move to another node) and the
+   * lifetime managers close. Call it on SIGTERM, before the HTTP server closes.
+   *
+   * @example
+   * ```ts
+   * process.once("SIGTERM", async () => {
+   *   await hubs.close({ drainTimeoutMs: 10_000 });
+   *   server.close();
+   * });
+   * ```
+   */
+  async close(options: { readonly drainTimeoutMs?: number } = {}): Promise<void> {
+    const endpoints = [...this.#endpoints.values()];
+    for (const endpoint of endpoints) endpoint.stopAccepting();
+    await Promise.all(endpoints.map((endpoint) => endpoint.drain(options.drainTimeoutMs ?? 5_000)));
+    await Promise.all(endpoints.map((endpoint) => endpoint.close()));
   }
 
   #route(request: IncomingMessage): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {

@@ -18,9 +18,13 @@ export class InvocationQueue {
   #paused = false;
   #closed = false;
 
-  constructor(limit: number, setPaused: (paused: boolean) => void) {
+  readonly #onCountChange: (delta: number) => void;
+
+  /** `onCountChange` hears every change in how many tasks are queued or running (for draining). */
+  constructor(limit: number, setPaused: (paused: boolean) => void, onCountChange: (delta: number) => void = () => undefined) {
     this.#limit = limit;
     this.#setPaused = setPaused;
+    this.#onCountChange = onCountChange;
   }
 
   /** Tasks waiting to run (not those running). */
@@ -38,6 +42,7 @@ export class InvocationQueue {
   push(task: () => Promise<unknown>): void {
     if (this.#closed) return;
     this.#waiting.push(task);
+    this.#onCountChange(1);
     if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
       this.#paused = true;
       this.#setPaused(true);
@@ -48,11 +53,13 @@ export class InvocationQueue {
   /** Drops what has not started; running tasks finish on their own. */
   close(): void {
     this.#closed = true;
+    if (this.#waiting.length > 0) this.#onCountChange(-this.#waiting.length);
     this.#waiting.length = 0;
   }
 
   readonly #done = (): void => {
     this.#running--;
+    this.#onCountChange(-1);
     this.#pump();
   };
 

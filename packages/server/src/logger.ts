@@ -43,3 +43,48 @@ export function consoleLogger(minimumLevel: LogLevel = "info"): Logger {
     },
   };
 }
+
+/** What secrets look like wherever text can carry them: query parameters and Authorization values. */
+const secretPatterns: ReadonlyArray<[RegExp, string]> = [
+  [/([?&](?:access_token|id)=)[^&\s"']+/gi, "$1[redacted]"],
+  [/(\bBearer\s+)[^\s"',]+/gi, "$1[redacted]"],
+];
+
+/** `text` with access tokens, connection tokens (`id=`) and bearer credentials replaced by `[redacted]`. */
+export function redactSecrets(text: string): string {
+  let redacted = text;
+  for (const [pattern, replacement] of secretPatterns) redacted = redacted.replace(pattern, replacement);
+  return redacted;
+}
+
+function redactValue(value: unknown): unknown {
+  if (typeof value === "string") return redactSecrets(value);
+  if (value instanceof Error) {
+    // A copy: the error may be the app's own object, still in use elsewhere.
+    const copy = new Error(redactSecrets(value.message));
+    copy.name = value.name;
+    copy.stack = value.stack === undefined ? undefined : redactSecrets(value.stack);
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * Wraps a logger so no line carries a token: the hub server puts every logger it is given behind
+ * this, since an app's `authenticate` error or a request URL can hold one.
+ *
+ * @example
+ * ```ts
+ * const logger = redactingLogger(consoleLogger("debug"));
+ * logger.log("warn", "refused ws://host/hub?id=abc&access_token=secret"); // ...?id=[redacted]&access_token=[redacted]
+ * ```
+ */
+export function redactingLogger(inner: Logger): Logger {
+  if (inner === silentLogger) return inner;
+  return {
+    log(level, message, fields) {
+      const safeFields = fields === undefined ? undefined : Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, redactValue(value)]));
+      inner.log(level, redactSecrets(message), safeFields);
+    },
+  };
+}

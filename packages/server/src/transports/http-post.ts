@@ -16,6 +16,13 @@ export interface PostLimits {
   readonly idleTimeoutMs: number;
 }
 
+/**
+ * After the first idle timeout, a body must have come at this average rate or faster: a client
+ * that trickles a byte now and then (slowloris) never trips the idle timer, but trips this.
+ * Kestrel's `MinRequestBodyDataRate` default.
+ */
+const MIN_BODY_BYTES_PER_SECOND = 240;
+
 function answer(response: ServerResponse, status: number, text = ""): void {
   if (response.headersSent || response.writableEnded) return;
   response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-store" }).end(text);
@@ -73,7 +80,9 @@ export class PostReceiver {
         this.#current = undefined;
         request.removeAllListeners("data");
         answer(response, status, text);
-        if (status !== 200) request.resume();
+        // A refused body may never end (or trickle on): answer, then drop the socket.
+        if (status === 408 || status === 413) response.once("finish", () => request.socket.destroy());
+        else if (status !== 200) request.resume();
         resolve();
       };
       const armIdle = () => {
@@ -83,8 +92,15 @@ export class PostReceiver {
           this.#fail("A POST body sent nothing within the timeout.");
         }, this.#limits.idleTimeoutMs);
       };
+      const startedAt = Date.now();
       request.on("data", (chunk: Buffer) => {
         total += chunk.length;
+        const elapsedMs = Date.now() - startedAt;
+        if (elapsedMs > this.#limits.idleTimeoutMs && (total * 1000) / elapsedMs < MIN_BODY_BYTES_PER_SECOND) {
+          finish(408, "The request body arrived too slowly.");
+          this.#fail("A POST body arrived below the minimum data rate.");
+          return;
+        }
         if (total > this.#limits.maxBodyBytes) {
           finish(413, `The request body is over the limit of ${this.#limits.maxBodyBytes} bytes.`);
           this.#fail("A POST body was over the limit.");

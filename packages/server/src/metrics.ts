@@ -1,0 +1,107 @@
+/**
+ * What an operator sees of a hub server, through the OpenTelemetry metrics API: a no-op until the
+ * app installs an SDK (or passes a MeterProvider), so it costs nothing to apps that don't look.
+ * SignalR's own names where it has them (ASP.NET Core's `Microsoft.AspNetCore.Http.Connections`
+ * meter), `hubwire.*` for the rest.
+ *
+ * @module
+ */
+import { metrics, type Attributes, type Counter, type Histogram, type MeterProvider, type UpDownCounter } from "@opentelemetry/api";
+import { TransportName } from "@hubwire/protocol";
+
+/** SignalR's `signalr.transport` values. */
+const transportAttribute: Readonly<Record<TransportName, string>> = {
+  [TransportName.WebSockets]: "web_sockets",
+  [TransportName.ServerSentEvents]: "server_sent_events",
+  [TransportName.LongPolling]: "long_polling",
+};
+
+/** Why a connection ended, as SignalR's `signalr.connection.status` names it. */
+export type ConnectionEndStatus = "normal_closure" | "timeout" | "app_shutdown";
+
+/** Attribute objects made once: instruments are called per message. */
+const transportAttributes: Readonly<Record<TransportName, Attributes>> = {
+  [TransportName.WebSockets]: { "signalr.transport": transportAttribute[TransportName.WebSockets] },
+  [TransportName.ServerSentEvents]: { "signalr.transport": transportAttribute[TransportName.ServerSentEvents] },
+  [TransportName.LongPolling]: { "signalr.transport": transportAttribute[TransportName.LongPolling] },
+};
+const received = Object.freeze({ "hubwire.direction": "received" });
+const sent = Object.freeze({ "hubwire.direction": "sent" });
+
+/**
+ * The server's instruments. Created by the hub server from `meterProvider` (default: the global one).
+ *
+ * @example
+ * ```ts
+ * import { MeterProvider } from "@opentelemetry/sdk-metrics";
+ * const hubs = createHubServer({ hubs: { "/chat": chat }, meterProvider: new MeterProvider({ readers: [reader] }) });
+ * ```
+ */
+export class HubMetrics {
+  readonly #connectionDuration: Histogram;
+  readonly #activeConnections: UpDownCounter;
+  readonly #messages: Counter;
+  readonly #invocations: Counter;
+  readonly #errors: Counter;
+  readonly #slowConsumerCuts: Counter;
+  readonly #refusedConnections: Counter;
+
+  constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
+    const meter = meterProvider.getMeter("@hubwire/server");
+    this.#connectionDuration = meter.createHistogram("signalr.server.connection.duration", {
+      unit: "s",
+      description: "How long connections lasted, from the handshake to their end.",
+    });
+    this.#activeConnections = meter.createUpDownCounter("signalr.server.active_connections", {
+      unit: "{connection}",
+      description: "Connections open now (past their handshake).",
+    });
+    this.#messages = meter.createCounter("hubwire.server.messages", { unit: "{message}", description: "Hub messages received and sent." });
+    this.#invocations = meter.createCounter("hubwire.server.invocations", { unit: "{invocation}", description: "Hub method calls, by outcome." });
+    this.#errors = meter.createCounter("hubwire.server.errors", {
+      unit: "{error}",
+      description: "Bad input and failures, by kind: protocol (malformed messages), handshake, invocation (a method threw).",
+    });
+    this.#slowConsumerCuts = meter.createCounter("hubwire.server.slow_consumer_cuts", {
+      unit: "{connection}",
+      description: "Connections cut because they did not read what they were sent (the outbound byte cap).",
+    });
+    this.#refusedConnections = meter.createCounter("hubwire.server.refused_connections", {
+      unit: "{connection}",
+      description: "Connections refused at a connection limit (429 per address, 503 in all) or during shutdown.",
+    });
+  }
+
+  connectionOpened(transport: TransportName): void {
+    this.#activeConnections.add(1, transportAttributes[transport]);
+  }
+
+  connectionEnded(transport: TransportName, durationMs: number, status: ConnectionEndStatus): void {
+    this.#activeConnections.add(-1, transportAttributes[transport]);
+    this.#connectionDuration.record(durationMs / 1000, { "signalr.transport": transportAttribute[transport], "signalr.connection.status": status });
+  }
+
+  messageReceived(): void {
+    this.#messages.add(1, received);
+  }
+
+  messageSent(): void {
+    this.#messages.add(1, sent);
+  }
+
+  invocation(hub: string, outcome: "ok" | "error"): void {
+    this.#invocations.add(1, { "hubwire.hub": hub, "hubwire.outcome": outcome });
+  }
+
+  error(kind: "protocol" | "handshake" | "invocation"): void {
+    this.#errors.add(1, { "error.type": kind });
+  }
+
+  slowConsumerCut(): void {
+    this.#slowConsumerCuts.add(1);
+  }
+
+  connectionRefused(reason: "address_limit" | "server_limit" | "shutting_down"): void {
+    this.#refusedConnections.add(1, { "hubwire.reason": reason });
+  }
+}
