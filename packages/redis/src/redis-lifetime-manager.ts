@@ -34,11 +34,13 @@ import {
   type ManagedConnection,
   type SendTarget,
 } from "@hubwire/server";
+import type { MeterProvider } from "@opentelemetry/api";
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { HubChannels } from "./channels.js";
 import { DeadlineQueue } from "./deadline-queue.js";
+import { observeBackplane } from "./backplane-metrics.js";
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind, type Envelope, type TargetKind } from "./envelope.js";
 
 /** An ioredis client or cluster. */
@@ -64,6 +66,8 @@ export interface RedisBackplaneOptions {
   /** How often a node announces itself and probes Redis. Default 2 s; a node unheard for three intervals is gone. */
   readonly heartbeatIntervalMs?: number;
   readonly logger?: Logger;
+  /** Where the backplane's health metrics go (OpenTelemetry). Default: the global MeterProvider. */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** Options for one hub's manager. */
@@ -141,6 +145,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   #healthy: boolean;
   #counter = 0;
   #closed = false;
+  readonly #stopObserving: () => void;
 
   constructor(options: RedisLifetimeManagerOptions) {
     this.channels = new HubChannels(options.prefix ?? "hubwire", options.hubName);
@@ -152,6 +157,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#publishDeadlines = new DeadlineQueue(this.#publishTimeoutMs);
     this.#logger = options.logger ?? silentLogger;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 2_000;
+    this.#stopObserving = observeBackplane(
+      {
+        hubName: options.hubName,
+        isConnected: () => this.#publisher.status === "ready" && this.#subscriber.status === "ready",
+        nodeCount: () => 1 + this.liveNodeCount,
+        stats: this.stats,
+      },
+      options.meterProvider,
+    );
     this.#onMessage = (_channel, message) => this.#receive(message);
     this.#subscriber.on(this.#sharded ? "smessageBuffer" : "messageBuffer", this.#onMessage);
     this.#healthy = this.#computeHealth();
@@ -286,6 +300,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#publishDeadlines.close();
+    this.#stopObserving();
     this.#subscriber.off(this.#sharded ? "smessageBuffer" : "messageBuffer", this.#onMessage);
     for (const client of new Set([this.#publisher, this.#subscriber])) {
       for (const event of ["ready", "close", "end", "reconnecting", "connect"]) client.off(event, this.#onStatus);

@@ -1,0 +1,49 @@
+/**
+ * The backplane's health through the OpenTelemetry metrics API (a no-op until the app installs an
+ * SDK): whether Redis is reachable, how many nodes this one hears, and its message counts.
+ *
+ * @module
+ */
+import { metrics, type BatchObservableCallback, type Meter, type MeterProvider, type Observable } from "@opentelemetry/api";
+
+/** What the instruments read, at each collection. */
+export interface BackplaneReadings {
+  readonly hubName: string;
+  isConnected(): boolean;
+  /** Nodes alive, this one included. */
+  nodeCount(): number;
+  readonly stats: { readonly published: number; readonly publishFailures: number; readonly received: number; readonly duplicatesDropped: number; readonly malformedDropped: number };
+}
+
+/**
+ * Registers the backplane's observable instruments; `stop()` unregisters them (on close).
+ *
+ * @example
+ * ```ts
+ * const stop = observeBackplane(manager, meterProvider);
+ * // ...
+ * stop();
+ * ```
+ */
+export function observeBackplane(readings: BackplaneReadings, meterProvider: MeterProvider = metrics.getMeterProvider()): () => void {
+  const meter: Meter = meterProvider.getMeter("@hubwire/redis");
+  const hub = { "hubwire.hub": readings.hubName };
+  const connected = meter.createObservableGauge("hubwire.backplane.connected", { description: "1 while both Redis connections are ready, else 0." });
+  const nodes = meter.createObservableGauge("hubwire.backplane.nodes", { unit: "{node}", description: "Nodes this one hears heartbeats from, itself included." });
+  const messages = meter.createObservableCounter("hubwire.backplane.messages", { unit: "{message}", description: "Messages published to and received from Redis." });
+  const failures = meter.createObservableCounter("hubwire.backplane.publish_failures", { unit: "{message}", description: "Publishes that failed (Redis down or late): the sender got a BackplaneError." });
+  const dropped = meter.createObservableCounter("hubwire.backplane.dropped", { unit: "{message}", description: "Received messages dropped: duplicates (by id) and malformed envelopes." });
+  const observables: Observable[] = [connected, nodes, messages, failures, dropped];
+  const callback: BatchObservableCallback = (result) => {
+    const { stats } = readings;
+    result.observe(connected, readings.isConnected() ? 1 : 0, hub);
+    result.observe(nodes, readings.nodeCount(), hub);
+    result.observe(messages, stats.published, { ...hub, "hubwire.direction": "published" });
+    result.observe(messages, stats.received, { ...hub, "hubwire.direction": "received" });
+    result.observe(failures, stats.publishFailures, hub);
+    result.observe(dropped, stats.duplicatesDropped, { ...hub, "hubwire.reason": "duplicate" });
+    result.observe(dropped, stats.malformedDropped, { ...hub, "hubwire.reason": "malformed" });
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
+}
