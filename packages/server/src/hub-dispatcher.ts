@@ -120,7 +120,7 @@ export class HubDispatcher {
 
   readonly #countInvocations = (delta: number): void => {
     this.#inFlight += delta;
-    if (this.#inFlight > 0) return;
+    if (this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   };
 

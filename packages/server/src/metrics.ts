@@ -45,6 +45,8 @@ export class HubMetrics {
   readonly #errors: Counter;
   readonly #slowConsumerCuts: Counter;
   readonly #refusedConnections: Counter;
+  /** Per hub, made once: invocations are counted on every call. */
+  readonly #invocationAttributes = new Map<string, Readonly<Record<"ok" | "error", Attributes>>>();
 
   constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
     const meter = meterProvider.getMeter("@hubwire/server");
@@ -90,7 +92,12 @@ export class HubMetrics {
   }
 
   invocation(hub: string, outcome: "ok" | "error"): void {
-    this.#invocations.add(1, { "hubwire.hub": hub, "hubwire.outcome": outcome });
+    let attributes = this.#invocationAttributes.get(hub);
+    if (attributes === undefined) {
+      attributes = { ok: { "hubwire.hub": hub, "hubwire.outcome": "ok" }, error: { "hubwire.hub": hub, "hubwire.outcome": "error" } };
+      this.#invocationAttributes.set(hub, attributes);
+    }
+    this.#invocations.add(1, attributes[outcome]);
   }
 
   error(kind: "protocol" | "handshake" | "invocation"): void {
