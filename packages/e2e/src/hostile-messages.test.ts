@@ -1,6 +1,6 @@
 import { encode } from "@msgpack/msgpack";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { attack } from "./harness/attack.js";
 import { HubNode } from "./harness/hub-node.js";
 import { openNeighbour, type Neighbour } from "./harness/neighbour.js";
@@ -137,8 +137,10 @@ describe("hostile hub messages", () => {
   it("refuses 10,000 upload stream ids in one call without opening them", async () => {
     // A node whose message limit lets the call through, so the upload cap is what refuses it.
     const roomy = await HubNode.start({ hubOptions: { maxMessageBytes: 256 * 1024 } });
+    onTestFinished(() => roomy.stop());
     const socket = await RawHubSocket.open(roomy.url);
     const roomyNeighbour = await openNeighbour(roomy.url);
+    onTestFinished(() => roomyNeighbour.stop());
     const completion = await attack(roomy, roomyNeighbour, "message: 10,000 stream ids", () => {
       socket.send(record({ type: 1, invocationId: "many", target: "echo", arguments: [], streamIds: Array.from({ length: 10_000 }, (_, index) => String(index)) }));
       return socket.until(() => socket.records.some((entry) => entry["invocationId"] === "many"), "the refusal").then(() => socket.records.find((entry) => entry["invocationId"] === "many")!);
@@ -146,8 +148,6 @@ describe("hostile hub messages", () => {
     expect(completion["error"]).toMatch(/^Failed to invoke 'echo' due to an error on the server\./);
     expect((await socket.invoke("echo", ["after"]))["result"]).toBe("after");
     socket.close();
-    await roomyNeighbour.stop();
-    await roomy.stop();
   });
 
   it("closes 1007 on invalid UTF-8 in a text frame", async () => {
