@@ -6,6 +6,7 @@
  */
 import { TransportName } from "@hubwire/protocol";
 import { WebSocket, type RawData } from "ws";
+import { createFrameWriter } from "../websockets/frame-writer.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 function toBytes(data: RawData): Uint8Array {
@@ -29,9 +30,11 @@ export class WebSocketTransport implements Transport {
   readonly name = TransportName.WebSockets;
   readonly hasInherentKeepAlive = false;
   readonly #socket: WebSocket;
+  readonly #write: (data: Uint8Array, isBinary: boolean) => void;
 
   constructor(socket: WebSocket, listener: TransportListener) {
     this.#socket = socket;
+    this.#write = createFrameWriter(socket);
     socket.on("message", (data) => listener.receive(this, toBytes(data)));
     socket.on("close", (code, reason) => {
       listener.transportClosed(
@@ -49,7 +52,7 @@ export class WebSocketTransport implements Transport {
 
   send(data: Uint8Array, isBinary: boolean): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
-    this.#socket.send(data, { binary: isBinary });
+    this.#write(data, isBinary);
   }
 
   close(code = 1000, reason?: string): void {
