@@ -88,13 +88,18 @@ export class LoadProcess {
     return new LoadProcess(startNode("load/load-process.js", [], maxFiles));
   }
 
-  /** Sends a job and waits for the report it ends with. */
-  run<T extends LoadReport["type"]>(job: LoadJob, until: T): Promise<ReportOf<T>> {
+  /** Sends a job and waits for the report it ends with; a job that hangs fails the bench loudly. */
+  run<T extends LoadReport["type"]>(job: LoadJob, until: T, timeoutMs = 300_000): Promise<ReportOf<T>> {
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off("message", onMessage);
+        reject(new Error(`Load process: no '${until}' within ${timeoutMs / 1000} s after a '${job.type}' job.`));
+      }, timeoutMs);
       const onMessage = (report: LoadReport) => {
         if (report.type === "error") reject(new Error(`Load process: ${report.message}`));
         else if (report.type === until) resolve(report as ReportOf<T>);
         else return;
+        clearTimeout(timer);
         this.child.off("message", onMessage);
       };
       this.child.on("message", onMessage);

@@ -197,6 +197,10 @@ export async function openSignalRLongPolling(baseUrl: string, reader: Reader, op
   const negotiated = await http("POST", `${baseUrl}/negotiate?negotiateVersion=1`, undefined, options.localAddress);
   const { connectionToken } = JSON.parse(negotiated.body.toString()) as { connectionToken: string };
   const url = `${baseUrl}?id=${encodeURIComponent(connectionToken)}`;
+  // As the SignalR clients do: the first poll binds the transport (and is answered at once);
+  // only then may the handshake be POSTed.
+  const bound = await http("GET", url, undefined, options.localAddress);
+  if (bound.status !== 200) throw new Error(`The first poll answered ${bound.status}: ${bound.body.toString()}`);
   const connection = new LongPollingConnection(url, Buffer.concat, reader, options);
   const handshaken = new Promise<void>((resolve, reject) => {
     connection.poll((body) => {
