@@ -13,7 +13,7 @@
  * msgpack.parse(frame); // [{ type: 3, invocationId: "1", result: 42 }]
  * ```
  */
-import { DecodeError, Decoder, Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
+import { DecodeError, Decoder, type Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import {
   ErrorCode,
   MessageType,
@@ -31,6 +31,7 @@ import {
 } from "@hubwire/protocol";
 import { BinaryRecordReader, writeBinaryRecord } from "./binary-framing.js";
 import { checkMessagePackBounds } from "./msgpack-bounds.js";
+import { HubMessageEncoder } from "./string-encoder.js";
 
 /** Options of {@link MessagePackHubProtocol}. */
 export interface MessagePackHubProtocolOptions extends HubProtocolOptions {
@@ -62,7 +63,7 @@ export class MessagePackHubProtocol implements HubProtocol {
     this.maxDepth = options.maxDepth ?? 100;
     this.#unknownMessageTypes = options.unknownMessageTypes ?? "ignore";
     const extensionCodec = options.extensionCodec === undefined ? {} : { extensionCodec: options.extensionCodec };
-    this.#encoder = new Encoder({ ...extensionCodec, maxDepth: this.maxDepth });
+    this.#encoder = new HubMessageEncoder({ ...extensionCodec, maxDepth: this.maxDepth });
     // No length inside a record can exceed the record, so the record limit bounds them all.
     const max = this.maxMessageBytes;
     this.#decoder = new Decoder({
