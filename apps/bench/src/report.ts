@@ -23,8 +23,11 @@ const table = (head: readonly string[], rows: ReadonlyArray<readonly string[]>) 
   ...rows.map((row) => `| ${row.join(" | ")} |`),
 ];
 
+/** A ratio with two decimals and its unit; a count (unit "") as a whole number. */
+const formatMeasured = (value: number, unit = "x") => (unit === "" ? Math.round(value).toLocaleString("en-US") : `${value.toFixed(2)}${unit}`);
+
 const goalLine = (goal: Goal) =>
-  `- ${isMet(goal) ? "met" : "**not met**"}: ${goal.text}: ${goal.measured.toFixed(2)}${goal.unit ?? "x"} (goal: at least ${goal.atLeast}${goal.unit ?? "x"})`;
+  `- ${isMet(goal) ? "met" : "**not met**"}: ${goal.text}: ${formatMeasured(goal.measured, goal.unit)} (goal: at least ${formatMeasured(goal.atLeast, goal.unit)})`;
 
 export function renderSection(section: Section): string {
   return [`## ${section.title}`, "", section.intro, "", ...table(section.head, section.rows), "", ...section.goals.map(goalLine), ""].join("\n");
@@ -34,6 +37,6 @@ export function renderGoals(sections: readonly Section[]): string {
   const goals = sections.flatMap((section) => section.goals);
   return table(
     ["goal", "measured", "at least", ""],
-    goals.map((goal) => [goal.text, `${goal.measured.toFixed(2)}${goal.unit ?? "x"}`, `${goal.atLeast}${goal.unit ?? "x"}`, isMet(goal) ? "met" : "**not met**"]),
+    goals.map((goal) => [goal.text, formatMeasured(goal.measured, goal.unit), formatMeasured(goal.atLeast, goal.unit), isMet(goal) ? "met" : "**not met**"]),
   ).join("\n");
 }
