@@ -109,6 +109,50 @@ describe("faults", () => {
     socket.close();
   });
 
+  it("reports Redis slowed (CLIENT PAUSE, then DEBUG SLEEP) to callers within the publish timeout, and carries on after", async () => {
+    const redis = await RedisProcess.start();
+    cleanups.push(() => redis.dispose());
+    const node = await HubNode.start({ redisPort: redis.port });
+    cleanups.push(() => node.stop());
+    const socket = await RawHubSocket.open(node.url);
+    cleanups.push(() => socket.close());
+    expect((await socket.invoke("toAll", ["before"]))["error"]).toBeUndefined();
+    for (const [name, slow] of [
+      ["CLIENT PAUSE 4000 WRITE", () => redis.cli("CLIENT", "PAUSE", "4000", "WRITE")],
+      ["DEBUG SLEEP 4", () => redis.cli("DEBUG", "SLEEP", "4")],
+    ] as const) {
+      const slowed = slow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      const during = await socket.invoke("toAll", ["during"], `during-${name}`);
+      tally({ kind: "timing", case: `Redis slowed (${name}), publish timeout 2 s`, what: "detection", value: Date.now() - started });
+      expect(during["error"]).toBe("An unexpected error occurred invoking 'toAll' on the server.");
+      await slowed.catch(() => undefined);
+      await eventually(async () => (await socket.invoke("toAll", ["after"], `after-${name}-${Date.now()}`))["error"] === undefined, `sends to work after ${name}`, 15_000);
+    }
+  });
+
+  it("keeps a client working through a slow, throttled link, and notices when its link half-closes", async () => {
+    const node = await HubNode.start();
+    cleanups.push(() => node.stop());
+    const neighbour = await openNeighbour(node.url);
+    cleanups.push(() => neighbour.stop());
+    const link = await startTcpProxy(node.port);
+    cleanups.push(() => link.close());
+    const socket = await RawHubSocket.open(`http://127.0.0.1:${link.port}/hub`);
+    link.setFault({ kind: "delay", ms: 150 });
+    const started = Date.now();
+    expect((await socket.invoke("echo", ["slow"]))["result"]).toBe("slow");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    link.setFault({ kind: "throttle", bytesPerSecond: 20_000 });
+    expect(((await socket.invoke("echo", ["t".repeat(8_000)]))["result"] as string).length).toBe(8_000);
+    link.setFault({ kind: "pass" });
+    await attack(node, neighbour, "fault: half-closed client link", async () => {
+      link.halfClose();
+      await eventually(() => socket.closed !== undefined, "the client to see its link end");
+    });
+  });
+
   it("cuts a client that stops reading at the outbound byte cap, while the others keep answering", async () => {
     const node = await HubNode.start({ hubOptions: { maxOutboundBufferBytes: 256 * 1024 } });
     cleanups.push(() => node.stop());
