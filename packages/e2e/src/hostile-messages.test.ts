@@ -1,3 +1,4 @@
+import { writeBinaryRecord } from "@hubwire/protocol-msgpack";
 import { encode } from "@msgpack/msgpack";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -9,17 +10,7 @@ import { eventually, RawHubSocket } from "./harness/raw.js";
 const RS = "\u001e";
 const record = (value: unknown) => `${JSON.stringify(value)}${RS}`;
 
-function varIntFramed(message: Uint8Array): Buffer {
-  const prefix: number[] = [];
-  let length = message.byteLength;
-  do {
-    let byte = length & 0x7f;
-    length >>>= 7;
-    if (length > 0) byte |= 0x80;
-    prefix.push(byte);
-  } while (length > 0);
-  return Buffer.concat([Buffer.from(prefix), message]);
-}
+const varIntFramed = (message: Uint8Array) => Buffer.from(writeBinaryRecord(message));
 
 /** Waits until the socket is closed by the server; returns the Close message's error, if one came. */
 async function closedWith(socket: RawHubSocket): Promise<string | undefined> {

@@ -3,6 +3,7 @@
  * run, and replies are read with the least work that finds their slot, so that every system's
  * server is measured and not the generator.
  */
+import { writeBinaryRecord } from "@hubwire/protocol-msgpack";
 import { decode, encode } from "@msgpack/msgpack";
 
 /** What the generator does with what arrived. */
@@ -57,17 +58,7 @@ export const signalRJson: Codec = {
   },
 };
 
-function varIntFramed(message: Uint8Array): Buffer {
-  const prefix: number[] = [];
-  let length = message.byteLength;
-  do {
-    let byte = length & 0x7f;
-    length >>>= 7;
-    if (length > 0) byte |= 0x80;
-    prefix.push(byte);
-  } while (length > 0);
-  return Buffer.concat([Buffer.from(prefix), message]);
-}
+const varIntFramed = (message: Uint8Array) => Buffer.from(writeBinaryRecord(message));
 
 /** SignalR's MessagePack hub protocol (VarInt length prefixes). */
 export const signalRMessagePack: Codec = {

@@ -52,6 +52,23 @@ class Samples {
 }
 
 const payloadOf = (bytes: number) => "x".repeat(bytes);
+
+/** What a closed loop checks on each answer: whether to count it, whether to send again. */
+interface Loop {
+  measuring: boolean;
+  running: boolean;
+}
+
+/** Waits out the warm-up and the bench's go, counts for the window it names, then stops the loop; the seconds counted. */
+async function measuredWindow(loop: Loop, warmupMs: number): Promise<number> {
+  const durationMs = await warmThenGo(warmupMs);
+  loop.measuring = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  loop.measuring = false;
+  loop.running = false;
+  return (performance.now() - started) / 1000;
+}
 const warmThenGo = (warmupMs: number) =>
   new Promise<number>((resolve) => {
     setTimeout(() => {
@@ -93,14 +110,13 @@ async function open(job: Extract<LoadJob, { type: "open" }>): Promise<void> {
 async function echo(job: Extract<LoadJob, { type: "echo" }>): Promise<void> {
   const frames = Array.from({ length: job.inflight }, (_, slot) => wire!.codec.echo(slot, payloadOf(job.payloadBytes)));
   const samples = new Samples();
-  let measuring = false;
-  let running = true;
+  const loop: Loop = { measuring: false, running: true };
   for (const peer of peers) {
     const sentAt = new Float64Array(job.inflight);
     peer.onReply = (slot) => {
       const now = performance.now();
-      if (measuring) samples.add(now - sentAt[slot]!);
-      if (!running) return;
+      if (loop.measuring) samples.add(now - sentAt[slot]!);
+      if (!loop.running) return;
       sentAt[slot] = now;
       peer.connection.send(frames[slot]!);
     };
@@ -109,13 +125,7 @@ async function echo(job: Extract<LoadJob, { type: "echo" }>): Promise<void> {
       peer.connection.send(frames[slot]!);
     }
   }
-  const durationMs = await warmThenGo(job.warmupMs);
-  measuring = true;
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
-  measuring = false;
-  running = false;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = await measuredWindow(loop, job.warmupMs);
   report({ type: "echo-result", requests: samples.count, seconds, latency: samples.summary(), failures });
 }
 
@@ -161,8 +171,7 @@ async function relay(job: Extract<LoadJob, { type: "relay" }>): Promise<void> {
   );
   const payload = payloadOf(job.payloadBytes);
   const samples = new Samples();
-  let measuring = false;
-  let running = true;
+  const loop: Loop = { measuring: false, running: true };
   for (let index = 0; index + 1 < peers.length; index += 2) {
     const [origin, echo] = [peers[index]!, peers[index + 1]!];
     const toEcho = codec.relay(`g${index + 1}`, payload);
@@ -171,20 +180,14 @@ async function relay(job: Extract<LoadJob, { type: "relay" }>): Promise<void> {
     echo.onPush = () => echo.connection.send(toOrigin);
     origin.onPush = () => {
       const now = performance.now();
-      if (measuring) samples.add(now - sentAt);
-      if (!running) return;
+      if (loop.measuring) samples.add(now - sentAt);
+      if (!loop.running) return;
       sentAt = now;
       origin.connection.send(toEcho);
     };
     origin.connection.send(toEcho);
   }
-  const durationMs = await warmThenGo(job.warmupMs);
-  measuring = true;
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
-  measuring = false;
-  running = false;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = await measuredWindow(loop, job.warmupMs);
   report({ type: "relay-result", roundTrips: samples.count, seconds, latency: samples.summary(), failures });
 }
 
