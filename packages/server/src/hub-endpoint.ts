@@ -73,8 +73,7 @@ export class HubEndpoint {
   readonly #claimed = new Set<string>();
   /** Long-polling connections that ended, kept for a while so late polls drain and get 204. */
   readonly #ended = new Map<string, { transport: LongPollingTransport; until: number }>();
-  /** Connections whose handshake succeeded, so onDisconnected is due. */
-  /** Connections past their handshake, with the transport they connected over. */
+  /** Connections past their handshake (so onDisconnected is due), with the transport they connected over. */
   readonly #connected = new WeakMap<HubConnection, TransportName>();
   readonly #timer: NodeJS.Timeout;
   #closing = false;
