@@ -43,8 +43,7 @@ describe("hostile WebSocket upgrades", () => {
 
   it("answers 409 to a second WebSocket on a token that has one", async () => {
     const negotiated = (await (await fetch(`${node.url}/negotiate?negotiateVersion=1`, { method: "POST" })).json()) as { connectionToken: string };
-    const first = new RawHubSocketOpener(`${node.url}?id=${negotiated.connectionToken}`);
-    await first.opened;
+    const first = await RawHubSocket.open(`${node.url}?id=${negotiated.connectionToken}`);
     const second = await attack(node, neighbour, "upgrade: second socket on a token", () => rawExchange(node.port, [upgradeRequest(`/hub?id=${negotiated.connectionToken}`)]));
     expect(second.status).toBe(409);
     first.close();
@@ -68,13 +67,3 @@ describe("hostile WebSocket upgrades", () => {
   });
 });
 
-/** A WebSocket opened with the handshake done, to hold a token. */
-class RawHubSocketOpener {
-  readonly opened: Promise<RawHubSocket>;
-  constructor(url: string) {
-    this.opened = RawHubSocket.open(url);
-  }
-  close(): void {
-    void this.opened.then((socket) => socket.close());
-  }
-}

@@ -107,11 +107,6 @@ export class HubDispatcher {
     };
   }
 
-  /** Invocations received and not finished, on every connection. */
-  get invocationsInFlight(): number {
-    return this.#inFlight;
-  }
-
   /** Resolves once no invocation is in flight (at once if none is). */
   whenIdle(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
