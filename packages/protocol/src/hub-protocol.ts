@@ -76,29 +76,61 @@ export interface HubProtocolOptions {
  * ```
  */
 export function createMessageParser<TChunk extends string | Uint8Array, TRecord>(
-  records: { push(chunk: TChunk): TRecord[]; readonly bufferedBytes: number },
+  records: RecordReader<TChunk, TRecord>,
   read: (record: TRecord) => HubMessage,
   unknownMessageTypes: "ignore" | "reject",
-  accept: (chunk: string | Uint8Array) => TChunk = (chunk) => chunk as TChunk,
+  accept: (chunk: string | Uint8Array) => TChunk = asIs as (chunk: string | Uint8Array) => TChunk,
 ): MessageParser {
-  return {
-    push(chunk) {
-      const messages: HubMessage[] = [];
-      for (const record of records.push(accept(chunk))) {
-        try {
-          messages.push(read(record));
-        } catch (error) {
-          // Newer peers may add message types: skip them unless asked to refuse.
-          if (unknownMessageTypes === "ignore" && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) continue;
-          throw error;
-        }
+  return new RecordMessageParser(records, read, unknownMessageTypes === "ignore", accept);
+}
+
+const asIs = (chunk: string | Uint8Array) => chunk;
+
+/** Splits a stream of chunks into records. */
+interface RecordReader<TChunk, TRecord> {
+  push(chunk: TChunk): TRecord[];
+  readonly bufferedBytes: number;
+}
+
+/**
+ * A class rather than an object literal: one parser lives as long as its connection, and a
+ * literal's closures and getter cost a few hundred bytes more per connection.
+ */
+class RecordMessageParser<TChunk extends string | Uint8Array, TRecord> implements MessageParser {
+  readonly #records: RecordReader<TChunk, TRecord>;
+  readonly #read: (record: TRecord) => HubMessage;
+  readonly #skipUnknownTypes: boolean;
+  readonly #accept: (chunk: string | Uint8Array) => TChunk;
+
+  constructor(
+    records: RecordReader<TChunk, TRecord>,
+    read: (record: TRecord) => HubMessage,
+    skipUnknownTypes: boolean,
+    accept: (chunk: string | Uint8Array) => TChunk,
+  ) {
+    this.#records = records;
+    this.#read = read;
+    this.#skipUnknownTypes = skipUnknownTypes;
+    this.#accept = accept;
+  }
+
+  push(chunk: string | Uint8Array): HubMessage[] {
+    const messages: HubMessage[] = [];
+    for (const record of this.#records.push(this.#accept(chunk))) {
+      try {
+        messages.push(this.#read(record));
+      } catch (error) {
+        // Newer peers may add message types: skip them unless asked to refuse.
+        if (this.#skipUnknownTypes && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) continue;
+        throw error;
       }
-      return messages;
-    },
-    get bufferedBytes() {
-      return records.bufferedBytes;
-    },
-  };
+    }
+    return messages;
+  }
+
+  get bufferedBytes(): number {
+    return this.#records.bufferedBytes;
+  }
 }
 
 /** Parses input that must hold whole records only; throws `IncompleteMessage` otherwise. */

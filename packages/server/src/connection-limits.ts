@@ -34,7 +34,7 @@ export interface Refusal {
  * const limiter = new ConnectionLimiter({ maxConnections: 50_000, maxConnectionsPerAddress: 100 });
  * const slot = limiter.admit(request.socket.remoteAddress);
  * if ("status" in slot) return respond(slot.status, slot.message);
- * connection.onEnd(slot.release);
+ * else slot.release(); // when the connection ends
  * ```
  */
 export class ConnectionLimiter {
@@ -55,7 +55,7 @@ export class ConnectionLimiter {
   }
 
   /** Takes a slot for a connection from `address`; `release` gives it back (once). */
-  admit(address: string | undefined): Refusal | { readonly release: () => void } {
+  admit(address: string | undefined): Refusal | ConnectionSlot {
     const { maxConnections, maxConnectionsPerAddress } = this.#limits;
     if (maxConnections !== undefined && this.#total >= maxConnections) {
       return { status: 503, message: "The server is at its connection limit; try again later." };
@@ -67,16 +67,36 @@ export class ConnectionLimiter {
     }
     this.#total++;
     this.#byAddress.set(key, fromAddress + 1);
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#total--;
-        const left = (this.#byAddress.get(key) ?? 1) - 1;
-        if (left === 0) this.#byAddress.delete(key);
-        else this.#byAddress.set(key, left);
-      },
-    };
+    return new ConnectionSlot(this, key);
+  }
+
+  /** Gives back one connection from `key`; called once per slot by {@link ConnectionSlot.release}. */
+  giveBack(key: string): void {
+    this.#total--;
+    const left = (this.#byAddress.get(key) ?? 1) - 1;
+    if (left === 0) this.#byAddress.delete(key);
+    else this.#byAddress.set(key, left);
+  }
+}
+
+/**
+ * One admitted connection's place under the limits, held for its life. A class, not a closure:
+ * every open connection keeps one.
+ */
+export class ConnectionSlot {
+  readonly #limiter: ConnectionLimiter;
+  readonly #key: string;
+  #released = false;
+
+  constructor(limiter: ConnectionLimiter, key: string) {
+    this.#limiter = limiter;
+    this.#key = key;
+  }
+
+  /** Frees the place; later calls do nothing. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#limiter.giveBack(this.#key);
   }
 }

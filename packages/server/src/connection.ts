@@ -103,8 +103,7 @@ interface PendingResult {
 export class HubConnection implements ManagedConnection, TransportListener {
   readonly connectionId: string;
   readonly connectionToken: string;
-  /** Per-connection state for the application (SignalR's `Context.Items`). */
-  readonly items = new Map<unknown, unknown>();
+  #items: Map<unknown, unknown> | undefined;
   readonly createdAt: number;
   principal: Principal | undefined;
   request: ConnectionRequest | undefined;
@@ -133,6 +132,8 @@ export class HubConnection implements ManagedConnection, TransportListener {
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
   #parkedAt = 0;
+  /** The place under the server's connection limits this connection holds; its endpoint frees it. */
+  slot: { release(): void } | undefined;
 
   constructor(ids: { connectionId: string; connectionToken: string }, settings: ConnectionSettings, events: ConnectionEvents) {
     this.connectionId = ids.connectionId;
@@ -144,6 +145,11 @@ export class HubConnection implements ManagedConnection, TransportListener {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** Per-connection state for the application (SignalR's `Context.Items`); made on first use. */
+  get items(): Map<unknown, unknown> {
+    return (this.#items ??= new Map());
   }
 
   get userId(): string | undefined {

@@ -13,13 +13,14 @@ import {
   type InvocationMessage,
   type StreamInvocationMessage,
 } from "@hubwire/protocol";
-import { createCallerClients, createHubClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import { CallContext, type CallContextShared } from "./call-context.js";
+import { createHubClients, type ClientResultOptions, type HubClients } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import { isHubError } from "./errors.js";
 import { runFilters, type HubFilter } from "./filters.js";
 import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition, StandardSchemaLike } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
-import { InvocationQueue } from "./invocation-queue.js";
+import { InvocationQueue, type QueueOwner } from "./invocation-queue.js";
 import { UploadStream } from "./upload-stream.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
@@ -30,21 +31,28 @@ class ArgumentBindingError extends Error {
   override readonly name = "InvalidDataException";
 }
 
-/** What the dispatcher keeps per connection. */
 /**
  * What the dispatcher keeps per connection. Its maps are made on first use: an idle connection
  * (the common case, by far) never streams, uploads or pauses.
  */
-class Session {
+class Session implements QueueOwner {
+  readonly queue: InvocationQueue;
   #streams: Map<string, AbortController> | undefined;
   #uploads: Map<string, UploadStream> | undefined;
   #pauseReasons: Set<unknown> | undefined;
 
   constructor(
     readonly connection: HubConnection,
-    readonly context: HubCallContext,
-    readonly queue: InvocationQueue,
-  ) {}
+    readonly context: CallContext,
+    maxParallelInvocations: number,
+    countInvocations: (delta: number) => void,
+  ) {
+    this.queue = new InvocationQueue(maxParallelInvocations, this, countInvocations);
+  }
+
+  queuePaused(paused: boolean): void {
+    setPaused(this.connection, this.pauseReasons, "queue", paused);
+  }
 
   /** Server-to-client streams in progress, by invocation id, to cancel them. */
   get streams(): Map<string, AbortController> {
@@ -79,6 +87,7 @@ export class HubDispatcher {
   readonly #resultOptions: ClientResultOptions;
   readonly #sessions = new WeakMap<HubConnection, Session>();
   readonly #metrics: HubMetrics;
+  readonly #contextShared: CallContextShared;
   #inFlight = 0;
   readonly #idleWaiters: Array<() => void> = [];
 
@@ -104,6 +113,12 @@ export class HubDispatcher {
     this.#groups = {
       add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
       remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
+    };
+    this.#contextShared = {
+      clients: this.#clients as HubClients<ClientMethods<HubContract>>,
+      groups: this.#groups,
+      manager: init.manager,
+      resultOptions: this.#resultOptions,
     };
   }
 
@@ -218,37 +233,8 @@ export class HubDispatcher {
   #session(connection: HubConnection): Session {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
-      let callerClients: CallerClients<ClientMethods<HubContract>> | undefined;
-      const [hubClients, manager, resultOptions] = [this.#clients as HubClients<ClientMethods<HubContract>>, this.#manager, this.#resultOptions];
-      const context: HubCallContext = {
-        connectionId: connection.connectionId,
-        get userId() {
-          return connection.userId;
-        },
-        get principal() {
-          return connection.principal;
-        },
-        items: connection.items,
-        get signal() {
-          return connection.signal;
-        },
-        get request() {
-          return connection.request;
-        },
-        // Made on first use: most connections never send from a call, and idle ones are the many.
-        get clients() {
-          return (callerClients ??= createCallerClients<ClientMethods<HubContract>>(hubClients, manager, connection.connectionId, resultOptions));
-        },
-        groups: this.#groups,
-        abort: () => connection.abort(),
-        close: (options) => connection.close(options ?? {}),
-      };
-      const queue = new InvocationQueue(
-        this.#options.maxParallelInvocationsPerClient,
-        (paused) => setPaused(connection, session!.pauseReasons, "queue", paused),
-        this.#countInvocations,
-      );
-      session = new Session(connection, context, queue);
+      const context = new CallContext(connection, this.#contextShared);
+      session = new Session(connection, context, this.#options.maxParallelInvocationsPerClient, this.#countInvocations);
       this.#sessions.set(connection, session);
     }
     return session;
@@ -317,7 +303,7 @@ export class HubDispatcher {
     const context: HubCallContext =
       streamController === undefined
         ? session.context
-        : { ...session.context, signal: AbortSignal.any([connection.signal, streamController.signal]) };
+        : session.context.withSignal(AbortSignal.any([connection.signal, streamController.signal]));
     if (method.authorize !== undefined && !(await method.authorize(context))) {
       this.#fail(session, invocationId, `Failed to invoke '${target}' because user is unauthorized`);
       return false;

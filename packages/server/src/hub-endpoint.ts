@@ -10,7 +10,7 @@ import { JsonHubProtocol } from "@hubwire/protocol";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
-import { HubConnection, type ConnectionSettings, type Principal } from "./connection.js";
+import { HubConnection, type ConnectionEvents, type ConnectionSettings, type Principal } from "./connection.js";
 import type { HubFilter } from "./filters.js";
 import type { HubDefinition } from "./hub.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
@@ -18,7 +18,7 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./h
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
-import type { ConnectionLimiter } from "./connection-limits.js";
+import type { ConnectionLimiter, ConnectionSlot } from "./connection-limits.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
@@ -77,6 +77,29 @@ export class HubEndpoint {
   readonly #connected = new WeakMap<HubConnection, TransportName>();
   readonly #timer: NodeJS.Timeout;
   #closing = false;
+
+  /** What every connection of this endpoint reports to it: one object for all of them. */
+  readonly #events: ConnectionEvents = {
+    connected: (c) => {
+      this.#connected.set(c, c.transport!.name);
+      this.#context.metrics.connectionOpened(c.transport!.name);
+      void this.dispatcher.connected(c);
+    },
+    message: (c, message) => this.dispatcher.message(c, message),
+    closed: (c, error) => {
+      this.#byToken.delete(c.connectionToken);
+      c.slot?.release();
+      const transport = this.#connected.get(c);
+      if (transport !== undefined) {
+        const status = this.#closing ? "app_shutdown" : c.timedOut ? "timeout" : "normal_closure";
+        this.#context.metrics.connectionEnded(transport, this.#context.now() - c.connectedAt, status);
+      }
+      if (c.transport instanceof LongPollingTransport) {
+        this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
+      }
+      void this.dispatcher.disconnected(c, error, this.#connected.has(c));
+    },
+  };
 
   constructor(path: string, hub: HubDefinition, context: EndpointContext) {
     this.path = path;
@@ -148,7 +171,7 @@ export class HubEndpoint {
       return respond(response, auth.status, auth.message);
     }
     const connectionId = newConnectionId();
-    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot.release);
+    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot);
     // Offered only when both ask: a client that did not ask fails if the server says yes.
     connection.statefulReconnectNegotiated =
       this.options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
@@ -227,7 +250,7 @@ export class HubEndpoint {
       this.#claimed.add(token);
     }
     // skipNegotiation: a WebSocket without an id takes its connection slot now.
-    let slot: { readonly release: () => void } | undefined;
+    let slot: ConnectionSlot | undefined;
     if (token === undefined) {
       const admitted = this.#admit(request);
       if ("status" in admitted) return rejectUpgrade(socket, admitted.status, admitted.message);
@@ -239,7 +262,7 @@ export class HubEndpoint {
         slot?.release();
         return rejectUpgrade(socket, auth.status, auth.message);
       }
-      connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!.release);
+      connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!);
       const webSocket = await this.#acceptor.accept(request, socket, head);
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
@@ -336,28 +359,9 @@ export class HubEndpoint {
     return slot;
   }
 
-  #createConnection(connectionId: string, connectionToken: string, release: () => void): HubConnection {
-    const connection = new HubConnection({ connectionId, connectionToken }, this.#settings, {
-      connected: (c) => {
-        this.#connected.set(c, c.transport!.name);
-        this.#context.metrics.connectionOpened(c.transport!.name);
-        void this.dispatcher.connected(c);
-      },
-      message: (c, message) => this.dispatcher.message(c, message),
-      closed: (c, error) => {
-        this.#byToken.delete(c.connectionToken);
-        release();
-        const transport = this.#connected.get(c);
-        if (transport !== undefined) {
-          const status = this.#closing ? "app_shutdown" : c.timedOut ? "timeout" : "normal_closure";
-          this.#context.metrics.connectionEnded(transport, this.#context.now() - c.connectedAt, status);
-        }
-        if (c.transport instanceof LongPollingTransport) {
-          this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
-        }
-        void this.dispatcher.disconnected(c, error, this.#connected.has(c));
-      },
-    });
+  #createConnection(connectionId: string, connectionToken: string, slot: ConnectionSlot): HubConnection {
+    const connection = new HubConnection({ connectionId, connectionToken }, this.#settings, this.#events);
+    connection.slot = slot;
     this.#byToken.set(connectionToken, connection);
     return connection;
   }

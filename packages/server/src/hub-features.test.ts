@@ -7,7 +7,7 @@ import { testHub } from "./test-helpers/test-hub.js";
 import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 interface LifecycleContract extends HubContract {
-  server: { getItem(): string; ping(): string };
+  server: { getItem(): string; ping(): string; describe(): string; itemStream(): AsyncIterable<string>; leave(): void };
   client: { welcome(text: string): void; left(connectionId: string): void };
 }
 
@@ -19,6 +19,13 @@ const lifecycleHub = defineHub<LifecycleContract>({
   methods: {
     getItem: (ctx) => String(ctx.items.get("greeting")),
     ping: () => "pong",
+    // The context may be taken apart, as with an object: its parts are getters, close is a function.
+    describe: ({ connectionId, items, userId, signal }) => `${connectionId}:${String(items.get("greeting"))}:${userId}:${signal.aborted}`,
+    async *itemStream(ctx) {
+      yield String(ctx.items.get("greeting"));
+      yield `${ctx.connectionId}:${ctx.signal.aborted}`;
+    },
+    leave: ({ close }) => close({ error: "bye" }),
   },
   async onConnected(ctx) {
     ctx.items.set("greeting", `hello ${ctx.connectionId}`);
@@ -93,6 +100,21 @@ describe("hub features", () => {
     await connection.stop();
     await eventually(() => events.some((event) => event.startsWith(`disconnected:${id}`)));
     expect(events).toContain(`disconnected:${id}:clean:true`);
+  });
+
+  it("gives a stream call the connection's context with its own signal, and survives destructuring", async () => {
+    const connection = await connect("/lifecycle");
+    await connection.start();
+    const id = connection.connectionId!;
+    expect(await connection.invoke("describe")).toBe(`${id}:hello ${id}:undefined:false`);
+    const items: string[] = [];
+    await new Promise<void>((resolve, reject) =>
+      connection.stream<string>("itemStream").subscribe({ next: (item) => items.push(item), complete: resolve, error: reject }),
+    );
+    expect(items).toEqual([`hello ${id}`, `${id}:false`]);
+    const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+    await connection.send("leave");
+    expect((await closed)?.message).toContain("bye");
   });
 
   it("lets onDisconnected still reach the group the connection was in", async () => {
@@ -187,7 +209,7 @@ describe("hub features", () => {
 
   it("refuses negotiate and connect with 401 when authentication is required and missing, 403 when the hub says no", async () => {
     const guarded = defineHub<LifecycleContract>({
-      methods: { getItem: () => "", ping: () => "" },
+      methods: { getItem: () => "", ping: () => "", describe: () => "", itemStream: async function* () {}, leave: () => undefined },
       options: { requireAuthentication: true },
       authorize: (principal) => principal?.userId === "u1",
     });

@@ -9,9 +9,14 @@
 /** Tasks queued before the connection is paused; it resumes at half of this. */
 export const INVOCATION_BACKLOG_LIMIT = 32;
 
+/** Who a queue asks to stop and resume reading (a connection's dispatcher session). */
+export interface QueueOwner {
+  queuePaused(paused: boolean): void;
+}
+
 export class InvocationQueue {
   readonly #limit: number;
-  readonly #setPaused: (paused: boolean) => void;
+  readonly #owner: QueueOwner;
   readonly #waiting: Array<() => Promise<unknown>> = [];
   #running = 0;
   #started = false;
@@ -21,9 +26,9 @@ export class InvocationQueue {
   readonly #onCountChange: (delta: number) => void;
 
   /** `onCountChange` hears every change in how many tasks are queued or running (for draining). */
-  constructor(limit: number, setPaused: (paused: boolean) => void, onCountChange: (delta: number) => void = () => undefined) {
+  constructor(limit: number, owner: QueueOwner, onCountChange: (delta: number) => void = () => undefined) {
     this.#limit = limit;
-    this.#setPaused = setPaused;
+    this.#owner = owner;
     this.#onCountChange = onCountChange;
   }
 
@@ -45,7 +50,7 @@ export class InvocationQueue {
     this.#onCountChange(1);
     if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
       this.#paused = true;
-      this.#setPaused(true);
+      this.#owner.queuePaused(true);
     }
     this.#pump();
   }
@@ -57,21 +62,22 @@ export class InvocationQueue {
     this.#waiting.length = 0;
   }
 
-  readonly #done = (): void => {
+  #done(): void {
     this.#running--;
     this.#onCountChange(-1);
     this.#pump();
-  };
+  }
 
   #pump(): void {
     while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
       const task = this.#waiting.shift()!;
       this.#running++;
-      void task().then(this.#done, this.#done);
+      const done = () => this.#done();
+      void task().then(done, done);
     }
     if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
       this.#paused = false;
-      this.#setPaused(false);
+      this.#owner.queuePaused(false);
     }
   }
 }

@@ -6,13 +6,26 @@
  */
 import { TransportName } from "@hubwire/protocol";
 import { WebSocket, type RawData } from "ws";
-import { createFrameWriter } from "../websockets/frame-writer.js";
+import { writeFrame } from "../websockets/frame-writer.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
+
+const transportOf = Symbol("hubwire.transport");
+type OwnedSocket = WebSocket & { [transportOf]?: WebSocketTransport };
+
+function onMessage(this: WebSocket, data: RawData): void {
+  WebSocketTransport.received(this, data);
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  WebSocketTransport.closed(this, code, reason);
+}
+
+function ignoreError(): void {}
 
 /** Close codes a client uses for a normal end. */
 const normalCloseCodes = new Set([1000, 1001, 1005]);
@@ -30,20 +43,33 @@ export class WebSocketTransport implements Transport {
   readonly name = TransportName.WebSockets;
   readonly hasInherentKeepAlive = false;
   readonly #socket: WebSocket;
-  readonly #write: (data: Uint8Array, isBinary: boolean) => void;
+  readonly #listener: TransportListener;
 
   constructor(socket: WebSocket, listener: TransportListener) {
     this.#socket = socket;
-    this.#write = createFrameWriter(socket);
-    socket.on("message", (data) => listener.receive(this, toBytes(data)));
-    socket.on("close", (code, reason) => {
-      listener.transportClosed(
-        this,
-        normalCloseCodes.has(code) ? undefined : new Error(`WebSocket closed with status code: ${code} (${reason.toString() || "no reason given"}).`),
-      );
-    });
+    this.#listener = listener;
+    // Listeners shared by every socket find their transport on the socket: closures per socket
+    // would cost every idle connection a few hundred bytes.
+    (socket as OwnedSocket)[transportOf] = this;
+    socket.on("message", onMessage);
+    socket.on("close", onClose);
     // ws closes the socket after an error and then emits "close"; handling "error" keeps it from throwing.
-    socket.on("error", () => undefined);
+    socket.on("error", ignoreError);
+  }
+
+  /** @internal */
+  static received(socket: WebSocket, data: RawData): void {
+    const transport = (socket as OwnedSocket)[transportOf]!;
+    transport.#listener.receive(transport, toBytes(data));
+  }
+
+  /** @internal */
+  static closed(socket: WebSocket, code: number, reason: Buffer): void {
+    const transport = (socket as OwnedSocket)[transportOf]!;
+    transport.#listener.transportClosed(
+      transport,
+      normalCloseCodes.has(code) ? undefined : new Error(`WebSocket closed with status code: ${code} (${reason.toString() || "no reason given"}).`),
+    );
   }
 
   get bufferedBytes(): number {
@@ -52,7 +78,7 @@ export class WebSocketTransport implements Transport {
 
   send(data: Uint8Array, isBinary: boolean): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
-    this.#write(data, isBinary);
+    writeFrame(this.#socket, data, isBinary);
   }
 
   close(code = 1000, reason?: string): void {

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { createFrameWriter, frameMessage, SINGLE_BUFFER_MAX_BYTES } from "./frame-writer.js";
+import { frameMessage, SINGLE_BUFFER_MAX_BYTES, writeFrame } from "./frame-writer.js";
 
 describe("frameMessage", () => {
   it("writes RFC 6455 headers for each length class, FIN set, unmasked", () => {
@@ -15,7 +15,7 @@ describe("frameMessage", () => {
   });
 });
 
-describe("createFrameWriter", () => {
+describe("writeFrame", () => {
   let received: Array<{ data: string; isBinary: boolean }>;
   let client: WebSocket;
   let serverSocket: WebSocket;
@@ -36,7 +36,7 @@ describe("createFrameWriter", () => {
   });
 
   it("delivers small and large messages, text and binary, in order, to a real ws client", async () => {
-    const send = createFrameWriter(serverSocket);
+    const send = (data: Uint8Array, isBinary: boolean) => writeFrame(serverSocket, data, isBinary);
     const big = "b".repeat(SINGLE_BUFFER_MAX_BYTES + 1);
     send(Buffer.from("one"), false);
     send(Buffer.from("two"), true);

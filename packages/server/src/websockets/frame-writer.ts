@@ -61,19 +61,19 @@ export function frameMessage(payload: Uint8Array, isBinary: boolean): Buffer {
 }
 
 /**
- * A `send` for one socket: one buffer per small message when that is safe, `ws.send` otherwise.
+ * Sends one message on a socket: one buffer for a small message when that is safe, `ws.send`
+ * otherwise. A function rather than a writer object per socket: every open connection would keep one.
  *
  * @example
  * ```ts
- * const send = createFrameWriter(socket);
- * send(Buffer.from('{"type":6}\u001e'), false);
+ * writeFrame(socket, Buffer.from('{"type":6}\u001e'), false);
  * ```
  */
-export function createFrameWriter(socket: WebSocket): (data: Uint8Array, isBinary: boolean) => void {
+export function writeFrame(socket: WebSocket, data: Uint8Array, isBinary: boolean): void {
   const sender = (socket as unknown as { _sender?: Partial<SenderInternals> })._sender;
-  const canFrame = typeof sender?.sendFrame === "function" && socket.extensions === "";
-  return (data, isBinary) => {
-    if (canFrame && data.byteLength <= SINGLE_BUFFER_MAX_BYTES) (sender as SenderInternals).sendFrame([framed(data, isBinary)]);
-    else socket.send(data, { binary: isBinary });
-  };
+  if (data.byteLength <= SINGLE_BUFFER_MAX_BYTES && typeof sender?.sendFrame === "function" && socket.extensions === "") {
+    (sender as SenderInternals).sendFrame([framed(data, isBinary)]);
+  } else {
+    socket.send(data, { binary: isBinary });
+  }
 }

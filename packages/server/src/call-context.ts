@@ -1,0 +1,96 @@
+/**
+ * The {@link HubCallContext} a hub method and the lifecycle hooks receive. One per connection,
+ * kept for its life: its parts are read from the connection when asked for, through getters on
+ * the prototype, so an idle connection pays for one small object (an object literal with getters
+ * cost about 1.3 KiB per connection in closures and property storage).
+ *
+ * @module
+ */
+import type { ClientMethods, HubContract } from "@hubwire/protocol";
+import { createCallerClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import type { ConnectionRequest, HubConnection, Principal } from "./connection.js";
+import type { GroupManager, HubCallContext } from "./hub.js";
+import type { HubLifetimeManager } from "./lifetime-manager.js";
+
+/** What every context of one hub shares. */
+export interface CallContextShared {
+  readonly clients: HubClients<ClientMethods<HubContract>>;
+  readonly groups: GroupManager;
+  readonly manager: HubLifetimeManager;
+  readonly resultOptions: ClientResultOptions;
+}
+
+/**
+ * A connection's call context. `abort` and `close` are getters returning functions, so that
+ * `({ close }) => close()` keeps working as it does with SignalR's context object.
+ *
+ * @example
+ * ```ts
+ * const context = new CallContext(connection, shared);
+ * await hub.onConnected?.(context);
+ * ```
+ */
+export class CallContext implements HubCallContext {
+  readonly #connection: HubConnection;
+  readonly #shared: CallContextShared;
+  readonly #signal: AbortSignal | undefined;
+  #clients: CallerClients<ClientMethods<HubContract>> | undefined;
+
+  /** `signal` replaces the connection's (a stream's own, which also ends with the connection). */
+  constructor(connection: HubConnection, shared: CallContextShared, signal?: AbortSignal) {
+    this.#connection = connection;
+    this.#shared = shared;
+    this.#signal = signal;
+  }
+
+  /** The same context with another signal, for one streaming call. */
+  withSignal(signal: AbortSignal): CallContext {
+    const context = new CallContext(this.#connection, this.#shared, signal);
+    context.#clients = this.#clients;
+    return context;
+  }
+
+  get connectionId(): string {
+    return this.#connection.connectionId;
+  }
+
+  get userId(): string | undefined {
+    return this.#connection.userId;
+  }
+
+  get principal(): Principal | undefined {
+    return this.#connection.principal;
+  }
+
+  get items(): Map<unknown, unknown> {
+    return this.#connection.items;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal ?? this.#connection.signal;
+  }
+
+  get request(): ConnectionRequest | undefined {
+    return this.#connection.request;
+  }
+
+  /** Made on first use: most connections never send from a call, and idle ones are the many. */
+  get clients(): CallerClients<ClientMethods<HubContract>> {
+    const shared = this.#shared;
+    return (this.#clients ??= createCallerClients(shared.clients, shared.manager, this.#connection.connectionId, shared.resultOptions));
+  }
+
+  get groups(): GroupManager {
+    return this.#shared.groups;
+  }
+
+  get abort(): () => void {
+    const connection = this.#connection;
+    return () => connection.abort();
+  }
+
+  get close(): (options?: { readonly error?: string; readonly allowReconnect?: boolean }) => void {
+    const connection = this.#connection;
+    return (options) => connection.close(options ?? {});
+  }
+}
