@@ -48,13 +48,16 @@ export function writeBinaryRecord(payload: Uint8Array): Uint8Array {
  * it is read, before any of the record is held; an unfinished record is held in the pieces that
  * arrived, never in a buffer sized by the prefix. After it has thrown, the stream is not usable.
  */
+/** What a reader holding nothing holds: one frozen array for all readers (one lives per connection). */
+const noParts: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export class BinaryRecordReader {
   readonly maxMessageBytes: number;
   /** The record length being read, or -1 while reading a prefix. */
   #expected = -1;
   #prefixValue = 0;
   #prefixBytes = 0;
-  #pending: Uint8Array[] = [];
+  #pending: Uint8Array[] = noParts;
   #pendingLength = 0;
 
   constructor(options: { readonly maxMessageBytes?: number } = {}) {
@@ -85,12 +88,12 @@ export class BinaryRecordReader {
         offset += this.#expected;
         this.#expected = -1;
       } else if (available >= missing) {
-        this.#pending.push(chunk.subarray(offset, offset + missing));
+        this.#hold(chunk.subarray(offset, offset + missing));
         records.push(this.#takePending());
         offset += missing;
       } else {
         // Copy: the caller may reuse its buffer once push returns.
-        this.#pending.push(chunk.slice(offset));
+        this.#hold(chunk.slice(offset));
         this.#pendingLength += available;
         offset = chunk.length;
       }
@@ -134,9 +137,14 @@ export class BinaryRecordReader {
       whole.set(part, offset);
       offset += part.length;
     }
-    this.#pending = [];
+    this.#pending = noParts;
     this.#pendingLength = 0;
     this.#expected = -1;
     return whole;
+  }
+
+  #hold(part: Uint8Array): void {
+    if (this.#pending === noParts) this.#pending = [part];
+    else this.#pending.push(part);
   }
 }

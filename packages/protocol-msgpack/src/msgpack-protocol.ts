@@ -83,14 +83,9 @@ export class MessagePackHubProtocol implements HubProtocol {
   createParser(): MessageParser {
     return createMessageParser(
       new BinaryRecordReader({ maxMessageBytes: this.maxMessageBytes }),
-      (record) => this.#readRecord(record),
+      this.#readRecord,
       this.#unknownMessageTypes,
-      (chunk) => {
-        if (typeof chunk === "string") {
-          throw new ProtocolError(ErrorCode.MalformedMessage, "The MessagePack protocol takes binary frames, not text.");
-        }
-        return chunk;
-      },
+      onlyBinary,
     );
   }
 
@@ -110,7 +105,8 @@ export class MessagePackHubProtocol implements HubProtocol {
     return writeBinaryRecord(payload);
   }
 
-  #readRecord(record: Uint8Array): HubMessage {
+  /** An arrow made once per protocol, not per parser: a parser lives as long as its connection. */
+  readonly #readRecord = (record: Uint8Array): HubMessage => {
     checkMessagePackBounds(record, this.maxDepth);
     let value: unknown;
     try {
@@ -126,7 +122,14 @@ export class MessagePackHubProtocol implements HubProtocol {
       });
     }
     return readHubMessage(fromPositional(value));
+  };
+}
+
+function onlyBinary(chunk: string | Uint8Array): Uint8Array {
+  if (typeof chunk === "string") {
+    throw new ProtocolError(ErrorCode.MalformedMessage, "The MessagePack protocol takes binary frames, not text.");
   }
+  return chunk;
 }
 
 function invalid(message: string): ProtocolError {

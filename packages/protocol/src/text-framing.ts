@@ -70,6 +70,9 @@ function tooLarge(bytes: number, max: number): ProtocolError {
   );
 }
 
+/** What a reader holding no bytes holds: one frozen array for all readers (one lives per connection). */
+const noBytes: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 /**
  * Splits a stream of text (as strings or UTF-8 bytes) into records. It keeps at most
  * `maxMessageBytes` of an unfinished record: past that it throws `MessageTooLarge` at once,
@@ -78,7 +81,7 @@ function tooLarge(bytes: number, max: number): ProtocolError {
 export class TextRecordReader {
   readonly maxMessageBytes: number;
   #pendingText = "";
-  #pendingBytes: Uint8Array[] = [];
+  #pendingBytes: Uint8Array[] = noBytes;
   #pendingLength = 0;
 
   constructor(options: TextRecordReaderOptions = {}) {
@@ -124,7 +127,7 @@ export class TextRecordReader {
 
   #pushBytes(chunk: Uint8Array): string[] {
     if (this.#pendingText !== "") {
-      this.#pendingBytes.push(encodeUtf8(this.#pendingText));
+      this.#holdBytes(encodeUtf8(this.#pendingText));
       this.#pendingText = "";
     }
     const records: string[] = [];
@@ -141,7 +144,7 @@ export class TextRecordReader {
       this.#pendingLength += chunk.length - start;
       if (this.#pendingLength > this.maxMessageBytes) throw tooLarge(this.#pendingLength, this.maxMessageBytes);
       // Copy: the caller may reuse its buffer once push returns.
-      this.#pendingBytes.push(chunk.slice(start));
+      this.#holdBytes(chunk.slice(start));
     }
     return records;
   }
@@ -156,8 +159,13 @@ export class TextRecordReader {
       offset += part.length;
     }
     whole.set(tail, offset);
-    this.#pendingBytes = [];
+    this.#pendingBytes = noBytes;
     this.#pendingLength = 0;
     return whole;
+  }
+
+  #holdBytes(part: Uint8Array): void {
+    if (this.#pendingBytes === noBytes) this.#pendingBytes = [part];
+    else this.#pendingBytes.push(part);
   }
 }

@@ -39,6 +39,9 @@ import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js
 import { HubMetrics } from "./metrics.js";
 import type { MeterProvider } from "@opentelemetry/api";
 
+/** Whole milliseconds since the process started; never goes back. */
+const monotonicNow = (): number => Math.floor(performance.now());
+
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
   /** Hubs by path, e.g. `{ "/chat": chat }`. Negotiate is served at `{path}/negotiate`. */
@@ -69,7 +72,12 @@ export interface HubServerOptions {
   readonly meterProvider?: MeterProvider;
   /** Caps on connections, in all and per client address (429/503 before anything is allocated). Default: none. */
   readonly limits?: ConnectionLimits;
-  /** The clock, in milliseconds. Default `Date.now`. */
+  /**
+   * The clock for timeouts and durations, in milliseconds from any fixed point. Default a
+   * monotonic clock (`performance.now()` in whole milliseconds): a wall-clock jump cannot time
+   * connections out, and the small whole numbers it gives are stored inside each connection
+   * rather than as separate heap numbers.
+   */
   readonly now?: () => number;
 }
 
@@ -98,7 +106,7 @@ export class HubServer {
       logger: this.#logger,
       originAllowList: this.#allowList,
       createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager()),
-      now: options.now ?? Date.now,
+      now: options.now ?? monotonicNow,
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
       replayBudget: this.#replayBudget,
       limiter: new ConnectionLimiter(options.limits),

@@ -37,8 +37,11 @@ function scheduleFlush(): void {
  * batch.add(second); // both leave in one write, after the current turn
  * ```
  */
+/** What an empty batch holds: one frozen array for all, so an idle connection keeps none of its own. */
+const noRecords: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export class OutboundBatch {
-  #records: Uint8Array[] = [];
+  #records: Uint8Array[] = noRecords;
   #bytes = 0;
   readonly #write: (chunk: Uint8Array) => void;
 
@@ -47,9 +50,12 @@ export class OutboundBatch {
   }
 
   add(record: Uint8Array): void {
-    this.#records.push(record);
     this.#bytes += record.byteLength;
-    if (this.#records.length > 1) return;
+    if (this.#records !== noRecords) {
+      this.#records.push(record);
+      return;
+    }
+    this.#records = [record];
     if (dirty.push(this) === 1) queueMicrotask(scheduleFlush);
   }
 
@@ -64,7 +70,7 @@ export class OutboundBatch {
 
   /** Drops what is queued: its transport is gone (a stateful connection replays from its own buffer). */
   discard(): void {
-    this.#records = [];
+    this.#records = noRecords;
     this.#bytes = 0;
   }
 }
