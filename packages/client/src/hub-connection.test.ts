@@ -128,6 +128,12 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
     const connection = await connect();
     connection.on("question", () => new Promise<string>(() => undefined));
     await expect(connection.invokeWith({ timeoutMs: 50 }, "ask", "nobody answers")).rejects.toThrow("within 50 ms");
+    const controller = new AbortController();
+    const aborted = connection.invokeWith({ signal: controller.signal }, "ask", "cancelled");
+    controller.abort();
+    await expect(aborted).rejects.toThrow("The call of 'ask' was aborted.");
+    // A signal aborted before the call rejects it at once, as fetch does.
+    await expect(connection.invokeWith({ signal: AbortSignal.abort() }, "echo", 1)).rejects.toThrow("was aborted");
     const pending = connection.invoke("ask", "never").then(
       () => "resolved",
       (error: unknown) => error,

@@ -117,12 +117,18 @@ export interface HubStream<T> extends AsyncIterable<T> {
 }
 
 interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
+  /** Ends the call: with `error`, or with `value` as its result. */
+  settle(error?: Error, value?: unknown): void;
   item?: (value: unknown) => void;
 }
 
 const allTransports: readonly TransportName[] = ["WebSockets", "ServerSentEvents", "LongPolling"];
+
+/** Adds a listener; returns what removes it. */
+function listen<T>(listeners: Set<T>, listener: T): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 function isUpload(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
@@ -216,7 +222,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     this.#state = "Disconnecting";
     const transport = this.#transport;
     if (transport === undefined) return;
-    await transport.send(this.#encode({ type: MessageType.Close })).catch(() => undefined);
+    await transport.send(this.#protocol.write({ type: MessageType.Close })).catch(() => undefined);
     await transport.stop();
   }
 
@@ -234,30 +240,23 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     method: K,
     ...args: MethodArgs<Server<TContract>, K>
   ): Promise<MethodResult<Server<TContract>, K>> {
-    let id = "";
-    let register: (invocationId: string) => void = () => undefined;
-    let fail: (error: Error) => void = () => undefined;
-    const result = new Promise<unknown>((resolve, reject) => {
-      const settle = () => {
-        this.#pending.delete(id);
+    const { signal, timeoutMs } = options;
+    return new Promise((resolve, reject) => {
+      let id: string | undefined;
+      const settle = (error?: Error, value?: unknown) => {
+        if (id !== undefined) this.#pending.delete(id);
         clearTimeout(timer);
-        options.signal?.removeEventListener("abort", abort);
+        signal?.removeEventListener("abort", abort);
+        if (error) reject(error);
+        else resolve(value as MethodResult<Server<TContract>, K>);
       };
-      const abort = () => (settle(), reject(new Error(`The call of '${method}' was aborted.`)));
+      const abort = () => settle(new Error(`The call of '${method}' was aborted.`));
       const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => (settle(), reject(new TimeoutError(`No result for '${method}' within ${options.timeoutMs} ms.`))), options.timeoutMs);
-      options.signal?.addEventListener("abort", abort, { once: true });
-      fail = (error) => (settle(), reject(error));
-      register = (invocationId) => {
-        id = invocationId;
-        this.#pending.set(id, { resolve: (value) => (settle(), resolve(value)), reject: (error) => (settle(), reject(error)) });
-      };
+        timeoutMs === undefined ? undefined : setTimeout(() => settle(new TimeoutError(`No result for '${method}' within ${timeoutMs} ms.`)), timeoutMs);
+      if (signal?.aborted) return abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#call(MessageType.Invocation, method, args, (invocationId) => this.#pending.set((id = invocationId), { settle })).catch(settle);
     });
-    const sent = this.#call(MessageType.Invocation, method, args, register);
-    sent.catch((error: Error) => fail(error));
-    return result as Promise<MethodResult<Server<TContract>, K>>;
   }
 
   /** Calls a server method without waiting for (or getting) any answer. Resolves once sent. */
@@ -292,8 +291,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       id = invocationId;
       this.#pending.set(id, {
         item: (value) => (items.push(value as Item), notify()),
-        resolve: () => ((ended = {}), notify()),
-        reject: (error) => ((ended = { error }), notify()),
+        settle: (error) => ((ended = error ? { error } : {}), notify()),
       });
     };
     const cancel = () => {
@@ -306,7 +304,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     options.signal?.addEventListener("abort", cancel, { once: true });
     this.#call(MessageType.StreamInvocation, method, args, register).catch((error: Error) => {
       if (id === "") ended = { error };
-      else this.#pending.get(id)?.reject(error);
+      else this.#pending.get(id)?.settle(error);
       notify();
     });
     const iterator: AsyncIterator<Item> = {
@@ -343,20 +341,17 @@ export class HubConnection<TContract extends HubContract = HubContract> {
 
   /** The connection closed for good (`error` unless stop() closed it). */
   onClose(listener: (error?: Error) => void): () => void {
-    this.#listeners.close.add(listener);
-    return () => this.#listeners.close.delete(listener);
+    return listen(this.#listeners.close, listener);
   }
 
   /** The connection was lost and automatic reconnect started. */
   onReconnecting(listener: (error?: Error) => void): () => void {
-    this.#listeners.reconnecting.add(listener);
-    return () => this.#listeners.reconnecting.delete(listener);
+    return listen(this.#listeners.reconnecting, listener);
   }
 
   /** Automatic reconnect succeeded, with a new connection id (groups must be joined again). */
   onReconnected(listener: (connectionId: string | null) => void): () => void {
-    this.#listeners.reconnected.add(listener);
-    return () => this.#listeners.reconnected.delete(listener);
+    return listen(this.#listeners.reconnected, listener);
   }
 
   async #open(): Promise<void> {
@@ -380,7 +375,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       ? new MessageBuffer(
           (typeof this.#options.statefulReconnect === "object" ? this.#options.statefulReconnect.bufferBytes : undefined) ??
             ProtocolDefaults.statefulReconnectBufferBytes,
-          (message) => this.#encode(message),
+          (message) => this.#protocol.write(message),
           (data) => this.#transmit(data),
         )
       : undefined;
@@ -394,7 +389,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     }
     this.#lastReceivedAt = this.#lastSentAt = Date.now();
     // As the official client does: a first Ping right away, except where polling keeps the connection alive.
-    if (transport.name !== "LongPolling") await this.#transmit(this.#encode({ type: MessageType.Ping }));
+    if (transport.name !== "LongPolling") await this.#transmit(this.#protocol.write({ type: MessageType.Ping }));
     const keepAlive = this.#options.keepAliveIntervalMs ?? ProtocolDefaults.keepAliveIntervalMs;
     const serverTimeout = this.#options.serverTimeoutMs ?? ProtocolDefaults.serverTimeoutMs;
     clearInterval(this.#timer);
@@ -448,10 +443,6 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     return new WebSocketTransport(WebSocketClass, http.accessToken, this.#http.headers);
   }
 
-  #encode(message: HubMessage): string | Uint8Array {
-    return this.#protocol.write(message);
-  }
-
   async #transmit(data: string | Uint8Array): Promise<void> {
     const transport = this.#transport;
     if (transport === undefined) throw new ConnectionClosedError("The connection is not connected.");
@@ -460,7 +451,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   }
 
   #send(message: HubMessage): Promise<void> {
-    return this.#buffer !== undefined ? this.#buffer.send(message) : this.#transmit(this.#encode(message));
+    return this.#buffer !== undefined ? this.#buffer.send(message) : this.#transmit(this.#protocol.write(message));
   }
 
   /**
@@ -484,14 +475,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     const streamIds = uploads.map(([streamId]) => streamId);
     const id = register === undefined ? undefined : String(this.#nextId++);
     if (id !== undefined) register!(id);
-    const message = {
-      type,
-      ...(id === undefined ? {} : { invocationId: id }),
-      target,
-      arguments: plain,
-      ...(streamIds.length > 0 ? { streamIds } : {}),
-    } as InvocationMessage;
-    await this.#send(message);
+    // Absent fields (no id, no streams) are left off the wire by the protocol.
+    await this.#send({ type, invocationId: id, target, arguments: plain, streamIds } as InvocationMessage);
     for (const [streamId, upload] of uploads) void this.#upload(streamId, upload);
   }
 
@@ -506,7 +491,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       error = `${caught as Error}`;
     }
     if (this.#state === "Connected") {
-      await this.#send({ type: MessageType.Completion, invocationId: streamId, ...(error === undefined ? {} : { error }) }).catch(() => undefined);
+      await this.#send({ type: MessageType.Completion, invocationId: streamId, error }).catch(() => undefined);
     }
   }
 
@@ -558,8 +543,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   #complete(message: CompletionMessage): void {
     const pending = this.#pending.get(message.invocationId);
     if (pending === undefined) return;
-    if (message.error !== undefined) pending.reject(new HubError(message.error));
-    else pending.resolve(message.result);
+    pending.settle(message.error === undefined ? undefined : new HubError(message.error), message.result);
   }
 
   async #invokeHandlers(message: InvocationMessage): Promise<void> {
@@ -579,7 +563,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     if (error === undefined && results.length !== 1) {
       error = results.length === 0 ? "Client didn't provide a result." : "Client provided multiple results.";
     }
-    await this.#send({ type: MessageType.Completion, invocationId: message.invocationId, ...(error === undefined ? { result: results[0] } : { error }) }).catch(
+    await this.#send({ type: MessageType.Completion, invocationId: message.invocationId, result: error === undefined ? results[0] : undefined, error }).catch(
       () => undefined,
     );
   }
@@ -593,7 +577,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       this.#serverClose = { error: new TimeoutError("Server timeout elapsed without receiving a message from the server."), allowReconnect: true };
       void this.#transport.stop();
     } else if (now - this.#lastSentAt >= keepAliveMs) {
-      void this.#transmit(this.#encode({ type: MessageType.Ping })).catch(() => undefined);
+      void this.#transmit(this.#protocol.write({ type: MessageType.Ping })).catch(() => undefined);
     }
   }
 
@@ -618,7 +602,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     this.#transport = undefined;
     const serverClose = this.#serverClose;
     const reason = serverClose?.error ?? error;
-    for (const pending of [...this.#pending.values()]) pending.reject(new ConnectionClosedError(`The connection closed${reason ? `: ${reason.message}` : "."}`));
+    for (const pending of [...this.#pending.values()]) pending.settle(new ConnectionClosedError(`The connection closed${reason ? `: ${reason.message}` : "."}`));
     this.#pending.clear();
     const wasConnected = this.#state === "Connected";
     const mayReconnect = serverClose === undefined ? error !== undefined : serverClose.allowReconnect;
