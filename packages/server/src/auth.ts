@@ -42,12 +42,22 @@ export function readAccessToken(request: IncomingMessage, query: URLSearchParams
 
 /**
  * What a connection keeps of its request: the path without its query (which may hold the token)
- * and the headers without `Authorization`.
+ * and the headers without `Authorization` and without those that only served a WebSocket
+ * handshake. Every open connection keeps this for its life, so it keeps no more than apps use.
  */
 export function describeRequest(request: IncomingMessage): ConnectionRequest {
   const url = request.url ?? "/";
   const queryAt = url.indexOf("?");
-  const { authorization: _token, ...headers } = request.headers;
+  // Kept for the connection's life: not the token, nor what only served the WebSocket handshake.
+  const {
+    authorization: _token,
+    connection: _connection,
+    upgrade: _upgrade,
+    "sec-websocket-key": _key,
+    "sec-websocket-version": _version,
+    "sec-websocket-extensions": _extensions,
+    ...headers
+  } = request.headers;
   return {
     url: queryAt === -1 ? url : url.slice(0, queryAt),
     headers,

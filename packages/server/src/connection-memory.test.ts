@@ -34,6 +34,12 @@ describe("an open WebSocket connection's memory", () => {
     await eventually(() => socket.frames.length === 1, 5_000, "the handshake answer");
     socket.send('{"type":1,"invocationId":"1","target":"whoAmI","arguments":[]}\u001e');
     await eventually(() => socket.records.length === 2, 5_000, "the answer to a call");
+    // The headers kept are the ones an app may use, not those that only served the handshake.
+    const { headerNames } = (socket.records[1] as { result: { headerNames: string[] } }).result;
+    expect(headerNames).toContain("host");
+    for (const handshakeOnly of ["connection", "upgrade", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"]) {
+      expect(headerNames).not.toContain(handshakeOnly);
+    }
     await collect();
     expect(upgrade?.deref()).toBeUndefined();
     // Still open and working after the request is gone.

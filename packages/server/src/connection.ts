@@ -38,7 +38,11 @@ export interface Principal {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-/** What a connection remembers of the HTTP request that opened it (never the token). */
+/**
+ * What a connection remembers of the HTTP request that opened it: never the token, nor the
+ * headers that only served a WebSocket handshake (`Connection`, `Upgrade`, `Sec-WebSocket-Key`,
+ * `-Version`, `-Extensions`).
+ */
 export interface ConnectionRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
@@ -115,6 +119,8 @@ export class HubConnection implements ManagedConnection, TransportListener {
   #attachedAt = 0;
   /** When the handshake completed (0 before). */
   connectedAt = 0;
+  /** The transport the handshake completed over; undefined before (so: whether it ever connected). */
+  connectedOver: TransportName | undefined;
   /** Whether it ended because a timeout passed (the client went silent, or never shook hands). */
   timedOut = false;
   #lastReceivedAt = 0;
@@ -426,6 +432,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.#parser = protocol.createParser();
     this.#state = "connected";
     this.connectedAt = this.#settings.now();
+    this.connectedOver = this.#transport!.name;
     if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.name === TransportName.WebSockets) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }

@@ -36,18 +36,54 @@ class ArgumentBindingError extends Error {
  * (the common case, by far) never streams, uploads or pauses.
  */
 class Session implements QueueOwner {
-  readonly queue: InvocationQueue;
+  readonly #contextShared: CallContextShared;
+  readonly #maxParallelInvocations: number;
+  readonly #countInvocations: (delta: number) => void;
+  /** Made on the first invocation; until then `start` and `close` are only remembered. */
+  #queue: InvocationQueue | undefined;
+  #started = false;
+  #closed = false;
+  #context: CallContext | undefined;
   #streams: Map<string, AbortController> | undefined;
   #uploads: Map<string, UploadStream> | undefined;
   #pauseReasons: Set<unknown> | undefined;
 
   constructor(
     readonly connection: HubConnection,
-    readonly context: CallContext,
+    contextShared: CallContextShared,
     maxParallelInvocations: number,
     countInvocations: (delta: number) => void,
   ) {
-    this.queue = new InvocationQueue(maxParallelInvocations, this, countInvocations);
+    this.#contextShared = contextShared;
+    this.#maxParallelInvocations = maxParallelInvocations;
+    this.#countInvocations = countInvocations;
+  }
+
+  /** Lets invocations run: `onConnected` has finished. */
+  start(): void {
+    this.#started = true;
+    this.#queue?.start();
+  }
+
+  /** Queues an invocation (in arrival order, at most the parallel limit at once). */
+  invoke(task: () => Promise<unknown>): void {
+    if (this.#closed) return;
+    if (this.#queue === undefined) {
+      this.#queue = new InvocationQueue(this.#maxParallelInvocations, this, this.#countInvocations);
+      if (this.#started) this.#queue.start();
+    }
+    this.#queue.push(task);
+  }
+
+  /** Drops invocations that have not started: the connection is gone. */
+  close(): void {
+    this.#closed = true;
+    this.#queue?.close();
+  }
+
+  /** The connection's call context, made when a hook or a call first needs it. */
+  get context(): CallContext {
+    return (this.#context ??= new CallContext(this.connection, this.#contextShared));
   }
 
   queuePaused(paused: boolean): void {
@@ -158,7 +194,7 @@ export class HubDispatcher {
       connection.close({ error: this.#describe("Connection closed with an error.", error as Error), cause: error as Error });
       return;
     }
-    session.queue.start();
+    session.start();
   }
 
   /** A message arrived on a connected connection. */
@@ -170,7 +206,7 @@ export class HubDispatcher {
         // Uploads open now, not when the call runs: their items may arrive while an earlier call still runs.
         const uploads = this.#openUploads(session, message);
         if (uploads === undefined) return;
-        session.queue.push(uploads.length === 0 ? () => this.#run(session, message, uploads) : () => this.#invoke(session, message, uploads));
+        session.invoke(uploads.length === 0 ? () => this.#run(session, message, uploads) : () => this.#invoke(session, message, uploads));
         return;
       }
       case MessageType.CancelInvocation:
@@ -210,7 +246,7 @@ export class HubDispatcher {
   async disconnected(connection: HubConnection, error: Error | undefined, wasConnected: boolean): Promise<void> {
     const session = this.#sessions.get(connection);
     if (session === undefined) return;
-    session.queue.close();
+    session.close();
     for (const stream of session.streams.values()) stream.abort(new Error("The connection closed."));
     for (const upload of session.uploads.values()) upload.complete("The connection closed.");
     session.uploads.clear();
@@ -233,8 +269,7 @@ export class HubDispatcher {
   #session(connection: HubConnection): Session {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
-      const context = new CallContext(connection, this.#contextShared);
-      session = new Session(connection, context, this.#options.maxParallelInvocationsPerClient, this.#countInvocations);
+      session = new Session(connection, this.#contextShared, this.#options.maxParallelInvocationsPerClient, this.#countInvocations);
       this.#sessions.set(connection, session);
     }
     return session;

@@ -73,15 +73,12 @@ export class HubEndpoint {
   readonly #claimed = new Set<string>();
   /** Long-polling connections that ended, kept for a while so late polls drain and get 204. */
   readonly #ended = new Map<string, { transport: LongPollingTransport; until: number }>();
-  /** Connections past their handshake (so onDisconnected is due), with the transport they connected over. */
-  readonly #connected = new WeakMap<HubConnection, TransportName>();
   readonly #timer: NodeJS.Timeout;
   #closing = false;
 
   /** What every connection of this endpoint reports to it: one object for all of them. */
   readonly #events: ConnectionEvents = {
     connected: (c) => {
-      this.#connected.set(c, c.transport!.name);
       this.#context.metrics.connectionOpened(c.transport!.name);
       void this.dispatcher.connected(c);
     },
@@ -89,7 +86,7 @@ export class HubEndpoint {
     closed: (c, error) => {
       this.#byToken.delete(c.connectionToken);
       c.slot?.release();
-      const transport = this.#connected.get(c);
+      const transport = c.connectedOver;
       if (transport !== undefined) {
         const status = this.#closing ? "app_shutdown" : c.timedOut ? "timeout" : "normal_closure";
         this.#context.metrics.connectionEnded(transport, this.#context.now() - c.connectedAt, status);
@@ -97,7 +94,7 @@ export class HubEndpoint {
       if (c.transport instanceof LongPollingTransport) {
         this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
       }
-      void this.dispatcher.disconnected(c, error, this.#connected.has(c));
+      void this.dispatcher.disconnected(c, error, transport !== undefined);
     },
   };
 
