@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
-/** Bundles `source` (an ES module's text) and returns its sizes and code. */
+/**
+ * Bundles `source` (an ES module's text) and returns its sizes and code, and how many minified
+ * bytes each module put into the bundle (`modules`, largest first, paths from the repository).
+ */
 export async function measure(source) {
   const result = await build({
     stdin: { contents: source, resolveDir: packageDir, loader: "js" },
@@ -16,10 +19,22 @@ export async function measure(source) {
     platform: "browser",
     target: "es2022",
     write: false,
+    metafile: true,
     logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
-  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, code: Buffer.from(code).toString("utf8") };
+  const inputs = Object.values(result.metafile.outputs)[0].inputs;
+  const modules = Object.entries(inputs)
+    .map(([path, input]) => ({ path: sourceOf(path), minBytes: input.bytesInOutput }))
+    .filter((module) => module.minBytes > 0)
+    .sort((a, b) => b.minBytes - a.minBytes);
+  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, code: Buffer.from(code).toString("utf8"), modules };
+}
+
+/** A bundled file as the source it was built from: `../protocol/dist/x.js` -> `packages/protocol/src/x.ts`. */
+function sourceOf(path) {
+  const built = /^(?:\.\.\/([\w-]+)\/)?dist\/(.+)\.js$/.exec(path);
+  return built === null ? path.replace(/^(\.\.\/)+/, "") : `packages/${built[1] ?? "client"}/src/${built[2]}.ts`;
 }
 
 /** The bundles the report compares. */

@@ -9,11 +9,11 @@ import { measure, subjects } from "./bundle-size.mjs";
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const rows = [];
 for (const [name, source] of Object.entries(subjects)) {
-  const { minBytes, gzipBytes } = await measure(source);
-  rows.push({ name, minBytes, gzipBytes });
+  const { minBytes, gzipBytes, modules } = await measure(source);
+  rows.push({ name, minBytes, gzipBytes, modules });
 }
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify(rows));
+  console.log(JSON.stringify(rows.map(({ modules: _modules, ...row }) => row)));
   process.exit(0);
 }
 for (const row of rows) console.log(`${row.name}: ${kb(row.minBytes)} min, ${kb(row.gzipBytes)} min+gzip`);
@@ -34,6 +34,14 @@ const lines = [
   ...rows.map((row) => `| ${row.name} | ${kb(row.minBytes)} | ${kb(row.gzipBytes)} |`),
   "",
   `The MessagePack add-on (\`@hubwire/client/msgpack\`, which brings \`@msgpack/msgpack\`) adds ${kb(addon)} min+gzip; a JSON-only app never loads it.`,
+  "",
+  "## Where the JSON client's bytes go",
+  "",
+  "Minified bytes each source module puts into the JSON client's bundle (esbuild's metafile), before gzip.",
+  "",
+  "| module | min bytes | share |",
+  "|---|---|---|",
+  ...base.modules.map((module) => `| \`${module.path}\` | ${module.minBytes.toLocaleString("en-US")} | ${((100 * module.minBytes) / base.minBytes).toFixed(0)}% |`),
   "",
 ];
 writeFileSync(fileURLToPath(new URL("../../../docs/client-size.md", import.meta.url)), lines.join("\n"));
