@@ -106,6 +106,8 @@ class Session implements QueueOwner {
   }
 }
 
+const noUploads: readonly UploadStream[] = Object.freeze([]);
+
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
 }
@@ -286,9 +288,9 @@ export class HubDispatcher {
   }
 
   /** Opens the upload streams an invocation names; undefined (and an error sent) when it may not. */
-  #openUploads(session: Session, message: InvocationMessage | StreamInvocationMessage): UploadStream[] | undefined {
-    const ids = message.streamIds ?? [];
-    if (ids.length === 0) return [];
+  #openUploads(session: Session, message: InvocationMessage | StreamInvocationMessage): readonly UploadStream[] | undefined {
+    const ids = message.streamIds;
+    if (ids === undefined || ids.length === 0) return noUploads;
     const refuse = (reason: string) => {
       this.#fail(session, message.invocationId, this.#describeBinding(`Failed to invoke '${message.target}' due to an error on the server.`, new ArgumentBindingError(reason)));
       return undefined;
@@ -328,7 +330,9 @@ export class HubDispatcher {
     const { connection } = session;
     const { target, invocationId } = message;
     const isStreamCall = message.type === MessageType.StreamInvocation;
-    const method = this.#hub.methods.get(target.toLowerCase());
+    // Keys are lower case; most clients call with the name as defined, so try it as it is first.
+    const methods = this.#hub.methods;
+    const method = methods.get(target) ?? methods.get(target.toLowerCase());
     if (method === undefined) {
       this.#logger.log("debug", "Call of an unknown hub method.", { hub: this.#hubName, connectionId: connection.connectionId, method: target });
       this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`);
@@ -380,7 +384,8 @@ export class HubDispatcher {
         return false;
       }
       if (invocationId !== undefined) {
-        void connection.send({ type: MessageType.Completion, invocationId, ...(result === undefined ? {} : { result }) });
+        // A result of undefined is left off the wire: the protocols write a void Completion.
+        void connection.send({ type: MessageType.Completion, invocationId, result });
       }
       return false;
     }
