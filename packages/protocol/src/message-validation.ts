@@ -6,7 +6,20 @@
  * @module
  */
 import { ErrorCode } from "./error-codes.js";
-import { MessageType, type HubMessage, type MessageHeaders } from "./messages.js";
+import {
+  MessageType,
+  type CancelInvocationMessage,
+  type CloseMessage,
+  type CompletionMessage,
+  type HubMessage,
+  type InvocationMessage,
+  type MessageHeaders,
+  type StreamInvocationMessage,
+  type StreamItemMessage,
+} from "./messages.js";
+
+/** A message under construction: its optional fields are set one by one. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 import { ProtocolError } from "./protocol-error.js";
 
 function invalid(message: string): ProtocolError {
@@ -60,14 +73,6 @@ function optionalHeaders(value: unknown, what: string): MessageHeaders | undefin
   return headers;
 }
 
-/** Adds `key: value` to `target` only when the value is there, so absent fields stay absent. */
-function withOptional<T extends object>(target: T, fields: Record<string, unknown>): T {
-  for (const key of Object.keys(fields)) {
-    if (fields[key] !== undefined) (target as Record<string, unknown>)[key] = fields[key];
-  }
-  return target;
-}
-
 /**
  * Reads one decoded record as a hub message.
  *
@@ -83,58 +88,71 @@ export function readHubMessage(value: unknown): HubMessage {
   if (!isRecord(value)) throw invalid("A hub message must be an object.");
   const type = value["type"];
   if (typeof type !== "number" || !Number.isInteger(type)) throw invalid("'type' must be an integer.");
+  // Optional fields are assigned only when present (absent ones stay absent), by name: this runs
+  // for every message received, and named stores are cheaper than a loop over keys.
   switch (type) {
-    case MessageType.Invocation:
-      return withOptional(
-        {
-          type,
-          target: requireString(value["target"], "Invocation 'target'"),
-          arguments: requireArray(value["arguments"], "Invocation 'arguments'"),
-        },
-        {
-          headers: optionalHeaders(value["headers"], "Invocation 'headers'"),
-          invocationId: optionalString(value["invocationId"], "Invocation 'invocationId'"),
-          streamIds: optionalStreamIds(value["streamIds"], "Invocation 'streamIds'"),
-        },
-      );
-    case MessageType.StreamInvocation:
-      return withOptional(
-        {
-          type,
-          invocationId: requireString(value["invocationId"], "StreamInvocation 'invocationId'"),
-          target: requireString(value["target"], "StreamInvocation 'target'"),
-          arguments: requireArray(value["arguments"], "StreamInvocation 'arguments'"),
-        },
-        {
-          headers: optionalHeaders(value["headers"], "StreamInvocation 'headers'"),
-          streamIds: optionalStreamIds(value["streamIds"], "StreamInvocation 'streamIds'"),
-        },
-      );
-    case MessageType.StreamItem:
-      return withOptional(
-        {
-          type,
-          invocationId: requireString(value["invocationId"], "StreamItem 'invocationId'"),
-          item: value["item"],
-        },
-        { headers: optionalHeaders(value["headers"], "StreamItem 'headers'") },
-      );
+    case MessageType.Invocation: {
+      const message: Mutable<InvocationMessage> = {
+        type,
+        target: requireString(value["target"], "Invocation 'target'"),
+        arguments: requireArray(value["arguments"], "Invocation 'arguments'"),
+      };
+      const headers = optionalHeaders(value["headers"], "Invocation 'headers'");
+      if (headers !== undefined) message.headers = headers;
+      const invocationId = optionalString(value["invocationId"], "Invocation 'invocationId'");
+      if (invocationId !== undefined) message.invocationId = invocationId;
+      const streamIds = optionalStreamIds(value["streamIds"], "Invocation 'streamIds'");
+      if (streamIds !== undefined) message.streamIds = streamIds;
+      return message;
+    }
+    case MessageType.StreamInvocation: {
+      const message: Mutable<StreamInvocationMessage> = {
+        type,
+        invocationId: requireString(value["invocationId"], "StreamInvocation 'invocationId'"),
+        target: requireString(value["target"], "StreamInvocation 'target'"),
+        arguments: requireArray(value["arguments"], "StreamInvocation 'arguments'"),
+      };
+      const headers = optionalHeaders(value["headers"], "StreamInvocation 'headers'");
+      if (headers !== undefined) message.headers = headers;
+      const streamIds = optionalStreamIds(value["streamIds"], "StreamInvocation 'streamIds'");
+      if (streamIds !== undefined) message.streamIds = streamIds;
+      return message;
+    }
+    case MessageType.StreamItem: {
+      const message: Mutable<StreamItemMessage> = {
+        type,
+        invocationId: requireString(value["invocationId"], "StreamItem 'invocationId'"),
+        item: value["item"],
+      };
+      const headers = optionalHeaders(value["headers"], "StreamItem 'headers'");
+      if (headers !== undefined) message.headers = headers;
+      return message;
+    }
     case MessageType.Completion: {
+      const message: Mutable<CompletionMessage> = {
+        type,
+        invocationId: requireString(value["invocationId"], "Completion 'invocationId'"),
+      };
+      const headers = optionalHeaders(value["headers"], "Completion 'headers'");
+      if (headers !== undefined) message.headers = headers;
       const error = optionalString(value["error"], "Completion 'error'");
       const result = value["result"];
       if (error !== undefined && result !== undefined) {
         throw invalid("A Completion carries a result or an error, not both.");
       }
-      return withOptional(
-        { type, invocationId: requireString(value["invocationId"], "Completion 'invocationId'") },
-        { headers: optionalHeaders(value["headers"], "Completion 'headers'"), result, error },
-      );
+      if (error !== undefined) message.error = error;
+      if (result !== undefined) message.result = result;
+      return message;
     }
-    case MessageType.CancelInvocation:
-      return withOptional(
-        { type, invocationId: requireString(value["invocationId"], "CancelInvocation 'invocationId'") },
-        { headers: optionalHeaders(value["headers"], "CancelInvocation 'headers'") },
-      );
+    case MessageType.CancelInvocation: {
+      const message: Mutable<CancelInvocationMessage> = {
+        type,
+        invocationId: requireString(value["invocationId"], "CancelInvocation 'invocationId'"),
+      };
+      const headers = optionalHeaders(value["headers"], "CancelInvocation 'headers'");
+      if (headers !== undefined) message.headers = headers;
+      return message;
+    }
     case MessageType.Ping:
       return { type };
     case MessageType.Close: {
@@ -142,13 +160,11 @@ export function readHubMessage(value: unknown): HubMessage {
       if (allowReconnect !== undefined && allowReconnect !== null && typeof allowReconnect !== "boolean") {
         throw invalid("Close 'allowReconnect' must be a boolean.");
       }
-      return withOptional(
-        { type },
-        {
-          error: optionalString(value["error"], "Close 'error'"),
-          allowReconnect: allowReconnect === null ? undefined : allowReconnect,
-        },
-      );
+      const message: Mutable<CloseMessage> = { type };
+      const error = optionalString(value["error"], "Close 'error'");
+      if (error !== undefined) message.error = error;
+      if (typeof allowReconnect === "boolean") message.allowReconnect = allowReconnect;
+      return message;
     }
     case MessageType.Ack:
     case MessageType.Sequence:
