@@ -32,8 +32,9 @@ class ArgumentBindingError extends Error {
 }
 
 /**
- * What the dispatcher keeps per connection. Its maps are made on first use: an idle connection
- * (the common case, by far) never streams, uploads or pauses.
+ * What the dispatcher keeps per connection. Its call context, invocation queue and maps are made
+ * on first use: an idle connection (the common case, by far) may never call, stream, upload or
+ * pause, and one process holds tens of thousands of them.
  */
 class Session implements QueueOwner {
   readonly #contextShared: CallContextShared;
