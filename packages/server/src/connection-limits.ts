@@ -26,6 +26,13 @@ export interface Refusal {
   readonly message: string;
 }
 
+/** A connection's place under the limits, given back when it ends. */
+export interface Slot {
+  release(): void;
+}
+
+const unlimited: Slot = { release: () => undefined };
+
 /**
  * Counts connections against {@link ConnectionLimits}.
  *
@@ -49,14 +56,13 @@ export class ConnectionLimiter {
     this.#limits = limits;
   }
 
-  /** Connections held now. */
-  get total(): number {
-    return this.#total;
-  }
-
-  /** Takes a slot for a connection from `address`; `release` gives it back (once). */
-  admit(address: string | undefined): Refusal | ConnectionSlot {
+  /**
+   * Takes a slot for a connection from `address`; `release` gives it back (once). Without limits
+   * nothing is counted, and every connection shares one slot that holds nothing.
+   */
+  admit(address: string | undefined): Refusal | Slot {
     const { maxConnections, maxConnectionsPerAddress } = this.#limits;
+    if (maxConnections === undefined && maxConnectionsPerAddress === undefined) return unlimited;
     if (maxConnections !== undefined && this.#total >= maxConnections) {
       return { status: 503, message: "The server is at its connection limit; try again later." };
     }
@@ -83,7 +89,7 @@ export class ConnectionLimiter {
  * One admitted connection's place under the limits, held for its life. A class, not a closure:
  * every open connection keeps one.
  */
-export class ConnectionSlot {
+export class ConnectionSlot implements Slot {
   readonly #limiter: ConnectionLimiter;
   readonly #key: string;
   #released = false;

@@ -25,7 +25,7 @@ import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { HubMetrics } from "./metrics.js";
-import { OutboundBatch } from "./outbound-batch.js";
+import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
 import type { Transport, TransportListener } from "./transports/transport.js";
@@ -104,11 +104,12 @@ interface PendingResult {
  * Timing is driven from outside by {@link HubConnection.tick}: one timer per hub endpoint visits
  * every connection, instead of a timer or two per connection.
  */
-export class HubConnection implements ManagedConnection, TransportListener {
+export class HubConnection implements ManagedConnection, TransportListener, OutboundSink {
   readonly connectionId: string;
   readonly connectionToken: string;
   #items: Map<unknown, unknown> | undefined;
-  readonly createdAt: number;
+  /** When the current state began: negotiated, handshaking, or reconnecting (their timeouts count from it). */
+  #stateSince: number;
   principal: Principal | undefined;
   request: ConnectionRequest | undefined;
   #state: ConnectionState = "negotiated";
@@ -116,7 +117,6 @@ export class HubConnection implements ManagedConnection, TransportListener {
   #protocol: HubProtocol | undefined;
   #parser: MessageParser | undefined;
   #handshake: HandshakeReader | undefined;
-  #attachedAt = 0;
   /** When the handshake completed (0 before). */
   connectedAt = 0;
   /** The transport the handshake completed over; undefined before (so: whether it ever connected). */
@@ -132,12 +132,11 @@ export class HubConnection implements ManagedConnection, TransportListener {
   readonly #events: ConnectionEvents;
   /** Client results awaited, by invocation id; made on the first one. */
   #pendingResults: Map<string, PendingResult> | undefined;
-  readonly #outbound = new OutboundBatch((chunk) => this.#write(chunk));
+  readonly #outbound = new OutboundBatch(this);
   #nextInvocationId = 0;
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
-  #parkedAt = 0;
   /** The place under the server's connection limits this connection holds; its endpoint frees it. */
   slot: { release(): void } | undefined;
 
@@ -146,11 +145,16 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.connectionToken = ids.connectionToken;
     this.#settings = settings;
     this.#events = events;
-    this.createdAt = settings.now();
+    this.#stateSince = settings.now();
   }
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** When the current state began (for a negotiated connection: when negotiate made it). */
+  get stateSince(): number {
+    return this.#stateSince;
   }
 
   /** Per-connection state for the application (SignalR's `Context.Items`); made on first use. */
@@ -193,7 +197,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     this.principal = principal;
     this.#state = "handshaking";
     this.#handshake = new HandshakeReader({ maxHandshakeBytes: this.#settings.maxMessageBytes });
-    this.#attachedAt = this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
+    this.#stateSince = this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
   }
 
   receive(from: Transport, chunk: Uint8Array): void {
@@ -249,7 +253,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
       this.#transport = undefined;
       // Whatever had not left yet is in the replay buffer and goes out on the next transport.
       this.#outbound.discard();
-      this.#parkedAt = this.#settings.now();
+      this.#stateSince = this.#settings.now();
       this.#stateful.disconnected();
       return;
     }
@@ -373,7 +377,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
     const settings = this.#settings;
     const transport = this.#transport;
     if (this.#state === "reconnecting") {
-      if (now - this.#parkedAt >= settings.statefulReconnectWindowMs) {
+      if (now - this.#stateSince >= settings.statefulReconnectWindowMs) {
         this.#finish(new Error("The client did not re-attach within the stateful reconnect window."));
       }
       return;
@@ -388,7 +392,7 @@ export class HubConnection implements ManagedConnection, TransportListener {
         return;
       }
     }
-    if (this.#state === "handshaking" && now - this.#attachedAt >= settings.handshakeTimeoutMs) {
+    if (this.#state === "handshaking" && now - this.#stateSince >= settings.handshakeTimeoutMs) {
       this.#settings.logger.log("debug", "No handshake within the handshake timeout.", { connectionId: this.connectionId });
       this.timedOut = true;
       this.abort("The client did not complete the handshake in time.");
@@ -470,8 +474,8 @@ export class HubConnection implements ManagedConnection, TransportListener {
     return wait;
   }
 
-  /** One transport write of the records this tick produced. */
-  #write(chunk: Uint8Array): void {
+  /** One transport write of the records this tick produced (called by the outbound batch). */
+  writeBatch(chunk: Uint8Array): void {
     const transport = this.#transport;
     if (transport === undefined || this.#state !== "connected") return;
     transport.send(chunk, this.#protocol?.transferFormat === TransferFormat.Binary);

@@ -36,10 +36,15 @@ class ArgumentBindingError extends Error {
  * on first use: an idle connection (the common case, by far) may never call, stream, upload or
  * pause, and one process holds tens of thousands of them.
  */
+/** What every session of one hub shares. */
+interface SessionShared {
+  readonly context: CallContextShared;
+  readonly maxParallelInvocations: number;
+  readonly countInvocations: (delta: number) => void;
+}
+
 class Session implements QueueOwner {
-  readonly #contextShared: CallContextShared;
-  readonly #maxParallelInvocations: number;
-  readonly #countInvocations: (delta: number) => void;
+  readonly #shared: SessionShared;
   /** Made on the first invocation; until then `start` and `close` are only remembered. */
   #queue: InvocationQueue | undefined;
   #started = false;
@@ -51,13 +56,9 @@ class Session implements QueueOwner {
 
   constructor(
     readonly connection: HubConnection,
-    contextShared: CallContextShared,
-    maxParallelInvocations: number,
-    countInvocations: (delta: number) => void,
+    shared: SessionShared,
   ) {
-    this.#contextShared = contextShared;
-    this.#maxParallelInvocations = maxParallelInvocations;
-    this.#countInvocations = countInvocations;
+    this.#shared = shared;
   }
 
   /** Lets invocations run: `onConnected` has finished. */
@@ -70,7 +71,7 @@ class Session implements QueueOwner {
   invoke(task: () => Promise<unknown>): void {
     if (this.#closed) return;
     if (this.#queue === undefined) {
-      this.#queue = new InvocationQueue(this.#maxParallelInvocations, this, this.#countInvocations);
+      this.#queue = new InvocationQueue(this.#shared.maxParallelInvocations, this, this.#shared.countInvocations);
       if (this.#started) this.#queue.start();
     }
     this.#queue.push(task);
@@ -84,7 +85,7 @@ class Session implements QueueOwner {
 
   /** The connection's call context, made when a hook or a call first needs it. */
   get context(): CallContext {
-    return (this.#context ??= new CallContext(this.connection, this.#contextShared));
+    return (this.#context ??= new CallContext(this.connection, this.#shared.context));
   }
 
   queuePaused(paused: boolean): void {
@@ -126,7 +127,7 @@ export class HubDispatcher {
   readonly #resultOptions: ClientResultOptions;
   readonly #sessions = new WeakMap<HubConnection, Session>();
   readonly #metrics: HubMetrics;
-  readonly #contextShared: CallContextShared;
+  readonly #sessionShared: SessionShared;
   #inFlight = 0;
   readonly #idleWaiters: Array<() => void> = [];
 
@@ -153,11 +154,15 @@ export class HubDispatcher {
       add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
       remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
     };
-    this.#contextShared = {
-      clients: this.#clients as HubClients<ClientMethods<HubContract>>,
-      groups: this.#groups,
-      manager: init.manager,
-      resultOptions: this.#resultOptions,
+    this.#sessionShared = {
+      context: {
+        clients: this.#clients as HubClients<ClientMethods<HubContract>>,
+        groups: this.#groups,
+        manager: init.manager,
+        resultOptions: this.#resultOptions,
+      },
+      maxParallelInvocations: init.options.maxParallelInvocationsPerClient,
+      countInvocations: this.#countInvocations,
     };
   }
 
@@ -272,7 +277,7 @@ export class HubDispatcher {
   #session(connection: HubConnection): Session {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
-      session = new Session(connection, this.#contextShared, this.#options.maxParallelInvocationsPerClient, this.#countInvocations);
+      session = new Session(connection, this.#sessionShared);
       this.#sessions.set(connection, session);
     }
     return session;

@@ -18,7 +18,7 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./h
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
-import type { ConnectionLimiter, ConnectionSlot } from "./connection-limits.js";
+import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
@@ -247,7 +247,7 @@ export class HubEndpoint {
       this.#claimed.add(token);
     }
     // skipNegotiation: a WebSocket without an id takes its connection slot now.
-    let slot: ConnectionSlot | undefined;
+    let slot: Slot | undefined;
     if (token === undefined) {
       const admitted = this.#admit(request);
       if ("status" in admitted) return rejectUpgrade(socket, admitted.status, admitted.message);
@@ -356,7 +356,7 @@ export class HubEndpoint {
     return slot;
   }
 
-  #createConnection(connectionId: string, connectionToken: string, slot: ConnectionSlot): HubConnection {
+  #createConnection(connectionId: string, connectionToken: string, slot: Slot): HubConnection {
     const connection = new HubConnection({ connectionId, connectionToken }, this.#settings, this.#events);
     connection.slot = slot;
     this.#byToken.set(connectionToken, connection);
@@ -368,7 +368,7 @@ export class HubEndpoint {
     for (const [token, ended] of this.#ended) if (ended.until <= now) this.#ended.delete(token);
     for (const connection of this.#byToken.values()) {
       if (connection.state === "negotiated") {
-        if (now - connection.createdAt >= this.options.disconnectTimeoutMs && !this.#claimed.has(connection.connectionToken)) {
+        if (now - connection.stateSince >= this.options.disconnectTimeoutMs && !this.#claimed.has(connection.connectionToken)) {
           connection.abort("No transport connected within the disconnect timeout.");
         }
       } else {

@@ -11,7 +11,7 @@ const nextTick = () => new Promise((resolve) => process.nextTick(resolve));
 describe("OutboundBatch", () => {
   it("writes the records added within one tick as one chunk, in order, after the tick", async () => {
     const writes: string[] = [];
-    const batch = new OutboundBatch((chunk) => writes.push(Buffer.from(chunk).toString()));
+    const batch = new OutboundBatch({ writeBatch: (chunk) => writes.push(Buffer.from(chunk).toString()) });
     batch.add(bytes("a"));
     await Promise.resolve();
     batch.add(bytes("b"));
@@ -25,7 +25,7 @@ describe("OutboundBatch", () => {
 
   it("writes at once on flush, and drops what is queued on discard", async () => {
     const writes: string[] = [];
-    const batch = new OutboundBatch((chunk) => writes.push(Buffer.from(chunk).toString()));
+    const batch = new OutboundBatch({ writeBatch: (chunk) => writes.push(Buffer.from(chunk).toString()) });
     batch.add(bytes("a"));
     batch.flush();
     expect(writes).toEqual(["a"]);

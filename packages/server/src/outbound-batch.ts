@@ -9,6 +9,11 @@
  * @module
  */
 
+/** Where a batch's chunk goes when it is flushed. */
+export interface OutboundSink {
+  writeBatch(chunk: Uint8Array): void;
+}
+
 /** Batches with something queued, flushed together once per turn. */
 let dirty: OutboundBatch[] = [];
 
@@ -43,10 +48,11 @@ const noRecords: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 export class OutboundBatch {
   #records: Uint8Array[] = noRecords;
   #bytes = 0;
-  readonly #write: (chunk: Uint8Array) => void;
+  readonly #sink: OutboundSink;
 
-  constructor(write: (chunk: Uint8Array) => void) {
-    this.#write = write;
+  /** `sink` writes each flushed chunk (its connection: a closure per connection would cost memory). */
+  constructor(sink: OutboundSink) {
+    this.#sink = sink;
   }
 
   add(record: Uint8Array): void {
@@ -65,7 +71,7 @@ export class OutboundBatch {
     if (records.length === 0) return;
     const chunk = records.length === 1 ? records[0]! : Buffer.concat(records, this.#bytes);
     this.discard();
-    this.#write(chunk);
+    this.#sink.writeBatch(chunk);
   }
 
   /** Drops what is queued: its transport is gone (a stateful connection replays from its own buffer). */

@@ -23,8 +23,6 @@ export interface LongPollingOptions extends PostLimits {
 const noCache = { "Cache-Control": "no-cache, no-store", Pragma: "no-cache", Expires: "0" };
 
 export class LongPollingTransport implements Transport {
-  readonly name = TransportName.LongPolling;
-  readonly hasInherentKeepAlive = true;
   readonly #options: LongPollingOptions;
   readonly #listener: TransportListener;
   readonly #posts: PostReceiver;
@@ -33,6 +31,15 @@ export class LongPollingTransport implements Transport {
   #poll: { response: ServerResponse; timer: NodeJS.Timeout } | undefined;
   #idleSince: number | undefined;
   #closed = false;
+
+  // Constants as getters on the prototype: fields would be stored in every connection's transport.
+  get name(): typeof TransportName.LongPolling {
+    return TransportName.LongPolling;
+  }
+
+  get hasInherentKeepAlive(): boolean {
+    return true;
+  }
 
   constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void) {
     this.#listener = listener;

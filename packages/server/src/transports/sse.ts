@@ -10,11 +10,18 @@ import { PostReceiver, type PostLimits } from "./http-post.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
-  readonly name = TransportName.ServerSentEvents;
-  readonly hasInherentKeepAlive = false;
   readonly #response: ServerResponse;
   readonly #posts: PostReceiver;
   #closed = false;
+
+  // Constants as getters on the prototype: fields would be stored in every connection's transport.
+  get name(): typeof TransportName.ServerSentEvents {
+    return TransportName.ServerSentEvents;
+  }
+
+  get hasInherentKeepAlive(): boolean {
+    return false;
+  }
 
   constructor(request: IncomingMessage, response: ServerResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
     this.#response = response;

@@ -40,10 +40,17 @@ const normalCloseCodes = new Set([1000, 1001, 1005]);
  * ```
  */
 export class WebSocketTransport implements Transport {
-  readonly name = TransportName.WebSockets;
-  readonly hasInherentKeepAlive = false;
   readonly #socket: WebSocket;
   readonly #listener: TransportListener;
+
+  // Constants as getters on the prototype: fields would be stored in every connection's transport.
+  get name(): typeof TransportName.WebSockets {
+    return TransportName.WebSockets;
+  }
+
+  get hasInherentKeepAlive(): boolean {
+    return false;
+  }
 
   constructor(socket: WebSocket, listener: TransportListener) {
     this.#socket = socket;
