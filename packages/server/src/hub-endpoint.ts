@@ -56,6 +56,8 @@ function respond(response: ServerResponse, status: number, body: string, content
   response.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-cache, no-store" }).end(body);
 }
 
+function ignoreSocketError(): void {}
+
 /** A mounted hub. Created by the hub server; not used directly. */
 export class HubEndpoint {
   readonly path: string;
@@ -225,7 +227,8 @@ export class HubEndpoint {
 
     /** An upgrade request to `{path}`. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
-    socket.on("error", () => undefined);
+    // Until ws owns the socket (or the refusal is written), a socket error must not crash the process.
+    socket.on("error", ignoreSocketError);
     if (!this.options.transports.includes(TransportName.WebSockets)) {
       return rejectUpgrade(socket, 404, "WebSockets transport not supported by this end point type");
     }
@@ -265,6 +268,8 @@ export class HubEndpoint {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
       }
+      // ws handles the socket's errors from here; the socket lives as long as the connection.
+      socket.off("error", ignoreSocketError);
       const transport = new WebSocketTransport(webSocket, connection);
       if (connection.canReattach) connection.reattach(transport);
       else if (connection.state === "negotiated") connection.attach(transport, describeRequest(request), auth.principal);
