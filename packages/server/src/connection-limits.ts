@@ -41,7 +41,7 @@ const unlimited: Slot = { release: () => undefined };
  * const limiter = new ConnectionLimiter({ maxConnections: 50_000, maxConnectionsPerAddress: 100 });
  * const slot = limiter.admit(request.socket.remoteAddress);
  * if ("status" in slot) return respond(slot.status, slot.message);
- * else slot.release(); // when the connection ends
+ * connection.slot = slot; // its endpoint calls slot.release() when the connection ends
  * ```
  */
 export class ConnectionLimiter {
