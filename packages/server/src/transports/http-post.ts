@@ -23,6 +23,22 @@ export interface PostLimits {
  */
 const MIN_BODY_BYTES_PER_SECOND = 240;
 
+/** How long a refused request's socket reads and drops what its client still sends, before it is destroyed. */
+const LINGER_MS = 1_000;
+
+/**
+ * Closes the socket of a request whose body was refused. The answer has gone; the socket ends after
+ * it, and what the client is still sending is read and dropped for a moment: destroying a socket
+ * with unread data resets the connection, and a client still writing its body would then lose the
+ * answer. Then the socket is destroyed, however much more the client sends.
+ */
+function lingerThenClose(request: IncomingMessage): void {
+  const socket = request.socket;
+  request.resume();
+  socket.end();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
 function answer(response: ServerResponse, status: number, text = ""): void {
   if (response.headersSent || response.writableEnded) return;
   response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-store" }).end(text);
@@ -80,8 +96,8 @@ export class PostReceiver {
         this.#current = undefined;
         request.removeAllListeners("data");
         answer(response, status, text);
-        // A refused body may never end (or trickle on): answer, then drop the socket.
-        if (status === 408 || status === 413) response.once("finish", () => request.socket.destroy());
+        // A refused body may never end (or trickle on): answer, then close the socket.
+        if (status === 408 || status === 413) response.once("finish", () => lingerThenClose(request));
         else if (status !== 200) request.resume();
         resolve();
       };
