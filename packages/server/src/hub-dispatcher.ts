@@ -77,10 +77,16 @@ class Session implements QueueOwner {
     this.#queue.push(task);
   }
 
-  /** Drops invocations that have not started: the connection is gone. */
+  /**
+   * The connection is gone: drops invocations that have not started, cancels its streams and ends
+   * its uploads (reading the maps only if they were ever made).
+   */
   close(): void {
     this.#closed = true;
     this.#queue?.close();
+    for (const stream of this.#streams?.values() ?? []) stream.abort(new Error("The connection closed."));
+    for (const upload of this.#uploads?.values() ?? []) upload.complete("The connection closed.");
+    this.#uploads?.clear();
   }
 
   /** The connection's call context, made when a hook or a call first needs it. */
@@ -255,9 +261,6 @@ export class HubDispatcher {
     const session = this.#sessions.get(connection);
     if (session === undefined) return;
     session.close();
-    for (const stream of session.streams.values()) stream.abort(new Error("The connection closed."));
-    for (const upload of session.uploads.values()) upload.complete("The connection closed.");
-    session.uploads.clear();
     if (!wasConnected) return;
     try {
       await runFilters<void>(

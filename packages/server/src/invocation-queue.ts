@@ -17,8 +17,7 @@ export interface QueueOwner {
 export class InvocationQueue {
   readonly #limit: number;
   readonly #owner: QueueOwner;
-  /** Made on the first task: most connections are idle. */
-  #waiting: Array<() => Promise<unknown>> | undefined;
+  readonly #waiting: Array<() => Promise<unknown>> = [];
   #running = 0;
   #started = false;
   #paused = false;
@@ -35,7 +34,7 @@ export class InvocationQueue {
 
   /** Tasks waiting to run (not those running). */
   get backlog(): number {
-    return this.#waiting?.length ?? 0;
+    return this.#waiting.length;
   }
 
   /** Lets queued tasks run: called once `onConnected` has finished. */
@@ -47,10 +46,9 @@ export class InvocationQueue {
   /** Queues a task. Its errors are the task's own to handle: a rejection is ignored here. */
   push(task: () => Promise<unknown>): void {
     if (this.#closed) return;
-    const waiting = (this.#waiting ??= []);
-    waiting.push(task);
+    this.#waiting.push(task);
     this.#onCountChange(1);
-    if (!this.#paused && waiting.length >= INVOCATION_BACKLOG_LIMIT) {
+    if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
       this.#paused = true;
       this.#owner.queuePaused(true);
     }
@@ -60,8 +58,8 @@ export class InvocationQueue {
   /** Drops what has not started; running tasks finish on their own. */
   close(): void {
     this.#closed = true;
-    if (this.backlog > 0) this.#onCountChange(-this.backlog);
-    this.#waiting = undefined;
+    if (this.#waiting.length > 0) this.#onCountChange(-this.#waiting.length);
+    this.#waiting.length = 0;
   }
 
   #done(): void {
@@ -71,13 +69,13 @@ export class InvocationQueue {
   }
 
   #pump(): void {
-    while (this.#started && !this.#closed && this.#running < this.#limit && this.backlog > 0) {
-      const task = this.#waiting!.shift()!;
+    while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
+      const task = this.#waiting.shift()!;
       this.#running++;
       const done = () => this.#done();
       void task().then(done, done);
     }
-    if (this.#paused && this.backlog <= INVOCATION_BACKLOG_LIMIT / 2) {
+    if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
       this.#paused = false;
       this.#owner.queuePaused(false);
     }
