@@ -119,6 +119,35 @@ describe("the Redis backplane under faults", () => {
     expect(await numSub(redis, a.manager.channels.connection("b1"))).toBe(1);
   }, 30_000);
 
+  it("loses nothing silently when Redis drops the subscribers while the publishers stay connected", async () => {
+    // As Redis does to a slow subscriber (client-output-buffer-limit): the publisher is ready at
+    // once, and a send to all must not count as delivered before the subscribers are back.
+    const redis = await startRedis();
+    const prefix = `subkill-${Math.random()}`;
+    const a = await startNode(redis, prefix, "a1");
+    const b = await startNode(redis, prefix, "b1");
+    await eventually(() => a.manager.liveNodeCount === 1, 5_000, "a to hear b");
+    await eventually(async () => (await numSub(redis, a.manager.channels.all)) === 2, 5_000, "subscriptions");
+
+    await redis.cli("client", "kill", "type", "pubsub");
+    await eventually(() => a.subscriber.status !== "ready", 2_000, "a's subscriber to notice");
+    expect(a.publisher.status).toBe("ready");
+    const delivered: number[] = [];
+    const failed: number[] = [];
+    for (let i = 1; i <= 100; i++) {
+      await a.manager.send({ kind: "all" }, say(String(i))).then(
+        () => delivered.push(i),
+        () => failed.push(i),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await eventually(() => delivered.every((i) => b.connection.received.includes(String(i))), 2_000, "delivered ones to arrive").catch(() => undefined);
+    const received = b.connection.received.map(Number);
+    expect(delivered.filter((i) => !received.includes(i)), "reported delivered but never arrived").toEqual([]);
+    expect(failed.length, "sends while the subscribers were away must fail").toBeGreaterThan(0);
+    expect(delivered.length, "sends after they are back must go through").toBeGreaterThan(0);
+  }, 20_000);
+
   it("reports sends as failed while Redis is paused (SIGSTOP), and resumes after SIGCONT", async () => {
     const redis = await startRedis();
     const prefix = `pause-${Math.random()}`;

@@ -9,11 +9,12 @@
  *   within `publishTimeoutMs`), the send rejects with `BackplaneError`, is logged and counted:
  *   it is never queued to be delivered at some unknown later time, so memory stays bounded while
  *   Redis is away, and never lost silently.
- * - Nodes announce themselves on the hub's `all` channel every `heartbeatIntervalMs`. For three
- *   intervals after Redis comes back, a send to all that Redis hands to fewer subscribers than
- *   the nodes known alive (one that has not re-subscribed yet) rejects too. Group, user and
- *   connection sends cannot tell an empty group from a node that missed them: in those seconds
- *   they can be missed without an error (see docs/scaling.md).
+ * - Nodes announce themselves on the hub's `all` channel every `heartbeatIntervalMs`. From the
+ *   moment either of this node's Redis connections drops until three intervals after both are
+ *   back, a send to all that Redis hands to fewer subscribers than the nodes alive when the outage
+ *   began (one that has not re-subscribed yet) rejects too. Group, user and connection sends
+ *   cannot tell an empty group from a node that missed them: in those seconds they can be missed
+ *   without an error (see docs/scaling.md).
  * - Every message carries an id; a node delivers an id once, so a publish that ioredis resends
  *   after a reconnect, or a message that reaches a node through two channels, is not duplicated.
  * - Subscriptions are restored by ioredis when Redis comes back; health is observable.
@@ -138,7 +139,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #nodes = new Map<string, number>();
   /** Whether the last heartbeat publish went through (a paused Redis keeps its sockets "ready"). */
   #probeOk = true;
-  /** Until when sends to all check that every live node received them (after a reconnect). */
+  /**
+   * When this node lost either Redis connection, kept through the recovery window after both are
+   * back: meanwhile sends to all check that every node alive when it began received them.
+   */
+  #outageSince: number | undefined;
+  /** When the recovery window ends: three heartbeat intervals after both connections are back. */
   #recoveringUntil = 0;
   #wasReady = false;
   #everReady = false;
@@ -172,6 +178,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#wasReady = this.#everReady = this.#publisher.status === "ready" && this.#subscriber.status === "ready";
     this.#onStatus = () => {
       const ready = this.#publisher.status === "ready" && this.#subscriber.status === "ready";
+      // The outage starts at the first connection lost, not when both are back: a publisher can be
+      // ready again while a subscriber (this node's or another's) still is not.
+      if (!ready && this.#everReady) this.#outageSince ??= Date.now();
       if (ready && !this.#wasReady && this.#everReady) this.#recoveringUntil = Date.now() + 3 * this.#heartbeatIntervalMs;
       // Subscriptions asked for while Redis was away may have failed; ask again (it is idempotent).
       if (ready && !this.#wasReady) void this.#resubscribeAll();
@@ -192,9 +201,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     void this.#beat();
   }
 
-  /** Other nodes heard within the last three heartbeat intervals. */
+  /**
+   * Other nodes heard within the last three heartbeat intervals; during an outage and its recovery
+   * window, within three intervals before the outage began (nothing can be heard while it lasts).
+   */
   get liveNodeCount(): number {
-    const cutoff = Date.now() - 3 * this.#heartbeatIntervalMs;
+    const cutoff = (this.#outageStart() ?? Date.now()) - 3 * this.#heartbeatIntervalMs;
     for (const [serverId, seen] of this.#nodes) if (seen < cutoff) this.#nodes.delete(serverId);
     return this.#nodes.size;
   }
@@ -349,6 +361,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     for (const listener of this.#healthListeners) listener(healthy);
   }
 
+  /** When the current outage began, or undefined outside an outage and its recovery window. */
+  #outageStart(): number | undefined {
+    if (this.#outageSince !== undefined && this.#wasReady && Date.now() >= this.#recoveringUntil) this.#outageSince = undefined;
+    return this.#outageSince;
+  }
+
   #newId(): string {
     return `${this.serverId}:${(this.#counter++).toString(36)}`;
   }
@@ -367,11 +385,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       });
     switch (target.kind) {
       case "all": {
-        // Every node, this one included, subscribes to `all`. Right after Redis came back, fewer
-        // receivers than nodes known alive means one has not re-subscribed yet and missed it.
-        const recovering = Date.now() < this.#recoveringUntil;
-        const expectReceivers = recovering ? 1 + this.liveNodeCount : undefined;
-        return [this.#publish(this.channels.all, envelopeFor("all", [], target.excludedConnectionIds), { expectReceivers })];
+        return [this.#publish(this.channels.all, envelopeFor("all", [], target.excludedConnectionIds), { toAll: true })];
       }
       case "connections": {
         const remote = [...new Set(target.connectionIds)].filter((id) => this.#local.get(id) === undefined);
@@ -392,7 +406,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     }
   }
 
-  async #publish(channel: string, payload: Uint8Array, options: { expectReceivers?: number; quiet?: boolean } = {}): Promise<void> {
+  /**
+   * Publishes, failing loudly when Redis cannot take it. `toAll`: every node, this one included,
+   * subscribes to `all`; around an outage, fewer receivers than nodes known alive means one has not
+   * re-subscribed yet and missed it. Checked if the outage was on when the publish was sent or when
+   * it was answered (ioredis resends a publish that was in flight when the connection dropped).
+   */
+  async #publish(channel: string, payload: Uint8Array, options: { toAll?: boolean; quiet?: boolean } = {}): Promise<void> {
     const fail = (error: BackplaneError): never => {
       if (options.quiet !== true) {
         this.stats.publishFailures++;
@@ -403,6 +423,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (this.#publisher.status !== "ready") {
       fail(new BackplaneError("The Redis backplane is unavailable: the message reached this node's connections only."));
     }
+    const checkAtSend = options.toAll === true && this.#outageStart() !== undefined;
     const buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     let receivers: number | undefined;
     try {
@@ -414,8 +435,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     } catch (error) {
       fail(error instanceof BackplaneError ? error : new BackplaneError(`Publishing to Redis failed: ${(error as Error).message}`));
     }
-    if (options.expectReceivers !== undefined && (receivers ?? 0) < options.expectReceivers) {
-      fail(new BackplaneError(`The message reached ${receivers ?? 0} of ${options.expectReceivers} expected node(s) through Redis.`));
+    if (options.toAll === true && (checkAtSend || this.#outageStart() !== undefined)) {
+      const expected = 1 + this.liveNodeCount;
+      if ((receivers ?? 0) < expected) fail(new BackplaneError(`The message reached ${receivers ?? 0} of ${expected} expected node(s) through Redis.`));
     }
     if (options.quiet !== true) this.stats.published++;
   }
