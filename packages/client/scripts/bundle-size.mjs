@@ -41,6 +41,8 @@ function sourceOf(path) {
 export const subjects = {
   "@hubwire/client (JSON, all transports)": 'export { HubConnection } from "@hubwire/client";',
   "@hubwire/client + @hubwire/client/msgpack": 'export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";',
+  "@hubwire/client + @hubwire/client/stateful-reconnect":
+    'export { HubConnection } from "@hubwire/client"; export { statefulReconnect } from "@hubwire/client/stateful-reconnect";',
   "@microsoft/signalr (JSON, all transports)": 'export { HubConnectionBuilder } from "@microsoft/signalr";',
   "@microsoft/signalr + @microsoft/signalr-protocol-msgpack":
     'export { HubConnectionBuilder } from "@microsoft/signalr"; export { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";',

@@ -5,12 +5,19 @@ import { measure } from "../scripts/bundle-size.mjs";
 type Measured = { minBytes: number; gzipBytes: number; code: string };
 
 describe("the browser bundle", () => {
-  it("keeps the JSON client within its size budget, with no MessagePack codec and no Node import", async () => {
+  it("keeps the JSON client within 7 KB, with no MessagePack codec, no replay buffer and no Node import", async () => {
     const json = (await measure('export { HubConnection } from "@hubwire/client";')) as Measured;
-    // Budget: today's size plus a little. The goal is 7 KB (see docs/client-size.md); lower this as it shrinks.
-    expect(json.gzipBytes).toBeLessThanOrEqual(8.6 * 1024);
+    expect(json.gzipBytes).toBeLessThanOrEqual(7 * 1024);
     expect(json.code).not.toMatch(/msgpack|ExtensionCodec/i);
+    expect(json.code).not.toMatch(/Sequence ID greater/);
     expect(json.code).not.toMatch(/from\s*"node:|require\(/);
+  });
+
+  it("loads stateful reconnect only from its own entry point", async () => {
+    const withReplay = (await measure(
+      'export { HubConnection } from "@hubwire/client"; export { statefulReconnect } from "@hubwire/client/stateful-reconnect";',
+    )) as Measured;
+    expect(withReplay.code).toMatch(/Sequence ID greater/);
   });
 
   it("loads MessagePack only from its own entry point", async () => {

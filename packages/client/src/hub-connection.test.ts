@@ -1,4 +1,4 @@
-import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
+import { MessagePackHubProtocol } from "./msgpack.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ConnectionClosedError, HubConnection, HubError, type HubConnectionOptions, type TransportName } from "./index.js";
@@ -47,6 +47,12 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
     }
     expect(await connection.invoke("add", 2, 3)).toBe(5);
     expect(await connection.invoke("nothing")).toBeUndefined();
+  });
+
+  it("reads a message larger than a server's 32 KB receive limit", async () => {
+    const connection = await connect();
+    expect((await connection.invoke("large", 200_000)).length).toBe(200_000);
+    expect(await connection.invoke("add", 1, 1)).toBe(2);
   });
 
   it("rejects with the server's error as a HubError", async () => {

@@ -18,7 +18,6 @@
  */
 import {
   HandshakeReader,
-  JsonHubProtocol,
   MessageType,
   ProtocolDefaults,
   TransferFormat,
@@ -28,7 +27,6 @@ import {
   type CompletionMessage,
   type HubContract,
   type HubMessage,
-  type HubProtocol,
   type InvocationMessage,
   type MessageParser,
   type MethodArgs,
@@ -39,8 +37,9 @@ import {
 } from "@hubwire/protocol";
 import { ConnectionClosedError, HubError, TimeoutError, TransportError } from "./errors.js";
 import type { HttpOptions } from "./http.js";
+import { JsonClientProtocol, type ClientProtocol } from "./json-protocol.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { MessageBuffer } from "./message-buffer.js";
+import type { MessageBuffer, StatefulReconnect } from "./message-buffer.js";
 import { delays, type RetryPolicy } from "./reconnect-policy.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
 import { negotiate, withQuery } from "./transports/negotiate.js";
@@ -57,7 +56,7 @@ export type HubConnectionState = "Disconnected" | "Connecting" | "Connected" | "
 /** Options of {@link HubConnection}. Every duration is in milliseconds. */
 export interface HubConnectionOptions {
   /** The hub protocol. Default JSON; pass `new MessagePackHubProtocol()` from `@hubwire/client/msgpack` for MessagePack. */
-  readonly protocol?: HubProtocol;
+  readonly protocol?: ClientProtocol;
   /** The transports this client may use; the server's list is walked in its order. Default all three. */
   readonly transports?: readonly TransportName[];
   /** Connect a WebSocket directly, without negotiate (WebSockets only). */
@@ -74,8 +73,11 @@ export interface HubConnectionOptions {
   readonly fetch?: typeof fetch;
   /** Reconnect automatically: `true` (0, 2, 10, 30 s), a list of delays, or a policy. Default off. */
   readonly reconnect?: boolean | readonly number[] | RetryPolicy;
-  /** Survive a dropped WebSocket with nothing lost (SignalR's stateful reconnect); the server must allow it. */
-  readonly statefulReconnect?: boolean | { readonly bufferBytes?: number };
+  /**
+   * Survive a dropped WebSocket with nothing lost (SignalR's stateful reconnect; the server must
+   * allow it): `statefulReconnect()` from `@hubwire/client/stateful-reconnect`.
+   */
+  readonly statefulReconnect?: StatefulReconnect;
   /** Close when nothing has come from the server for this long. Default 30 s. */
   readonly serverTimeoutMs?: number;
   /** Ping when nothing has been sent for this long. Default 15 s. */
@@ -147,7 +149,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   #state: HubConnectionState = "Disconnected";
   #connectionId: string | null = null;
   readonly #options: HubConnectionOptions;
-  readonly #protocol: HubProtocol;
+  readonly #protocol: ClientProtocol;
   readonly #http: HttpOptions;
   readonly #logger: Logger;
   readonly #retry: RetryPolicy | undefined;
@@ -171,7 +173,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   constructor(url: string, options: HubConnectionOptions = {}) {
     this.url = url;
     this.#options = options;
-    this.#protocol = options.protocol ?? new JsonHubProtocol();
+    this.#protocol = options.protocol ?? new JsonClientProtocol();
     this.#logger = options.logger ?? silentLogger;
     const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
     this.#http = {
@@ -372,9 +374,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     });
     this.#parser = this.#protocol.createParser();
     this.#buffer = stateful
-      ? new MessageBuffer(
-          (typeof this.#options.statefulReconnect === "object" ? this.#options.statefulReconnect.bufferBytes : undefined) ??
-            ProtocolDefaults.statefulReconnectBufferBytes,
+      ? this.#options.statefulReconnect!(
           (message) => this.#protocol.write(message),
           (data) => this.#transmit(data),
         )
@@ -408,7 +408,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       return { transport, stateful: false };
     }
     const failures: string[] = [];
-    const wantStateful = this.#options.statefulReconnect !== undefined && this.#options.statefulReconnect !== false;
+    const wantStateful = this.#options.statefulReconnect !== undefined;
     let negotiated = await negotiate(this.#http, this.url, wantStateful);
     const offered = negotiated.transports.filter(
       (entry) => allowed.includes(entry.transport as TransportName) && entry.transferFormats.includes(binary ? "Binary" : "Text"),
@@ -472,10 +472,10 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       if (isUpload(arg)) uploads.push([String(this.#nextId++), arg]);
       else plain.push(arg);
     }
-    const streamIds = uploads.map(([streamId]) => streamId);
     const id = register === undefined ? undefined : String(this.#nextId++);
     if (id !== undefined) register!(id);
-    // Absent fields (no id, no streams) are left off the wire by the protocol.
+    // Absent fields (no id, no streams) are left off the wire, as the official client leaves them.
+    const streamIds = uploads.length > 0 ? uploads.map(([streamId]) => streamId) : undefined;
     await this.#send({ type, invocationId: id, target, arguments: plain, streamIds } as InvocationMessage);
     for (const [streamId, upload] of uploads) void this.#upload(streamId, upload);
   }
@@ -531,7 +531,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
         return this.#complete(message);
       case MessageType.Close:
         this.#serverClose = {
-          error: message.error === undefined ? undefined : new Error(`Server returned an error on close: ${message.error}`),
+          // A JSON server may write null for an absent field.
+          error: message.error == null ? undefined : new Error(`Server returned an error on close: ${message.error}`),
           allowReconnect: message.allowReconnect === true,
         };
         return void this.#transport?.stop();
@@ -543,7 +544,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   #complete(message: CompletionMessage): void {
     const pending = this.#pending.get(message.invocationId);
     if (pending === undefined) return;
-    pending.settle(message.error === undefined ? undefined : new HubError(message.error), message.result);
+    pending.settle(message.error == null ? undefined : new HubError(message.error), message.result);
   }
 
   async #invokeHandlers(message: InvocationMessage): Promise<void> {
@@ -559,7 +560,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
         error = `${caught as Error}`;
       }
     }
-    if (message.invocationId === undefined) return;
+    if (message.invocationId == null) return;
     if (error === undefined && results.length !== 1) {
       error = results.length === 0 ? "Client didn't provide a result." : "Client provided multiple results.";
     }

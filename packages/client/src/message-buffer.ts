@@ -16,6 +16,12 @@ interface Buffered {
 
 const sizeOf = (data: string | Uint8Array) => (typeof data === "string" ? data.length : data.byteLength);
 
+/**
+ * What a connection asks of stateful reconnect: a buffer made per connection, given how to write a
+ * message and how to send bytes. Made by `statefulReconnect()` from `@hubwire/client/stateful-reconnect`.
+ */
+export type StatefulReconnect = (write: (message: HubMessage) => string | Uint8Array, transmit: (data: string | Uint8Array) => Promise<void>) => MessageBuffer;
+
 export class MessageBuffer {
   readonly #bufferBytes: number;
   readonly #transmit: (data: string | Uint8Array) => Promise<void>;

@@ -11,4 +11,22 @@
  * const connection = new HubConnection<Chat>("/chat", { protocol: new MessagePackHubProtocol() });
  * ```
  */
-export { MessagePackHubProtocol, type MessagePackHubProtocolOptions } from "@hubwire/protocol-msgpack";
+import { MessagePackHubProtocol as ServerMessagePackHubProtocol, type MessagePackHubProtocolOptions } from "@hubwire/protocol-msgpack";
+
+export type { MessagePackHubProtocolOptions } from "@hubwire/protocol-msgpack";
+
+/**
+ * SignalR's MessagePack hub protocol with a client's defaults: messages of any size are read, as
+ * the official client reads them (the 32 KB default of `@hubwire/protocol-msgpack` is a server's
+ * limit on what untrusted clients send). `maxMessageBytes` still sets a limit.
+ *
+ * @example
+ * ```ts
+ * new HubConnection<Chat>("/chat", { protocol: new MessagePackHubProtocol({ maxMessageBytes: 1024 * 1024 }) });
+ * ```
+ */
+export class MessagePackHubProtocol extends ServerMessagePackHubProtocol {
+  constructor(options: MessagePackHubProtocolOptions = {}) {
+    super({ maxMessageBytes: Infinity, ...options });
+  }
+}

@@ -1,8 +1,9 @@
 import { startTcpProxy } from "@hubwire/test-support";
-import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
+import { MessagePackHubProtocol } from "./msgpack.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HubConnection } from "./index.js";
+import { statefulReconnect } from "./stateful-reconnect.js";
 import type { WebSocketConstructor } from "./transports/transport.js";
 import type { TestContract } from "./test-helpers/contract.js";
 import { eventually, startTestServer } from "./test-helpers/test-server.js";
@@ -51,7 +52,7 @@ describe("reconnecting", () => {
       const connection = new HubConnection<TestContract>(`http://127.0.0.1:${proxy.port}/hub`, {
         WebSocket: ws,
         transports: ["WebSockets"],
-        statefulReconnect: true,
+        statefulReconnect: statefulReconnect(),
         reconnect: [0, 100],
         ...(protocol === "messagepack" ? { protocol: new MessagePackHubProtocol() } : {}),
       });

@@ -4,6 +4,7 @@ import type { HubContract } from "@hubwire/protocol";
 export interface TestContract extends HubContract {
   server: {
     echo(value: unknown): unknown;
+    large(length: number): string;
     add(a: number, b: number): number;
     nothing(): void;
     fail(message: string): void;

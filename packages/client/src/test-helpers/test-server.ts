@@ -7,6 +7,7 @@ import type { TestContract } from "./contract.js";
 export const testHub = defineHub<TestContract>({
   methods: {
     echo: (_ctx, value) => value,
+    large: (_ctx, length) => "x".repeat(length),
     add: (_ctx, a, b) => a + b,
     nothing: () => undefined,
     fail(_ctx, message) {

@@ -1,0 +1,92 @@
+/**
+ * The JSON hub protocol as the client needs it, and its default. The server's protocol
+ * (`JsonHubProtocol` from `@hubwire/protocol`) is strict about every field because it faces
+ * clients it cannot trust, and caps record sizes; the client faces the server it chose, reads
+ * records of any size (as the official client does), and checks the fields it acts on, so that
+ * bad data from a server closes the connection with a clear error instead of failing later. It
+ * writes only messages the connection itself builds, so it writes them as they are.
+ *
+ * @module
+ */
+import { MessageType, TransferFormat, type HubMessage, type HubProtocol, type MessageParser } from "@hubwire/protocol";
+
+/** What a connection needs of a hub protocol: the client never parses whole bodies itself. */
+export type ClientProtocol = Pick<HubProtocol, "name" | "version" | "transferFormat" | "createParser" | "write">;
+
+const separator = "\u001e";
+const decoder = new TextDecoder();
+
+const isOptionalString = (value: unknown) => value == null || typeof value === "string";
+
+/**
+ * One record as a message the connection handles; undefined for the types a client does not
+ * receive (StreamInvocation, CancelInvocation) and for types newer than this client.
+ * @throws Error for a record that is not JSON or a message whose fields the client would misread.
+ */
+function readMessage(record: string): HubMessage | undefined {
+  let message: Record<string, unknown> | null = null;
+  try {
+    message = JSON.parse(record) as Record<string, unknown> | null;
+  } catch {
+    // Reported below as malformed, with the record, as anything else that is not a message.
+  }
+  const type = message?.type;
+  let valid: boolean;
+  switch (type) {
+    case MessageType.Invocation:
+      valid = typeof message!.target === "string" && Array.isArray(message!.arguments) && isOptionalString(message!.invocationId);
+      break;
+    case MessageType.StreamItem:
+    case MessageType.Completion:
+      valid = typeof message!.invocationId === "string" && isOptionalString(message!.error);
+      break;
+    case MessageType.Close:
+      valid = isOptionalString(message!.error) && (message!.allowReconnect == null || typeof message!.allowReconnect === "boolean");
+      break;
+    case MessageType.Ack:
+    case MessageType.Sequence:
+      valid = Number.isSafeInteger(message!.sequenceId) && (message!.sequenceId as number) >= 0;
+      break;
+    default:
+      // Ping needs nothing but its arrival; others are not for clients, or newer than this one.
+      if (Number.isInteger(type)) return undefined;
+      valid = false;
+  }
+  if (!valid) throw new Error(`The server sent a malformed message: ${record.slice(0, 100)}`);
+  return message as unknown as HubMessage;
+}
+
+/** Splits text on the record separator; a record may span chunks. */
+class JsonMessageParser implements MessageParser {
+  #pending = "";
+
+  get bufferedBytes(): number {
+    return this.#pending.length;
+  }
+
+  push(chunk: string | Uint8Array): HubMessage[] {
+    const records = (this.#pending + (typeof chunk === "string" ? chunk : decoder.decode(chunk))).split(separator);
+    this.#pending = records.pop()!;
+    const messages: HubMessage[] = [];
+    for (const record of records) {
+      const message = readMessage(record);
+      if (message !== undefined) messages.push(message);
+    }
+    return messages;
+  }
+}
+
+/** The JSON hub protocol for the client (the default of `HubConnection`). */
+export class JsonClientProtocol implements ClientProtocol {
+  readonly name = "json";
+  readonly version = 2;
+  readonly transferFormat = TransferFormat.Text;
+
+  createParser(): MessageParser {
+    return new JsonMessageParser();
+  }
+
+  write(message: HubMessage): string {
+    return JSON.stringify(message) + separator;
+  }
+}
