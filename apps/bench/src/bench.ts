@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: every system side by side in one run, each figure the median of 3 runs, and
- * the results written into docs/benchmarks.md between its bench markers.
+ * the results kept in docs/benchmarks.json and written into docs/benchmarks.md between its bench
+ * markers (a run of some scenarios replaces only theirs).
  *
  *   --quick         a smoke run (tiny sizes, 1 run) that proves the harness; writes nothing
  *   --only a,b      only these scenarios (echo, broadcast, idle-memory, cross-node, long-polling,
@@ -10,10 +11,9 @@
  *
  * BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured servers.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
-import { renderGoals, renderSection, type Section } from "./report.js";
+import { renderSection, type Section } from "./report.js";
+import { recordResults, type ScenarioResults } from "./results-file.js";
 import { log } from "./runs.js";
 import { broadcastScenario } from "./scenarios/broadcast.js";
 import { bundleSizeScenario } from "./scenarios/bundle-size.js";
@@ -42,7 +42,8 @@ for (const name of only) if (!(name in scenarios)) throw new Error(`Unknown scen
 
 const started = Date.now();
 const sections: Section[] = [];
-for (const name of only) sections.push(...(await scenarios[name]!(settings)));
+const byScenario: Record<string, readonly Section[]> = {};
+for (const name of only) sections.push(...(byScenario[name] = await scenarios[name]!(settings)));
 log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 if (args.includes("--json")) {
@@ -52,24 +53,9 @@ if (args.includes("--json")) {
 }
 
 if (!settings.quick) {
-  const command = `npm run bench${onlyAt === -1 ? "" : ` -- --only ${only.join(",")}`}`;
+  const measuredBy = `npm run bench${onlyAt === -1 ? "" : ` -- --only ${only.join(",")}`}`;
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
-  const generated = [
-    "<!-- bench:start (written by apps/bench; edit outside the markers) -->",
-    `Measured by \`${command}\` on ${machine}; ${settings.runs} runs per figure, shown as median (min-max).`,
-    "",
-    "### Goals",
-    "",
-    renderGoals(sections),
-    "",
-    ...sections.map(renderSection),
-    "<!-- bench:end -->",
-  ].join("\n");
-  const path = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
-  const current = readFileSync(path, "utf8");
-  const start = current.indexOf("<!-- bench:start");
-  const end = current.indexOf("<!-- bench:end -->");
-  if (start === -1 || end === -1) throw new Error(`${path} has no bench markers.`);
-  writeFileSync(path, current.slice(0, start) + generated + current.slice(end + "<!-- bench:end -->".length));
-  log(`wrote ${path}`);
+  const measured: Record<string, ScenarioResults> = {};
+  for (const name of only) measured[name] = { measuredBy, machine, runs: settings.runs, sections: byScenario[name]! };
+  log(`wrote ${recordResults(measured, Object.keys(scenarios))}`);
 }
