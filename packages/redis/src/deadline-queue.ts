@@ -29,7 +29,7 @@ export class DeadlineQueue {
   #waits: Wait[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(timeoutMs: number, now: () => number = Date.now) {
+  constructor(timeoutMs: number, now: () => number = () => performance.now()) {
     this.#timeoutMs = timeoutMs;
     this.#now = now;
   }

@@ -97,6 +97,9 @@ interface Pending {
 
 const SEEN_LIMIT = 10_000;
 
+/** Liveness and outage times in milliseconds that a wall-clock jump cannot move. */
+const monotonicNow = (): number => performance.now();
+
 /**
  * The lifetime manager for one hub on one node. Create it through {@link redisLifetimeManager}.
  *
@@ -180,8 +183,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       const ready = this.#publisher.status === "ready" && this.#subscriber.status === "ready";
       // The outage starts at the first connection lost, not when both are back: a publisher can be
       // ready again while a subscriber (this node's or another's) still is not.
-      if (!ready && this.#everReady) this.#outageSince ??= Date.now();
-      if (ready && !this.#wasReady && this.#everReady) this.#recoveringUntil = Date.now() + 3 * this.#heartbeatIntervalMs;
+      if (!ready && this.#everReady) this.#outageSince ??= monotonicNow();
+      if (ready && !this.#wasReady && this.#everReady) this.#recoveringUntil = monotonicNow() + 3 * this.#heartbeatIntervalMs;
       // Subscriptions asked for while Redis was away may have failed; ask again (it is idempotent).
       if (ready && !this.#wasReady) void this.#resubscribeAll();
       if (ready) this.#everReady = true;
@@ -206,7 +209,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
    * window, within three intervals before the outage began (nothing can be heard while it lasts).
    */
   get liveNodeCount(): number {
-    const cutoff = (this.#outageStart() ?? Date.now()) - 3 * this.#heartbeatIntervalMs;
+    const cutoff = (this.#outageStart() ?? monotonicNow()) - 3 * this.#heartbeatIntervalMs;
     for (const [serverId, seen] of this.#nodes) if (seen < cutoff) this.#nodes.delete(serverId);
     return this.#nodes.size;
   }
@@ -363,7 +366,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   /** When the current outage began, or undefined outside an outage and its recovery window. */
   #outageStart(): number | undefined {
-    if (this.#outageSince !== undefined && this.#wasReady && Date.now() >= this.#recoveringUntil) this.#outageSince = undefined;
+    if (this.#outageSince !== undefined && this.#wasReady && monotonicNow() >= this.#recoveringUntil) this.#outageSince = undefined;
     return this.#outageSince;
   }
 
@@ -561,7 +564,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.stats.received++;
     switch (envelope.kind) {
       case EnvelopeKind.Heartbeat:
-        if (envelope.serverId !== this.serverId) this.#nodes.set(envelope.serverId, Date.now());
+        if (envelope.serverId !== this.serverId) this.#nodes.set(envelope.serverId, monotonicNow());
         return;
       case EnvelopeKind.Invocation:
         return this.#deliver(envelope);

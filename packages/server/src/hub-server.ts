@@ -37,10 +37,9 @@ import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 import { ReplayBudget } from "./replay-buffer.js";
 import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
 import { HubMetrics } from "./metrics.js";
+import { monotonicNow } from "./monotonic-clock.js";
 import type { MeterProvider } from "@opentelemetry/api";
 
-/** Whole milliseconds since the process started; never goes back. */
-const monotonicNow = (): number => Math.floor(performance.now());
 
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { monotonicNow } from "../monotonic-clock.js";
 
 /** Limits on POST bodies. */
 export interface PostLimits {
@@ -108,10 +109,10 @@ export class PostReceiver {
           this.#fail("A POST body sent nothing within the timeout.");
         }, this.#limits.idleTimeoutMs);
       };
-      const startedAt = Date.now();
+      const startedAt = monotonicNow();
       request.on("data", (chunk: Buffer) => {
         total += chunk.length;
-        const elapsedMs = Date.now() - startedAt;
+        const elapsedMs = monotonicNow() - startedAt;
         if (elapsedMs > this.#limits.idleTimeoutMs && (total * 1000) / elapsedMs < MIN_BODY_BYTES_PER_SECOND) {
           finish(408, "The request body arrived too slowly.");
           this.#fail("A POST body arrived below the minimum data rate.");

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { deflateRawSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { createWebSocketEndpoint, type EndpointClose, type WebSocketEndpointOptions, type WebSocketHandler } from "./websocket-endpoint.js";
 
@@ -169,6 +169,16 @@ describe("the raw WebSocket endpoint", () => {
     const { url } = await serve(echo, { keepAliveIntervalMs: 50 });
     const client = await connect(url);
     await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(client.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it("keeps its clients when the wall clock jumps ahead (keep-alive runs on a monotonic clock)", async () => {
+    const { url } = await serve(echo, { keepAliveIntervalMs: 50 });
+    const client = await connect(url);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    cleanups.push(() => void vi.useRealTimers());
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(client.readyState).toBe(WebSocket.OPEN);
   });
 

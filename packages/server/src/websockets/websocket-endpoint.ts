@@ -21,6 +21,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
+import { monotonicNow } from "../monotonic-clock.js";
 import { deliverFragments } from "./fragment-delivery.js";
 import { normalizeOrigin } from "./origin-policy.js";
 import { rejectUpgrade } from "./upgrade-response.js";
@@ -136,7 +137,7 @@ class Socket implements EndpointSocket {
   #wake: (() => void) | undefined;
   #ended = false;
   #initiatedBy: EndpointClose["initiatedBy"] | undefined;
-  lastHeardAt = Date.now();
+  lastHeardAt = monotonicNow();
 
   constructor(ws: WebSocket, request: EndpointRequest, fragments: "whole" | "each") {
     this.#ws = ws;
@@ -149,9 +150,9 @@ class Socket implements EndpointSocket {
     ws.on("message", (data: RawData, isBinary: boolean) => {
       deliver(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary, true);
     });
-    ws.on("pong", () => (this.lastHeardAt = Date.now()));
-    ws.on("ping", () => (this.lastHeardAt = Date.now()));
-    ws.on("message", () => (this.lastHeardAt = Date.now()));
+    ws.on("pong", () => (this.lastHeardAt = monotonicNow()));
+    ws.on("ping", () => (this.lastHeardAt = monotonicNow()));
+    ws.on("message", () => (this.lastHeardAt = monotonicNow()));
     ws.on("error", () => undefined);
     this.closed = new Promise((resolve) =>
       ws.once("close", (code: number, reason: Buffer) => {
@@ -246,7 +247,7 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
       );
   };
   const timer = setInterval(() => {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const socket of open) {
       if (now - socket.lastHeardAt >= clientTimeoutMs) socket.close(1001, "The client sent nothing within the keep-alive timeout.", "timeout");
       else socket.ping();

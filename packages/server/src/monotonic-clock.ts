@@ -1,0 +1,11 @@
+/**
+ * The server's clock for timeouts and rates: whole milliseconds since the process started, from
+ * `performance.now()`. It never goes back or jumps when the wall clock is set (an NTP step, a
+ * suspended VM's catch-up), so such a jump cannot time connections out; and whole numbers are
+ * stored inside the objects that keep them rather than as separate heap numbers.
+ *
+ * @module
+ */
+
+/** Whole milliseconds since the process started; never goes back. */
+export const monotonicNow = (): number => Math.floor(performance.now());
