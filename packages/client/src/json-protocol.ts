@@ -60,6 +60,7 @@ function readMessage(record: string): HubMessage | undefined {
 class JsonMessageParser implements MessageParser {
   #pending = "";
 
+  /** Characters of an unfinished record (UTF-16 units: close enough for a figure nothing caps). */
   get bufferedBytes(): number {
     return this.#pending.length;
   }
