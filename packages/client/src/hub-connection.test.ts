@@ -172,6 +172,13 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
 });
 
 describe("HubConnection start failures", () => {
+  it("refuses statefulReconnect given as anything but the add-on's statefulReconnect()", () => {
+    const options = { statefulReconnect: true } as unknown as HubConnectionOptions;
+    expect(() => new HubConnection<TestContract>("http://127.0.0.1:1/hub", options)).toThrow(
+      "The statefulReconnect option takes statefulReconnect() from '@hubwire/client/stateful-reconnect'.",
+    );
+  });
+
   it("reports the server's handshake error", async () => {
     const server = await startTestServer({ hubOptions: { protocols: ["json"] } });
     try {

@@ -172,6 +172,9 @@ export class HubConnection<TContract extends HubContract = HubContract> {
 
   constructor(url: string, options: HubConnectionOptions = {}) {
     this.url = url;
+    if (options.statefulReconnect !== undefined && typeof options.statefulReconnect !== "function") {
+      throw new TypeError("The statefulReconnect option takes statefulReconnect() from '@hubwire/client/stateful-reconnect'.");
+    }
     this.#options = options;
     this.#protocol = options.protocol ?? new JsonClientProtocol();
     this.#logger = options.logger ?? silentLogger;
