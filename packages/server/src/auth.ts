@@ -45,7 +45,7 @@ export function readAccessToken(request: IncomingMessage, query: URLSearchParams
  * and the headers without `Authorization` and without those that only served a WebSocket
  * handshake. Every open connection keeps this for its life, so it keeps no more than apps use.
  */
-export function describeRequest(request: IncomingMessage): ConnectionRequest {
+export function describeRequest(request: IncomingMessage, remoteAddress: string | undefined): ConnectionRequest {
   const url = request.url ?? "/";
   const queryAt = url.indexOf("?");
   // Kept for the connection's life: not the token, nor what only served the WebSocket handshake.
@@ -61,6 +61,6 @@ export function describeRequest(request: IncomingMessage): ConnectionRequest {
   return {
     url: queryAt === -1 ? url : url.slice(0, queryAt),
     headers,
-    remoteAddress: request.socket.remoteAddress,
+    remoteAddress,
   };
 }

@@ -14,8 +14,9 @@ export interface ConnectionLimits {
   /** Connections the whole server holds (every hub together). Past it: 503. */
   readonly maxConnections?: number;
   /**
-   * Connections from one remote address. Past it: 429. The address is the TCP peer's: behind a
-   * reverse proxy every client shares the proxy's, so cap at the proxy instead (docs/security.md).
+   * Connections from one client address. Past it: 429. The address is the server's
+   * `clientAddress` for the request, by default the TCP peer's: behind a reverse proxy, set
+   * `clientAddress` or cap at the proxy (docs/security.md).
    */
   readonly maxConnectionsPerAddress?: number;
 }

@@ -46,6 +46,7 @@ export interface Principal {
 export interface ConnectionRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** The client's address: the server's `clientAddress` option, by default the TCP peer's. */
   readonly remoteAddress: string | undefined;
 }
 

@@ -43,6 +43,8 @@ export interface EndpointContext {
   readonly replayBudget: ReplayBudget;
   /** Connection caps shared by every hub of the server. */
   readonly limiter: ConnectionLimiter;
+  /** The client's address for a request (the per-address cap and `ctx.request.remoteAddress`). */
+  readonly clientAddress: (request: IncomingMessage) => string | undefined;
   readonly metrics: HubMetrics;
 }
 
@@ -272,7 +274,7 @@ export class HubEndpoint {
       socket.off("error", ignoreSocketError);
       const transport = new WebSocketTransport(webSocket, connection);
       if (connection.canReattach) connection.reattach(transport);
-      else if (connection.state === "negotiated") connection.attach(transport, describeRequest(request), auth.principal);
+      else if (connection.state === "negotiated") connection.attach(transport, describeRequest(request, this.#context.clientAddress(request)), auth.principal);
       // It ended while the upgrade was under way (the reconnect window passed).
       else transport.close(1000);
     } finally {
@@ -323,14 +325,14 @@ export class HubEndpoint {
       const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.options.clientTimeoutMs };
       const fail = (reason: string) => connection.abort(reason);
       if (wantsEvents) {
-        connection.attach(new ServerSentEventsTransport(request, response, connection, limits, fail), describeRequest(request), auth.principal);
+        connection.attach(new ServerSentEventsTransport(request, response, connection, limits, fail), describeRequest(request, this.#context.clientAddress(request)), auth.principal);
       } else {
         const transport = new LongPollingTransport(
           connection,
           { ...limits, pollTimeoutMs: this.options.longPollTimeoutMs, maxQueuedBytes: this.#context.maxFrameBytes * 4, now: this.#context.now },
           fail,
         );
-        connection.attach(transport, describeRequest(request), auth.principal);
+        connection.attach(transport, describeRequest(request, this.#context.clientAddress(request)), auth.principal);
         transport.firstPoll(response);
       }
     } finally {
@@ -349,14 +351,14 @@ export class HubEndpoint {
       }
     }
     if (principal === undefined && this.options.requireAuthentication) return { status: 401, message: "Unauthorized" };
-    if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, describeRequest(request)))) {
+    if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, describeRequest(request, this.#context.clientAddress(request))))) {
       return { status: 403, message: "Forbidden" };
     }
     return { principal };
   }
 
   #admit(request: IncomingMessage): ReturnType<ConnectionLimiter["admit"]> {
-    const slot = this.#context.limiter.admit(request.socket.remoteAddress);
+    const slot = this.#context.limiter.admit(this.#context.clientAddress(request));
     if ("status" in slot) this.#context.metrics.connectionRefused(slot.status === 429 ? "address_limit" : "server_limit");
     return slot;
   }

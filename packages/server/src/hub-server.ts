@@ -41,6 +41,9 @@ import { monotonicNow } from "./monotonic-clock.js";
 import type { MeterProvider } from "@opentelemetry/api";
 
 
+/** The TCP peer's address: the default client address. */
+const peerAddress = (request: IncomingMessage): string | undefined => request.socket.remoteAddress;
+
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
   /** Hubs by path, e.g. `{ "/chat": chat }`. Negotiate is served at `{path}/negotiate`. */
@@ -71,6 +74,23 @@ export interface HubServerOptions {
   readonly meterProvider?: MeterProvider;
   /** Caps on connections, in all and per client address (429/503 before anything is allocated). Default: none. */
   readonly limits?: ConnectionLimits;
+  /**
+   * The client's address for a request: what the per-address cap counts and what
+   * `ctx.request.remoteAddress` shows. Default the TCP peer's address, which behind a reverse proxy
+   * is the proxy's. Read a forwarded address only from a proxy you run, and take the entry that
+   * proxy appended (the last one): earlier entries are whatever the client sent.
+   *
+   * @example
+   * ```ts
+   * createHubServer({
+   *   hubs,
+   *   limits: { maxConnectionsPerAddress: 100 },
+   *   // Behind one proxy that appends the peer's address to X-Forwarded-For:
+   *   clientAddress: (request) => String(request.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() || request.socket.remoteAddress,
+   * });
+   * ```
+   */
+  readonly clientAddress?: (request: IncomingMessage) => string | undefined;
   /**
    * The clock for timeouts and durations, in milliseconds from any fixed point. Default a
    * monotonic clock (`performance.now()` in whole milliseconds): a wall-clock jump cannot time
@@ -109,6 +129,7 @@ export class HubServer {
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
       replayBudget: this.#replayBudget,
       limiter: new ConnectionLimiter(options.limits),
+      clientAddress: options.clientAddress ?? peerAddress,
       metrics: new HubMetrics(options.meterProvider),
     };
     for (const [path, hub] of Object.entries(options.hubs)) {

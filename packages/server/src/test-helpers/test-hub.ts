@@ -26,7 +26,7 @@ export interface TestContract extends HubContract {
     add(a: number, b: number): number;
     throwPlain(message: string): void;
     throwHubError(message: string): void;
-    whoAmI(): { connectionId: string; userId: string | null; headerNames: string[] };
+    whoAmI(): { connectionId: string; userId: string | null; headerNames: string[]; remoteAddress: string | null };
     join(group: string): void;
     leave(group: string): void;
     sendTo(target: TargetSpec, text: string): void;
@@ -99,7 +99,12 @@ export const testHub = defineHub<TestContract>({
     throwHubError(_ctx, message) {
       throw new HubError(message);
     },
-    whoAmI: (ctx) => ({ connectionId: ctx.connectionId, userId: ctx.userId ?? null, headerNames: Object.keys(ctx.request?.headers ?? {}).sort() }),
+    whoAmI: (ctx) => ({
+      connectionId: ctx.connectionId,
+      userId: ctx.userId ?? null,
+      headerNames: Object.keys(ctx.request?.headers ?? {}).sort(),
+      remoteAddress: ctx.request?.remoteAddress ?? null,
+    }),
     join: (ctx, group) => ctx.groups.add(ctx.connectionId, group),
     leave: (ctx, group) => ctx.groups.remove(ctx.connectionId, group),
     sendTo: (ctx, target, text) => clientsFor(ctx, target).receive(text),
