@@ -10,7 +10,7 @@ import { JsonHubProtocol } from "@hubwire/protocol";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
-import { HubConnection, type ConnectionEvents, type ConnectionSettings, type Principal } from "./connection.js";
+import { HubConnection, type ConnectionEvents, type ConnectionRequest, type ConnectionSettings, type Principal } from "./connection.js";
 import type { HubFilter } from "./filters.js";
 import type { HubDefinition } from "./hub.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
@@ -274,7 +274,7 @@ export class HubEndpoint {
       socket.off("error", ignoreSocketError);
       const transport = new WebSocketTransport(webSocket, connection);
       if (connection.canReattach) connection.reattach(transport);
-      else if (connection.state === "negotiated") connection.attach(transport, describeRequest(request, this.#context.clientAddress(request)), auth.principal);
+      else if (connection.state === "negotiated") connection.attach(transport, this.#describe(request), auth.principal);
       // It ended while the upgrade was under way (the reconnect window passed).
       else transport.close(1000);
     } finally {
@@ -325,14 +325,14 @@ export class HubEndpoint {
       const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.options.clientTimeoutMs };
       const fail = (reason: string) => connection.abort(reason);
       if (wantsEvents) {
-        connection.attach(new ServerSentEventsTransport(request, response, connection, limits, fail), describeRequest(request, this.#context.clientAddress(request)), auth.principal);
+        connection.attach(new ServerSentEventsTransport(request, response, connection, limits, fail), this.#describe(request), auth.principal);
       } else {
         const transport = new LongPollingTransport(
           connection,
           { ...limits, pollTimeoutMs: this.options.longPollTimeoutMs, maxQueuedBytes: this.#context.maxFrameBytes * 4, now: this.#context.now },
           fail,
         );
-        connection.attach(transport, describeRequest(request, this.#context.clientAddress(request)), auth.principal);
+        connection.attach(transport, this.#describe(request), auth.principal);
         transport.firstPoll(response);
       }
     } finally {
@@ -351,10 +351,15 @@ export class HubEndpoint {
       }
     }
     if (principal === undefined && this.options.requireAuthentication) return { status: 401, message: "Unauthorized" };
-    if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, describeRequest(request, this.#context.clientAddress(request))))) {
+    if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, this.#describe(request)))) {
       return { status: 403, message: "Forbidden" };
     }
     return { principal };
+  }
+
+  /** What a connection keeps of its request, with the client's address as the server reads it. */
+  #describe(request: IncomingMessage): ConnectionRequest {
+    return describeRequest(request, this.#context.clientAddress(request));
   }
 
   #admit(request: IncomingMessage): ReturnType<ConnectionLimiter["admit"]> {
