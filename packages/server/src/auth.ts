@@ -15,7 +15,8 @@
  * });
  * ```
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import { authorityOf, type HubRequest } from "./http-request.js";
 import type { ConnectionRequest, Principal } from "./connection.js";
 import type { MaybePromise } from "./hub.js";
 
@@ -23,15 +24,18 @@ import type { MaybePromise } from "./hub.js";
 export interface AuthenticationRequest {
   /** The bearer token, from the header or the `access_token` query parameter. */
   readonly accessToken: string | undefined;
-  /** The HTTP request (negotiate, or the transport's): cookies, headers, client address. */
-  readonly request: IncomingMessage;
+  /**
+   * The HTTP request (negotiate, or the transport's): cookies, headers, client address. Node's
+   * `IncomingMessage`, or its `Http2ServerRequest` when the hubs are served over HTTP/2.
+   */
+  readonly request: HubRequest;
 }
 
 /** Returns the principal for a request, or undefined for an anonymous one. */
 export type Authenticate = (request: AuthenticationRequest) => MaybePromise<Principal | undefined>;
 
 /** The access token of a request: `Authorization: Bearer` first, then `access_token`. */
-export function readAccessToken(request: IncomingMessage, query: URLSearchParams): string | undefined {
+export function readAccessToken(request: HubRequest, query: URLSearchParams): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
@@ -43,9 +47,10 @@ export function readAccessToken(request: IncomingMessage, query: URLSearchParams
 /**
  * What a connection keeps of its request: the path without its query (which may hold the token)
  * and the headers without `Authorization` and without those that only served a WebSocket
- * handshake. Every open connection keeps this for its life, so it keeps no more than apps use.
+ * handshake; over HTTP/2 without the pseudo-headers, with `host` as HTTP/1.1 would have it.
+ * Every open connection keeps this for its life, so it keeps no more than apps use.
  */
-export function describeRequest(request: IncomingMessage, remoteAddress: string | undefined): ConnectionRequest {
+export function describeRequest(request: HubRequest, remoteAddress: string | undefined): ConnectionRequest {
   const url = request.url ?? "/";
   const queryAt = url.indexOf("?");
   // Kept for the connection's life: not the token, nor what only served the WebSocket handshake.
@@ -60,7 +65,15 @@ export function describeRequest(request: IncomingMessage, remoteAddress: string 
   } = request.headers;
   return {
     url: queryAt === -1 ? url : url.slice(0, queryAt),
-    headers,
+    headers: request.httpVersionMajor === 2 ? withoutPseudoHeaders(headers, authorityOf(request)) : headers,
     remoteAddress,
   };
+}
+
+/** HTTP/2's headers as HTTP/1.1 has them: no pseudo-headers (the path is `url`), `:authority` as `host`. */
+function withoutPseudoHeaders(headers: IncomingHttpHeaders, authority: string | undefined): IncomingHttpHeaders {
+  // A new object rather than deletes: deleting keys turns an object into a slower, larger dictionary.
+  const kept: IncomingHttpHeaders = authority === undefined ? {} : { host: authority };
+  for (const name of Object.keys(headers)) if (!name.startsWith(":")) kept[name] = headers[name];
+  return kept;
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { HubRequest } from "./http-request.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, RawHubSocket } from "./test-helpers/raw-client.js";
@@ -6,7 +6,7 @@ import { testHub } from "./test-helpers/test-hub.js";
 import { startServer, type RunningServer } from "./test-helpers/test-server.js";
 
 /** As behind one proxy that appends the peer's address to X-Forwarded-For. */
-const forwardedFor = (request: IncomingMessage) =>
+const forwardedFor = (request: HubRequest) =>
   String(request.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() || request.socket.remoteAddress;
 
 async function whoAmI(port: number, headers: Record<string, string>): Promise<{ remoteAddress: string | null }> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HubRequest, HubResponse } from "./http-request.js";
 import { normalizeOrigin } from "./websockets/origin-policy.js";
 
 /** Cross-origin settings, shared with the WebSocket origin check. */
@@ -30,7 +30,7 @@ export function originAllowList(options: CorsOptions | undefined): ReadonlySet<s
  * Adds CORS headers for an allowed origin. Answers a preflight (OPTIONS) itself and returns true
  * then; returns false when the request still needs handling.
  */
-export function applyCors(request: IncomingMessage, response: ServerResponse, allowList: ReadonlySet<string>): boolean {
+export function applyCors(request: HubRequest, response: HubResponse, allowList: ReadonlySet<string>): boolean {
   const origin = request.headers.origin;
   const allowed = origin !== undefined && allowList.has(normalizeOrigin(origin) ?? "");
   if (allowed) {

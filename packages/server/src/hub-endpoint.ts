@@ -7,11 +7,14 @@
 import { TransportName, type HubProtocol } from "@hubwire/protocol";
 import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
 import { JsonHubProtocol } from "@hubwire/protocol";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
 import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
 import { HubConnection, type ConnectionEvents, type ConnectionRequest, type ConnectionSettings, type Principal } from "./connection.js";
 import type { HubFilter } from "./filters.js";
+import type { HubRequest, HubResponse } from "./http-request.js";
 import type { HubDefinition } from "./hub.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
@@ -44,13 +47,13 @@ export interface EndpointContext {
   /** Connection caps shared by every hub of the server. */
   readonly limiter: ConnectionLimiter;
   /** The client's address for a request (the per-address cap and `ctx.request.remoteAddress`). */
-  readonly clientAddress: (request: IncomingMessage) => string | undefined;
+  readonly clientAddress: (request: HubRequest) => string | undefined;
   readonly metrics: HubMetrics;
 }
 
 type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
 
-function respond(response: ServerResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
+function respond(response: HubResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
   if (response.headersSent) {
     response.end();
     return;
@@ -59,6 +62,14 @@ function respond(response: ServerResponse, status: number, body: string, content
 }
 
 function ignoreSocketError(): void {}
+
+/** The two ends of a WebSocket handshake, over an HTTP/1.1 upgrade or an HTTP/2 stream. */
+interface WebSocketHandshake {
+  /** Answers with an HTTP status and a message; no WebSocket opens. */
+  refuse(status: number, message: string): void;
+  /** Completes the handshake: the socket, or undefined when the handshake failed (and is answered). */
+  accept(): Promise<WebSocket | undefined> | WebSocket | undefined;
+}
 
 /** A mounted hub. Created by the hub server; not used directly. */
 export class HubEndpoint {
@@ -155,7 +166,7 @@ export class HubEndpoint {
   }
 
   /** `POST {path}/negotiate`. */
-  async negotiate(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+  async negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
     request.resume();
     if (request.method !== "POST") return respond(response, 405, "Only POST requests are allowed for negotiate.");
     if (this.#closing) {
@@ -181,7 +192,7 @@ export class HubEndpoint {
   }
 
   /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE) and their sends. */
-  handleHttp(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
+  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void {
     const method = request.method;
     if (method !== "GET" && method !== "POST" && method !== "DELETE") {
       request.resume();
@@ -227,27 +238,56 @@ export class HubEndpoint {
     respond(response, 202, "");
   }
 
-    /** An upgrade request to `{path}`. */
-  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+  /** An HTTP/1.1 upgrade request to `{path}`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
     // Until ws owns the socket (or the refusal is written), a socket error must not crash the process.
     socket.on("error", ignoreSocketError);
+    return this.#openWebSocket(request, query, {
+      refuse: (status, message) => rejectUpgrade(socket, status, message),
+      accept: async () => {
+        const webSocket = await this.#acceptor.accept(request, socket, head);
+        // ws handles the socket's errors from here; the socket lives as long as the connection.
+        if (webSocket !== undefined) socket.off("error", ignoreSocketError);
+        return webSocket;
+      },
+    });
+  }
+
+  /** An HTTP/2 extended CONNECT (RFC 8441) to `{path}`: a WebSocket on one stream of the session. */
+  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
+    const stream = response.stream;
+    stream.on("error", ignoreSocketError);
+    const version = request.headers["sec-websocket-version"];
+    if (version !== undefined && version !== "13") {
+      response.writeHead(400, { "sec-websocket-version": "13", "content-type": "text/plain; charset=utf-8" }).end("Only WebSocket version 13 is supported.");
+      return Promise.resolve();
+    }
+    return this.#openWebSocket(request, query, {
+      refuse: (status, message) => respond(response, status, message),
+      // The client may have given up on the stream while it was authenticated.
+      accept: () => (stream.destroyed || stream.closed ? undefined : this.#acceptor.acceptHttp2Stream(stream)),
+    });
+  }
+
+  /** Admits, authenticates and opens a WebSocket, however its handshake travels. */
+  async #openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
     if (!this.options.transports.includes(TransportName.WebSockets)) {
-      return rejectUpgrade(socket, 404, "WebSockets transport not supported by this end point type");
+      return handshake.refuse(404, "WebSockets transport not supported by this end point type");
     }
     if (this.#closing) {
       this.#context.metrics.connectionRefused("shutting_down");
-      return rejectUpgrade(socket, 503, "The server is shutting down.");
+      return handshake.refuse(503, "The server is shutting down.");
     }
     if (!isOriginAllowed(request, this.#context.originAllowList, true)) {
-      return rejectUpgrade(socket, 403, "The request's Origin is not allowed to open a WebSocket here.");
+      return handshake.refuse(403, "The request's Origin is not allowed to open a WebSocket here.");
     }
     const token = query.get("id") ?? undefined;
     let connection: HubConnection | undefined;
     if (token !== undefined) {
       connection = this.#byToken.get(token);
-      if (connection === undefined) return rejectUpgrade(socket, 404, "No Connection with that ID");
+      if (connection === undefined) return handshake.refuse(404, "No Connection with that ID");
       if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
-        return rejectUpgrade(socket, 409, "Another transport request is already active for this connection.");
+        return handshake.refuse(409, "Another transport request is already active for this connection.");
       }
       this.#claimed.add(token);
     }
@@ -255,23 +295,21 @@ export class HubEndpoint {
     let slot: Slot | undefined;
     if (token === undefined) {
       const admitted = this.#admit(request);
-      if ("status" in admitted) return rejectUpgrade(socket, admitted.status, admitted.message);
+      if ("status" in admitted) return handshake.refuse(admitted.status, admitted.message);
       slot = admitted;
     }
     try {
       const auth = await this.#authenticate(request, query);
       if ("status" in auth) {
         slot?.release();
-        return rejectUpgrade(socket, auth.status, auth.message);
+        return handshake.refuse(auth.status, auth.message);
       }
       connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!);
-      const webSocket = await this.#acceptor.accept(request, socket, head);
+      const webSocket = await handshake.accept();
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
       }
-      // ws handles the socket's errors from here; the socket lives as long as the connection.
-      socket.off("error", ignoreSocketError);
       const transport = new WebSocketTransport(webSocket, connection);
       if (connection.canReattach) connection.reattach(transport);
       else if (connection.state === "negotiated") connection.attach(transport, this.#describe(request), auth.principal);
@@ -308,7 +346,7 @@ export class HubEndpoint {
     await this.manager.close();
   }
 
-  async #startHttpTransport(connection: HubConnection, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+  async #startHttpTransport(connection: HubConnection, request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
     const wantsEvents = request.headers.accept?.includes("text/event-stream") === true;
     const name = wantsEvents ? TransportName.ServerSentEvents : TransportName.LongPolling;
     if (!this.options.transports.includes(name)) {
@@ -340,7 +378,7 @@ export class HubEndpoint {
     }
   }
 
-  async #authenticate(request: IncomingMessage, query: URLSearchParams): Promise<AuthOutcome> {
+  async #authenticate(request: HubRequest, query: URLSearchParams): Promise<AuthOutcome> {
     let principal: Principal | undefined;
     if (this.#context.authenticate !== undefined) {
       try {
@@ -358,11 +396,11 @@ export class HubEndpoint {
   }
 
   /** What a connection keeps of its request, with the client's address as the server reads it. */
-  #describe(request: IncomingMessage): ConnectionRequest {
+  #describe(request: HubRequest): ConnectionRequest {
     return describeRequest(request, this.#context.clientAddress(request));
   }
 
-  #admit(request: IncomingMessage): ReturnType<ConnectionLimiter["admit"]> {
+  #admit(request: HubRequest): ReturnType<ConnectionLimiter["admit"]> {
     const slot = this.#context.limiter.admit(this.#context.clientAddress(request));
     if ("status" in slot) this.#context.metrics.connectionRefused(slot.status === 429 ? "address_limit" : "server_limit");
     return slot;

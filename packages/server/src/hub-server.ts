@@ -21,7 +21,10 @@
  */
 import type { ClientMethods, HubContract } from "@hubwire/protocol";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { HubRequest, HubResponse } from "./http-request.js";
 import type { Server as HttpsServer } from "node:https";
+import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { constants as http2Constants } from "node:http2";
 import type { Duplex } from "node:stream";
 import { attachToServer } from "./adapters/node-http.js";
 import type { Authenticate } from "./auth.js";
@@ -42,7 +45,7 @@ import type { MeterProvider } from "@opentelemetry/api";
 
 
 /** The TCP peer's address: the default client address. */
-const peerAddress = (request: IncomingMessage): string | undefined => request.socket.remoteAddress;
+const peerAddress = (request: HubRequest): string | undefined => request.socket.remoteAddress;
 
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
@@ -78,7 +81,8 @@ export interface HubServerOptions {
    * The client's address for a request: what the per-address cap counts and what
    * `ctx.request.remoteAddress` shows. Default the TCP peer's address, which behind a reverse proxy
    * is the proxy's. Read a forwarded address only from a proxy you run, and take the entry that
-   * proxy appended (the last one): earlier entries are whatever the client sent.
+   * proxy appended (the last one): earlier entries are whatever the client sent. The request is
+   * Node's `IncomingMessage`, or its `Http2ServerRequest` on an HTTP/2 server.
    *
    * @example
    * ```ts
@@ -90,7 +94,7 @@ export interface HubServerOptions {
    * });
    * ```
    */
-  readonly clientAddress?: (request: IncomingMessage) => string | undefined;
+  readonly clientAddress?: (request: HubRequest) => string | undefined;
   /**
    * The clock for timeouts and durations, in milliseconds from any fixed point. Default a
    * monotonic clock (`performance.now()` in whole milliseconds): a wall-clock jump cannot time
@@ -155,7 +159,7 @@ export class HubServer {
    * createServer((request, response) => hubs.handleRequest(request, response) || app(request, response));
    * ```
    */
-  handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
+  handleRequest(request: HubRequest, response: HubResponse): boolean {
     const route = this.#route(request);
     if (route === undefined) return false;
     if (applyCors(request, response, this.#allowList)) return true;
@@ -181,11 +185,44 @@ export class HubServer {
   }
 
   /**
-   * Serves the hubs on a `node:http` or `node:https` server. Requests for other paths still reach
-   * the server's own request listeners; upgrades for other paths are left to other listeners, or
-   * refused with 400 when there are none.
+   * Handles an HTTP/2 extended CONNECT (RFC 8441: a WebSocket on one stream) if it is for a hub;
+   * returns false otherwise. {@link HubServer.attach} calls it for a `node:http2` server's
+   * `connect` events.
+   *
+   * @example
+   * ```ts
+   * http2Server.on("connect", (request, response) => hubs.handleConnect(request, response) || response.writeHead(404).end());
+   * ```
    */
-  attach(server: HttpServer | HttpsServer): this {
+  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse): boolean {
+    if (request.headers[":protocol"] !== "websocket") return false;
+    const route = this.#route(request);
+    if (route === undefined || route.isNegotiate) return false;
+    route.endpoint.handleConnect(request, response, route.query).catch((error: unknown) => {
+      this.#logger.log("error", "A WebSocket over HTTP/2 failed to open.", { path: route.endpoint.path, error });
+      response.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+    });
+    return true;
+  }
+
+  /**
+   * Serves the hubs on a `node:http`, `node:https` or `node:http2` server. Requests for other
+   * paths still reach the server's own request listeners; upgrades for other paths are left to
+   * other listeners, or refused with 400 when there are none.
+   *
+   * On an HTTP/2 server (`http2.createSecureServer`, with `allowHTTP1: true` for clients that
+   * speak only HTTP/1.1, such as Node's) negotiate, Server-Sent Events and long polling run over
+   * HTTP/2, and it announces extended CONNECT so that browsers open WebSockets as streams of the
+   * same connection (RFC 8441).
+   *
+   * @example
+   * ```ts
+   * const server = http2.createSecureServer({ key, cert, allowHTTP1: true });
+   * hubs.attach(server);
+   * server.listen(443);
+   * ```
+   */
+  attach(server: HttpServer | HttpsServer | Http2Server | Http2SecureServer): this {
     attachToServer(server, this);
     return this;
   }
@@ -247,7 +284,7 @@ export class HubServer {
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
   }
 
-  #route(request: IncomingMessage): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
+  #route(request: HubRequest): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);

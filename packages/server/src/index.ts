@@ -17,6 +17,7 @@ export { ClientResultError, HubError, UnknownConnectionError, isHubError } from 
 export type { HubFilter, HubInvocation } from "./filters.js";
 export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";
 export type { ConnectionRequest, Principal } from "./connection.js";
+export type { HubRequest, HubResponse } from "./http-request.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { CorsOptions } from "./cors.js";
 export { consoleLogger, silentLogger, type LogLevel, type Logger } from "./logger.js";

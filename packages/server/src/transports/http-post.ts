@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants as http2Constants } from "node:http2";
+import type { HubRequest, HubResponse } from "../http-request.js";
 import { monotonicNow } from "../monotonic-clock.js";
 
 /** Limits on POST bodies. */
@@ -32,15 +33,22 @@ const LINGER_MS = 1_000;
  * it, and what the client is still sending is read and dropped for a moment: destroying a socket
  * with unread data resets the connection, and a client still writing its body would then lose the
  * answer. Then the socket is destroyed, however much more the client sends.
+ *
+ * Over HTTP/2 the socket carries the session's other streams: only this request's stream is
+ * closed, with NO_ERROR, which tells the client to stop sending a body whose answer it has.
  */
-function lingerThenClose(request: IncomingMessage): void {
+function lingerThenClose(request: HubRequest): void {
+  if ("stream" in request) {
+    request.stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    return;
+  }
   const socket = request.socket;
   request.resume();
   socket.end();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-function answer(response: ServerResponse, status: number, text = ""): void {
+function answer(response: HubResponse, status: number, text = ""): void {
   if (response.headersSent || response.writableEnded) return;
   response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-store" }).end(text);
 }
@@ -52,7 +60,7 @@ export class PostReceiver {
   /** Ends a connection that broke the limits. */
   readonly #fail: (reason: string) => void;
   #queue: Promise<void> = Promise.resolve();
-  #current: IncomingMessage | undefined;
+  #current: HubRequest | undefined;
   #paused = false;
   #closed = false;
 
@@ -63,7 +71,7 @@ export class PostReceiver {
   }
 
   /** Queues one POST; it is read once those before it are done. */
-  receive(request: IncomingMessage, response: ServerResponse): void {
+  receive(request: HubRequest, response: HubResponse): void {
     request.pause();
     this.#queue = this.#queue.then(() => this.#read(request, response));
   }
@@ -83,7 +91,7 @@ export class PostReceiver {
     this.#closed = true;
   }
 
-  #read(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  #read(request: HubRequest, response: HubResponse): Promise<void> {
     if (this.#closed) {
       answer(response, 404, "No Connection with that ID");
       request.resume();

@@ -7,7 +7,7 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HubRequest, HubResponse } from "../http-request.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
 import type { Transport, TransportListener } from "./transport.js";
 
@@ -28,7 +28,7 @@ export class LongPollingTransport implements Transport {
   readonly #posts: PostReceiver;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  #poll: { response: ServerResponse; timer: NodeJS.Timeout } | undefined;
+  #poll: { response: HubResponse; timer: NodeJS.Timeout } | undefined;
   #idleSince: number | undefined;
   #closed = false;
 
@@ -62,13 +62,13 @@ export class LongPollingTransport implements Transport {
   }
 
   /** The first GET: confirms the connection, at once and empty. */
-  firstPoll(response: ServerResponse): void {
+  firstPoll(response: HubResponse): void {
     this.#idleSince = this.#options.now();
     response.writeHead(200, { ...noCache, "Content-Length": "0" }).end();
   }
 
   /** A later GET: delivers what is queued, or waits for it. */
-  poll(response: ServerResponse): void {
+  poll(response: HubResponse): void {
     if (this.#poll !== undefined) this.#endPoll(204);
     if (this.#queue.length > 0) return this.#deliver(response);
     if (this.#closed) {
@@ -88,7 +88,7 @@ export class LongPollingTransport implements Transport {
   }
 
   /** A POST with messages. */
-  post(request: IncomingMessage, response: ServerResponse): void {
+  post(request: HubRequest, response: HubResponse): void {
     this.#posts.receive(request, response);
   }
 
@@ -125,7 +125,7 @@ export class LongPollingTransport implements Transport {
     this.#posts.resume();
   }
 
-  #deliver(response: ServerResponse): void {
+  #deliver(response: HubResponse): void {
     const body = Buffer.concat(this.#queue);
     this.#queue = [];
     this.#queuedBytes = 0;

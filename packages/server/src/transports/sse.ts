@@ -5,12 +5,12 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { writeChunk, type HubRequest, type HubResponse } from "../http-request.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
 import type { Transport, TransportListener } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
-  readonly #response: ServerResponse;
+  readonly #response: HubResponse;
   readonly #posts: PostReceiver;
   #closed = false;
 
@@ -23,7 +23,7 @@ export class ServerSentEventsTransport implements Transport {
     return false;
   }
 
-  constructor(request: IncomingMessage, response: ServerResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
+  constructor(request: HubRequest, response: HubResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
     this.#response = response;
     this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), limits, fail);
     response.writeHead(200, {
@@ -35,7 +35,7 @@ export class ServerSentEventsTransport implements Transport {
       "X-Accel-Buffering": "no",
     });
     // A comment first: some browsers fire `open` only once data arrives.
-    response.write(":\r\n");
+    writeChunk(response, ":\r\n");
     request.socket.setNoDelay(true);
     response.once("close", () => {
       this.#closed = true;
@@ -49,7 +49,7 @@ export class ServerSentEventsTransport implements Transport {
   }
 
   /** A POST with messages. */
-  post(request: IncomingMessage, response: ServerResponse): void {
+  post(request: HubRequest, response: HubResponse): void {
     this.#posts.receive(request, response);
   }
 
@@ -57,7 +57,7 @@ export class ServerSentEventsTransport implements Transport {
     if (this.#closed) return;
     // One event per frame; every line of it a `data:` line.
     const lines = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").split("\n");
-    this.#response.write(`${lines.map((line) => `data: ${line}\r\n`).join("")}\r\n`);
+    writeChunk(this.#response, `${lines.map((line) => `data: ${line}\r\n`).join("")}\r\n`);
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { IncomingMessage } from "node:http";
+import { authorityOf, type HubRequest } from "../http-request.js";
 
 /** Normalizes `scheme://host[:port]`, dropping default ports, for exact comparison. */
 export function normalizeOrigin(origin: string): string | undefined {
@@ -22,7 +22,7 @@ export function normalizeOrigin(origin: string): string | undefined {
  * Decides whether a request's `Origin` may connect:
  * - no `Origin` header (not a browser): allowed;
  * - an `Origin` on the allow-list (exact scheme, host and port): allowed;
- * - with `allowSameOrigin`, an `Origin` whose host and port equal the request's `Host`: allowed;
+ * - with `allowSameOrigin`, an `Origin` whose host and port equal the request's `Host` (`:authority` over HTTP/2): allowed;
  * - an empty allow-list with `allowSameOrigin` false allows every origin (documented as unsafe).
  *
  * @example
@@ -30,7 +30,7 @@ export function normalizeOrigin(origin: string): string | undefined {
  * const allowed = isOriginAllowed(request, new Set(["https://app.example.com"]), true);
  * ```
  */
-export function isOriginAllowed(request: IncomingMessage, allowList: ReadonlySet<string>, allowSameOrigin: boolean): boolean {
+export function isOriginAllowed(request: HubRequest, allowList: ReadonlySet<string>, allowSameOrigin: boolean): boolean {
   const header = request.headers.origin;
   if (header === undefined) return true;
   if (allowList.size === 0 && !allowSameOrigin) return true;
@@ -38,7 +38,7 @@ export function isOriginAllowed(request: IncomingMessage, allowList: ReadonlySet
   if (origin === undefined) return false;
   if (allowList.has(origin)) return true;
   if (!allowSameOrigin) return false;
-  const host = request.headers.host?.toLowerCase();
+  const host = authorityOf(request)?.toLowerCase();
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}` || sameHostWithDefaultPort(origin, host));
 }
 
