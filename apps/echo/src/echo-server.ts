@@ -2,7 +2,7 @@
  * The echo sample's server: the page at / and a raw WebSocket endpoint at /ws that sends every
  * message back, as the seed's middleware does. No hub, no protocol: compare with apps/chat.
  */
-import { createWebSocketEndpoint, type EndpointRequest, type WebSocketEndpointOptions } from "@hubwire/server";
+import { createWebSocketEndpoint, type EndpointRequest, type HubRequest, type HubResponse, type WebSocketEndpointOptions } from "@hubwire/server";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -21,7 +21,7 @@ export interface EchoServerOptions {
   readonly port?: number;
   readonly host?: string;
   readonly endpoint?: WebSocketEndpointOptions;
-  /** Serve over TLS with HTTP/2 only: browsers that support RFC 8441 open the socket over HTTP/2. */
+  /** Serve over TLS with HTTP/2 (and HTTP/1.1): browsers that support RFC 8441 open the socket over HTTP/2. */
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
 }
 
@@ -32,47 +32,33 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     requests.push(socket.request);
     for await (const message of socket) socket.send(message.data, { binary: message.isBinary });
   }, options.endpoint);
-  if (options.tls !== undefined) {
-    // HTTP/2 only: a compatibility 'request' listener (needed for HTTP/1.1) would take the CONNECT streams too.
-    const secure = createSecureServer({ ...options.tls, settings: { enableConnectProtocol: true } });
-    echo.attachHttp2(secure, "/ws");
-    secure.on("stream", (stream, headers) => {
-      if (headers[":method"] !== "GET") return;
-      stream.on("error", () => undefined);
-      if (String(headers[":path"] ?? "/").split("?")[0] === "/") stream.respond({ ":status": 200, "content-type": "text/html; charset=utf-8" }), stream.end(page);
-      else stream.respond({ ":status": 404 }), stream.end();
-    });
-    await new Promise<void>((resolve) => secure.listen(options.port ?? 5001, options.host ?? "127.0.0.1", resolve));
-    const { port } = secure.address() as AddressInfo;
-    return {
-      url: `https://${options.host ?? "127.0.0.1"}:${port}/`,
-      server: secure,
-      requests,
-      async close() {
-        echo.close();
-        await new Promise<void>((resolve) => secure.close(() => resolve()));
-      },
-    };
-  }
-  const server = createServer((request, response) => {
+  const serve = (request: HubRequest, response: HubResponse) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/ws") return void echo.handleRequest(request, response);
     if (path === "/") return void response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
     response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");
-  });
-  server.on("upgrade", (request, socket, head) => {
-    if ((request.url ?? "").split("?")[0] === "/ws") echo.handleUpgrade(request, socket, head);
-    else socket.destroy();
-  });
+  };
+  let server: Server | Http2SecureServer;
+  if (options.tls === undefined) {
+    server = createServer(serve);
+    server.on("upgrade", (request, socket, head) => {
+      if ((request.url ?? "").split("?")[0] === "/ws") echo.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
+  } else {
+    // HTTP/2, and HTTP/1.1 for clients without it: the socket opens over whichever the page came on.
+    server = createSecureServer({ ...options.tls, allowHTTP1: true }, serve);
+    echo.attachHttp2(server, "/ws");
+  }
   await new Promise<void>((resolve) => server.listen(options.port ?? 5000, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}/`,
+    url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}/`,
     server,
     requests,
     async close() {
       echo.close();
-      server.closeAllConnections();
+      if ("closeAllConnections" in server) server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -213,7 +213,9 @@ export class HubServer {
    * On an HTTP/2 server (`http2.createSecureServer`, with `allowHTTP1: true` for clients that
    * speak only HTTP/1.1, such as Node's) negotiate, Server-Sent Events and long polling run over
    * HTTP/2, and it announces extended CONNECT so that browsers open WebSockets as streams of the
-   * same connection (RFC 8441).
+   * same connection (RFC 8441). Serve the app's own HTTP/2 requests with a `'request'` handler
+   * (Node's compatibility API), which the hubs wrap as on HTTP/1.1, not from `'stream'` events:
+   * with a `'request'` listener in place, Node's compatibility layer answers every stream.
    *
    * @example
    * ```ts

@@ -47,7 +47,8 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
       },
       { allowedOrigins: ["https://app.example.com"] },
     );
-    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true, settings: { enableConnectProtocol: true } });
+    // No enableConnectProtocol: attachHttp2 announces it.
+    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true });
     endpoint.attachHttp2(server, "/ws");
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
@@ -89,6 +90,7 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
     await until(() => received.length > 0);
     expect(received[0]).toEqual([0x1, Buffer.from("echo: over h2")]);
     expect(requests.at(-1)?.httpVersion).toBe("2.0");
+    expect(requests.at(-1)?.remoteAddress).toBe("127.0.0.1");
     // A close frame with a code: the server answers with its own close.
     stream.write(clientFrame(0x8, Buffer.from([0x03, 0xe8])));
     await until(() => received.some(([opcode]) => opcode === 0x8));
@@ -99,6 +101,49 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
     const client = await session();
     const { status } = await connectWebSocket(client, "https://evil.example");
     expect(status).toBe(403);
+    client.close();
+  });
+});
+
+describe("WebSockets over HTTP/2 on a server with a compatibility 'request' handler", () => {
+  let port = 0;
+  let close: () => void;
+
+  beforeAll(async () => {
+    const endpoint = createWebSocketEndpoint(async (socket) => {
+      for await (const message of socket) socket.send(`echo: ${message.text()}`);
+    });
+    // The app serves its pages with a request handler, and HTTP/1.1 clients too (allowHTTP1).
+    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (_request, response) => response.writeHead(200).end("a page"));
+    endpoint.attachHttp2(server, "/ws");
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+    close = () => {
+      endpoint.close();
+      server.close();
+    };
+  });
+  afterAll(() => close());
+
+  it("opens the endpoint with an extended CONNECT while the handler serves the other requests", async () => {
+    const client = connectHttp2(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    await new Promise<void>((resolve) => client.once("remoteSettings", () => resolve()));
+    expect(client.remoteSettings.enableConnectProtocol).toBe(true);
+    const stream = client.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/ws", ":scheme": "https", ":authority": `127.0.0.1:${port}`, "sec-websocket-version": "13" });
+    expect(await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))))).toBe(200);
+    const received = frames(stream);
+    stream.write(clientFrame(0x1, Buffer.from("beside a handler")));
+    await until(() => received.length > 0);
+    expect(received[0]).toEqual([0x1, Buffer.from("echo: beside a handler")]);
+    // A CONNECT for another path is not the endpoint's: 404, not the handler's page.
+    const other = client.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/elsewhere", ":scheme": "https", ":authority": `127.0.0.1:${port}` });
+    expect(await new Promise<number>((resolve) => other.once("response", (headers) => resolve(Number(headers[":status"]))))).toBe(404);
+    const page = client.request({ ":path": "/" });
+    let body = "";
+    page.setEncoding("utf8");
+    page.on("data", (chunk: string) => (body += chunk));
+    await new Promise<void>((resolve) => page.once("end", () => resolve()));
+    expect(body).toBe("a page");
     client.close();
   });
 });

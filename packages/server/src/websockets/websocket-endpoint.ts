@@ -17,10 +17,11 @@
  * server.on("upgrade", (request, socket, head) => echo.handleUpgrade(request, socket, head));
  * ```
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
+import type { HubRequest, HubResponse } from "../http-request.js";
 import { monotonicNow } from "../monotonic-clock.js";
 import { deliverFragments } from "./fragment-delivery.js";
 import { normalizeOrigin } from "./origin-policy.js";
@@ -86,6 +87,8 @@ export interface EndpointRequest {
   readonly headers: IncomingHttpHeaders | Http2Headers;
   /** "1.1" for an HTTP/1.1 upgrade, "2.0" for an extended CONNECT over HTTP/2 (RFC 8441). */
   readonly httpVersion: string;
+  /** The TCP peer's address (behind a reverse proxy, the proxy's: read its forwarded header). */
+  readonly remoteAddress: string | undefined;
 }
 
 /** A socket owned by the handler. Iterate it for messages; sends after the end are ignored. */
@@ -108,8 +111,8 @@ export type WebSocketHandler = (socket: EndpointSocket) => Promise<void> | void;
 
 /** A mountable endpoint: route requests and upgrades for its path to it. */
 export interface WebSocketEndpoint {
-  /** Answers a plain HTTP request to the endpoint's path: 400, as it serves WebSockets only. */
-  handleRequest(request: IncomingMessage, response: ServerResponse): true;
+  /** Answers a plain HTTP request (HTTP/1.1 or HTTP/2) to the endpoint's path: 400, as it serves WebSockets only. */
+  handleRequest(request: HubRequest, response: HubResponse): true;
   /** Checks the origin and upgrades. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /**
@@ -118,9 +121,14 @@ export interface WebSocketEndpoint {
    */
   handleHttp2Stream(stream: ServerHttp2Stream, headers: Http2Headers): boolean;
   /**
-   * Serves `path` on an `http2` server created with `settings: { enableConnectProtocol: true }`
-   * (and, with `allowHTTP1`, HTTP/1.1 upgrades to the same path). Serve other HTTP/2 requests from
-   * `'stream'` events too: a compatibility `'request'` listener would also take the CONNECT streams.
+   * The same for a server that uses Node's compatibility API (a `'request'` listener): it hands
+   * CONNECT streams to `'connect'` listeners as a request and a response.
+   */
+  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse): boolean;
+  /**
+   * Serves `path` on an `http2` server: announces extended CONNECT (RFC 8441) and takes the
+   * WebSocket requests for `path`, whether the app serves its other requests with a `'request'`
+   * listener or from `'stream'` events; with `allowHTTP1`, HTTP/1.1 upgrades to `path` too.
    */
   attachHttp2(server: Http2Server | Http2SecureServer, path: string): void;
   /** Sockets open now. */
@@ -234,6 +242,25 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
   const open = new Set<Socket>();
   const originAllowed = (origin: string | undefined) => allowList.size === 0 || origin === undefined || allowList.has(normalizeOrigin(origin) ?? "");
 
+  /** Opens an extended CONNECT stream (RFC 8441) as a socket, or refuses it with a status. */
+  const openStream = (stream: ServerHttp2Stream, headers: Http2Headers) => {
+    stream.on("error", () => undefined);
+    const origin = headers["origin"];
+    if (!originAllowed(typeof origin === "string" ? origin : undefined)) {
+      stream.respond({ ":status": 403, "content-type": "text/plain; charset=utf-8" });
+      stream.end("This origin may not open a WebSocket here.");
+      return;
+    }
+    if (headers["sec-websocket-version"] !== undefined && headers["sec-websocket-version"] !== "13") {
+      stream.respond({ ":status": 400, "sec-websocket-version": "13" });
+      stream.end();
+      return;
+    }
+    // RFC 8441: a 200 opens the stream as the WebSocket's byte stream.
+    const ws = acceptor.acceptHttp2Stream(stream);
+    adopt(ws, { url: String(headers[":path"] ?? "/"), headers, httpVersion: "2.0", remoteAddress: stream.session?.socket.remoteAddress });
+  };
+
   /** Gives a connected ws socket to the handler, which owns it until its promise settles. */
   const adopt = (ws: WebSocket, request: EndpointRequest) => {
     const socket = new Socket(ws, request, options.fragments ?? "whole");
@@ -263,36 +290,34 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
       duplex.on("error", () => undefined);
       if (!originAllowed(request.headers.origin)) return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
       void acceptor.accept(request, duplex, head).then((ws) => {
-        if (ws !== undefined) adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion });
+        if (ws !== undefined) adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion, remoteAddress: request.socket.remoteAddress });
       });
     },
     handleHttp2Stream(stream, headers) {
       if (headers[":method"] !== "CONNECT" || headers[":protocol"] !== "websocket") return false;
-      stream.on("error", () => undefined);
-      const origin = headers["origin"];
-      if (!originAllowed(typeof origin === "string" ? origin : undefined)) {
-        stream.respond({ ":status": 403, "content-type": "text/plain; charset=utf-8" });
-        stream.end("This origin may not open a WebSocket here.");
-        return true;
-      }
-      if (headers["sec-websocket-version"] !== undefined && headers["sec-websocket-version"] !== "13") {
-        stream.respond({ ":status": 400, "sec-websocket-version": "13" });
-        stream.end();
-        return true;
-      }
-      // RFC 8441: a 200 opens the stream as the WebSocket's byte stream.
-      const ws = acceptor.acceptHttp2Stream(stream);
-      adopt(ws, { url: String(headers[":path"] ?? "/"), headers, httpVersion: "2.0" });
+      openStream(stream, headers);
+      return true;
+    },
+    handleConnect(request, response) {
+      if (request.headers[":protocol"] !== "websocket") return false;
+      openStream(response.stream, request.headers);
       return true;
     },
     attachHttp2(http2Server, path) {
+      const forPath = (target: unknown) => String(target ?? "").split("?")[0] === path;
+      http2Server.updateSettings({ enableConnectProtocol: true });
+      // Without a 'request' listener Node hands every stream to 'stream' listeners only; with one,
+      // its compatibility layer also answers each stream, and CONNECT streams go to 'connect'.
       http2Server.on("stream", (stream, headers) => {
-        if (String(headers[":path"] ?? "").split("?")[0] !== path) return;
-        this.handleHttp2Stream(stream, headers);
+        if (http2Server.listenerCount("request") === 0 && forPath(headers[":path"])) this.handleHttp2Stream(stream, headers);
+      });
+      http2Server.on("connect", (request: Http2ServerRequest, response: Http2ServerResponse) => {
+        if (forPath(request.url)) this.handleConnect(request, response);
+        else if (http2Server.listenerCount("connect") === 1) response.writeHead(404).end();
       });
       // With allowHTTP1, HTTP/1.1 clients upgrade as usual.
       http2Server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if ((request.url ?? "").split("?")[0] === path) this.handleUpgrade(request, socket, head);
+        if (forPath(request.url)) this.handleUpgrade(request, socket, head);
       });
     },
     get openCount() {
