@@ -1,6 +1,8 @@
 import express from "express";
 import Fastify from "fastify";
+import { selfSignedCertificate } from "@hubwire/test-support";
 import { createServer, type Server } from "node:http";
+import { connect as connectHttp2 } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -67,6 +69,38 @@ describe("mounting", () => {
     });
     expect(await roundTrip(origin)).toBe("through the adapter");
     expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
+  });
+
+  it("works on Fastify over HTTP/2: negotiate and routes as HTTP/2 requests, WebSockets as extended CONNECT", async () => {
+    const app = Fastify({ http2: true, https: { ...selfSignedCertificate(), allowHTTP1: true } });
+    const hubs = createHubServer({ hubs: { "/hub": testHub } });
+    useHubsWithFastify(app, hubs);
+    app.get("/health", async () => "ok");
+    const origin = await app.listen({ port: 0, host: "127.0.0.1" });
+    const session = connectHttp2(origin, { rejectUnauthorized: false });
+    cleanups.push(async () => {
+      session.close();
+      await app.close();
+    });
+    const ask = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve) => {
+        const stream = session.request(headers);
+        let status = 0;
+        let body = "";
+        stream.once("response", (response) => (status = Number(response[":status"])));
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk: string) => (body += chunk));
+        stream.once("close", () => resolve({ status, body }));
+        if (headers[":method"] === "CONNECT") stream.once("response", () => stream.close());
+        else stream.end();
+      });
+    const negotiate = await ask({ ":method": "POST", ":path": "/hub/negotiate?negotiateVersion=1" });
+    expect(negotiate.status).toBe(200);
+    expect(JSON.parse(negotiate.body)).toMatchObject({ negotiateVersion: 1, connectionToken: expect.any(String) as unknown });
+    expect(await ask({ ":method": "GET", ":path": "/health" })).toEqual({ status: 200, body: "ok" });
+    expect(session.remoteSettings.enableConnectProtocol).toBe(true);
+    const authority = new URL(origin).host;
+    expect((await ask({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/hub", ":scheme": "https", ":authority": authority })).status).toBe(200);
   });
 
   it("mounts the raw WebSocket endpoint on Express and on Fastify", async () => {

@@ -5,11 +5,14 @@
  * @module
  */
 import type { Server as HttpServer } from "node:http";
+import type { Http2SecureServer, Http2Server } from "node:http2";
+import type { Server as HttpsServer } from "node:https";
 import type { HubServer } from "../hub-server.js";
 
 /** The part of a Fastify instance this adapter uses. */
 export interface FastifyLike {
-  readonly server: HttpServer;
+  /** HTTP/1.1, HTTPS, or HTTP/2 (`Fastify({ http2: true, https: { allowHTTP1: true, ... } })`). */
+  readonly server: HttpServer | HttpsServer | Http2Server | Http2SecureServer;
   addHook(name: "onClose", hook: () => Promise<void>): unknown;
 }
 
