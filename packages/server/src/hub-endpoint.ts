@@ -254,13 +254,13 @@ export class HubEndpoint {
   }
 
   /** An HTTP/2 extended CONNECT (RFC 8441) to `{path}`: a WebSocket on one stream of the session. */
-  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
+  async handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
     const stream = response.stream;
     stream.on("error", ignoreSocketError);
     const version = request.headers["sec-websocket-version"];
     if (version !== undefined && version !== "13") {
       response.writeHead(400, { "sec-websocket-version": "13", "content-type": "text/plain; charset=utf-8" }).end("Only WebSocket version 13 is supported.");
-      return Promise.resolve();
+      return;
     }
     return this.#openWebSocket(request, query, {
       refuse: (status, message) => respond(response, status, message),

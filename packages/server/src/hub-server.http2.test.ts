@@ -12,7 +12,8 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHubServer, type HubServer } from "./index.js";
+import { WebSocket } from "ws";
+import { createHubServer, createWebSocketEndpoint, type HubServer } from "./index.js";
 import { testHub } from "./test-helpers/test-hub.js";
 
 const officialBrowserClient = readFileSync(createRequire(import.meta.url).resolve("@microsoft/signalr/dist/browser/signalr.js"), "utf8");
@@ -196,6 +197,43 @@ describe("hubs on an HTTP/2 server", () => {
         await until(() => second.received().includes('"result":"still here"'));
       } finally {
         session.close();
+      }
+    });
+  });
+
+  describe("beside a raw WebSocket endpoint on the same server", () => {
+    it("serves each its own path and answers a CONNECT for neither with 404 instead of leaving it open", async () => {
+      const sharedHubs = createHubServer({ hubs: { "/hub": testHub } });
+      const raw = createWebSocketEndpoint(async (socket) => {
+        for await (const _message of socket) socket.send("raw");
+      });
+      const shared = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (_request, response) => response.writeHead(404).end());
+      sharedHubs.attach(shared);
+      raw.attachHttp2(shared, "/ws");
+      await new Promise<void>((resolve) => shared.listen(0, "127.0.0.1", resolve));
+      const sharedOrigin = `https://127.0.0.1:${(shared.address() as AddressInfo).port}`;
+      const session = connectHttp2(sharedOrigin, { rejectUnauthorized: false });
+      try {
+        await new Promise<void>((resolve) => session.once("remoteSettings", () => resolve()));
+        const connectTo = (path: string) =>
+          new Promise<number>((resolve) => {
+            const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": path, ":scheme": "https", ":authority": new URL(sharedOrigin).host });
+            stream.once("response", (headers) => {
+              resolve(Number(headers[":status"]));
+              stream.close();
+            });
+          });
+        expect(await connectTo("/hub")).toBe(200);
+        expect(await connectTo("/ws")).toBe(200);
+        expect(await connectTo("/neither")).toBe(404);
+        // An HTTP/1.1 upgrade to neither path is answered too (400), not left open.
+        const http1 = new WebSocket(`${sharedOrigin.replace("https", "wss")}/neither`, { rejectUnauthorized: false });
+        expect(await new Promise<string>((resolve) => http1.once("unexpected-response", (_request, response) => resolve(String(response.statusCode))))).toBe("400");
+      } finally {
+        session.close();
+        raw.close();
+        await sharedHubs.close();
+        await new Promise<void>((resolve) => shared.close(() => resolve()));
       }
     });
   });

@@ -12,6 +12,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { HubRequest, HubResponse } from "../http-request.js";
 import { rejectUpgrade } from "../websockets/upgrade-response.js";
+import { listenAsHubwire, passOver } from "../websockets/unclaimed-requests.js";
 
 /** What this adapter needs of a hub server. */
 export interface RequestRouter {
@@ -46,17 +47,17 @@ export function attachToServer(server: AnyServer, router: RequestRouter): void {
     for (const listener of existing) listener.call(server, request, response);
   });
   // HTTP/1.1, and HTTP/1.1 clients of an HTTP/2 server with allowHTTP1.
-  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  listenAsHubwire(server, "upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (router.handleUpgrade(request, socket, head)) return;
     // Others may serve this upgrade; if no one else listens, answer instead of leaving it hanging.
-    if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 400, "No WebSocket endpoint at this path.");
+    if (passOver(server, "upgrade", socket)) rejectUpgrade(socket, 400, "No WebSocket endpoint at this path.");
   });
   if (!isHttp2(server)) return;
   // Browsers open WebSockets over HTTP/2 only on servers that announce extended CONNECT.
   server.updateSettings({ enableConnectProtocol: true });
-  server.on("connect", (request: Http2ServerRequest, response: Http2ServerResponse) => {
+  listenAsHubwire(server, "connect", (request: Http2ServerRequest, response: Http2ServerResponse) => {
     if (router.handleConnect(request, response)) return;
-    if (server.listenerCount("connect") === 1) {
+    if (passOver(server, "connect", response.stream)) {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("No WebSocket endpoint at this path.");
     }
   });

@@ -22,6 +22,7 @@ import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerRes
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
 import type { HubRequest, HubResponse } from "../http-request.js";
+import { listenAsHubwire, passOver } from "./unclaimed-requests.js";
 import { monotonicNow } from "../monotonic-clock.js";
 import { deliverFragments } from "./fragment-delivery.js";
 import { normalizeOrigin } from "./origin-policy.js";
@@ -311,13 +312,14 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
       http2Server.on("stream", (stream, headers) => {
         if (http2Server.listenerCount("request") === 0 && forPath(headers[":path"])) this.handleHttp2Stream(stream, headers);
       });
-      http2Server.on("connect", (request: Http2ServerRequest, response: Http2ServerResponse) => {
-        if (forPath(request.url)) this.handleConnect(request, response);
-        else if (http2Server.listenerCount("connect") === 1) response.writeHead(404).end();
+      listenAsHubwire(http2Server, "connect", (request: Http2ServerRequest, response: Http2ServerResponse) => {
+        if (forPath(request.url) && this.handleConnect(request, response)) return;
+        if (passOver(http2Server, "connect", response.stream)) response.writeHead(404).end("No WebSocket endpoint at this path.");
       });
       // With allowHTTP1, HTTP/1.1 clients upgrade as usual.
-      http2Server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      listenAsHubwire(http2Server, "upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (forPath(request.url)) this.handleUpgrade(request, socket, head);
+        else if (passOver(http2Server, "upgrade", socket)) rejectUpgrade(socket, 400, "No WebSocket endpoint at this path.");
       });
     },
     get openCount() {
