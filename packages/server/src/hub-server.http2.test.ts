@@ -38,6 +38,21 @@ async function until(predicate: () => boolean): Promise<void> {
   }
 }
 
+/** A hub connection over Server-Sent Events on `session`, handshake done; `events` collects what arrives. */
+async function openSse(session: ClientHttp2Session) {
+  const negotiate = await exchange(session, { ":method": "POST", ":path": "/hub/negotiate?negotiateVersion=1" });
+  const token = (JSON.parse(negotiate.body) as { connectionToken: string }).connectionToken;
+  const events = session.request({ ":method": "GET", ":path": `/hub?id=${token}`, accept: "text/event-stream" });
+  let received = "";
+  events.setEncoding("utf8");
+  events.on("data", (chunk: string) => (received += chunk));
+  const ended = new Promise<void>((resolve) => events.once("close", () => resolve()));
+  const send = (body: string | Buffer) => exchange(session, { ":method": "POST", ":path": `/hub?id=${token}` }, body);
+  expect((await send('{"protocol":"json","version":1}\u001e')).status).toBe(200);
+  await until(() => received.includes("data: {}"));
+  return { send, received: () => received, ended, stream: events };
+}
+
 describe("hubs on an HTTP/2 server", () => {
   let hubs: HubServer;
   let server: Http2SecureServer;
@@ -167,21 +182,6 @@ describe("hubs on an HTTP/2 server", () => {
   });
 
   describe("one HTTP/2 session carrying several connections", () => {
-    /** A hub connection over Server-Sent Events on `session`, handshake done; `events` collects what arrives. */
-    async function openSse(session: ClientHttp2Session) {
-      const negotiate = await exchange(session, { ":method": "POST", ":path": "/hub/negotiate?negotiateVersion=1" });
-      const token = (JSON.parse(negotiate.body) as { connectionToken: string }).connectionToken;
-      const events = session.request({ ":method": "GET", ":path": `/hub?id=${token}`, accept: "text/event-stream" });
-      let received = "";
-      events.setEncoding("utf8");
-      events.on("data", (chunk: string) => (received += chunk));
-      const ended = new Promise<void>((resolve) => events.once("close", () => resolve()));
-      const send = (body: string | Buffer) => exchange(session, { ":method": "POST", ":path": `/hub?id=${token}` }, body);
-      expect((await send('{"protocol":"json","version":1}\u001e')).status).toBe(200);
-      await until(() => received.includes("data: {}"));
-      return { send, received: () => received, ended };
-    }
-
     it("refuses one connection's oversized POST with 413 and ends only that connection", async () => {
       const session = connectHttp2(origin, { rejectUnauthorized: false });
       try {
@@ -197,6 +197,32 @@ describe("hubs on an HTTP/2 server", () => {
         await until(() => second.received().includes('"result":"still here"'));
       } finally {
         session.close();
+      }
+    });
+  });
+
+  describe("a client that stops reading its event stream", () => {
+    it("is cut at the outbound buffer cap, as over HTTP/1.1, so the server holds no more for it", async () => {
+      const capped = createHubServer({ hubs: { "/hub": testHub }, hubOptions: { maxOutboundBufferBytes: 256 * 1024 } });
+      const cappedServer = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true });
+      capped.attach(cappedServer);
+      await new Promise<void>((resolve) => cappedServer.listen(0, "127.0.0.1", resolve));
+      const session = connectHttp2(`https://127.0.0.1:${(cappedServer.address() as AddressInfo).port}`, { rejectUnauthorized: false });
+      try {
+        const slow = await openSse(session);
+        expect(capped.connectionCount("/hub")).toBe(1);
+        // Stop reading: HTTP/2 flow control stops the server's sends, which then queue on its side.
+        slow.stream.pause();
+        const big = "x".repeat(16 * 1024);
+        for (let i = 0; i < 40; i++) {
+          await slow.send(`{"type":1,"invocationId":"${i}","target":"echo","arguments":["${big}"]}\u001e`);
+          if (capped.connectionCount("/hub") === 0) break;
+        }
+        await until(() => capped.connectionCount("/hub") === 0);
+      } finally {
+        session.destroy();
+        await capped.close();
+        await new Promise<void>((resolve) => cappedServer.close(() => resolve()));
       }
     });
   });
