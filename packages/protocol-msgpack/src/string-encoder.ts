@@ -1,19 +1,21 @@
 /**
- * A MessagePack encoder that writes long strings without measuring them first.
+ * A MessagePack encoder that writes strings with `TextEncoder.encodeInto`, without measuring them
+ * first.
  *
  * `@msgpack/msgpack` counts a string's UTF-8 bytes in a JavaScript loop (to write the length
- * header) before it encodes the string; for a 1 KiB payload that loop was a sixth of a hub
- * server's CPU time. Here a long string is encoded with `TextEncoder.encodeInto` straight into
- * room for its longest possible form, then given the header for the length it actually took, the
- * bytes moved up against it when that header is shorter. The output is the same bytes as
- * before (minimal headers). Short strings keep the library's path, which is faster for them.
+ * header) and then encodes it in another (below 50 units) or with `TextEncoder`. For a 1 KiB
+ * payload the count was a sixth of a hub server's CPU time; for the 32-byte payloads of the echo
+ * bench the two loops cost more in a running server than they do alone (about 15% of the
+ * server's CPU with 16 calls in flight), since their character loads there see strings of every
+ * kind. Here every string is encoded straight into room for its longest possible form, then given
+ * the header for the length it actually took, the bytes moved up against it when that header is
+ * shorter. The output is the library's bytes (minimal headers) for every well-formed string; a
+ * lone surrogate becomes U+FFFD, as in the JSON protocol (the library wrote it as an invalid
+ * three-byte sequence in short strings).
  *
  * @module
  */
 import { Encoder, type EncoderOptions } from "@msgpack/msgpack";
-
-/** From this many UTF-16 units on, a string is encoded here instead of by the library. */
-export const LONG_STRING_UNITS = 64;
 
 /** The encoder fields this relies on (@msgpack/msgpack 3's Encoder). Checked at construction. */
 interface EncoderInternals {
@@ -24,18 +26,13 @@ interface EncoderInternals {
 }
 
 const textEncoder = new TextEncoder();
-const libraryEncodeString = (Encoder.prototype as unknown as { encodeString(this: EncoderInternals, text: string): void }).encodeString;
 
 function headerBytes(byteLength: number): number {
-  // str 8, str 16, str 32 (a long string is never a fixstr: 64 units take at least 64 bytes)
-  return byteLength < 0x100 ? 2 : byteLength < 0x10000 ? 3 : 5;
+  // fixstr, str 8, str 16, str 32
+  return byteLength < 32 ? 1 : byteLength < 0x100 ? 2 : byteLength < 0x10000 ? 3 : 5;
 }
 
 function encodeString(this: EncoderInternals, text: string): void {
-  if (text.length < LONG_STRING_UNITS) {
-    libraryEncodeString.call(this, text);
-    return;
-  }
   // Each UTF-16 unit takes at most 3 bytes of UTF-8 (a surrogate pair: 4 bytes for 2 units).
   const maxBytes = text.length * 3;
   const reserved = headerBytes(maxBytes);
@@ -44,7 +41,9 @@ function encodeString(this: EncoderInternals, text: string): void {
   const { written } = textEncoder.encodeInto(text, this.bytes.subarray(start, start + maxBytes));
   const header = headerBytes(written);
   if (header < reserved) this.bytes.copyWithin(this.pos + header, start, start + written);
-  if (header === 2) {
+  if (header === 1) {
+    this.view.setUint8(this.pos, 0xa0 | written);
+  } else if (header === 2) {
     this.view.setUint8(this.pos, 0xd9);
     this.view.setUint8(this.pos + 1, written);
   } else if (header === 3) {
@@ -58,7 +57,7 @@ function encodeString(this: EncoderInternals, text: string): void {
 }
 
 /**
- * `new HubMessageEncoder(options)` is an `Encoder` whose long strings skip the library's count.
+ * `new HubMessageEncoder(options)` is an `Encoder` whose strings skip the library's count.
  *
  * @example
  * ```ts
@@ -70,8 +69,8 @@ export class HubMessageEncoder<ContextType = undefined> extends Encoder<ContextT
   constructor(options?: EncoderOptions<ContextType>) {
     super(options);
     const internals = this as unknown as Partial<EncoderInternals>;
-    if (typeof internals.ensureBufferSizeToWrite !== "function" || typeof libraryEncodeString !== "function") {
-      throw new Error("This version of @msgpack/msgpack has no Encoder.encodeString/ensureBufferSizeToWrite to build on.");
+    if (typeof internals.ensureBufferSizeToWrite !== "function" || typeof internals.view !== "object") {
+      throw new Error("This version of @msgpack/msgpack has no Encoder.ensureBufferSizeToWrite/view to build on.");
     }
   }
 }
