@@ -7,3 +7,4 @@ export {
   writeLengthPrefix,
 } from "./binary-framing.js";
 export { checkMessagePackBounds } from "./msgpack-bounds.js";
+export { HubMessageEncoder } from "./string-encoder.js";
