@@ -2,11 +2,12 @@
  * The chat sample's server: the page, its script, and the chat hub at /chat. In memory by
  * default; with a Redis URL, history, presence and the hub itself are shared by every node.
  */
-import { createHubServer } from "@hubwire/server";
+import { createHubServer, type HubRequest, type HubResponse } from "@hubwire/server";
 import { redisLifetimeManager } from "@hubwire/redis";
 import { Redis } from "ioredis";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createChatHub } from "./chat-hub.js";
@@ -20,11 +21,13 @@ export interface ChatServerOptions {
   /** Where index.html and app.js are. Default: the package's public/ and dist/public/. */
   readonly pageDir?: string;
   readonly scriptPath?: string;
+  /** Serve over TLS with HTTP/2 (and HTTP/1.1 for clients without it) with this key and certificate. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
 }
 
 export interface ChatServer {
   readonly url: string;
-  readonly server: Server;
+  readonly server: Server | Http2SecureServer;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   });
   const page = await readFile(options.pageDir ?? `${packageDir}public/index.html`);
   const script = options.scriptPath ?? `${packageDir}dist/public/app.js`;
-  const server = createServer(async (request, response) => {
+  const serve = async (request: HubRequest, response: HubResponse) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/" || path === "/index.html") {
       response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
@@ -52,16 +55,24 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     } else {
       response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");
     }
+  };
+  // Over TLS, browsers load the page and run the hub over one HTTP/2 connection, WebSockets included.
+  const server = options.tls === undefined ? createServer(serve) : createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } }, serve);
+  const sessions = new Set<Http2Session>();
+  server.on("session", (session: Http2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
   });
   hubs.attach(server);
   await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}/`,
+    url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}/`,
     server,
     async close() {
       await hubs.close();
-      server.closeAllConnections();
+      if ("closeAllConnections" in server) server.closeAllConnections();
+      for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const client of redis) client.disconnect();
     },

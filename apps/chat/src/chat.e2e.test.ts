@@ -1,4 +1,4 @@
-import { launchChromium, RedisProcess } from "@hubwire/test-support";
+import { launchChromium, RedisProcess, selfSignedCertificate } from "@hubwire/test-support";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -11,7 +11,8 @@ let browser: Browser;
 beforeAll(async () => {
   // The page script comes from the build; build it if this run has not.
   execFileSync(process.execPath, ["scripts/bundle-page.mjs"], { cwd: packageDir });
-  browser = await launchChromium();
+  // The HTTP/2 scenario's certificate is self-signed.
+  browser = await launchChromium(["--ignore-certificate-errors"]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -37,12 +38,20 @@ const lines = (page: Page) => page.$$eval("#messages li", (items) => items.map((
 const waitForLine = (page: Page, text: string) =>
   page.waitForFunction((expected) => [...document.querySelectorAll("#messages li")].some((item) => item.textContent === expected), text);
 
-function chatScenario(title: string, start: () => Promise<{ urls: [string, string]; close(): Promise<void> }>): void {
+/** A running chat for a scenario; `check` asserts what is particular to it, once the pages are done. */
+interface Running {
+  readonly urls: [string, string];
+  close(): Promise<void>;
+  check?(): void;
+}
+
+function chatScenario(title: string, start: () => Promise<Running>): void {
   describe(title, () => {
     let urls: [string, string];
     let close: () => Promise<void>;
+    let check: (() => void) | undefined;
     beforeAll(async () => {
-      ({ urls, close } = await start());
+      ({ urls, close, check } = await start());
     });
     afterAll(() => close());
 
@@ -66,14 +75,17 @@ function chatScenario(title: string, start: () => Promise<{ urls: [string, strin
 
       await bob.click("#leave");
       await waitForLine(ada, "Bob left");
+      // Bob was typing when he left: his indicator goes with him.
+      expect(await ada.textContent("#typing")).toBe("");
       await waitForLine(cat, "Bob left");
       expect(await ada.$$eval("#who li", (items) => items.map((item) => item.textContent))).toEqual(["Ada", "Cat"]);
       // Closing a tab leaves too (the page stops its connection on pagehide).
       await cat.close({ runBeforeUnload: true });
       await waitForLine(ada, "Cat left");
       await bob.close();
-      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Redis") ? "redis" : "memory"}.png` });
+      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Redis") ? "redis" : title.includes("HTTP/2") ? "http2" : "memory"}.png` });
       await ada.close();
+      check?.();
     });
   });
 }
@@ -81,6 +93,23 @@ function chatScenario(title: string, start: () => Promise<{ urls: [string, strin
 chatScenario("the chat sample, one process in memory", async () => {
   const chat: ChatServer = await startChatServer({ port: 0 });
   return { urls: [chat.url, chat.url], close: () => chat.close() };
+});
+
+chatScenario("the chat sample over HTTPS, pages and hub on HTTP/2", async () => {
+  const chat: ChatServer = await startChatServer({ port: 0, tls: selfSignedCertificate() });
+  // Every stream the hub is asked for arrives over HTTP/2: the WebSocket as an extended CONNECT.
+  const hubStreams: string[] = [];
+  chat.server.on("stream", (_stream: unknown, headers: Record<string, string>) => {
+    if (headers[":path"]?.startsWith("/chat")) hubStreams.push(headers[":method"]!);
+  });
+  return {
+    urls: [chat.url, chat.url],
+    close: () => chat.close(),
+    check() {
+      expect(hubStreams).toContain("CONNECT");
+      expect(hubStreams).toContain("GET");
+    },
+  };
 });
 
 chatScenario("the chat sample, two nodes sharing rooms over Redis, one page on each", async () => {

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// `npm start`: the chat sample. PORT (default 3000), HOST (default 127.0.0.1), and REDIS_URL to
-// run several nodes as one chat (see docs/deploying.md for two nodes behind nginx).
+// `npm start`: the chat sample. PORT (default 3000), HOST (default 127.0.0.1), REDIS_URL to run
+// several nodes as one chat (see docs/deploying.md for two nodes behind nginx), and TLS_KEY and
+// TLS_CERT (PEM files) to serve it over HTTPS with HTTP/2.
+import { readFileSync } from "node:fs";
 import { startChatServer } from "./chat-server.js";
 
 const chat = await startChatServer({
   port: Number(process.env["PORT"] ?? 3000),
   host: process.env["HOST"] ?? "127.0.0.1",
   ...(process.env["REDIS_URL"] ? { redisUrl: process.env["REDIS_URL"] } : {}),
+  ...(process.env["TLS_KEY"] && process.env["TLS_CERT"] ? { tls: { key: readFileSync(process.env["TLS_KEY"]), cert: readFileSync(process.env["TLS_CERT"]) } } : {}),
 });
 console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");

@@ -32,8 +32,20 @@ function showWho(): void {
 
 const show = (message: ChatMessage) => line(`${message.user}: ${message.text}`);
 
+let typingTimer: ReturnType<typeof setTimeout> | undefined;
+let typingUser: string | undefined;
+/** Hides "X is typing…" once X has sent or left, rather than 1.5 s later. */
+function stopTyping(user?: string): void {
+  if (user !== undefined && user !== typingUser) return;
+  clearTimeout(typingTimer);
+  typing.textContent = "";
+  typingUser = undefined;
+}
+
 connection.on("message", (message) => {
-  if (message.room === room) show(message);
+  if (message.room !== room) return;
+  stopTyping(message.user);
+  show(message);
 });
 connection.on("joined", (joinedRoom, user) => {
   if (joinedRoom !== room) return;
@@ -45,14 +57,15 @@ connection.on("left", (leftRoom, user) => {
   if (leftRoom !== room) return;
   present.delete(user);
   showWho();
+  stopTyping(user);
   line(`${user} left`, true);
 });
-let typingTimer: ReturnType<typeof setTimeout> | undefined;
 connection.on("typing", (typingRoom, user) => {
   if (typingRoom !== room) return;
   typing.textContent = `${user} is typing…`;
+  typingUser = user;
   clearTimeout(typingTimer);
-  typingTimer = setTimeout(() => (typing.textContent = ""), 1500);
+  typingTimer = setTimeout(stopTyping, 1500);
 });
 connection.onReconnecting(() => (status.textContent = "Reconnecting…"));
 connection.onReconnected(async () => {
@@ -97,15 +110,17 @@ $<HTMLButtonElement>("leave").addEventListener("click", async () => {
   text.disabled = $<HTMLButtonElement>("send-button").disabled = $<HTMLButtonElement>("leave").disabled = true;
 });
 
+let lastTyping = 0;
 $<HTMLFormElement>("send").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (room === undefined || text.value.trim() === "") return;
   const value = text.value;
   text.value = "";
+  // The others hide "typing…" when the message arrives: announce the next keystroke at once.
+  lastTyping = 0;
   await connection.invoke("send", room, value).catch((error: Error) => line(`Not sent: ${error.message}`, true));
 });
 
-let lastTyping = 0;
 text.addEventListener("input", () => {
   if (room === undefined || Date.now() - lastTyping < 1000) return;
   lastTyping = Date.now();
