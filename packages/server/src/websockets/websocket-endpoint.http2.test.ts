@@ -1,8 +1,8 @@
 import { selfSignedCertificate } from "@hubwire/test-support";
-import { connect as connectHttp2, createSecureServer, type ClientHttp2Stream } from "node:http2";
+import { connect as connectHttp2, createSecureServer, type ClientHttp2Stream, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWebSocketEndpoint, type EndpointRequest } from "./websocket-endpoint.js";
+import { createWebSocketEndpoint, type EndpointRequest, type WebSocketEndpoint } from "./websocket-endpoint.js";
 
 /** A masked client frame (RFC 6455 5.2) for payloads under 126 bytes. */
 function clientFrame(opcode: number, payload: Buffer): Buffer {
@@ -24,6 +24,19 @@ function frames(stream: ClientHttp2Stream): Array<[number, Buffer]> {
     }
   });
   return received;
+}
+
+/** Mounts `endpoint` at /ws on `server` and listens on a free port of 127.0.0.1. */
+async function serve(endpoint: WebSocketEndpoint, server: Http2SecureServer): Promise<{ port: number; close: () => void }> {
+  endpoint.attachHttp2(server, "/ws");
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      endpoint.close();
+      server.close();
+    },
+  };
 }
 
 async function until(predicate: () => boolean): Promise<void> {
@@ -48,14 +61,7 @@ describe("WebSockets over HTTP/2 (RFC 8441 extended CONNECT)", () => {
       { allowedOrigins: ["https://app.example.com"] },
     );
     // No enableConnectProtocol: attachHttp2 announces it.
-    const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true });
-    endpoint.attachHttp2(server, "/ws");
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
-    close = () => {
-      endpoint.close();
-      server.close();
-    };
+    ({ port, close } = await serve(endpoint, createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true })));
   });
   afterAll(() => close());
 
@@ -115,13 +121,7 @@ describe("WebSockets over HTTP/2 on a server with a compatibility 'request' hand
     });
     // The app serves its pages with a request handler, and HTTP/1.1 clients too (allowHTTP1).
     const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (_request, response) => response.writeHead(200).end("a page"));
-    endpoint.attachHttp2(server, "/ws");
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
-    close = () => {
-      endpoint.close();
-      server.close();
-    };
+    ({ port, close } = await serve(endpoint, server));
   });
   afterAll(() => close());
 
