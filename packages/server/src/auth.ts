@@ -16,8 +16,8 @@
  * ```
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { authorityOf, type HubRequest } from "./http-request.js";
 import type { ConnectionRequest, Principal } from "./connection.js";
+import { authorityOf, type HubRequest } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 
 /** What the authentication hook is given. */

@@ -21,12 +21,11 @@
  */
 import type { ClientMethods, HubContract } from "@hubwire/protocol";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
-import type { HubRequest, HubResponse } from "./http-request.js";
+import { constants as http2Constants, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
-import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { constants as http2Constants } from "node:http2";
 import type { Duplex } from "node:stream";
 import { attachToServer } from "./adapters/node-http.js";
+import type { HubRequest, HubResponse } from "./http-request.js";
 import type { Authenticate } from "./auth.js";
 import type { HubClients } from "./clients.js";
 import { applyCors, originAllowList, type CorsOptions } from "./cors.js";
