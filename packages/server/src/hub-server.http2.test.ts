@@ -7,7 +7,16 @@ import { HubConnectionBuilder, HttpTransportType, NullLogger } from "@microsoft/
 import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
 import { readFileSync } from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
-import { connect as connectHttp2, createSecureServer, type ClientHttp2Session, type Http2SecureServer } from "node:http2";
+import {
+  connect as connectHttp2,
+  constants as http2Constants,
+  createSecureServer,
+  type ClientHttp2Session,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Stream,
+} from "node:http2";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
@@ -15,6 +24,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createHubServer, createWebSocketEndpoint, type HubServer } from "./index.js";
 import { testHub } from "./test-helpers/test-hub.js";
+
+/** The test page: the official browser client and nothing else. */
+function servePage(request: Http2ServerRequest, response: Http2ServerResponse): void {
+  if (request.url === "/") return void response.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script src="/signalr.js"></script>');
+  if (request.url === "/signalr.js") return void response.writeHead(200, { "content-type": "text/javascript" }).end(officialBrowserClient);
+  response.writeHead(404).end();
+}
 
 const officialBrowserClient = readFileSync(createRequire(import.meta.url).resolve("@microsoft/signalr/dist/browser/signalr.js"), "utf8");
 
@@ -75,11 +91,7 @@ describe("hubs on an HTTP/2 server", () => {
       },
     });
     // No enableConnectProtocol here: attach announces it.
-    server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (request, response) => {
-      if (request.url === "/") return void response.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script src="/signalr.js"></script>');
-      if (request.url === "/signalr.js") return void response.writeHead(200, { "content-type": "text/javascript" }).end(officialBrowserClient);
-      response.writeHead(404).end();
-    });
+    server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, servePage);
     server.on("stream", (_stream, headers) => streams.push(`${String(headers[":method"])} ${String(headers[":path"]).split("?")[0]}`));
     server.on("upgrade", () => upgrades++);
     hubs.attach(server);
@@ -150,6 +162,61 @@ describe("hubs on an HTTP/2 server", () => {
         expect(upgrades).toBe(upgradesBefore);
       });
     }
+
+    it("re-attaches with stateful reconnect when its WebSocket stream is reset: nothing lost, same connection", async () => {
+      const statefulHubs = createHubServer({ hubs: { "/hub": testHub }, hubOptions: { allowStatefulReconnect: true, statefulReconnectWindowMs: 5_000 } });
+      const statefulServer = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, servePage);
+      const webSocketStreams: ServerHttp2Stream[] = [];
+      statefulServer.on("stream", (stream, headers) => {
+        if (headers[":method"] === "CONNECT") webSocketStreams.push(stream);
+      });
+      statefulHubs.attach(statefulServer);
+      await new Promise<void>((resolve) => statefulServer.listen(0, "127.0.0.1", resolve));
+      const page = await browser.newPage();
+      try {
+        await page.goto(`https://127.0.0.1:${(statefulServer.address() as AddressInfo).port}/`);
+        const count = 400;
+        await page.evaluate(async (total) => {
+          const signalR = (globalThis as unknown as { signalR: typeof import("@microsoft/signalr") }).signalR;
+          const connection = new signalR.HubConnectionBuilder()
+            .withUrl("/hub", { transport: signalR.HttpTransportType.WebSockets })
+            .withStatefulReconnect()
+            .withAutomaticReconnect([0, 100, 100])
+            .configureLogging(signalR.LogLevel.None)
+            .build();
+          const state = { received: [] as number[], reconnecting: 0, firstId: "", pushed: undefined as Promise<unknown> | undefined, connection };
+          connection.on("numbered", (value: number) => void state.received.push(value));
+          connection.onreconnecting(() => void state.reconnecting++);
+          await connection.start();
+          state.firstId = connection.connectionId ?? "";
+          state.pushed = connection.invoke("pushNumbers", total, 5);
+          (globalThis as unknown as { state: typeof state }).state = state;
+        }, count);
+        // Reset the WebSocket's stream three times mid-traffic, as a network would drop it.
+        for (let cut = 0; cut < 3; cut++) {
+          await new Promise((resolve) => setTimeout(resolve, 80));
+          const before = webSocketStreams.length;
+          webSocketStreams.at(-1)!.close(http2Constants.NGHTTP2_CANCEL);
+          await until(() => webSocketStreams.length > before);
+        }
+        const report = await page.evaluate(async () => {
+          const state = (globalThis as unknown as { state: { received: number[]; reconnecting: number; firstId: string; pushed: Promise<unknown>; connection: { connectionId: string | null; stop(): Promise<void> } } }).state;
+          const pushed = await state.pushed;
+          const deadline = Date.now() + 5_000;
+          while (state.received.length < (pushed as number) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+          const sameId = state.connection.connectionId === state.firstId;
+          await state.connection.stop();
+          return { pushed, received: state.received, reconnecting: state.reconnecting, sameId };
+        });
+        expect(report).toEqual({ pushed: count, received: Array.from({ length: count }, (_, i) => i + 1), reconnecting: 0, sameId: true });
+        // Every re-attach was a new extended CONNECT on HTTP/2.
+        expect(webSocketStreams.length).toBeGreaterThanOrEqual(4);
+      } finally {
+        await page.close();
+        await statefulHubs.close();
+        await new Promise<void>((resolve) => statefulServer.close(() => resolve()));
+      }
+    });
   });
 
   describe("the official Node client, which speaks HTTP/1.1 (allowHTTP1)", () => {
