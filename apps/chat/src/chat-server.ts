@@ -58,11 +58,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   };
   // Over TLS, browsers load the page and run the hub over one HTTP/2 connection, WebSockets included.
   const server = options.tls === undefined ? createServer(serve) : createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } }, serve);
+  // HTTP/2 sessions outlive their requests: close() ends them, as closeAllConnections does for HTTP/1.1.
   const sessions = new Set<Http2Session>();
-  server.on("session", (session: Http2Session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
+  if (options.tls !== undefined) {
+    server.on("session", (session: Http2Session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    });
+  }
   hubs.attach(server);
   await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -3,7 +3,7 @@
  * message back, as the seed's middleware does. No hub, no protocol: compare with apps/chat.
  */
 import { createWebSocketEndpoint, type EndpointRequest, type HubRequest, type HubResponse, type WebSocketEndpointOptions } from "@hubwire/server";
-import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -39,6 +39,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");
   };
   let server: Server | Http2SecureServer;
+  const sessions = new Set<Http2Session>();
   if (options.tls === undefined) {
     server = createServer(serve);
     server.on("upgrade", (request, socket, head) => {
@@ -49,6 +50,11 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     // HTTP/2, and HTTP/1.1 for clients without it: the socket opens over whichever the page came on.
     server = createSecureServer({ ...options.tls, allowHTTP1: true }, serve);
     echo.attachHttp2(server, "/ws");
+    // HTTP/2 sessions outlive their requests: close() ends them, as closeAllConnections does for HTTP/1.1.
+    server.on("session", (session: Http2Session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    });
   }
   await new Promise<void>((resolve) => server.listen(options.port ?? 5000, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -59,6 +65,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     async close() {
       echo.close();
       if ("closeAllConnections" in server) server.closeAllConnections();
+      for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -257,11 +257,7 @@ export class HubEndpoint {
   async handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
     const stream = response.stream;
     stream.on("error", ignoreSocketError);
-    const version = request.headers["sec-websocket-version"];
-    if (version !== undefined && version !== "13") {
-      response.writeHead(400, { "sec-websocket-version": "13", "content-type": "text/plain; charset=utf-8" }).end("Only WebSocket version 13 is supported.");
-      return;
-    }
+    if (WebSocketAcceptor.refusedHttp2Version(stream, request.headers)) return;
     return this.#openWebSocket(request, query, {
       refuse: (status, message) => respond(response, status, message),
       // The client may have given up on the stream while it was authenticated.

@@ -6,7 +6,7 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
-import type { ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from "ws";
 
@@ -55,6 +55,18 @@ export class WebSocketAcceptor {
         resolve(webSocket);
       });
     });
+  }
+
+  /**
+   * Refuses an HTTP/2 extended CONNECT that asks for a WebSocket version other than 13 (RFC 6455
+   * 4.4: 400 with the version supported); true when it did. Check it before anything costly.
+   */
+  static refusedHttp2Version(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean {
+    const version = headers["sec-websocket-version"];
+    if (version === undefined || version === "13") return false;
+    stream.respond({ ":status": 400, "sec-websocket-version": "13", "content-type": "text/plain; charset=utf-8" });
+    stream.end("Only WebSocket version 13 is supported.");
+    return true;
   }
 
   /**

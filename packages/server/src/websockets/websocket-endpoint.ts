@@ -252,11 +252,7 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
       stream.end("This origin may not open a WebSocket here.");
       return;
     }
-    if (headers["sec-websocket-version"] !== undefined && headers["sec-websocket-version"] !== "13") {
-      stream.respond({ ":status": 400, "sec-websocket-version": "13" });
-      stream.end();
-      return;
-    }
+    if (WebSocketAcceptor.refusedHttp2Version(stream, headers)) return;
     // RFC 8441: a 200 opens the stream as the WebSocket's byte stream.
     const ws = acceptor.acceptHttp2Stream(stream);
     adopt(ws, { url: String(headers[":path"] ?? "/"), headers, httpVersion: "2.0", remoteAddress: stream.session?.socket.remoteAddress });
