@@ -31,7 +31,8 @@ describe("long polling over raw HTTP", () => {
     const token = await open();
     expect((await post(token, handshake)).status).toBe(200);
     expect(await (await fetch(url(token))).text()).toBe("{}\u001e");
-    expect((await post(token, '{"type":1,"invocationId":"1","target":"echo","arguments":[7]}\u001e')).status).toBe(200);
+    const sent = await post(token, '{"type":1,"invocationId":"1","target":"echo","arguments":[7]}\u001e');
+    expect([sent.status, sent.headers.get("content-length"), sent.headers.get("transfer-encoding")]).toEqual([200, "0", null]);
     const poll = await fetch(url(token));
     expect(poll.headers.get("content-type")).toBe("application/octet-stream");
     expect(poll.headers.get("cache-control")).toContain("no-cache");
