@@ -7,6 +7,7 @@ import { Agent, request } from "node:http";
 import { connect as connectTcp } from "node:net";
 import { WebSocket } from "ws";
 import type { Codec, Reader } from "./codecs.js";
+import { HttpExchange, type HttpAnswer } from "./http-exchange.js";
 
 export interface BenchConnection {
   send(frame: Buffer): void;
@@ -113,11 +114,7 @@ export function openPlainTcp(host: string, port: number, reader: Reader, options
   });
 }
 
-interface HttpAnswer {
-  readonly status: number;
-  readonly body: Buffer;
-}
-
+/** The opening requests, through Node's client; the traffic measured goes through {@link HttpExchange}. */
 function http(method: "GET" | "POST", url: string, body?: Buffer, localAddress?: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const outgoing = request(url, { method, agent, ...(localAddress === undefined ? {} : { localAddress }) }, (response) => {
@@ -133,19 +130,28 @@ function http(method: "GET" | "POST", url: string, body?: Buffer, localAddress?:
 
 /**
  * One long-polling connection: a poll always outstanding, and at most one POST in flight, with
- * frames sent meanwhile joined into the next (as both official clients batch).
+ * frames sent meanwhile joined into the next (as both official clients batch). Polls and POSTs
+ * each have a keep-alive socket of their own, as a browser would use two.
  */
 class LongPollingConnection implements BenchConnection {
   #open = true;
   #posting = false;
   #queued: Buffer[] = [];
+  readonly #path: string;
+  readonly #polls: HttpExchange;
+  readonly #posts: HttpExchange;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly join: (frames: Buffer[]) => Buffer,
     private readonly reader: Reader,
     private readonly options: OpenOptions,
-  ) {}
+  ) {
+    const parsed = new URL(url);
+    this.#path = parsed.pathname + parsed.search;
+    this.#polls = new HttpExchange(parsed, options.localAddress);
+    this.#posts = new HttpExchange(parsed, options.localAddress);
+  }
 
   /**
    * Polls until closed. `first` sees each poll's body until it takes one (returns what follows
@@ -153,7 +159,7 @@ class LongPollingConnection implements BenchConnection {
    * and empty.
    */
   poll(first?: (body: Buffer) => Buffer | null): Promise<void> {
-    return http("GET", this.url, undefined, this.options.localAddress).then(({ status, body }) => {
+    return this.#polls.request("GET", this.#path).then(({ status, body }) => {
       if (!this.#open) return;
       if (status !== 200) throw new Error(`Poll answered ${status}: ${body.toString()}`);
       const rest = first === undefined ? body : first(body);
@@ -174,7 +180,7 @@ class LongPollingConnection implements BenchConnection {
     const frames = this.#queued;
     this.#queued = [];
     this.#posting = true;
-    http("POST", this.url, this.join(frames), this.options.localAddress).then(({ status, body }) => {
+    this.#posts.request("POST", this.#path, this.join(frames)).then(({ status, body }) => {
       if (status !== 200) throw new Error(`Send answered ${status}: ${body.toString()}`);
       this.#posting = false;
       if (this.#queued.length > 0 && this.#open) this.#flush();
@@ -189,6 +195,8 @@ class LongPollingConnection implements BenchConnection {
 
   close(): void {
     this.#open = false;
+    this.#polls.close();
+    this.#posts.close();
   }
 }
 
