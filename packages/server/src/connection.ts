@@ -36,6 +36,14 @@ export interface Principal {
   readonly userId?: string;
   /** Anything the authentication hook found (claims, roles, a tenant). */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * When the authentication runs out, in milliseconds since the epoch (a JWT's `exp` times
+   * 1000). The connection is closed then, with a Close message that lets the client reconnect
+   * and so present a fresh token (ASP.NET Core's `CloseOnAuthenticationExpiration`); a request
+   * whose principal has already expired is refused with 401. A stateful reconnect by the same
+   * user takes its new token's expiry. Unset: the connection lives as long as it is open.
+   */
+  readonly expiresAtMs?: number;
 }
 
 /**
@@ -112,6 +120,8 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   /** When the current state began: negotiated, handshaking, or reconnecting (their timeouts count from it). */
   #stateSince: number;
   principal: Principal | undefined;
+  /** When the principal expires, on the monotonic clock of `tick`; undefined for no expiry. */
+  #expiresAt: number | undefined;
   request: ConnectionRequest | undefined;
   #state: ConnectionState = "negotiated";
   #transport: Transport | undefined;
@@ -195,10 +205,17 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     if (this.#state !== "negotiated") throw new Error(`Connection ${this.connectionId} already has a transport.`);
     this.#transport = transport;
     this.request = request;
-    this.principal = principal;
     this.#state = "handshaking";
     this.#handshake = new HandshakeReader({ maxHandshakeBytes: this.#settings.maxMessageBytes });
     this.#stateSince = this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
+    this.#authenticated(principal);
+  }
+
+  /** Takes the principal, and its expiry onto the monotonic clock that `tick` is given. */
+  #authenticated(principal: Principal | undefined): void {
+    this.principal = principal;
+    const expiresAtMs = principal?.expiresAtMs;
+    this.#expiresAt = expiresAtMs === undefined ? undefined : this.#settings.now() + (expiresAtMs - Date.now());
   }
 
   receive(from: Transport, chunk: Uint8Array): void {
@@ -265,8 +282,13 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
    * Re-attaches a WebSocket to a stateful connection that lost its own: no handshake, the same
    * protocol and ids; sends Sequence, then replays every unacknowledged message.
    */
-  reattach(transport: Transport): void {
+  /**
+   * Resumes over a new WebSocket (stateful reconnect). `principal` is the new request's, of the
+   * same user (the endpoint refuses another): its token may be a fresher one.
+   */
+  reattach(transport: Transport, principal: Principal | undefined): void {
     if (!this.canReattach) throw new Error(`Connection ${this.connectionId} cannot re-attach a transport.`);
+    this.#authenticated(principal);
     if (this.#state === "connected") {
       // The client re-attached before this side saw its old socket drop: retire the old one.
       const old = this.#transport!;
@@ -377,6 +399,11 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   tick(now: number): void {
     const settings = this.#settings;
     const transport = this.#transport;
+    if (this.#expiresAt !== undefined && now >= this.#expiresAt) {
+      settings.logger.log("debug", "The connection's authentication expired.", { connectionId: this.connectionId });
+      this.close({ error: "Connection closed: its authentication expired.", allowReconnect: true });
+      return;
+    }
     if (this.#state === "reconnecting") {
       if (now - this.#stateSince >= settings.statefulReconnectWindowMs) {
         this.#finish(new Error("The client did not re-attach within the stateful reconnect window."));

@@ -301,13 +301,17 @@ export class HubEndpoint {
         return handshake.refuse(auth.status, auth.message);
       }
       connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!);
+      // A token holder may resume a connection only as the user who opened it.
+      if (connection.canReattach && connection.principal?.userId !== auth.principal?.userId) {
+        return handshake.refuse(403, "The connection belongs to another user.");
+      }
       const webSocket = await handshake.accept();
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
       }
       const transport = new WebSocketTransport(webSocket, connection);
-      if (connection.canReattach) connection.reattach(transport);
+      if (connection.canReattach) connection.reattach(transport, auth.principal);
       else if (connection.state === "negotiated") connection.attach(transport, this.#describe(request), auth.principal);
       // It ended while the upgrade was under way (the reconnect window passed).
       else transport.close(1000);
@@ -385,6 +389,7 @@ export class HubEndpoint {
       }
     }
     if (principal === undefined && this.options.requireAuthentication) return { status: 401, message: "Unauthorized" };
+    if (principal?.expiresAtMs !== undefined && principal.expiresAtMs <= Date.now()) return { status: 401, message: "Unauthorized: the token has expired." };
     if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, this.#describe(request)))) {
       return { status: 403, message: "Forbidden" };
     }
