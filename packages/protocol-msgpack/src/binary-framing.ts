@@ -43,14 +43,20 @@ export function writeBinaryRecord(payload: Uint8Array): Uint8Array {
   return record;
 }
 
+/** What a reader holding nothing holds: one frozen array for all readers (one lives per connection). */
+const noParts: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 /**
  * Splits a byte stream into records. A length prefix over `maxMessageBytes` is refused as soon as
  * it is read, before any of the record is held; an unfinished record is held in the pieces that
  * arrived, never in a buffer sized by the prefix. After it has thrown, the stream is not usable.
+ *
+ * @example
+ * ```ts
+ * const reader = new BinaryRecordReader({ maxMessageBytes: 32 * 1024 });
+ * for (const record of reader.push(chunk)) handle(record); // whole records; a partial one waits for the next chunk
+ * ```
  */
-/** What a reader holding nothing holds: one frozen array for all readers (one lives per connection). */
-const noParts: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
-
 export class BinaryRecordReader {
   readonly maxMessageBytes: number;
   /** The record length being read, or -1 while reading a prefix. */

@@ -18,6 +18,11 @@ function malformed(message: string): ProtocolError {
  * Checks that `bytes` hold exactly one well-formed MessagePack value nested at most `maxDepth` deep.
  *
  * @throws {ProtocolError} `MalformedMessage` or `NestingTooDeep`.
+ * @example
+ * ```ts
+ * checkMessagePackBounds(record, 64); // throws before a decoder sees a truncated or too deeply nested record
+ * const message = decode(record);
+ * ```
  */
 export function checkMessagePackBounds(bytes: Uint8Array, maxDepth: number): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -7,12 +7,27 @@
  * @module
  */
 
-/** Percent-encodes the characters that structure a channel name. */
+/**
+ * Percent-encodes the characters that structure a channel name.
+ *
+ * @example
+ * ```ts
+ * escapeChannelPart("eu:west%1"); // "eu%3Awest%251"
+ * ```
+ */
 export function escapeChannelPart(part: string): string {
   return part.replace(/%/g, "%25").replace(/:/g, "%3A");
 }
 
-/** The channels of one hub, under `{prefix}:{hub}`. */
+/**
+ * The channels of one hub, under `{prefix}:{hub}`.
+ *
+ * @example
+ * ```ts
+ * const channels = new HubChannels("myapp", "chat");
+ * channels.group("room:1"); // "myapp:chat:group:room%3A1"
+ * ```
+ */
 export class HubChannels {
   readonly base: string;
 

@@ -32,19 +32,20 @@ function scheduleFlush(): void {
   process.nextTick(flushDirty);
 }
 
+/** What an empty batch holds: one frozen array for all, so an idle connection keeps none of its own. */
+const noRecords: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 /**
- * Coalesces records until the current turn's work is done, then hands them to `write` as one chunk.
+ * Coalesces records until the current turn's work is done, then hands them to its sink's
+ * `writeBatch` as one chunk.
  *
  * @example
  * ```ts
- * const batch = new OutboundBatch((chunk) => transport.send(chunk, false));
+ * const batch = new OutboundBatch({ writeBatch: (chunk) => transport.send(chunk, false) });
  * batch.add(first);
  * batch.add(second); // both leave in one write, after the current turn
  * ```
  */
-/** What an empty batch holds: one frozen array for all, so an idle connection keeps none of its own. */
-const noRecords: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
-
 export class OutboundBatch {
   #records: Uint8Array[] = noRecords;
   #bytes = 0;
