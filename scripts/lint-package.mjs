@@ -7,9 +7,11 @@
 //   imports are always fine). `node:*` means Node built-ins, which must use the `node:` prefix.
 // - An index.ts holds only the export list.
 // - No focused, skipped or todo tests: under CI a test that does not run is a defect.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+// - A published package's exported functions and classes carry an @example (public-examples.mjs).
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
+import { missingExamples } from "./public-examples.mjs";
 
 /** What each package's published code (src, tests excluded) may import. */
 const allowedImports = {
@@ -91,6 +93,10 @@ for (const root of ["src", "test"]) {
       }
     }
   }
+}
+
+if (packageJson.private !== true && existsSync("src/index.ts")) {
+  for (const missing of missingExamples("src/index.ts")) findings.push(`${missing}: exported without an @example in its TSDoc or its module's.`);
 }
 
 if (findings.length > 0) {

@@ -21,7 +21,23 @@ export class HubError extends Error {
   override readonly name = "HubError";
 }
 
-/** True for a {@link HubError}, including one from another copy of this package (matched by name). */
+/**
+ * True for a {@link HubError}, including one from another copy of this package (matched by name).
+ *
+ * @example
+ * ```ts
+ * const filter: HubFilter = {
+ *   async invoke(invocation, next) {
+ *     try {
+ *       return await next();
+ *     } catch (error) {
+ *       if (!isHubError(error)) reportToErrorTracker(error); // HubErrors are meant for the caller
+ *       throw error;
+ *     }
+ *   },
+ * };
+ * ```
+ */
 export function isHubError(error: unknown): error is HubError {
   return error instanceof HubError || (error instanceof Error && error.name === "HubError");
 }
@@ -43,7 +59,19 @@ export class ClientResultError extends Error {
   override readonly name = "ClientResultError";
 }
 
-/** An operation named a connection that no node of the hub holds. */
+/**
+ * An operation named a connection that no node of the hub holds.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await hubs.hubContext(chat).groups.add(connectionId, "support");
+ * } catch (error) {
+ *   if (error instanceof UnknownConnectionError) return; // it left meanwhile
+ *   throw error;
+ * }
+ * ```
+ */
 export class UnknownConnectionError extends Error {
   override readonly name = "UnknownConnectionError";
   readonly connectionId: string;
