@@ -15,6 +15,8 @@ export type { HubOptions, ProtocolName } from "./hub-options.js";
 export type { CallerClients, ClientProxy, ClientResultOptions, ClientResultProxy, HubClients, SingleClientProxy } from "./clients.js";
 export { ClientResultError, HubError, UnknownConnectionError, isHubError } from "./errors.js";
 export type { HubFilter, HubInvocation } from "./filters.js";
+// The contract type, so that a server needs no import from the protocol package (as the client).
+export type { HubContract } from "@hubwire/protocol";
 export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";
 export type { ConnectionRequest, Principal } from "./connection.js";
 export type { HubRequest, HubResponse } from "./http-request.js";
