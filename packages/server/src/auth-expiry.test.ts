@@ -1,3 +1,4 @@
+import { startTcpProxy } from "@hubwire/test-support";
 import { HttpTransportType } from "@microsoft/signalr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "./index.js";
@@ -55,6 +56,33 @@ describe("authentication expiry", () => {
       await connection.stop();
     });
   }
+
+  it("lets the official client's stateful reconnect resume with a fresh token past the first one's expiry", async () => {
+    const proxy = await startTcpProxy(server.port);
+    let cut = false;
+    const { connection } = buildOfficialClient(`http://127.0.0.1:${proxy.port}/hub`, "json", {
+      statefulReconnect: true,
+      reconnectDelaysMs: [0],
+      // The client asks again when it re-attaches: tokens from then on last longer.
+      accessTokenFactory: () => token("ada", cut ? 60_000 : 1_500),
+    });
+    try {
+      let reconnecting = 0;
+      connection.onreconnecting(() => reconnecting++);
+      await connection.start();
+      const first = connection.connectionId;
+      const before = proxy.connectionCount;
+      cut = true;
+      proxy.cut();
+      await eventually(() => proxy.connectionCount > before, 5_000, "the client to re-attach");
+      await new Promise((resolve) => setTimeout(resolve, 1_700));
+      expect(await connection.invoke("echo", "resumed")).toBe("resumed");
+      expect([connection.connectionId, reconnecting]).toEqual([first, 0]);
+    } finally {
+      await connection.stop();
+      await proxy.close();
+    }
+  });
 
   it("refuses a token that has already expired with 401, at negotiate and at the WebSocket", async () => {
     const stale = token("ada", -1);

@@ -24,16 +24,18 @@ export class CollectingLogger implements ILogger {
 
 export interface OfficialClientOptions extends IHttpConnectionOptions {
   readonly reconnectDelaysMs?: number[];
+  readonly statefulReconnect?: boolean;
 }
 
 export function buildOfficialClient(url: string, protocol: ProtocolChoice, options: OfficialClientOptions = {}) {
   const logger = new CollectingLogger();
-  const { reconnectDelaysMs, ...http } = options;
+  const { reconnectDelaysMs, statefulReconnect, ...http } = options;
   let builder = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets, ...http })
     .configureLogging(logger);
   if (protocol === "messagepack") builder = builder.withHubProtocol(new MessagePackHubProtocol());
   if (reconnectDelaysMs !== undefined) builder = builder.withAutomaticReconnect(reconnectDelaysMs);
+  if (statefulReconnect === true) builder = builder.withStatefulReconnect();
   const connection: OfficialHubConnection = builder.build();
   return { connection, logger };
 }
