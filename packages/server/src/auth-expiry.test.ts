@@ -90,6 +90,9 @@ describe("authentication expiry", () => {
     expect([negotiated.status, negotiated.text]).toEqual([401, "Unauthorized: the token has expired."]);
     const opened = await openWebSocket(`ws://127.0.0.1:${server.port}/hub?access_token=${stale}`);
     expect(opened.status).toBe(401);
+    // A token without an expiry claim, read as `undefined * 1000`: refused, not kept forever.
+    const unreadable = await negotiate(server.origin, "/hub", "negotiateVersion=1", { headers: { Authorization: "Bearer ada.NaN" } });
+    expect(unreadable.status).toBe(401);
   });
 
   it("lets a stateful reconnect of the same user extend the expiry, and refuses another user's with 403", async () => {

@@ -41,7 +41,9 @@ export interface Principal {
    * 1000). The connection is closed then, with a Close message that lets the client reconnect
    * and so present a fresh token (ASP.NET Core's `CloseOnAuthenticationExpiration`); a request
    * whose principal has already expired is refused with 401. A stateful reconnect by the same
-   * user takes its new token's expiry. Unset: the connection lives as long as it is open.
+   * user takes its new token's expiry. Unset: the connection lives as long as it is open; set
+   * but not a finite number (`undefined * 1000` for a token without `exp`): refused, with a
+   * warning in the log.
    */
   readonly expiresAtMs?: number;
 }

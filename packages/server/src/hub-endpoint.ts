@@ -389,7 +389,14 @@ export class HubEndpoint {
       }
     }
     if (principal === undefined && this.options.requireAuthentication) return { status: 401, message: "Unauthorized" };
-    if (principal?.expiresAtMs !== undefined && principal.expiresAtMs <= Date.now()) return { status: 401, message: "Unauthorized: the token has expired." };
+    const expiresAtMs = principal?.expiresAtMs;
+    if (expiresAtMs !== undefined && !(expiresAtMs > Date.now())) {
+      // Not a number (a token without `exp`, say) fails closed: it must not mean "never expires".
+      if (!Number.isFinite(expiresAtMs)) {
+        this.#context.logger.log("warn", "authenticate returned a principal whose expiresAtMs is not a finite number; refusing it.", { hub: this.name });
+      }
+      return { status: 401, message: "Unauthorized: the token has expired." };
+    }
     if (this.#hub.authorize !== undefined && !(await this.#hub.authorize(principal, this.#describe(request)))) {
       return { status: 403, message: "Forbidden" };
     }
