@@ -213,15 +213,18 @@ function toPositional(message: Exclude<HubMessage, { type: typeof MessageType.Pi
     case MessageType.StreamItem:
       return [message.type, headersOf(message.headers), message.invocationId, message.item];
     case MessageType.Completion: {
-      const head = [message.type, headersOf(message.headers), message.invocationId];
+      // Arrays written out rather than spread from a shared head: one is built per call answered.
+      const headers = headersOf(message.headers);
       if (message.error !== undefined) {
         if (message.result !== undefined) {
           throw new ProtocolError(ErrorCode.UnencodableMessage, "A Completion carries a result or an error, not both.");
         }
-        return [...head, ResultKind.Error, message.error];
+        return [message.type, headers, message.invocationId, ResultKind.Error, message.error];
       }
       // Compare with undefined, not truthiness: 0, false and "" are results (older clients got this wrong).
-      return message.result === undefined ? [...head, ResultKind.Void] : [...head, ResultKind.Value, message.result];
+      return message.result === undefined
+        ? [message.type, headers, message.invocationId, ResultKind.Void]
+        : [message.type, headers, message.invocationId, ResultKind.Value, message.result];
     }
     case MessageType.CancelInvocation:
       return [message.type, headersOf(message.headers), message.invocationId];
