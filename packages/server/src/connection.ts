@@ -282,11 +282,9 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
 
   /**
    * Re-attaches a WebSocket to a stateful connection that lost its own: no handshake, the same
-   * protocol and ids; sends Sequence, then replays every unacknowledged message.
-   */
-  /**
-   * Resumes over a new WebSocket (stateful reconnect). `principal` is the new request's, of the
-   * same user (the endpoint refuses another): its token may be a fresher one.
+   * protocol and ids; sends Sequence, then replays every unacknowledged message. `principal` is
+   * the new request's, of the same user (the endpoint refuses another): its token may be a
+   * fresher one, whose expiry then applies.
    */
   reattach(transport: Transport, principal: Principal | undefined): void {
     if (!this.canReattach) throw new Error(`Connection ${this.connectionId} cannot re-attach a transport.`);
