@@ -8,6 +8,7 @@
 // - An index.ts holds only the export list.
 // - No focused, skipped or todo tests: under CI a test that does not run is a defect.
 // - A published package's exported functions and classes carry an @example (public-examples.mjs).
+// - No doc comment sits directly above another (the first would document nothing).
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
@@ -78,6 +79,12 @@ for (const root of ["src", "test"]) {
     // Comments hold @example imports that are not this file's own.
     const code = text.replace(/\/\*[\s\S]*?\*\/|(^|[^:])\/\/.*$/gm, "$1");
     for (const match of code.matchAll(importPattern)) checkImport(file, match[1] ?? match[2] ?? match[3]);
+    // A doc comment right above another is lost: TSDoc and editors keep only the one nearest the code.
+    for (const match of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*\/\*\*/g)) {
+      if (match[1].includes("@module")) continue;
+      const line = text.slice(0, match.index).split("\n").length;
+      findings.push(`${file}:${line}: a doc comment directly above another; only the second documents what follows.`);
+    }
     if (/(^|\/)index\.ts$/.test(file)) {
       for (const statement of code.split(";").map((s) => s.trim()).filter(Boolean)) {
         if (!statement.startsWith("export ")) findings.push(`${file}: an index.ts holds only exports; found '${statement.slice(0, 40)}'.`);

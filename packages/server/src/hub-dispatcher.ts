@@ -31,11 +31,6 @@ class ArgumentBindingError extends Error {
   override readonly name = "InvalidDataException";
 }
 
-/**
- * What the dispatcher keeps per connection. Its call context, invocation queue and maps are made
- * on first use: an idle connection (the common case, by far) may never call, stream, upload or
- * pause, and one process holds tens of thousands of them.
- */
 /** What every session of one hub shares. */
 interface SessionShared {
   readonly context: CallContextShared;
@@ -43,6 +38,11 @@ interface SessionShared {
   readonly countInvocations: (delta: number) => void;
 }
 
+/**
+ * What the dispatcher keeps per connection. Its call context, invocation queue and maps are made
+ * on first use: an idle connection (the common case, by far) may never call, stream, upload or
+ * pause, and one process holds tens of thousands of them.
+ */
 class Session implements QueueOwner {
   readonly #shared: SessionShared;
   /** Made on the first invocation; until then `start` and `close` are only remembered. */
