@@ -61,4 +61,10 @@ describe("HttpExchange", () => {
     await expect(dropped).rejects.toThrow("closed");
     await expect(queued).rejects.toThrow("closed");
   });
+
+  it("fails a request whose answer has neither Content-Length nor chunks, instead of throwing from the socket", async () => {
+    const url = await serve((request) => request.socket.end("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nno length"));
+    exchange = new HttpExchange(url);
+    await expect(exchange.request("GET", "/unframed")).rejects.toThrow("neither Content-Length nor chunks");
+  });
 });

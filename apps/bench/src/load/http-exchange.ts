@@ -64,7 +64,15 @@ export class HttpExchange {
 
   #read(data: Buffer): void {
     this.#received = this.#received.length === 0 ? data : Buffer.concat([this.#received, data]);
-    const answer = this.#parse();
+    let answer: HttpAnswer | undefined;
+    try {
+      answer = this.#parse();
+    } catch (error) {
+      // An answer this reader cannot frame fails the requests, not the load process.
+      this.#fail(error as Error);
+      this.#socket.destroy();
+      return;
+    }
     if (answer === undefined) return;
     const pending = this.#pending!;
     this.#pending = undefined;
