@@ -28,7 +28,6 @@ import {
   type HubContract,
   type HubMessage,
   type InvocationMessage,
-  type MessageParser,
   type MethodArgs,
   type MethodName,
   type MethodResult,
@@ -37,7 +36,7 @@ import {
 } from "@hubwire/protocol";
 import { ConnectionClosedError, HubError, TimeoutError, TransportError } from "./errors.js";
 import type { HttpOptions } from "./http.js";
-import { JsonClientProtocol, type ClientProtocol } from "./json-protocol.js";
+import { JsonClientProtocol, type ClientMessageParser, type ClientProtocol } from "./json-protocol.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { MessageBuffer, StatefulReconnect } from "./message-buffer.js";
 import { delays, type RetryPolicy } from "./reconnect-policy.js";
@@ -158,7 +157,7 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   readonly #listeners = { close: new Set<(error?: Error) => void>(), reconnecting: new Set<(error?: Error) => void>(), reconnected: new Set<(id: string | null) => void>() };
   #transport: Transport | undefined;
   #transportUrl = "";
-  #parser: MessageParser | undefined;
+  #parser: ClientMessageParser | undefined;
   #handshake: { reader: HandshakeReader; done: (error?: Error) => void } | undefined;
   #buffer: MessageBuffer | undefined;
   #nextId = 0;

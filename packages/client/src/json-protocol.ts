@@ -11,7 +11,13 @@
 import { MessageType, TransferFormat, type HubMessage, type HubProtocol, type MessageParser } from "@hubwire/protocol";
 
 /** What a connection needs of a hub protocol: the client never parses whole bodies itself. */
-export type ClientProtocol = Pick<HubProtocol, "name" | "version" | "transferFormat" | "createParser" | "write">;
+export type ClientProtocol = Pick<HubProtocol, "name" | "version" | "transferFormat" | "write"> & {
+  /** A parser for one connection; the client reads each chunk whole (`push`). */
+  createParser(): ClientMessageParser;
+};
+
+/** The part of a {@link MessageParser} the client uses. */
+export type ClientMessageParser = Pick<MessageParser, "push" | "bufferedBytes">;
 
 const separator = "\u001e";
 const decoder = new TextDecoder();
@@ -57,7 +63,7 @@ function readMessage(record: string): HubMessage | undefined {
 }
 
 /** Splits text on the record separator; a record may span chunks. */
-class JsonMessageParser implements MessageParser {
+class JsonMessageParser implements ClientMessageParser {
   #pending = "";
 
   /** Characters of an unfinished record (UTF-16 units: close enough for a figure nothing caps). */
@@ -83,7 +89,7 @@ export class JsonClientProtocol implements ClientProtocol {
   readonly version = 2;
   readonly transferFormat = TransferFormat.Text;
 
-  createParser(): MessageParser {
+  createParser(): ClientMessageParser {
     return new JsonMessageParser();
   }
 

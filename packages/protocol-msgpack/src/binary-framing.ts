@@ -81,6 +81,15 @@ export class BinaryRecordReader {
    */
   push(chunk: Uint8Array): Uint8Array[] {
     const records: Uint8Array[] = [];
+    this.pushInto(chunk, records);
+    return records;
+  }
+
+  /**
+   * Feeds one chunk and appends the records it completes to `records` as it finds them: when a
+   * length prefix breaks the limits, the records before it are already there when this throws.
+   */
+  pushInto(chunk: Uint8Array, records: Uint8Array[]): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.#expected === -1) {
@@ -104,7 +113,6 @@ export class BinaryRecordReader {
         offset = chunk.length;
       }
     }
-    return records;
   }
 
   #readPrefix(chunk: Uint8Array, offset: number): number {

@@ -16,6 +16,8 @@ function malformed(message: string): ProtocolError {
 
 /**
  * Checks that `bytes` hold exactly one well-formed MessagePack value nested at most `maxDepth` deep.
+ * Given `elementStarts`, it appends the offset of each element of the outermost container as the
+ * walk reaches it: after a throw, the last one is the element at fault.
  *
  * @throws {ProtocolError} `MalformedMessage` or `NestingTooDeep`.
  * @example
@@ -24,7 +26,7 @@ function malformed(message: string): ProtocolError {
  * const message = decode(record);
  * ```
  */
-export function checkMessagePackBounds(bytes: Uint8Array, maxDepth: number): void {
+export function checkMessagePackBounds(bytes: Uint8Array, maxDepth: number, elementStarts?: number[]): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
   let offset = 0;
@@ -64,6 +66,7 @@ export function checkMessagePackBounds(bytes: Uint8Array, maxDepth: number): voi
     }
     toRead--;
     need(1);
+    if (elementStarts !== undefined && open.length === 1) elementStarts.push(offset);
     const byte = bytes[offset++]!;
     if (byte <= 0x7f || byte >= 0xe0) continue; // fixints
     if (byte <= 0x8f) enter((byte & 0x0f) * 2); // fixmap

@@ -156,6 +156,51 @@ describe("MessagePackHubProtocol.parse with bad input", () => {
     expect(() => protocol.parse(writeBinaryRecord(nested))).toThrow(expect.objectContaining({ code: ErrorCode.NestingTooDeep }));
   });
 
+  /** A value nested `levels` containers deep. */
+  const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)]);
+  /** `{ "__proto__": 1 }` as MessagePack (encode() would never write it: it is no own key of a literal). */
+  const protoMap = Uint8Array.of(0x81, 0xa9, ...new TextEncoder().encode("__proto__"), 0x01);
+
+  it("refuses a payload nested past maxDepth as that call's failure, naming it", () => {
+    const protocol = new MessagePackHubProtocol({ maxDepth: 10 });
+    // The message array is level 1 and its arguments level 2: 8 more fit, 9 do not.
+    expect(protocol.parse(record([1, {}, "5", "t", [nested(8)]]))).toHaveLength(1);
+    expect(() => protocol.parse(record([1, {}, "5", "t", [nested(9)]]))).toThrow(
+      expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: { type: MessageType.Invocation, invocationId: "5", target: "t" } }),
+    );
+    expect(() => protocol.parse(record([1, {}, null, "t", [nested(9)]]))).toThrow(
+      expect.objectContaining({ envelope: { type: MessageType.Invocation, invocationId: undefined, target: "t" } }),
+    );
+    expect(() => protocol.parse(record([2, {}, "s1", nested(10)]))).toThrow(
+      expect.objectContaining({ envelope: { type: MessageType.StreamItem, invocationId: "s1", target: undefined } }),
+    );
+    // Too deep outside the payload: the connection's failure.
+    expect(() => protocol.parse(record([1, { a: "b" }, "5", "t", [], [nested(9)]]))).toThrow(
+      expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: undefined }),
+    );
+  });
+
+  it("refuses __proto__ in a payload as that call's failure, and in the headers outright", () => {
+    const head = encode([4, {}, "9", "t"]).subarray(1);
+    const invocation = (args: Uint8Array) => writeBinaryRecord(Uint8Array.of(0x95, ...head, ...args));
+    expect(() => ours.parse(invocation(Uint8Array.of(0x91, ...protoMap)))).toThrow(
+      expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: { type: MessageType.StreamInvocation, invocationId: "9", target: "t" } }),
+    );
+    const inHeaders = writeBinaryRecord(Uint8Array.of(0x95, 0x01, ...protoMap, ...encode("9"), ...encode("t"), 0x90));
+    expect(() => ours.parse(inHeaders)).toThrow(expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: undefined }));
+  });
+
+  it("hands out the messages before a bad record, then its error, and reads on after a refused payload", () => {
+    const protocol = new MessagePackHubProtocol({ maxDepth: 10 });
+    const parser = protocol.createParser();
+    const ping = ours.write({ type: MessageType.Ping });
+    parser.feed(Uint8Array.of(...ping, ...record([1, {}, "5", "t", [nested(9)]]), ...ping, 0x02, 0x91, 0xc1, ...ping));
+    expect(parser.next()).toEqual({ type: MessageType.Ping });
+    expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: expect.anything() }));
+    expect(parser.next()).toEqual({ type: MessageType.Ping });
+    expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.MalformedMessage, envelope: undefined }));
+  });
+
   it("refuses thousands of nested headers that each claim 30,000 elements, before allocating them", () => {
     const claims: number[] = [];
     for (let i = 0; i < 6000; i++) claims.push(0xdc, 0x75, 0x30);

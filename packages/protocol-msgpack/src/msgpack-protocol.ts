@@ -31,6 +31,7 @@ import {
 } from "@hubwire/protocol";
 import { BinaryRecordReader, writeBinaryRecord } from "./binary-framing.js";
 import { checkMessagePackBounds } from "./msgpack-bounds.js";
+import { withEnvelope } from "./refused-payload.js";
 import { HubMessageEncoder } from "./string-encoder.js";
 
 /** Options of {@link MessagePackHubProtocol}. */
@@ -107,10 +108,25 @@ export class MessagePackHubProtocol implements HubProtocol {
 
   /** An arrow made once per protocol, not per parser: a parser lives as long as its connection. */
   readonly #readRecord = (record: Uint8Array): HubMessage => {
-    checkMessagePackBounds(record, this.maxDepth);
     let value: unknown;
     try {
-      value = this.#decoder.decode(record);
+      checkMessagePackBounds(record, this.maxDepth);
+      value = this.#decode(record);
+    } catch (error) {
+      const refused = error as ProtocolError;
+      // A value refused inside the payload fails only its call, when the envelope can be read.
+      if (refused.code === ErrorCode.NestingTooDeep || refused.code === ErrorCode.ForbiddenKey) {
+        throw withEnvelope(record, refused, this.maxDepth, this.#decode);
+      }
+      throw refused;
+    }
+    return readHubMessage(fromPositional(value));
+  };
+
+  /** Decodes one value, reporting what the decoder refuses as a {@link ProtocolError}. */
+  readonly #decode = (bytes: Uint8Array): unknown => {
+    try {
+      return this.#decoder.decode(bytes);
     } catch (error) {
       if (error instanceof DecodeError && error.message.includes("__proto__")) {
         throw new ProtocolError(ErrorCode.ForbiddenKey, "The key '__proto__' is not allowed in a hub message.", {
@@ -121,7 +137,6 @@ export class MessagePackHubProtocol implements HubProtocol {
         cause: error,
       });
     }
-    return readHubMessage(fromPositional(value));
   };
 }
 

@@ -29,6 +29,8 @@ export const ProtocolDefaults = {
   handshakeTimeoutMs: 15_000,
   /** The largest incoming hub message, in bytes (`MaximumReceiveMessageSize`). */
   maxMessageBytes: 32 * 1024,
+  /** The deepest nesting of a JSON message, itself included (System.Text.Json's `MaxDepth`). */
+  maxJsonDepth: 64,
   /** Buffered bytes per connection before back-pressure (`ApplicationMaxBufferSize`). */
   maxBufferBytes: 64 * 1024,
   /** A long poll with nothing to deliver is answered empty after this long. */

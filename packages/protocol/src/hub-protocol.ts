@@ -43,13 +43,35 @@ export interface HubProtocol {
   write(message: HubMessage): string | Uint8Array;
 }
 
-/** Parses a stream of chunks; holds at most one unfinished record, bounded by the protocol's limit. */
+/**
+ * Parses a stream of chunks; holds at most one unfinished record, bounded by the protocol's limit.
+ * `push` reads a chunk whole; `feed` and `next` read it one message at a time, so that a receiver
+ * can act on each message before the next is read, as SignalR's dispatch loop does: the messages
+ * before a bad record are handled before its error is seen.
+ */
 export interface MessageParser {
   /**
    * Feeds one chunk and returns the messages it completes.
-   * @throws {ProtocolError} for bad input. The parser is not usable after it has thrown.
+   * @throws {ProtocolError} for bad input (the chunk's other messages are lost with it). The
+   *   parser is not usable after it has thrown.
    */
   push(chunk: string | Uint8Array): HubMessage[];
+  /**
+   * Feeds one chunk to be read with {@link MessageParser.next}.
+   * @example
+   * ```ts
+   * parser.feed(chunk);
+   * for (let message = parser.next(); message !== undefined; message = parser.next()) handle(message);
+   * ```
+   */
+  feed(chunk: string | Uint8Array): void;
+  /**
+   * The next message of what was fed, or undefined once every complete record was read.
+   * @throws {ProtocolError} for a bad record, in order: every message before it has been returned.
+   *   An error with an `envelope` refused only that record's payload, and reading can go on with
+   *   the next call; after any other error the parser is not usable.
+   */
+  next(): HubMessage | undefined;
   /** Bytes of an unfinished record held from earlier chunks. */
   readonly bufferedBytes: number;
 }
@@ -88,7 +110,8 @@ const asIs = (chunk: string | Uint8Array) => chunk;
 
 /** Splits a stream of chunks into records. */
 interface RecordReader<TChunk, TRecord> {
-  push(chunk: TChunk): TRecord[];
+  /** Appends the records `chunk` completes to `records`; throws after those before a bad one. */
+  pushInto(chunk: TChunk, records: TRecord[]): void;
   readonly bufferedBytes: number;
 }
 
@@ -101,6 +124,11 @@ class RecordMessageParser<TChunk extends string | Uint8Array, TRecord> implement
   readonly #read: (record: TRecord) => HubMessage;
   readonly #skipUnknownTypes: boolean;
   readonly #accept: (chunk: string | Uint8Array) => TChunk;
+  /** Records fed and not read yet, from `#nextRecord` on; made on the first feed. */
+  #pending: TRecord[] | undefined;
+  #nextRecord = 0;
+  /** What splitting the records fed last broke on, thrown once the records before it are read. */
+  #failure: unknown;
 
   constructor(
     records: RecordReader<TChunk, TRecord>,
@@ -115,17 +143,42 @@ class RecordMessageParser<TChunk extends string | Uint8Array, TRecord> implement
   }
 
   push(chunk: string | Uint8Array): HubMessage[] {
+    this.feed(chunk);
     const messages: HubMessage[] = [];
-    for (const record of this.#records.push(this.#accept(chunk))) {
+    for (let message = this.next(); message !== undefined; message = this.next()) messages.push(message);
+    return messages;
+  }
+
+  feed(chunk: string | Uint8Array): void {
+    if (this.#failure !== undefined) return;
+    const pending = (this.#pending ??= []);
+    try {
+      this.#records.pushInto(this.#accept(chunk), pending);
+    } catch (error) {
+      this.#failure = error;
+    }
+  }
+
+  next(): HubMessage | undefined {
+    const pending = this.#pending;
+    while (pending !== undefined && this.#nextRecord < pending.length) {
+      const record = pending[this.#nextRecord]!;
+      // Let go of the record as it is read: a chunk's records may hold its whole buffer.
+      pending[this.#nextRecord++] = undefined as TRecord;
       try {
-        messages.push(this.#read(record));
+        return this.#read(record);
       } catch (error) {
         // Newer peers may add message types: skip them unless asked to refuse.
         if (this.#skipUnknownTypes && isProtocolError(error) && error.code === ErrorCode.UnknownMessageType) continue;
         throw error;
       }
     }
-    return messages;
+    if (pending !== undefined) {
+      pending.length = 0;
+      this.#nextRecord = 0;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    return undefined;
   }
 
   get bufferedBytes(): number {

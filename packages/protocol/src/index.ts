@@ -23,7 +23,8 @@ export {
   TransportName,
 } from "./constants.js";
 export { ErrorCode } from "./error-codes.js";
-export { ProtocolError, isProtocolError } from "./protocol-error.js";
+export { ProtocolError, isProtocolError, type MessageEnvelope } from "./protocol-error.js";
+export { checkPayload, isBytes } from "./payload-limits.js";
 export { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 export { readHubMessage } from "./message-validation.js";
 export {
@@ -44,7 +45,7 @@ export {
   type HandshakeRequest,
   type HandshakeResponse,
 } from "./handshake.js";
-export { JsonHubProtocol } from "./json-protocol.js";
+export { JsonHubProtocol, type JsonHubProtocolOptions } from "./json-protocol.js";
 export type {
   ClientMethods,
   HubContract,

@@ -84,13 +84,41 @@ describe("JsonHubProtocol.write", () => {
   });
 
   it("reports values JSON cannot carry with a typed error", () => {
-    const cycle: Record<string, unknown> = {};
-    cycle["self"] = cycle;
-    for (const value of [cycle, 10n]) {
+    const throwing = { toJSON: () => { throw new Error("no"); } };
+    for (const value of [10n, throwing]) {
       expect(() => ours.write({ type: MessageType.StreamItem, invocationId: "1", item: value })).toThrow(
         expect.objectContaining({ code: ErrorCode.UnencodableMessage }),
       );
     }
+  });
+
+  it("refuses a payload nested past the limit or looping back on itself, naming the call", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle["self"] = cycle;
+    // The Completion is level 1, so the result may nest 63 levels: 63 arrays fit, 64 do not.
+    const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)]);
+    expect(ours.write({ type: MessageType.Completion, invocationId: "7", result: nested(63) })).toContain('"result":[[');
+    for (const result of [cycle, nested(64)]) {
+      expect(() => ours.write({ type: MessageType.Completion, invocationId: "7", result })).toThrow(
+        expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: { type: MessageType.Completion, invocationId: "7", target: undefined } }),
+      );
+    }
+    expect(() => ours.write({ type: MessageType.Invocation, target: "t", arguments: [JSON.parse('{"__proto__":{}}')] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.ForbiddenKey }),
+    );
+  });
+
+  it("writes bytes as base64 and dates as ISO 8601, as System.Text.Json writes byte[] and DateTime", () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    const record = ours.write({
+      type: MessageType.Invocation,
+      target: "t",
+      arguments: [bytes, Buffer.from("hi"), { at: new Date(Date.UTC(2026, 11, 3, 8, 0, 0)), nested: [bytes.subarray(3)] }, bytes.buffer],
+    });
+    expect(JSON.parse(record.slice(0, -1)).arguments).toEqual(["AAEC+v8=", "aGk=", { at: "2026-12-03T08:00:00.000Z", nested: ["+v8="] }, "AAEC+v8="]);
+    const large = new Uint8Array(100_000).map((_, index) => index % 256);
+    const [message] = new JsonHubProtocol({ maxMessageBytes: 200_000 }).parse(ours.write({ type: MessageType.StreamItem, invocationId: "1", item: large }));
+    expect(message).toEqual({ type: MessageType.StreamItem, invocationId: "1", item: Buffer.from(large).toString("base64") });
   });
 });
 
@@ -140,11 +168,51 @@ describe("JsonHubProtocol.parse with bad input", () => {
     expect(() => strict.parse('{"type":42}\u001e')).toThrow(expect.objectContaining({ code: ErrorCode.UnknownMessageType }));
   });
 
-  it("reads 30,000-deep nesting without a stack overflow", () => {
+  it("reads 30,000-deep nesting without a stack overflow, and refuses it past the limit naming the call", () => {
     const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
-    const protocol = new JsonHubProtocol({ maxMessageBytes: 100_000 });
-    const [message] = protocol.parse(`{"type":2,"invocationId":"1","item":${deep}}\u001e`);
+    const record = `{"type":2,"invocationId":"1","item":${deep}}\u001e`;
+    const [message] = new JsonHubProtocol({ maxMessageBytes: 100_000, maxDepth: 40_000 }).parse(record);
     expect(message?.type).toBe(MessageType.StreamItem);
+    expect(() => new JsonHubProtocol({ maxMessageBytes: 100_000 }).parse(record)).toThrow(
+      expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: { type: MessageType.StreamItem, invocationId: "1", target: undefined } }),
+    );
+  });
+
+  it("allows 64 levels, the message included, and refuses 65 in an Invocation's arguments as that call's failure", () => {
+    // The Invocation is level 1 and its arguments array level 2: 62 more arrays make 64.
+    const args = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    expect(ours.parse(`{"type":1,"invocationId":"4","target":"t","arguments":[${args(62)}]}\u001e`)).toHaveLength(1);
+    expect(() => ours.parse(`{"type":1,"invocationId":"4","target":"t","arguments":[${args(63)}]}\u001e`)).toThrow(
+      expect.objectContaining({ code: ErrorCode.NestingTooDeep, envelope: { type: MessageType.Invocation, invocationId: "4", target: "t" } }),
+    );
+  });
+
+  it("refuses __proto__ in a payload as that call's failure, and in the message or its headers outright", () => {
+    const inArgs = '{"type":1,"invocationId":"2","target":"t","arguments":[{"a":{"__proto__":{"x":1}}}]}\u001e';
+    expect(() => ours.parse(inArgs)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: { type: MessageType.Invocation, invocationId: "2", target: "t" } }),
+    );
+    for (const record of ['{"type":6,"__proto__":{}}\u001e', '{"type":1,"target":"t","arguments":[],"headers":{"__proto__":"x"}}\u001e']) {
+      expect(() => ours.parse(record)).toThrow(expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: undefined }));
+    }
+  });
+
+  it("hands out the messages before a bad record, then its error, and reads on after a refused payload", () => {
+    const parser = ours.createParser();
+    parser.feed(
+      '{"type":6}\u001e{"type":1,"invocationId":"2","target":"t","arguments":[{"__proto__":1}]}\u001e{"type":6}\u001e{nope}\u001e{"type":6}\u001e',
+    );
+    expect(parser.next()).toEqual({ type: MessageType.Ping });
+    expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: expect.anything() }));
+    expect(parser.next()).toEqual({ type: MessageType.Ping });
+    expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.MalformedMessage, envelope: undefined }));
+  });
+
+  it("hands out the records before one over the size limit before refusing it", () => {
+    const parser = new JsonHubProtocol({ maxMessageBytes: 16 }).createParser();
+    parser.feed(`{"type":6}\u001e{"type":2,"invocationId":"1","item":"${"x".repeat(40)}"}\u001e{"type":6}\u001e`);
+    expect(parser.next()).toEqual({ type: MessageType.Ping });
+    expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.MessageTooLarge }));
   });
 
   it("refuses a record one byte over the limit, whole, chunked, or third in a batch", () => {

@@ -16,20 +16,42 @@ import { ErrorCode } from "./error-codes.js";
 import { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 import { readHubMessage } from "./message-validation.js";
 import { MessageType, type HubMessage } from "./messages.js";
+import { checkPayload, forbiddenKey, isBytes } from "./payload-limits.js";
 import { isProtocolError, ProtocolError } from "./protocol-error.js";
 import { TextRecordReader, writeTextRecord } from "./text-framing.js";
 
-/** The SignalR JSON hub protocol. Stateless: one instance serves every connection. */
+/** Options of {@link JsonHubProtocol}. */
+export interface JsonHubProtocolOptions extends HubProtocolOptions {
+  /**
+   * The deepest nesting read and written, the message itself counting as the first level.
+   * Default 64, System.Text.Json's `MaxDepth`, so that what this side writes a .NET peer reads.
+   */
+  readonly maxDepth?: number;
+}
+
+/**
+ * The SignalR JSON hub protocol. Stateless: one instance serves every connection.
+ *
+ * Bytes (`Uint8Array`, `Buffer`, any `ArrayBuffer` or view) are written as base64 strings and a
+ * `Date` as its ISO 8601 string, as System.Text.Json writes `byte[]` and `DateTime`; both read
+ * back as strings. A payload nested past `maxDepth`, or holding a `__proto__` key, is refused
+ * with a {@link ProtocolError} whose `envelope` names the call, on the way in and on the way out.
+ */
 export class JsonHubProtocol implements HubProtocol {
   readonly name = "json";
   readonly version = 2;
   readonly transferFormat = TransferFormat.Text;
   readonly maxMessageBytes: number;
+  readonly maxDepth: number;
   readonly #unknownMessageTypes: "ignore" | "reject";
+  /** Shorter records cannot nest past the limit: each level takes an opening and a closing bracket. */
+  readonly #minDeepRecordLength: number;
 
-  constructor(options: HubProtocolOptions = {}) {
+  constructor(options: JsonHubProtocolOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? ProtocolDefaults.maxMessageBytes;
+    this.maxDepth = options.maxDepth ?? ProtocolDefaults.maxJsonDepth;
     this.#unknownMessageTypes = options.unknownMessageTypes ?? "ignore";
+    this.#minDeepRecordLength = 2 * (this.maxDepth + 1);
   }
 
   parse(input: string | Uint8Array): HubMessage[] {
@@ -37,12 +59,15 @@ export class JsonHubProtocol implements HubProtocol {
   }
 
   createParser(): MessageParser {
-    return createMessageParser(new TextRecordReader({ maxMessageBytes: this.maxMessageBytes }), readRecord, this.#unknownMessageTypes);
+    return createMessageParser(new TextRecordReader({ maxMessageBytes: this.maxMessageBytes }), this.#readRecord, this.#unknownMessageTypes);
   }
 
   write(message: HubMessage): string {
     try {
-      return writeTextRecord(JSON.stringify(toWireObject(message)));
+      const wire = toWireObject(message);
+      // Only a payload that holds containers can be too deep or hold bytes.
+      const hasBytes = hasContainerPayload(message) && checkPayload(message, this.maxDepth);
+      return writeTextRecord(hasBytes ? JSON.stringify(wire, bytesAsBase64) : JSON.stringify(wire));
     } catch (error) {
       if (isProtocolError(error)) throw error;
       throw new ProtocolError(
@@ -52,31 +77,66 @@ export class JsonHubProtocol implements HubProtocol {
       );
     }
   }
-}
 
-/** One JSON record as a checked hub message. */
-function readRecord(record: string): HubMessage {
-  let value: unknown;
-  try {
-    // The reviver costs a walk over the value, so it runs only when the key can be there at all.
-    value = record.includes("__proto__") ? JSON.parse(record, refuseProtoKey) : JSON.parse(record);
-  } catch (error) {
-    if (isProtocolError(error)) throw error;
-    throw new ProtocolError(ErrorCode.MalformedMessage, "The message is not valid JSON.", { cause: error });
-  }
-  return readHubMessage(value);
+  /** One JSON record as a checked hub message (an arrow made once per protocol, shared by its parsers). */
+  readonly #readRecord = (record: string): HubMessage => {
+    let value: unknown;
+    try {
+      // JSON.parse reads any depth without recursing, so the limit is checked on what it built.
+      value = JSON.parse(record);
+    } catch (error) {
+      throw new ProtocolError(ErrorCode.MalformedMessage, "The message is not valid JSON.", { cause: error });
+    }
+    const message = readHubMessage(value);
+    // The walk costs a visit per value, so it runs only when the record could break a rule at all.
+    const mayHaveProtoKey = record.includes("__proto__");
+    if (mayHaveProtoKey) refuseProtoKeyInEnvelope(value as Record<string, unknown>, message);
+    if (mayHaveProtoKey || record.length >= this.#minDeepRecordLength) checkPayload(message, this.maxDepth);
+    return message;
+  };
 }
 
 /**
  * JSON.parse makes `__proto__` an own key, which is harmless until some code copies it with
- * assignment (`Object.assign`, a deep merge) and so swaps a prototype. Refuse it outright, as
- * the MessagePack decoder does.
+ * assignment (`Object.assign`, a deep merge) and so swaps a prototype. In the message's own
+ * fields or headers it fails the connection; in a payload, only its call ({@link checkPayload}).
  */
-function refuseProtoKey(key: string, value: unknown): unknown {
-  if (key === "__proto__") {
-    throw new ProtocolError(ErrorCode.ForbiddenKey, "The key '__proto__' is not allowed in a hub message.");
+function refuseProtoKeyInEnvelope(value: Record<string, unknown>, message: HubMessage): void {
+  if (Object.hasOwn(value, "__proto__")) throw forbiddenKey();
+  const headers = (message as { headers?: Record<string, string> }).headers;
+  if (headers !== undefined && Object.hasOwn(headers, "__proto__")) throw forbiddenKey();
+}
+
+function hasContainerPayload(message: HubMessage): boolean {
+  switch (message.type) {
+    case MessageType.Invocation:
+    case MessageType.StreamInvocation:
+      return message.arguments.length > 0;
+    case MessageType.StreamItem:
+      return typeof message.item === "object" && message.item !== null;
+    case MessageType.Completion:
+      return typeof message.result === "object" && message.result !== null;
+    default:
+      return false;
   }
-  return value;
+}
+
+/**
+ * A JSON.stringify replacer that writes bytes as base64. It reads the holder's own value: a
+ * `Buffer`'s `toJSON` has already turned `value` into `{ type: "Buffer", data: [...] }`.
+ */
+function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  if (typeof original !== "object" || original === null || !isBytes(original)) return value;
+  const bytes = ArrayBuffer.isView(original)
+    ? new Uint8Array(original.buffer, original.byteOffset, original.byteLength)
+    : new Uint8Array(original);
+  let text = "";
+  // In slices: String.fromCharCode takes its bytes as arguments, and arguments are limited.
+  for (let offset = 0; offset < bytes.length; offset += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
+  }
+  return btoa(text);
 }
 
 /**

@@ -10,3 +10,6 @@ declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
   decode(input?: Uint8Array, options?: { stream?: boolean }): string;
 }
+
+/** Base64 of a string of bytes (one character per byte); for binary values written as JSON. */
+declare function btoa(data: string): string;

@@ -4,6 +4,20 @@
  * @module
  */
 import type { ErrorCode } from "./error-codes.js";
+import type { MessageType } from "./messages.js";
+
+/**
+ * The message a refused payload belongs to. A record whose envelope could be read, but whose
+ * payload (an Invocation's arguments, a StreamItem's item, a Completion's result) was refused,
+ * carries it on its error: the receiver can then fail that one call, as SignalR fails a call whose
+ * arguments do not bind, and go on reading the records after it.
+ */
+export interface MessageEnvelope {
+  readonly type: typeof MessageType.Invocation | typeof MessageType.StreamInvocation | typeof MessageType.StreamItem | typeof MessageType.Completion;
+  readonly invocationId: string | undefined;
+  /** The method called (Invocation and StreamInvocation only). */
+  readonly target: string | undefined;
+}
 
 /**
  * Bad input on the wire: thrown by `parse`, `write` and the handshake codec, never for a bug of
@@ -19,10 +33,16 @@ import type { ErrorCode } from "./error-codes.js";
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
   readonly code: ErrorCode;
+  /**
+   * Set when only the record's payload was refused: the message it belongs to. The parser has
+   * then skipped that record and can go on; without it, the stream is not usable any more.
+   */
+  readonly envelope: MessageEnvelope | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; envelope?: MessageEnvelope }) {
     super(message, options);
     this.code = code;
+    this.envelope = options?.envelope;
   }
 }
 

@@ -95,12 +95,22 @@ export class TextRecordReader {
 
   /** Feeds one chunk and returns the records it completes, without their separators. */
   push(chunk: string | Uint8Array): string[] {
-    return typeof chunk === "string" ? this.#pushText(chunk) : this.#pushBytes(chunk);
+    const records: string[] = [];
+    this.pushInto(chunk, records);
+    return records;
   }
 
-  #pushText(chunk: string): string[] {
-    if (this.#pendingBytes.length > 0) return this.#pushBytes(encodeUtf8(chunk));
-    const records: string[] = [];
+  /**
+   * Feeds one chunk and appends the records it completes to `records` as it finds them: when a
+   * record breaks the limits, those before it are already there when this throws.
+   */
+  pushInto(chunk: string | Uint8Array, records: string[]): void {
+    if (typeof chunk === "string") this.#pushText(chunk, records);
+    else this.#pushBytes(chunk, records);
+  }
+
+  #pushText(chunk: string, records: string[]): void {
+    if (this.#pendingBytes.length > 0) return this.#pushBytes(encodeUtf8(chunk), records);
     let start = 0;
     let end = chunk.indexOf(RECORD_SEPARATOR);
     while (end !== -1) {
@@ -122,15 +132,13 @@ export class TextRecordReader {
       if (this.#pendingLength > this.maxMessageBytes) throw tooLarge(this.#pendingLength, this.maxMessageBytes);
       this.#pendingText += rest;
     }
-    return records;
   }
 
-  #pushBytes(chunk: Uint8Array): string[] {
+  #pushBytes(chunk: Uint8Array, records: string[]): void {
     if (this.#pendingText !== "") {
       this.#holdBytes(encodeUtf8(this.#pendingText));
       this.#pendingText = "";
     }
-    const records: string[] = [];
     let start = 0;
     let end = chunk.indexOf(RECORD_SEPARATOR_CODE);
     while (end !== -1) {
@@ -146,7 +154,6 @@ export class TextRecordReader {
       // Copy: the caller may reuse its buffer once push returns.
       this.#holdBytes(chunk.slice(start));
     }
-    return records;
   }
 
   /** Joins the held bytes with the tail of a record and forgets them. */
