@@ -252,4 +252,12 @@ describe("MessagePackHubProtocol.write", () => {
       expect.objectContaining({ code: ErrorCode.UnencodableMessage }),
     );
   });
+
+  it("writes exactly the nesting it reads back (maxDepth containers, the message included)", () => {
+    const protocol = new MessagePackHubProtocol({ maxDepth: 10 });
+    const nested = (levels: number): unknown => (levels === 0 ? "leaf" : [nested(levels - 1)]);
+    const fits = { type: MessageType.StreamItem, invocationId: "1", item: nested(9) } as const;
+    expect(protocol.parse(protocol.write(fits))).toEqual([fits]);
+    expect(() => protocol.write({ ...fits, item: nested(10) })).toThrow(expect.objectContaining({ code: ErrorCode.UnencodableMessage }));
+  });
 });

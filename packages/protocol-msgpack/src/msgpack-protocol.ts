@@ -64,7 +64,9 @@ export class MessagePackHubProtocol implements HubProtocol {
     this.maxDepth = options.maxDepth ?? 100;
     this.#unknownMessageTypes = options.unknownMessageTypes ?? "ignore";
     const extensionCodec = options.extensionCodec === undefined ? {} : { extensionCodec: options.extensionCodec };
-    this.#encoder = new HubMessageEncoder({ ...extensionCodec, maxDepth: this.maxDepth });
+    // The encoder counts the value inside the innermost container as a level too: one more lets
+    // it write everything the reader takes (`maxDepth` non-empty containers).
+    this.#encoder = new HubMessageEncoder({ ...extensionCodec, maxDepth: this.maxDepth + 1 });
     // No length inside a record can exceed the record, so the record limit bounds them all.
     const max = this.maxMessageBytes;
     this.#decoder = new Decoder({
