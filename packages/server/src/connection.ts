@@ -14,12 +14,16 @@ import {
   parseHandshakeRequest,
   writeHandshakeResponse,
   type CompletionMessage,
+  type HandshakeRecord,
   type HubMessage,
+  type MessageEnvelope,
+  type ProtocolError,
   type HubProtocol,
   type MessageParser,
 } from "@hubwire/protocol";
 import type { IncomingHttpHeaders } from "node:http";
 import type { ClientResultOptions } from "./clients.js";
+import { ErrorTexts } from "./error-texts.js";
 import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
@@ -89,6 +93,13 @@ export interface ConnectionEvents {
   connected(connection: HubConnection): void;
   /** A message arrived (Completions of client results are handled by the connection itself). */
   message(connection: HubConnection, message: HubMessage): void;
+  /**
+   * A message whose payload the protocol refused (nested too deep, a forbidden key): its call
+   * fails, as SignalR fails a call whose arguments do not bind; the connection reads on.
+   */
+  refused(connection: HubConnection, envelope: MessageEnvelope, error: ProtocolError): void;
+  /** Resolves once the calls the connection made so far have been answered. */
+  callsAnswered(connection: HubConnection): Promise<void>;
   /** The connection is over; `error` is undefined for a clean close. Called once. */
   closed(connection: HubConnection, error: Error | undefined): void;
 }
@@ -134,6 +145,8 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   connectedAt = 0;
   /** The transport the handshake completed over; undefined before (so: whether it ever connected). */
   connectedOver: TransportName | undefined;
+  /** Bad input arrived: nothing more is read while the calls before it are answered. */
+  #inputRefused = false;
   /** Whether it ended because a timeout passed (the client went silent, or never shook hands). */
   timedOut = false;
   #lastReceivedAt = 0;
@@ -221,45 +234,88 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   }
 
   receive(from: Transport, chunk: Uint8Array): void {
-    if (this.#state === "closed" || from !== this.#transport) return;
+    if (this.#state === "closed" || from !== this.#transport || this.#inputRefused) return;
     this.#lastReceivedAt = this.#settings.now();
-    try {
-      if (this.#state === "handshaking") {
-        const record = this.#handshake!.push(chunk);
-        if (record === undefined) return;
-        this.#handshake = undefined;
-        if (!this.#completeHandshake(record.handshake)) return;
-        chunk = record.remaining;
-        if (chunk.length === 0) return;
+    if (this.#state === "handshaking") {
+      let record: HandshakeRecord | undefined;
+      try {
+        record = this.#handshake!.push(chunk);
+      } catch (error) {
+        if (!isProtocolError(error)) throw error;
+        return this.#refuseInput(error);
       }
-      for (const message of this.#parser!.push(chunk)) {
-        // A message handled earlier in this chunk may have closed the connection.
-        if ((this.#state as ConnectionState) === "closed") return;
-        if (this.#stateful !== undefined) {
-          const verdict = this.#stateful.accept(message);
-          if (verdict === "drop") continue;
-          if (verdict !== "process") {
-            this.close({ error: verdict.fatal });
-            return;
-          }
-        }
-        if (message.type === MessageType.Completion && this.#pendingResults?.has(message.invocationId) === true) {
-          this.#completeClientResult(message);
-        } else {
-          this.#settings.metrics.messageReceived();
-          this.#events.message(this, message);
-        }
-      }
-    } catch (error) {
-      if (!isProtocolError(error)) throw error;
-      this.#settings.metrics.error("protocol");
-      this.#settings.logger.log("debug", "Closing a connection that sent bad input.", {
-        connectionId: this.connectionId,
-        code: error.code,
-        reason: error.message,
-      });
-      this.close({ error: this.#describe("Connection closed with an error.", error), cause: error });
+      if (record === undefined) return;
+      this.#handshake = undefined;
+      if (!this.#completeHandshake(record.handshake)) return;
+      chunk = record.remaining;
+      if (chunk.length === 0) return;
     }
+    // One message at a time, as SignalR's dispatch loop reads them: the calls before a bad record
+    // run (and are answered) before the connection closes for it.
+    const parser = this.#parser!;
+    parser.feed(chunk);
+    for (;;) {
+      let message: HubMessage | undefined;
+      try {
+        message = parser.next();
+      } catch (error) {
+        if (!isProtocolError(error)) throw error;
+        if (error.envelope === undefined) return this.#refuseInput(error);
+        // Only its payload was refused: that call fails, and the connection reads on.
+        if (this.#isNew(error.envelope) && !this.#completeClientResult(error.envelope.invocationId, error)) {
+          this.#events.refused(this, error.envelope, error);
+        }
+        continue;
+      }
+      // A message handled earlier in this chunk may have closed the connection.
+      if (message === undefined || (this.#state as ConnectionState) === "closed") return;
+      if (this.#stateful !== undefined) {
+        const verdict = this.#stateful.accept(message);
+        if (verdict === "drop") continue;
+        if (verdict !== "process") return this.close({ error: verdict.fatal });
+      }
+      if (message.type !== MessageType.Completion || !this.#completeClientResult(message.invocationId, message)) {
+        this.#settings.metrics.messageReceived();
+        this.#events.message(this, message);
+      }
+    }
+  }
+
+  /**
+   * Whether a message whose payload was refused is new: stateful reconnect counts it like any
+   * other, so that a replayed copy is dropped as a duplicate.
+   */
+  #isNew(envelope: MessageEnvelope): boolean {
+    if (this.#stateful === undefined) return true;
+    const verdict = this.#stateful.accept({ type: envelope.type } as HubMessage);
+    if (verdict === "process") return true;
+    if (verdict !== "drop") this.close({ error: verdict.fatal });
+    return false;
+  }
+
+  /**
+   * Input that cannot be read on: nothing more is read, and once the calls that arrived before
+   * it have been answered (as .NET's dispatch loop answers them before it parses the bad record),
+   * the connection closes with SignalR's generic error, allowing a reconnect as .NET's Close does.
+   * A call that never ends does not hold the connection past the client timeout.
+   */
+  #refuseInput(error: ProtocolError): void {
+    this.#settings.metrics.error("protocol");
+    this.#settings.logger.log("warn", "Closing a connection that sent bad input.", {
+      connectionId: this.connectionId,
+      code: error.code,
+      reason: error.message,
+    });
+    const close = () => this.close({ error: this.#describe(ErrorTexts.connectionClosedWithError, error), allowReconnect: true, cause: error });
+    if (this.#state !== "connected") return close();
+    // Read on and drop (a paused socket could not read the client's answer to the Close).
+    this.#inputRefused = true;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#settings.clientTimeoutMs)));
+    void Promise.race([this.#events.callsAnswered(this), bound]).then(() => {
+      clearTimeout(timer);
+      close();
+    });
   }
 
   transportClosed(from: Transport, error?: Error): void {
@@ -325,6 +381,39 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     return this.#sendBytes(this.#encode(message), trackable);
   }
 
+  /**
+   * Sends a Completion, which must arrive: when the protocol cannot write it (a broken encoder),
+   * the connection closes with an error instead, so that its call still ends.
+   */
+  sendCompletion(message: CompletionMessage): void {
+    try {
+      void this.send(message);
+    } catch (error) {
+      if (!isProtocolError(error)) throw error;
+      this.#cannotWrite(message, error);
+    }
+  }
+
+  /** Sends a message of the connection's own (a Ping, an Ack); one that cannot be written ends it. */
+  #sendOwn(message: HubMessage): void {
+    try {
+      void this.send(message);
+    } catch (error) {
+      if (!isProtocolError(error)) throw error;
+      this.#cannotWrite(message, error);
+    }
+  }
+
+  #cannotWrite(message: HubMessage, error: ProtocolError): void {
+    this.#settings.logger.log("error", "The protocol cannot write a message the connection must send; closing the connection.", {
+      connectionId: this.connectionId,
+      protocol: this.#protocol?.name,
+      type: message.type,
+      error,
+    });
+    this.close({ error: this.#describe(ErrorTexts.connectionClosedWithError, error), cause: error });
+  }
+
   #isWritable(isTrackable: boolean): boolean {
     // While a stateful connection waits to re-attach, trackable messages are kept for the replay.
     return this.#state === "connected" || (this.#state === "reconnecting" && isTrackable);
@@ -363,7 +452,13 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
         resolve: (value) => (cleanup(), resolve(value)),
         reject: (error) => (cleanup(), reject(error)),
       });
-      void this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
+      try {
+        void this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
+      } catch (error) {
+        // Arguments the protocol cannot write: the caller learns it at once.
+        cleanup();
+        reject(error);
+      }
     });
   }
 
@@ -374,11 +469,16 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   close(options: { error?: string; allowReconnect?: boolean; cause?: Error } = {}): void {
     if (this.#state === "closed") return;
     if (this.#state === "connected") {
-      void this.send({
-        type: MessageType.Close,
-        ...(options.error === undefined ? {} : { error: options.error }),
-        ...(options.allowReconnect === undefined ? {} : { allowReconnect: options.allowReconnect }),
-      });
+      try {
+        void this.send({
+          type: MessageType.Close,
+          ...(options.error === undefined ? {} : { error: options.error }),
+          ...(options.allowReconnect === undefined ? {} : { allowReconnect: options.allowReconnect }),
+        });
+      } catch (error) {
+        // The protocol cannot write even a Close: end the transport without one.
+        this.#settings.logger.log("error", "The protocol cannot write a Close message.", { connectionId: this.connectionId, error });
+      }
       this.#outbound.flush();
     }
     this.#transport?.close(1000);
@@ -411,7 +511,7 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
       return;
     }
     const ack = this.#state === "connected" ? this.#stateful?.takeAck() : undefined;
-    if (ack !== undefined) void this.send({ type: MessageType.Ack, sequenceId: ack });
+    if (ack !== undefined) this.#sendOwn({ type: MessageType.Ack, sequenceId: ack });
     if (transport?.hasInherentKeepAlive === true) {
       if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
         this.#settings.logger.log("debug", "No poll within the disconnect timeout.", { connectionId: this.connectionId });
@@ -433,7 +533,7 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
           cause: new Error("The client timed out."),
         });
       } else if (now - this.#lastSentAt >= settings.keepAliveIntervalMs) {
-        void this.send({ type: MessageType.Ping });
+        this.#sendOwn({ type: MessageType.Ping });
       }
     }
   }
@@ -516,10 +616,17 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     }
   }
 
-  #completeClientResult(message: CompletionMessage): void {
-    const pending = this.#pendingResults!.get(message.invocationId)!;
-    if (message.error !== undefined) pending.reject(new ClientResultError(message.error));
-    else pending.resolve(message.result);
+  /**
+   * Settles the client result a Completion answers; false when none waits for it. A Completion
+   * whose result could not be read (`ProtocolError`) rejects it.
+   */
+  #completeClientResult(invocationId: string | undefined, answer: CompletionMessage | ProtocolError): boolean {
+    const pending = invocationId === undefined ? undefined : this.#pendingResults?.get(invocationId);
+    if (pending === undefined) return false;
+    if (isProtocolError(answer)) pending.reject(new ClientResultError(`The client's result could not be read: ${answer.message}`, { cause: answer }));
+    else if (answer.error !== undefined) pending.reject(new ClientResultError(answer.error));
+    else pending.resolve(answer.result);
+    return true;
   }
 
   #finish(error: Error | undefined): void {

@@ -1,120 +1,40 @@
 /**
  * Turns a connection's hub messages into method calls and their results into Completions, with
  * SignalR's exact error texts (clients and apps parse them), filters around every call, and
- * server-to-client streams.
+ * server-to-client streams. Every call with an id ends with exactly one Completion, whatever
+ * fails on the way (a binding, a filter, the method, writing its result), or with its
+ * connection's end.
  *
  * @module
  */
 import {
   MessageType,
+  isProtocolError,
   type ClientMethods,
   type HubContract,
   type HubMessage,
   type InvocationMessage,
+  type MessageEnvelope,
+  type ProtocolError,
   type StreamInvocationMessage,
 } from "@hubwire/protocol";
-import { CallContext, type CallContextShared } from "./call-context.js";
+import { ArgumentBindingError, bindArguments, isPromiseLike } from "./argument-binding.js";
+import type { CallContextShared } from "./call-context.js";
 import { createHubClients, type ClientResultOptions, type HubClients } from "./clients.js";
 import type { HubConnection } from "./connection.js";
-import { isHubError } from "./errors.js";
+import { describeError, ErrorTexts } from "./error-texts.js";
+import { HubError, isHubError } from "./errors.js";
 import { runFilters, type HubFilter } from "./filters.js";
-import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition, StandardSchemaLike } from "./hub.js";
+import type { CompiledMethod, GroupManager, HubCallContext, HubDefinition } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
-import { InvocationQueue, type QueueOwner } from "./invocation-queue.js";
-import { UploadStream } from "./upload-stream.js";
+import { HubSession, type SessionShared } from "./hub-session.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
+import { streamToCaller } from "./result-stream.js";
+import type { UploadStream } from "./upload-stream.js";
 
-/** A binding failure: the arguments do not fit the method. */
-class ArgumentBindingError extends Error {
-  override readonly name = "InvalidDataException";
-}
-
-/** What every session of one hub shares. */
-interface SessionShared {
-  readonly context: CallContextShared;
-  readonly maxParallelInvocations: number;
-  readonly countInvocations: (delta: number) => void;
-}
-
-/**
- * What the dispatcher keeps per connection. Its call context, invocation queue and maps are made
- * on first use: an idle connection (the common case, by far) may never call, stream, upload or
- * pause, and one process holds tens of thousands of them.
- */
-class Session implements QueueOwner {
-  readonly #shared: SessionShared;
-  /** Made on the first invocation; until then `start` and `close` are only remembered. */
-  #queue: InvocationQueue | undefined;
-  #started = false;
-  #closed = false;
-  #context: CallContext | undefined;
-  #streams: Map<string, AbortController> | undefined;
-  #uploads: Map<string, UploadStream> | undefined;
-  #pauseReasons: Set<unknown> | undefined;
-
-  constructor(
-    readonly connection: HubConnection,
-    shared: SessionShared,
-  ) {
-    this.#shared = shared;
-  }
-
-  /** Lets invocations run: `onConnected` has finished. */
-  start(): void {
-    this.#started = true;
-    this.#queue?.start();
-  }
-
-  /** Queues an invocation (in arrival order, at most the parallel limit at once). */
-  invoke(task: () => Promise<unknown>): void {
-    if (this.#closed) return;
-    if (this.#queue === undefined) {
-      this.#queue = new InvocationQueue(this.#shared.maxParallelInvocations, this, this.#shared.countInvocations);
-      if (this.#started) this.#queue.start();
-    }
-    this.#queue.push(task);
-  }
-
-  /**
-   * The connection is gone: drops invocations that have not started, cancels its streams and ends
-   * its uploads (reading the maps only if they were ever made).
-   */
-  close(): void {
-    this.#closed = true;
-    this.#queue?.close();
-    for (const stream of this.#streams?.values() ?? []) stream.abort(new Error("The connection closed."));
-    for (const upload of this.#uploads?.values() ?? []) upload.complete("The connection closed.");
-    this.#uploads?.clear();
-  }
-
-  /** The connection's call context, made when a hook or a call first needs it. */
-  get context(): CallContext {
-    return (this.#context ??= new CallContext(this.connection, this.#shared.context));
-  }
-
-  queuePaused(paused: boolean): void {
-    setPaused(this.connection, this.pauseReasons, "queue", paused);
-  }
-
-  /** Server-to-client streams in progress, by invocation id, to cancel them. */
-  get streams(): Map<string, AbortController> {
-    return (this.#streams ??= new Map());
-  }
-
-  /** Client-to-server streams open, by stream id. */
-  get uploads(): Map<string, UploadStream> {
-    return (this.#uploads ??= new Map());
-  }
-
-  /** Why reading is paused (a queue backlog, full uploads); reading resumes when none is left. */
-  get pauseReasons(): Set<unknown> {
-    return (this.#pauseReasons ??= new Set());
-  }
-}
-
-const noUploads: readonly UploadStream[] = Object.freeze([]);
+type CallMessage = InvocationMessage | StreamInvocationMessage;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
@@ -131,7 +51,7 @@ export class HubDispatcher {
   readonly #clients: HubClients<unknown>;
   readonly #groups: GroupManager;
   readonly #resultOptions: ClientResultOptions;
-  readonly #sessions = new WeakMap<HubConnection, Session>();
+  readonly #sessions = new WeakMap<HubConnection, HubSession>();
   readonly #metrics: HubMetrics;
   readonly #sessionShared: SessionShared;
   #inFlight = 0;
@@ -160,14 +80,17 @@ export class HubDispatcher {
       add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
       remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
     };
+    const context: CallContextShared = {
+      clients: this.#clients as HubClients<ClientMethods<HubContract>>,
+      groups: this.#groups,
+      manager: init.manager,
+      resultOptions: this.#resultOptions,
+    };
     this.#sessionShared = {
-      context: {
-        clients: this.#clients as HubClients<ClientMethods<HubContract>>,
-        groups: this.#groups,
-        manager: init.manager,
-        resultOptions: this.#resultOptions,
-      },
+      context,
       maxParallelInvocations: init.options.maxParallelInvocationsPerClient,
+      maxUploadStreams: init.options.maxUploadStreamsPerConnection,
+      streamBufferCapacity: init.options.streamBufferCapacity,
       countInvocations: this.#countInvocations,
     };
   }
@@ -205,7 +128,7 @@ export class HubDispatcher {
       );
     } catch (error) {
       this.#logger.log("error", "onConnected failed; closing the connection.", { hub: this.#hubName, connectionId: connection.connectionId, error });
-      connection.close({ error: this.#describe("Connection closed with an error.", error as Error), cause: error as Error });
+      connection.close({ error: describeError(ErrorTexts.connectionClosedWithError, error as Error, this.#options.enableDetailedErrors), cause: error as Error });
       return;
     }
     session.start();
@@ -217,10 +140,12 @@ export class HubDispatcher {
     switch (message.type) {
       case MessageType.Invocation:
       case MessageType.StreamInvocation: {
-        // Uploads open now, not when the call runs: their items may arrive while an earlier call still runs.
-        const uploads = this.#openUploads(session, message);
-        if (uploads === undefined) return;
-        session.invoke(uploads.length === 0 ? () => this.#run(session, message, uploads) : () => this.#invoke(session, message, uploads));
+        const uploads = session.openUploads(message.streamIds ?? []);
+        if (typeof uploads === "string") {
+          this.#bindingFailed(session, this.#nameOf(message.target), message.invocationId, new ArgumentBindingError(uploads));
+          return;
+        }
+        session.invoke(() => this.#invoke(session, message, uploads));
         return;
       }
       case MessageType.CancelInvocation:
@@ -230,20 +155,13 @@ export class HubDispatcher {
         // The client is leaving: close the transport without answering.
         connection.abort(message.error === undefined ? undefined : `The client closed the connection: ${message.error}`);
         return;
-      case MessageType.Completion: {
-        const upload = session.uploads.get(message.invocationId);
-        if (upload === undefined) {
-          this.#logger.log("debug", "A Completion for no pending client result or upload was ignored.", { connectionId: connection.connectionId });
-          return;
-        }
-        session.uploads.delete(message.invocationId);
-        upload.complete(message.error);
+      case MessageType.Completion:
+        this.#endUpload(session, message.invocationId, message.error);
         return;
-      }
       case MessageType.StreamItem: {
-        const upload = session.uploads.get(message.invocationId);
+        const upload = session.upload(message.invocationId);
         if (upload === undefined) {
-          this.#logger.log("debug", "A stream item for no open upload was ignored.", { connectionId: connection.connectionId });
+          this.#logger.log("debug", "A stream item for no open upload was ignored.", { hub: this.#hubName, connectionId: connection.connectionId });
           return;
         }
         upload.push(message.item);
@@ -252,6 +170,39 @@ export class HubDispatcher {
       case MessageType.Ping:
       case MessageType.Ack:
       case MessageType.Sequence:
+        return;
+    }
+  }
+
+  /** Resolves once the calls the connection made so far have been answered. */
+  callsAnswered(connection: HubConnection): Promise<void> {
+    return this.#sessions.get(connection)?.whenCallsAnswered() ?? Promise.resolve();
+  }
+
+  /**
+   * A message whose payload the protocol refused: a call fails as a binding failure, an upload
+   * ends with an error (SignalR's stream binding failure); the connection reads on.
+   */
+  refused(connection: HubConnection, envelope: MessageEnvelope, error: ProtocolError): void {
+    const session = this.#session(connection);
+    switch (envelope.type) {
+      case MessageType.Invocation:
+      case MessageType.StreamInvocation:
+        this.#bindingFailed(session, this.#nameOf(envelope.target ?? ""), envelope.invocationId, new ArgumentBindingError(error.message));
+        return;
+      case MessageType.StreamItem:
+        this.#logger.log("warn", "An upload's item could not be read; ending the upload.", {
+          hub: this.#hubName,
+          connectionId: connection.connectionId,
+          streamId: envelope.invocationId,
+          reason: error.message,
+        });
+        // .NET ends the upload with this HubException and tells the client nothing.
+        this.#endUpload(session, envelope.invocationId ?? "", describeError(ErrorTexts.streamBindingFailed, new ArgumentBindingError(error.message), this.#options.enableDetailedErrors));
+        return;
+      case MessageType.Completion:
+        // Not a client result (the connection settles those): it ends an upload, result or not.
+        this.#endUpload(session, envelope.invocationId ?? "", undefined);
         return;
     }
   }
@@ -277,91 +228,94 @@ export class HubDispatcher {
     }
   }
 
-  #session(connection: HubConnection): Session {
+  #session(connection: HubConnection): HubSession {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
-      session = new Session(connection, this.#sessionShared);
+      session = new HubSession(connection, this.#sessionShared);
       this.#sessions.set(connection, session);
     }
     return session;
   }
 
-  #describe(generic: string, error: Error): string {
-    if (isHubError(error)) return `${generic} HubException: ${error.message}`;
-    return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
+  /** The method a call names: keys are lower case, and most clients call with the name as defined, so try it as it is first. */
+  #method(target: string): CompiledMethod | undefined {
+    const methods = this.#hub.methods;
+    return methods.get(target) ?? methods.get(target.toLowerCase());
   }
 
-  #fail(session: Session, invocationId: string | undefined, error: string): void {
-    if (invocationId === undefined) return;
-    void session.connection.send({ type: MessageType.Completion, invocationId, error });
+  /** The name error texts give a call: the method's own, as .NET's binder reports it, or the caller's for an unknown one. */
+  #nameOf(target: string): string {
+    return this.#method(target)?.name ?? target;
   }
 
-  /** Opens the upload streams an invocation names; undefined (and an error sent) when it may not. */
-  #openUploads(session: Session, message: InvocationMessage | StreamInvocationMessage): readonly UploadStream[] | undefined {
-    const ids = message.streamIds;
-    if (ids === undefined || ids.length === 0) return noUploads;
-    const refuse = (reason: string) => {
-      this.#fail(session, message.invocationId, this.#describeBinding(`Failed to invoke '${message.target}' due to an error on the server.`, new ArgumentBindingError(reason)));
-      return undefined;
-    };
-    if (new Set(ids).size !== ids.length || ids.some((id) => session.uploads.has(id))) return refuse("A stream id is already in use.");
-    if (session.uploads.size + ids.length > this.#options.maxUploadStreamsPerConnection) {
-      return refuse(`More than ${this.#options.maxUploadStreamsPerConnection} upload streams at once.`);
+  /** The client ended one of its uploads (`error` if it failed). */
+  #endUpload(session: HubSession, streamId: string, error: string | undefined): void {
+    const upload = session.upload(streamId);
+    if (upload === undefined) {
+      this.#logger.log("debug", "A Completion for no pending client result or upload was ignored.", { hub: this.#hubName, connectionId: session.connection.connectionId });
+      return;
     }
-    return ids.map((id) => {
-      const upload: UploadStream = new UploadStream(this.#options.streamBufferCapacity, (full) =>
-        setPaused(session.connection, session.pauseReasons, upload, full),
-      );
-      session.uploads.set(id, upload);
-      return upload;
-    });
+    session.forgetUpload(streamId);
+    upload.complete(error);
   }
 
-  /** Forgets an invocation's uploads once it no longer reads them. */
-  #closeUploads(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): void {
-    for (const [index, id] of (message.streamIds ?? []).entries()) {
-      if (session.uploads.get(id) === uploads[index]) session.uploads.delete(id);
-      uploads[index]?.discard();
-    }
-  }
-
-  async #invoke(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<void> {
+  /** Runs one call; whatever happens, a call with an id ends with one Completion. */
+  async #invoke(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<void> {
     let keepUploads = false;
     try {
       keepUploads = await this.#run(session, message, uploads);
+    } catch (error) {
+      // Every step that runs application code answers its own failures; this is the last net.
+      this.#logger.log("error", "A hub call failed outside its method.", { ...this.#where(session, message.target), error });
+      this.#fail(session, message.invocationId, describeError(ErrorTexts.invocationFailed(message.target), error as Error, this.#options.enableDetailedErrors));
     } finally {
-      if (!keepUploads) this.#closeUploads(session, message, uploads);
+      if (!keepUploads) session.closeUploads(message.streamIds ?? [], uploads);
     }
   }
 
-  /** Runs one call; true when it became a stream that still reads its uploads. */
-  async #run(session: Session, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): Promise<boolean> {
+  /**
+   * The steps of one call, in ASP.NET Core's order: find the method, bind the arguments, check
+   * the kind of call, authorize, check the upload streams, run it (inside the filters), answer.
+   * True when it became a stream that still reads its uploads.
+   */
+  async #run(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<boolean> {
     const { connection } = session;
     const { target, invocationId } = message;
     const isStreamCall = message.type === MessageType.StreamInvocation;
-    // Keys are lower case; most clients call with the name as defined, so try it as it is first.
-    const methods = this.#hub.methods;
-    const method = methods.get(target) ?? methods.get(target.toLowerCase());
+    const method = this.#method(target);
     if (method === undefined) {
-      this.#logger.log("debug", "Call of an unknown hub method.", { hub: this.#hubName, connectionId: connection.connectionId, method: target });
-      this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: Method does not exist.`);
+      this.#bindingFailed(session, target, invocationId, new HubError(ErrorTexts.methodDoesNotExist));
+      return false;
+    }
+    // From here on the method's own name: .NET's binder matches the target case-insensitively and
+    // reports the name as the hub declares it.
+    const name = method.name;
+    let args: unknown[];
+    try {
+      const bound = bindArguments(method, message.arguments, uploads);
+      args = isPromiseLike(bound) ? await bound : bound;
+    } catch (error) {
+      this.#bindingFailed(session, name, invocationId, error as Error);
       return false;
     }
     const streamController = isStreamCall ? new AbortController() : undefined;
     const context: HubCallContext =
-      streamController === undefined
-        ? session.context
-        : session.context.withSignal(AbortSignal.any([connection.signal, streamController.signal]));
-    if (method.authorize !== undefined && !(await method.authorize(context))) {
-      this.#fail(session, invocationId, `Failed to invoke '${target}' because user is unauthorized`);
+      streamController === undefined ? session.context : session.context.withSignal(AbortSignal.any([connection.signal, streamController.signal]));
+    if (method.authorize !== undefined && !(await this.#authorize(session, method, context, message))) return false;
+    if (method.isStreaming !== isStreamCall) {
+      this.#logger.log("debug", "A call of the wrong kind for its method was refused.", this.#where(session, name));
+      this.#fail(session, invocationId, isStreamCall ? ErrorTexts.nonStreamingCalledAsStream(name) : ErrorTexts.streamingCalledAsInvocation(name));
       return false;
     }
-    let args: unknown[];
-    try {
-      const bound = this.#bind(method, message, uploads);
-      args = isPromiseLike(bound) ? await bound : bound;
-    } catch (error) {
-      this.#fail(session, invocationId, this.#describeBinding(`Failed to invoke '${target}' due to an error on the server.`, error as Error));
+    if (uploads.length !== method.uploadCount) {
+      const reason = new HubError(ErrorTexts.streamCountMismatch(uploads.length, method.uploadCount));
+      this.#logger.log("warn", "A call's upload streams do not fit its method.", { ...this.#where(session, name), reason: reason.message });
+      this.#fail(session, invocationId, this.#invocationError(name, reason));
+      return false;
+    }
+    if (streamController !== undefined && session.streams.has(invocationId!)) {
+      this.#logger.log("warn", "A stream's invocation id is already in use.", { ...this.#where(session, name), invocationId });
+      this.#fail(session, invocationId, ErrorTexts.invocationIdInUse(invocationId!));
       return false;
     }
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
@@ -379,110 +333,93 @@ export class HubDispatcher {
       if (isPromiseLike(result)) result = await result;
     } catch (error) {
       if (streamController !== undefined) session.streams.delete(invocationId!);
-      this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { hub: this.#hubName, method: method.name, error });
+      this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { ...this.#where(session, name), error });
       this.#metrics.invocation(this.#hubName, "error");
       this.#metrics.error("invocation");
-      this.#fail(session, invocationId, this.#describe(`An unexpected error occurred invoking '${target}' on the server.`, error as Error));
+      this.#fail(session, invocationId, this.#invocationError(name, error as Error));
       return false;
     }
     this.#metrics.invocation(this.#hubName, "ok");
     if (streamController === undefined) {
       if (isAsyncIterable(result)) {
+        // Not declared as streaming, so its caller cannot read a stream: say why in the log.
         await closeIterable(result);
-        this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the streaming '${method.name}' method with a non-streaming invocation.`);
-        return false;
+        return this.#misdeclared(session, message, name, `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`);
       }
-      if (invocationId !== undefined) {
-        // A result of undefined is left off the wire: the protocols write a void Completion.
-        void connection.send({ type: MessageType.Completion, invocationId, result });
-      }
+      if (invocationId !== undefined) this.#answer(session, name, invocationId, result);
       return false;
     }
     if (!isAsyncIterable(result)) {
       session.streams.delete(invocationId!);
-      this.#fail(session, invocationId, `Failed to invoke '${target}' due to an error on the server. HubException: The client attempted to invoke the non-streaming '${method.name}' method with a streaming invocation.`);
-      return false;
+      return this.#misdeclared(session, message, name, ErrorTexts.streamingMethodReturnedNoStream(name));
     }
+    const source = { hub: this.#hubName, method: method.name, logger: this.#logger, enableDetailedErrors: this.#options.enableDetailedErrors };
     // A stream stops counting against the parallel-invocation limit once it is streaming; its
     // uploads stay open until it ends.
-    void this.#stream(session, invocationId!, result, streamController).finally(() => this.#closeUploads(session, message, uploads));
+    void streamToCaller(connection, invocationId!, result, streamController.signal, source).finally(() => {
+      session.streams.delete(invocationId!);
+      session.closeUploads(message.streamIds ?? [], uploads);
+    });
     return true;
   }
 
-  async #stream(session: Session, invocationId: string, items: AsyncIterable<unknown>, controller: AbortController): Promise<void> {
-    const { connection } = session;
-    const iterator = items[Symbol.asyncIterator]();
-    const cancelled = new Promise<"cancelled">((resolve) => {
-      if (controller.signal.aborted) resolve("cancelled");
-      controller.signal.addEventListener("abort", () => resolve("cancelled"), { once: true });
-    });
-    let error: Error | undefined;
+  /** The method's own authorization; false (and the caller answered) when it refuses or throws. */
+  async #authorize(session: HubSession, method: CompiledMethod, context: HubCallContext, message: CallMessage): Promise<boolean> {
     try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), cancelled]);
-        if (next === "cancelled" || next.done === true) break;
-        await connection.send({ type: MessageType.StreamItem, invocationId, item: next.value });
-      }
-    } catch (caught) {
-      error = caught as Error;
-    } finally {
-      session.streams.delete(invocationId);
+      if (await method.authorize!(context)) return true;
+    } catch (error) {
+      this.#logger.log("error", "A hub method's authorize threw; refusing the call.", { ...this.#where(session, method.name), error });
+      this.#fail(session, message.invocationId, this.#invocationError(method.name, error as Error));
+      return false;
     }
-    if (controller.signal.aborted) {
-      // Cancelled by the client or ended by the connection: stop the producer; nothing more is sent.
-      void Promise.resolve(iterator.return?.()).catch(() => undefined);
-      return;
-    }
-    void connection.send({
-      type: MessageType.Completion,
-      invocationId,
-      ...(error === undefined ? {} : { error: this.#describe("An error occurred on the server while streaming results.", error) }),
-    });
+    this.#logger.log("debug", "A call was not authorized.", this.#where(session, method.name));
+    this.#fail(session, message.invocationId, ErrorTexts.unauthorized(method.name));
+    return false;
   }
 
-  #describeBinding(generic: string, error: Error): string {
-    return this.#options.enableDetailedErrors ? `${generic} ${error.name}: ${error.message}` : generic;
+  /** Sends a method's result; one the protocol cannot write becomes the call's error instead. */
+  #answer(session: HubSession, target: string, invocationId: string, result: unknown): void {
+    try {
+      // A result of undefined is left off the wire: the protocols write a void Completion.
+      void session.connection.send({ type: MessageType.Completion, invocationId, result });
+    } catch (error) {
+      if (!isProtocolError(error)) throw error;
+      this.#logger.log("error", "A hub method's result cannot be written; the caller gets an error instead.", {
+        ...this.#where(session, target),
+        protocol: session.connection.protocol?.name,
+        error,
+      });
+      this.#metrics.error("invocation");
+      this.#fail(session, invocationId, this.#invocationError(target, error));
+    }
   }
 
-  /** The call's arguments; a promise only when a schema validates asynchronously. Throws on a mismatch. */
-  #bind(method: CompiledMethod, message: InvocationMessage | StreamInvocationMessage, uploads: readonly UploadStream[]): unknown[] | Promise<unknown[]> {
-    const given = message.arguments;
-    if (method.args === undefined) {
-      // Without specs, upload streams follow the plain arguments.
-      if (given.length + uploads.length !== method.parameterCount) {
-        throw new ArgumentBindingError(
-          `Invocation provides ${given.length} argument(s) and ${uploads.length} stream(s) but target expects ${method.parameterCount} in all.`,
-        );
-      }
-      return [...given, ...uploads];
-    }
-    const expectedStreams = method.args.filter((spec) => spec === "stream").length;
-    if (uploads.length !== expectedStreams) {
-      throw new ArgumentBindingError(`Client sent ${uploads.length} stream(s), Hub method expects ${expectedStreams}.`);
-    }
-    if (given.length !== method.parameterCount - expectedStreams) {
-      throw new ArgumentBindingError(`Invocation provides ${given.length} argument(s) but target expects ${method.parameterCount - expectedStreams}.`);
-    }
-    const args: unknown[] = [];
-    let argument = 0;
-    let stream = 0;
-    let isAsync = false;
-    for (const [index, spec] of method.args.entries()) {
-      const value = spec === "stream" ? uploads[stream++] : checkArgument(spec, given[argument++], index);
-      isAsync ||= isPromiseLike(value);
-      args.push(value);
-    }
-    return isAsync ? Promise.all(args) : args;
+  /** A method whose result does not fit how it was declared: logged, and the caller gets the generic error. */
+  #misdeclared(session: HubSession, message: CallMessage, name: string, problem: string): false {
+    this.#logger.log("error", problem, this.#where(session, name));
+    this.#fail(session, message.invocationId, this.#invocationError(name, new Error(problem)));
+    return false;
   }
-}
 
-/** Pauses the connection's reading while any reason holds, resumes when none does. */
-function setPaused(connection: HubConnection, reasons: Set<unknown>, reason: unknown, paused: boolean): void {
-  const before = reasons.size;
-  if (paused) reasons.add(reason);
-  else reasons.delete(reason);
-  if (before === 0 && reasons.size > 0) connection.transport?.pause();
-  else if (before > 0 && reasons.size === 0) connection.transport?.resume();
+  /** A call whose arguments do not bind: logged with the reason, answered with SignalR's text. */
+  #bindingFailed(session: HubSession, target: string, invocationId: string | undefined, reason: Error): void {
+    this.#logger.log("warn", "A call's arguments could not be bound.", { ...this.#where(session, target), reason: reason.message });
+    this.#fail(session, invocationId, describeError(ErrorTexts.bindingFailed(target), reason, this.#options.enableDetailedErrors));
+  }
+
+  #invocationError(target: string, error: Error): string {
+    return describeError(ErrorTexts.invocationFailed(target), error, this.#options.enableDetailedErrors);
+  }
+
+  #where(session: HubSession, method: string): { hub: string; method: string; connectionId: string } {
+    return { hub: this.#hubName, method, connectionId: session.connection.connectionId };
+  }
+
+  /** Ends a call with an error, if it has an id to answer. */
+  #fail(session: HubSession, invocationId: string | undefined, error: string): void {
+    if (invocationId === undefined) return;
+    session.connection.sendCompletion({ type: MessageType.Completion, invocationId, error });
+  }
 }
 
 async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
@@ -491,48 +428,4 @@ async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
   } catch {
     // The producer's own cleanup failed; nothing to report to a client that never got a stream.
   }
-}
-
-const mismatch = () =>
-  new ArgumentBindingError(
-    "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
-  );
-
-/** The checked value, or a promise of it when a Standard Schema validates asynchronously. */
-function checkArgument(spec: NonNullable<CompiledMethod["args"]>[number], value: unknown, index: number): unknown {
-  switch (spec) {
-    case "any":
-      return value;
-    case "string":
-    case "number":
-    case "boolean":
-      if (typeof value !== spec) throw mismatch();
-      return value;
-    case "object":
-      if (typeof value !== "object" || value === null || Array.isArray(value)) throw mismatch();
-      return value;
-    case "array":
-      if (!Array.isArray(value)) throw mismatch();
-      return value;
-    case "stream":
-      throw new ArgumentBindingError(`Parameter ${index} is a stream.`);
-  }
-  if (typeof spec === "function") {
-    if (!spec(value)) throw mismatch();
-    return value;
-  }
-  const checked = (outcome: StandardSchemaResult): unknown => {
-    if (outcome.issues !== undefined && outcome.issues.length > 0) {
-      throw new ArgumentBindingError(`Argument ${index} is invalid: ${outcome.issues.map((issue) => issue.message).join("; ")}`);
-    }
-    return outcome.value;
-  };
-  const outcome = spec["~standard"].validate(value);
-  return isPromiseLike(outcome) ? Promise.resolve(outcome).then(checked) : checked(outcome);
-}
-
-type StandardSchemaResult = Awaited<ReturnType<StandardSchemaLike["~standard"]["validate"]>>;
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === "function";
 }

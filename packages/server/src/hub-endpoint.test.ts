@@ -236,7 +236,8 @@ describe("negotiate and transport requests over raw HTTP", () => {
       const bad = await connected();
       bad.send("{nope}\u001e");
       await eventually(() => bad.closed !== undefined);
-      expect(bad.records.at(-1)).toEqual({ type: 7, error: "Connection closed with an error." });
+      // allowReconnect, as .NET's Close for bad input has it.
+      expect(bad.records.at(-1)).toEqual({ type: 7, error: "Connection closed with an error.", allowReconnect: true });
       healthy.send('{"type":1,"invocationId":"1","target":"echo","arguments":["ok"]}\u001e');
       await eventually(() => healthy.records.some((record) => (record as { result?: string }).result === "ok"));
       healthy.close();

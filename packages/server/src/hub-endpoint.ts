@@ -98,6 +98,8 @@ export class HubEndpoint {
       void this.dispatcher.connected(c);
     },
     message: (c, message) => this.dispatcher.message(c, message),
+    refused: (c, envelope, error) => this.dispatcher.refused(c, envelope, error),
+    callsAnswered: (c) => this.dispatcher.callsAnswered(c),
     closed: (c, error) => {
       this.#byToken.delete(c.connectionToken);
       c.slot?.release();

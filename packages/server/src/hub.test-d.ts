@@ -83,6 +83,39 @@ describe("defineHub types", () => {
     });
   });
 
+  it("takes streams declared: an async generator or stream: true for a stream, args with \"stream\" for uploads", () => {
+    interface Files extends HubContract {
+      server: {
+        ticks(count: number): AsyncIterable<number>;
+        upload(name: string, chunks: AsyncIterable<string>): number;
+        size(): number;
+      };
+      client: object;
+    }
+    const size = () => 1;
+    const iterable = (count: number): AsyncIterable<number> => ({ [Symbol.asyncIterator]: async function* () { yield count; } });
+    const upload = { args: ["string", "stream"], handler: async () => 0 } as const;
+    defineHub<Files>({ methods: { ticks: async function* (_ctx, count) { yield count; }, upload, size } });
+    defineHub<Files>({
+      methods: {
+        ticks: { stream: true, handler: (_ctx, count) => iterable(count) },
+        upload: { args: ["string", "stream"], async handler(_ctx, name, chunks) {
+          expectTypeOf(chunks).toEqualTypeOf<AsyncIterable<string>>();
+          return name.length;
+        } },
+        size,
+      },
+    });
+    // @ts-expect-error: a plain function returning an iterable is not declared as streaming
+    defineHub<Files>({ methods: { ticks: (_ctx, count) => iterable(count), upload, size } });
+    // @ts-expect-error: an upload method must declare its streams
+    defineHub<Files>({ methods: { ticks: async function* () {}, upload: async () => 0, size } });
+    // @ts-expect-error: "stream" must mark the upload parameter, not the name
+    defineHub<Files>({ methods: { ticks: async function* () {}, upload: { args: ["stream", "string"], handler: async () => 0 }, size } });
+    // @ts-expect-error: a method that does not stream cannot say it does
+    defineHub<Files>({ methods: { ticks: async function* () {}, upload, size: { stream: true, handler: () => 1 } } });
+  });
+
   it("types the hub context used from outside a hub", () => {
     const chat = defineHub<Chat>({
       methods: { send: () => undefined, add: (_ctx, a, b) => a + b, history: async function* () {} },

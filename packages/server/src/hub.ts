@@ -25,7 +25,7 @@
  * });
  * ```
  */
-import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods } from "@hubwire/protocol";
+import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf } from "@hubwire/protocol";
 import type { CallerClients } from "./clients.js";
 import type { ConnectionRequest, Principal } from "./connection.js";
 import type { HubFilter } from "./filters.js";
@@ -70,7 +70,23 @@ export interface HubCallContext<TContract extends HubContract = HubContract> {
 export type MethodImplementation<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> = (
   ctx: HubCallContext<TContract>,
   ...args: MethodArgs<ServerMethods<TContract>, K>
-) => MaybePromise<Awaited<ServerMethods<TContract>[K] extends (...args: never[]) => infer R ? R : never>>;
+) => MaybePromise<MethodReturn<TContract, K>>;
+
+/** What a server method of the contract returns, unwrapped from a promise. */
+type MethodReturn<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> = Awaited<
+  ServerMethods<TContract>[K] extends (...args: never[]) => infer R ? R : never
+>;
+
+/** Whether a contract method streams to its caller (returns an async iterable). */
+type IsStreaming<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> =
+  MethodReturn<TContract, K> extends AsyncIterable<unknown> ? true : false;
+
+/** Whether a contract method takes an upload stream (a parameter that is an async iterable). */
+type TakesUploads<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> =
+  true extends UploadFlags<MethodArgs<ServerMethods<TContract>, K>>[number] ? true : false;
+
+/** `true` at each parameter that is an async iterable (a type parameter, so that tuples map to tuples). */
+type UploadFlags<TArgs> = { [I in keyof TArgs]: TArgs[I] extends AsyncIterable<unknown> ? true : false };
 
 /**
  * Checks one argument before the method runs. A type name (`"stream"` marks an upload stream's
@@ -86,6 +102,11 @@ export type ArgumentSpec =
   | "stream"
   | ((value: unknown) => boolean)
   | StandardSchemaLike;
+
+/** The spec of each parameter: `"stream"` exactly where the contract takes an upload stream. */
+export type ArgumentSpecs<TArgs extends readonly unknown[]> = {
+  readonly [I in keyof TArgs]: TArgs[I] extends AsyncIterable<unknown> ? "stream" : Exclude<ArgumentSpec, "stream">;
+};
 
 /** The part of the Standard Schema interface (standardschema.dev) that Hubwire uses. */
 export interface StandardSchemaLike {
@@ -103,12 +124,48 @@ export interface MethodDefinition<TContract extends HubContract, K extends Metho
    * The parameters, one spec each. When given, the argument count must match it exactly and each
    * argument must pass its spec. Without it, the count must match the handler's own parameter
    * count (`handler.length - 1`): declare `args` for handlers with default or rest parameters.
-   * Without it, upload streams must be the last parameters; with it, `"stream"` marks where each goes.
+   * A method that takes upload streams declares them here: `"stream"` marks where each goes.
    */
-  readonly args?: readonly ArgumentSpec[];
+  readonly args?: ArgumentSpecs<MethodArgs<ServerMethods<TContract>, K>>;
+  /**
+   * The method streams its results to the caller (it returns an async iterable): clients call it
+   * with a StreamInvocation (`stream()`), and an Invocation of it is refused, as a StreamInvocation
+   * of any other method is. An `async function*` handler streams without saying so.
+   */
+  readonly stream?: IsStreaming<TContract, K> extends true ? true : false;
   /** Runs before the method; false refuses the call with SignalR's "unauthorized" error. */
   readonly authorize?: (ctx: HubCallContext<TContract>) => MaybePromise<boolean>;
 }
+
+/**
+ * How a hub implements one contract method, declared as .NET reads it off a method's signature:
+ * - a method that streams to its caller is an `async function*`, or a definition with `stream: true`;
+ * - a method that takes upload streams is a definition whose `args` mark them `"stream"`;
+ * - any other method is a function, or a definition.
+ */
+export type MethodEntry<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> =
+  TakesUploads<TContract, K> extends true
+    ? KindOfDefinition<TContract, K> & { readonly args: ArgumentSpecs<MethodArgs<ServerMethods<TContract>, K>> }
+    : IsStreaming<TContract, K> extends true
+      ? StreamingImplementation<TContract, K> | KindOfDefinition<TContract, K>
+      : MethodImplementation<TContract, K> | KindOfDefinition<TContract, K>;
+
+/** A streaming method's handler as an async generator function. */
+type StreamingImplementation<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> = (
+  ctx: HubCallContext<TContract>,
+  ...args: MethodArgs<ServerMethods<TContract>, K>
+) => AsyncGenerator<StreamItemOf<MethodReturn<TContract, K>>, unknown, undefined>;
+
+/** A definition of the method's kind: a streaming one says so, unless its handler is an async generator. */
+type KindOfDefinition<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> =
+  IsStreaming<TContract, K> extends true
+    ?
+        | (Omit<MethodDefinition<TContract, K>, "stream"> & { readonly stream: true })
+        | (Omit<MethodDefinition<TContract, K>, "stream" | "handler"> & {
+            readonly stream?: true;
+            readonly handler: StreamingImplementation<TContract, K>;
+          })
+    : MethodDefinition<TContract, K>;
 
 /** Everything a hub is made of. */
 export interface HubDefinitionInput<TContract extends HubContract> {
@@ -116,7 +173,7 @@ export interface HubDefinitionInput<TContract extends HubContract> {
   readonly name?: string;
   /** One entry per server method of the contract: a function, or a {@link MethodDefinition}. */
   readonly methods: {
-    readonly [K in MethodName<ServerMethods<TContract>>]: MethodImplementation<TContract, K> | MethodDefinition<TContract, K>;
+    readonly [K in MethodName<ServerMethods<TContract>>]: MethodEntry<TContract, K>;
   };
   /** After the handshake, before any invocation runs. A throw closes the connection. */
   readonly onConnected?: (ctx: HubCallContext<TContract>) => MaybePromise<void>;
@@ -138,6 +195,10 @@ export interface CompiledMethod {
   readonly args: readonly ArgumentSpec[] | undefined;
   /** How many arguments a call must carry, streams included. */
   readonly parameterCount: number;
+  /** How many of them are upload streams (`"stream"` in `args`). */
+  readonly uploadCount: number;
+  /** Whether it streams to its caller (declared, or an async generator function). */
+  readonly isStreaming: boolean;
   readonly authorize: ((ctx: HubCallContext) => MaybePromise<boolean>) | undefined;
 }
 
@@ -167,7 +228,8 @@ export interface HubDefinition<TContract extends HubContract = HubContract> {
 export function defineHub<TContract extends HubContract>(definition: HubDefinitionInput<TContract>): HubDefinition<TContract> {
   const methods = new Map<string, CompiledMethod>();
   for (const [name, entry] of Object.entries(definition.methods as Record<string, unknown>)) {
-    const spec = typeof entry === "function" ? { handler: entry } : (entry as { handler?: unknown; args?: readonly ArgumentSpec[]; authorize?: unknown });
+    const spec =
+      typeof entry === "function" ? { handler: entry } : (entry as { handler?: unknown; args?: readonly ArgumentSpec[]; stream?: boolean; authorize?: unknown });
     if (typeof spec.handler !== "function") throw new TypeError(`Hub method '${name}' needs a handler function.`);
     const key = name.toLowerCase();
     const existing = methods.get(key);
@@ -175,11 +237,17 @@ export function defineHub<TContract extends HubContract>(definition: HubDefiniti
       throw new TypeError(`Hub methods '${existing.name}' and '${name}' differ only in case; calls match case-insensitively.`);
     }
     const handler = spec.handler as CompiledMethod["handler"];
+    const isAsyncGenerator = Object.prototype.toString.call(handler) === "[object AsyncGeneratorFunction]";
+    if (spec.stream === false && isAsyncGenerator) {
+      throw new TypeError(`Hub method '${name}' is an async generator function but says stream: false.`);
+    }
     methods.set(key, {
       name,
       handler,
       args: spec.args,
       parameterCount: spec.args?.length ?? Math.max(0, handler.length - 1),
+      uploadCount: spec.args?.filter((arg) => arg === "stream").length ?? 0,
+      isStreaming: spec.stream === true || isAsyncGenerator,
       authorize: spec.authorize as CompiledMethod["authorize"],
     });
   }

@@ -22,6 +22,8 @@ export class InvocationQueue {
   #started = false;
   #paused = false;
   #closed = false;
+  /** Who waits for the queue to empty; made by the first `whenIdle` that has to wait. */
+  #idleWaiters: Array<() => void> | undefined;
 
   readonly #onCountChange: (delta: number) => void;
 
@@ -30,6 +32,21 @@ export class InvocationQueue {
     this.#limit = limit;
     this.#owner = owner;
     this.#onCountChange = onCountChange;
+  }
+
+  /** Resolves once no task is waiting or running (at once if none is, or the queue is closed). */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#closed || (this.#running === 0 && this.#waiting.length === 0);
+  }
+
+  #wakeIdleWaiters(): void {
+    if (this.#idleWaiters === undefined || !this.#isIdle()) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /** Tasks waiting to run (not those running). */
@@ -60,12 +77,14 @@ export class InvocationQueue {
     this.#closed = true;
     if (this.#waiting.length > 0) this.#onCountChange(-this.#waiting.length);
     this.#waiting.length = 0;
+    this.#wakeIdleWaiters();
   }
 
   #done(): void {
     this.#running--;
     this.#onCountChange(-1);
     this.#pump();
+    this.#wakeIdleWaiters();
   }
 
   #pump(): void {

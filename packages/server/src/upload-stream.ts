@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { HubError } from "./errors.js";
 
 /**
  * One upload, read once by one consumer.
@@ -48,11 +49,16 @@ export class UploadStream implements AsyncIterable<unknown>, AsyncIterator<unkno
     this.#updateFull();
   }
 
-  /** The client ended the stream; `error` if it failed. Buffered items are still delivered first. */
+  /**
+   * The client ended the stream; `error` if it failed (the reader then throws a `HubError` with
+   * that text). Buffered items are still delivered first.
+   */
   complete(error?: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (error !== undefined) this.#error = new Error(error);
+    // A HubError, as .NET's reader throws a HubException: a method that lets it pass tells its
+    // caller the client's own words.
+    if (error !== undefined) this.#error = new HubError(error);
     if (this.#waiter !== undefined && this.#items.length === 0) {
       const waiter = this.#waiter;
       this.#waiter = undefined;

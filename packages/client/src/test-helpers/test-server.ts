@@ -27,10 +27,13 @@ export const testHub = defineHub<TestContract>({
       for (let i = 0; i < count; i++) yield i;
       throw new HubError("stream broke");
     },
-    async sum(_ctx, numbers) {
-      let total = 0;
-      for await (const value of numbers) total += value;
-      return total;
+    sum: {
+      args: ["stream"],
+      async handler(_ctx, numbers) {
+        let total = 0;
+        for await (const value of numbers) total += value;
+        return total;
+      },
     },
     ask: (ctx, question) => ctx.clients.caller.invoke.question(question),
     whoAmI: (ctx) => ctx.connectionId,

@@ -127,10 +127,13 @@ export const testHub = defineHub<TestContract>({
     record(_ctx, value) {
       recorded.push(value);
     },
-    async sum(_ctx, numbers) {
-      let total = 0;
-      for await (const value of numbers) total += value;
-      return total;
+    sum: {
+      args: ["stream"],
+      async handler(_ctx, numbers) {
+        let total = 0;
+        for await (const value of numbers) total += value;
+        return total;
+      },
     },
     concat: {
       args: ["stream", "string", "stream"],
@@ -144,25 +147,34 @@ export const testHub = defineHub<TestContract>({
         return `${a}${separator}${b}`;
       },
     },
-    async uploadError(_ctx, items) {
-      const seen: unknown[] = [];
-      try {
-        for await (const item of items) seen.push(item);
-        return `completed after ${seen.length}`;
-      } catch (error) {
-        return `failed after ${seen.length}: ${(error as Error).message}`;
-      }
+    uploadError: {
+      args: ["stream"],
+      async handler(_ctx, items) {
+        const seen: unknown[] = [];
+        try {
+          for await (const item of items) seen.push(item);
+          return `completed after ${seen.length}`;
+        } catch (error) {
+          return `failed after ${seen.length}: ${(error as Error).message}`;
+        }
+      },
     },
-    async *doubleEach(_ctx, items) {
-      for await (const item of items) yield item * 2;
+    doubleEach: {
+      args: ["stream"],
+      async *handler(_ctx, items) {
+        for await (const item of items) yield item * 2;
+      },
     },
-    async slowSum(_ctx, delayMs, items) {
-      let total = 0;
-      for await (const value of items) {
-        total += value;
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-      return total;
+    slowSum: {
+      args: ["number", "stream"],
+      async handler(_ctx, delayMs, items) {
+        let total = 0;
+        for await (const value of items) {
+          total += value;
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+        return total;
+      },
     },
     async askAndExplain(ctx, question) {
       try {

@@ -116,7 +116,7 @@ describe("long polling over raw HTTP", () => {
     await post(token, handshake);
     await fetch(url(token));
     await post(token, `{"type":1,"target":"echo","arguments":["${"x".repeat(2_000)}"]}\u001e`);
-    expect(await (await fetch(url(token))).text()).toBe('{"type":7,"error":"Connection closed with an error."}\u001e');
+    expect(await (await fetch(url(token))).text()).toBe('{"type":7,"error":"Connection closed with an error.","allowReconnect":true}\u001e');
     expect((await fetch(url(token))).status).toBe(204);
   });
 
