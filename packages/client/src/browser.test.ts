@@ -52,15 +52,23 @@ describe("the client in headless Chromium", () => {
   });
 
   for (const transport of ["WebSockets", "LongPolling"] as const) {
-    it(`runs the scenarios over ${transport}`, async () => {
+    it(`runs the scenarios over ${transport}, every request finishing cleanly`, async () => {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
+      // Requests the browser cancelled or failed (net::ERR_ABORTED), from Playwright and from the
+      // DevTools protocol, which also reports a cancelled 204 that Playwright calls finished.
+      const failed: string[] = [];
+      page.on("requestfailed", (request) => failed.push(`${request.method()} ${new URL(request.url()).pathname} ${request.failure()?.errorText}`));
+      const devtools = await page.context().newCDPSession(page);
+      await devtools.send("Network.enable");
+      devtools.on("Network.loadingFailed", (event) => failed.push(`${event.type} ${event.errorText} canceled=${String(event.canceled)}`));
       await page.goto(`http://127.0.0.1:${server.port}/`);
       await page.waitForFunction(() => "runScenarios" in window);
       const report = await page.evaluate((name) => (window as unknown as { runScenarios(t: string): Promise<unknown> }).runScenarios(name), transport);
       expect(report).toEqual(expectedReport(transport));
       expect(errors).toEqual([]);
+      expect(failed).toEqual([]);
       await page.close();
     });
   }

@@ -50,11 +50,20 @@ export async function request(
 
 /** Sends frames by POST, as Server-Sent Events and long polling do. */
 export async function post(http: HttpOptions, transport: string, url: string, data: string | Uint8Array): Promise<void> {
-  await request(http, transport, url, {
+  const response = await request(http, transport, url, {
     method: "POST",
     body: data as BodyInit,
     headers: { "Content-Type": typeof data === "string" ? "text/plain;charset=UTF-8" : "application/octet-stream" },
   });
+  await finish(response);
+}
+
+/**
+ * Reads an answer's (empty) body to its end. Chromium cancels an answer whose body is left unread
+ * past the task it arrived in, and logs it as `net::ERR_ABORTED`, though nothing failed.
+ */
+export async function finish(response: Response): Promise<void> {
+  await response.arrayBuffer();
 }
 
 /** Whether this runs in Node (which lets WebSockets carry headers), without importing anything of Node's. */

@@ -4,8 +4,11 @@
  *
  * @module
  */
-import { post, request, type HttpOptions } from "../http.js";
+import { finish, post, request, type HttpOptions } from "../http.js";
 import type { Transport } from "./transport.js";
+
+/** How long `stop` waits for the server to end the poll in flight after its DELETE. */
+const STOP_WAIT_MS = 2_000;
 
 export class LongPollingTransport implements Transport {
   readonly name = "LongPolling";
@@ -26,7 +29,7 @@ export class LongPollingTransport implements Transport {
     this.#url = url;
     this.#binary = binary;
     // The server answers the first poll at once: it only confirms the connection.
-    await request(this.#http, this.name, this.#pollUrl());
+    await finish(await request(this.#http, this.name, this.#pollUrl()));
     this.#running = true;
     this.#loop = this.#poll();
   }
@@ -36,11 +39,20 @@ export class LongPollingTransport implements Transport {
   }
 
   async stop(): Promise<void> {
-    if (!this.#running) return;
+    const loop = this.#loop;
+    if (!this.#running || loop === undefined) return;
     this.#running = false;
-    this.#abort.abort();
-    await request(this.#http, this.name, this.#url, { method: "DELETE" }).catch(() => undefined);
-    await this.#loop;
+    // DELETE first: the server then ends the poll in flight with 204, so it finishes rather than
+    // being aborted. Aborted only when the server cannot be told, or does not end it soon.
+    const told = await request(this.#http, this.name, this.#url, { method: "DELETE" }).then(finish, () => false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = await Promise.race([
+      loop.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(resolve, told === false ? 0 : STOP_WAIT_MS, false))),
+    ]);
+    clearTimeout(timer);
+    if (!ended) this.#abort.abort();
+    await loop;
   }
 
   #pollUrl(): string {
@@ -53,8 +65,9 @@ export class LongPollingTransport implements Transport {
       try {
         // No client timeout: the server answers within its poll timeout (90 s by default).
         const response = await request(this.#http, this.name, this.#pollUrl(), { signal: this.#abort.signal, timeoutMs: null });
-        if (response.status === 204) break;
+        // Read even a 204's (empty) body: an answer left unread shows as cancelled in browsers.
         const body = this.#binary ? new Uint8Array(await response.arrayBuffer()) : await response.text();
+        if (response.status === 204) break;
         if (body.length > 0) this.onreceive?.(body);
       } catch (caught) {
         if (this.#running) error = caught as Error;
