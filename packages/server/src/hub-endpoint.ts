@@ -63,6 +63,11 @@ function respond(response: HubResponse, status: number, body: string, contentTyp
 
 function ignoreSocketError(): void {}
 
+/** A GET for Server-Sent Events rather than a long poll. */
+function wantsEventStream(request: HubRequest): boolean {
+  return request.headers.accept?.includes("text/event-stream") === true;
+}
+
 /** The two ends of a WebSocket handshake, over an HTTP/1.1 upgrade or an HTTP/2 stream. */
 interface WebSocketHandshake {
   /** Answers with an HTTP status and a message; no WebSocket opens. */
@@ -108,7 +113,9 @@ export class HubEndpoint {
         const status = this.#closing ? "app_shutdown" : c.timedOut ? "timeout" : "normal_closure";
         this.#context.metrics.connectionEnded(transport, this.#context.now() - c.connectedAt, status);
       }
-      if (c.transport instanceof LongPollingTransport) {
+      // A long-polling client learns of the end from a poll: what is still queued (the Close), then
+      // 204. Until then its polls are answered; after that, and after a timeout, 404 as .NET does.
+      if (c.transport instanceof LongPollingTransport && !c.transport.hasAnsweredEnd && !c.timedOut) {
         this.#ended.set(c.connectionToken, { transport: c.transport, until: this.#context.now() + this.options.disconnectTimeoutMs });
       }
       void this.dispatcher.disconnected(c, error, transport !== undefined);
@@ -207,7 +214,11 @@ export class HubEndpoint {
     }
     const connection = this.#byToken.get(token);
     const ended = connection === undefined ? this.#ended.get(token) : undefined;
-    if (ended !== undefined && method === "GET") return ended.transport.poll(response);
+    if (ended !== undefined && method === "GET" && !wantsEventStream(request)) {
+      ended.transport.poll(response);
+      if (ended.transport.hasAnsweredEnd) this.#ended.delete(token);
+      return;
+    }
     if (connection === undefined) {
       request.resume();
       return respond(response, 404, "No Connection with that ID");
@@ -221,7 +232,7 @@ export class HubEndpoint {
         });
         return;
       }
-      const wantsEvents = request.headers.accept?.includes("text/event-stream") === true;
+      const wantsEvents = wantsEventStream(request);
       if (transport instanceof LongPollingTransport && !wantsEvents) return transport.poll(response);
       if (transport instanceof LongPollingTransport) return respond(response, 400, "Cannot change transports mid-connection");
       return respond(response, transport instanceof ServerSentEventsTransport ? 409 : 400, transport instanceof ServerSentEventsTransport ? "Another transport request is already active for this connection." : "Cannot change transports mid-connection");
@@ -349,7 +360,7 @@ export class HubEndpoint {
   }
 
   async #startHttpTransport(connection: HubConnection, request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
-    const wantsEvents = request.headers.accept?.includes("text/event-stream") === true;
+    const wantsEvents = wantsEventStream(request);
     const name = wantsEvents ? TransportName.ServerSentEvents : TransportName.LongPolling;
     if (!this.options.transports.includes(name)) {
       request.resume();

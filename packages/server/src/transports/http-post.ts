@@ -137,7 +137,9 @@ export class PostReceiver {
         armIdle();
         this.#deliver(chunk);
       });
-      request.once("end", () => finish(this.#closed ? 404 : 200));
+      // A body read to its end was delivered whole, even if what it said ended the connection
+      // (a Close, bad input): 200, as .NET answers once the body is in the connection's pipe.
+      request.once("end", () => finish(200));
       request.once("error", () => finish(400, "Reading the request body failed."));
       request.once("close", () => {
         if (this.#current === request) finish(400, "The request was aborted.");

@@ -43,6 +43,8 @@ export class LongPollingTransport implements Transport {
   #poll: { response: HubResponse; timer: NodeJS.Timeout } | undefined;
   #idleSince: number | undefined;
   #closed = false;
+  /** Whether a poll has been told the connection is over (204 after it closed). */
+  #endAnswered = false;
 
   // Constants as getters on the prototype: fields would be stored in every connection's transport.
   get name(): typeof TransportName.LongPolling {
@@ -73,6 +75,14 @@ export class LongPollingTransport implements Transport {
     return this.#closed;
   }
 
+  /**
+   * Whether it has closed and a poll has been told so (204): the client knows the connection is
+   * over, and any later request for it is answered 404, as .NET removes the connection then.
+   */
+  get hasAnsweredEnd(): boolean {
+    return this.#endAnswered;
+  }
+
   /** The first GET: confirms the connection, at once and empty. */
   firstPoll(response: HubResponse): void {
     this.#idleSince = this.#options.now();
@@ -84,6 +94,7 @@ export class LongPollingTransport implements Transport {
     if (this.#poll !== undefined) this.#endPoll(204);
     if (this.#queue.length > 0) return this.#deliver(response);
     if (this.#closed) {
+      this.#endAnswered = true;
       response.writeHead(204, noCache).end();
       return;
     }
@@ -150,6 +161,7 @@ export class LongPollingTransport implements Transport {
     const poll = this.#poll!;
     clearTimeout(poll.timer);
     this.#poll = undefined;
+    if (status === 204 && this.#closed) this.#endAnswered = true;
     this.#idleSince = this.#options.now();
     poll.response.writeHead(status, status === 200 ? answerHeaders(0) : noCache).end();
   }
