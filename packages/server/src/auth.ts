@@ -45,10 +45,10 @@ export function readAccessToken(request: HubRequest, query: URLSearchParams): st
 }
 
 /**
- * What a connection keeps of its request: the path without its query (which may hold the token)
- * and the headers without `Authorization` and without those that only served a WebSocket
- * handshake; over HTTP/2 without the pseudo-headers, with `host` as HTTP/1.1 would have it.
- * Every open connection keeps this for its life, so it keeps no more than apps use.
+ * What a connection keeps of its request: the path, its query without the tokens, and the headers
+ * without `Authorization` and without those that only served a WebSocket handshake; over HTTP/2
+ * without the pseudo-headers, with `host` as HTTP/1.1 would have it. Every open connection keeps
+ * this for its life, so it keeps no more than apps use.
  */
 export function describeRequest(request: HubRequest, remoteAddress: string | undefined): ConnectionRequest {
   const url = request.url ?? "/";
@@ -63,11 +63,40 @@ export function describeRequest(request: HubRequest, remoteAddress: string | und
     "sec-websocket-extensions": _extensions,
     ...headers
   } = request.headers;
-  return {
-    url: queryAt === -1 ? url : url.slice(0, queryAt),
-    headers: request.httpVersionMajor === 2 ? withoutPseudoHeaders(headers, authorityOf(request)) : headers,
+  return new DescribedRequest(
+    queryAt === -1 ? url : url.slice(0, queryAt),
+    request.httpVersionMajor === 2 ? withoutPseudoHeaders(headers, authorityOf(request)) : headers,
     remoteAddress,
-  };
+    queryAt === -1 ? "" : withoutTokens(url.slice(queryAt + 1)),
+  );
+}
+
+/** Query parameters that carry secrets: the connection token and the access token. */
+const secretParameters = ["id", "access_token"];
+
+function withoutTokens(search: string): string {
+  if (!secretParameters.some((name) => search.includes(name))) return search;
+  const query = new URLSearchParams(search);
+  for (const name of secretParameters) query.delete(name);
+  return query.toString();
+}
+
+/** A class, so that `query` is a getter on the prototype rather than a closure per connection. */
+class DescribedRequest implements ConnectionRequest {
+  readonly #search: string;
+
+  constructor(
+    readonly url: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly remoteAddress: string | undefined,
+    search: string,
+  ) {
+    this.#search = search;
+  }
+
+  get query(): URLSearchParams {
+    return new URLSearchParams(this.#search);
+  }
 }
 
 /** HTTP/2's headers as HTTP/1.1 has them: no pseudo-headers (the path is `url`), `:authority` as `host`. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ClientMethods, HubContract } from "@hubwire/protocol";
+import type { ClientMethods, HubContract, TransportName } from "@hubwire/protocol";
 import { createCallerClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
 import type { ConnectionRequest, HubConnection, Principal } from "./connection.js";
 import type { GroupManager, HubCallContext } from "./hub.js";
@@ -72,6 +72,11 @@ export class CallContext implements HubCallContext {
 
   get request(): ConnectionRequest | undefined {
     return this.#connection.request;
+  }
+
+  get transport(): TransportName {
+    // Set by the handshake, before any hook or call can see the context.
+    return this.#connection.connectedOver!;
   }
 
   /** Made on first use: most connections never send from a call, and idle ones are the many. */

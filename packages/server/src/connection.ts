@@ -58,7 +58,14 @@ export interface Principal {
  * `-Version`, `-Extensions`).
  */
 export interface ConnectionRequest {
+  /** The path, without the query. */
   readonly url: string;
+  /**
+   * The query string the client connected with (its own parameters, and `negotiateVersion` or
+   * the cache buster its transport adds), without the connection token (`id`) and the access
+   * token (`access_token`). A fresh copy each time it is read.
+   */
+  readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   /** The client's address: the server's `clientAddress` option, by default the TCP peer's. */
   readonly remoteAddress: string | undefined;

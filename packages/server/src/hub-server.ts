@@ -43,6 +43,22 @@ import { monotonicNow } from "./monotonic-clock.js";
 import type { MeterProvider } from "@opentelemetry/api";
 
 
+/**
+ * A path as routes compare it: decoded and lower case, as ASP.NET Core routing matches "the
+ * decoded representation of the URL's path", case-insensitively (`/chatHub` is `/chathub`).
+ */
+function routeKey(path: string): string {
+  let decoded = path;
+  if (path.includes("%")) {
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      // Not valid percent-encoding: compared as it came.
+    }
+  }
+  return decoded.toLowerCase();
+}
+
 /** The TCP peer's address: the default client address. */
 const peerAddress = (request: HubRequest): string | undefined => request.socket.remoteAddress;
 
@@ -112,6 +128,8 @@ export interface HubContext<TContract extends HubContract> {
 /** Serves hubs; create it with {@link createHubServer}. */
 export class HubServer {
   readonly #endpoints = new Map<string, HubEndpoint>();
+  /** The same endpoints by {@link routeKey}: paths match as ASP.NET Core routing matches them. */
+  readonly #byRoute = new Map<string, HubEndpoint>();
   readonly #byHub = new Map<HubDefinition<HubContract>, HubEndpoint>();
   readonly #allowList: ReadonlySet<string>;
   readonly #logger: Logger;
@@ -140,7 +158,11 @@ export class HubServer {
         throw new TypeError(`Hub path '${path}' must start with '/' and end without '/' or a query.`);
       }
       const endpoint = new HubEndpoint(path, hub as HubDefinition, context);
+      const key = routeKey(path);
+      const other = this.#byRoute.get(key);
+      if (other !== undefined) throw new TypeError(`Hub paths '${other.path}' and '${path}' differ only in case; paths match case-insensitively.`);
       this.#endpoints.set(path, endpoint);
+      this.#byRoute.set(key, endpoint);
       if (!this.#byHub.has(hub)) this.#byHub.set(hub, endpoint);
     }
   }
@@ -261,7 +283,7 @@ export class HubServer {
 
   /** Connections held by the hub at `path` (negotiated or open). */
   connectionCount(path: string): number {
-    return this.#endpoints.get(path)?.connectionCount ?? 0;
+    return this.#byRoute.get(routeKey(path))?.connectionCount ?? 0;
   }
 
   /**
@@ -288,15 +310,12 @@ export class HubServer {
   #route(request: HubRequest): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const path = routeKey(queryAt === -1 ? url : url.slice(0, queryAt));
+    const endpoint = this.#byRoute.get(path);
+    const negotiated = endpoint === undefined && path.endsWith("/negotiate") ? this.#byRoute.get(path.slice(0, -"/negotiate".length)) : undefined;
+    if (endpoint === undefined && negotiated === undefined) return undefined;
     const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
-    const endpoint = this.#endpoints.get(path);
-    if (endpoint !== undefined) return { endpoint, isNegotiate: false, query };
-    if (path.endsWith("/negotiate")) {
-      const hub = this.#endpoints.get(path.slice(0, -"/negotiate".length));
-      if (hub !== undefined) return { endpoint: hub, isNegotiate: true, query };
-    }
-    return undefined;
+    return endpoint !== undefined ? { endpoint, isNegotiate: false, query } : { endpoint: negotiated!, isNegotiate: true, query };
   }
 }
 

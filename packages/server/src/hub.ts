@@ -25,7 +25,7 @@
  * });
  * ```
  */
-import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf } from "@hubwire/protocol";
+import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf, TransportName } from "@hubwire/protocol";
 import type { CallerClients } from "./clients.js";
 import type { ConnectionRequest, Principal } from "./connection.js";
 import type { HubFilter } from "./filters.js";
@@ -52,8 +52,10 @@ export interface HubCallContext<TContract extends HubContract = HubContract> {
   readonly items: Map<unknown, unknown>;
   /** Aborted when the connection ends. */
   readonly signal: AbortSignal;
-  /** The HTTP request that opened the connection. */
+  /** The HTTP request that opened the connection (SignalR's `Context.GetHttpContext()`). */
   readonly request: ConnectionRequest | undefined;
+  /** The transport the connection uses (SignalR's `IHttpTransportFeature.TransportType`). */
+  readonly transport: TransportName;
   /** Targets for calling client methods. */
   readonly clients: CallerClients<ClientMethods<TContract>>;
   readonly groups: GroupManager;

@@ -52,7 +52,7 @@ export class WebSocketAcceptor {
         // The listener's scope holds the request: left on the socket, it would keep the whole
         // IncomingMessage alive as long as the connection.
         socket.off("close", refused);
-        resolve(webSocket);
+        resolve(answerCloseLikeKestrel(webSocket));
       });
     });
   }
@@ -82,6 +82,24 @@ export class WebSocketAcceptor {
       maxPayload: this.#maxPayloadBytes,
       allowSynchronousEvents: true,
     });
-    return ws;
+    return answerCloseLikeKestrel(ws);
   }
+}
+
+/** The part of ws 8's WebSocket that carries a received close frame to it. */
+interface ReceiverInternals {
+  prependListener(event: "conclude", listener: (code: number) => void): void;
+}
+
+/**
+ * Answers a client's close frame without a status code with 1000, as Kestrel does (.NET reads an
+ * empty close as NormalClosure and replies with it); ws would echo an empty frame, which clients
+ * report as 1005. Runs before ws's own handler, which then finds the close already under way.
+ */
+function answerCloseLikeKestrel(ws: WebSocket): WebSocket {
+  const receiver = (ws as unknown as { _receiver?: ReceiverInternals })._receiver;
+  receiver?.prependListener("conclude", (code) => {
+    if (code === 1005) ws.close(1000);
+  });
+  return ws;
 }

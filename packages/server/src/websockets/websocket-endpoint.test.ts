@@ -48,6 +48,17 @@ async function nextMessage(socket: TestSocket): Promise<{ data: Buffer; isBinary
 }
 
 describe("the raw WebSocket endpoint", () => {
+  it("answers a client's close without a status code with 1000, as Kestrel does", async () => {
+    const { url } = await serve(echo);
+    const socket = await connect(url);
+    // An empty close frame: ws would echo it, and the client would see 1005.
+    const code = await new Promise<number>((resolve) => {
+      socket.once("close", resolve);
+      socket.close();
+    });
+    expect(code).toBe(1000);
+  });
+
   it("answers plain HTTP to its path with 400", async () => {
     const { port } = await serve(echo);
     const response = await fetch(`http://127.0.0.1:${port}/ws`);
