@@ -32,12 +32,20 @@ function scheduleFlush(): void {
   process.nextTick(flushDirty);
 }
 
+/**
+ * The most bytes one batch carries. Past it, what is batched leaves at once and a new batch
+ * begins: 2,000 messages sent in one turn reach the client as a run of frames it can dispatch as
+ * they arrive, not as one frame it must receive whole first. Chosen from apps/bench (see
+ * docs/benchmarks.md): well above what 16 replies or a burst of broadcasts make.
+ */
+export const MAX_BATCH_BYTES = 64 * 1024;
+
 /** What an empty batch holds: one frozen array for all, so an idle connection keeps none of its own. */
 const noRecords: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /**
  * Coalesces records until the current turn's work is done, then hands them to its sink's
- * `writeBatch` as one chunk.
+ * `writeBatch` as one chunk; a batch that reaches {@link MAX_BATCH_BYTES} is handed over at once.
  *
  * @example
  * ```ts
@@ -57,6 +65,10 @@ export class OutboundBatch {
   }
 
   add(record: Uint8Array): void {
+    if (this.#records !== noRecords && this.#bytes + record.byteLength > MAX_BATCH_BYTES) {
+      // Full: what is batched leaves now; this record starts the next batch (still in this turn's flush).
+      this.flush();
+    }
     this.#bytes += record.byteLength;
     if (this.#records !== noRecords) {
       this.#records.push(record);
