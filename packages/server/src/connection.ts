@@ -23,6 +23,8 @@ import {
 } from "@hubwire/protocol";
 import type { IncomingHttpHeaders } from "node:http";
 import type { ClientResultOptions } from "./clients.js";
+import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
+import type { Slot } from "./connection-limits.js";
 import { ErrorTexts } from "./error-texts.js";
 import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
@@ -32,7 +34,7 @@ import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
-import type { Transport, TransportListener } from "./transports/transport.js";
+import type { Transport } from "./transports/transport.js";
 
 /** Who is on the other end, as authentication established it. */
 export interface Principal {
@@ -115,7 +117,7 @@ export interface ConnectionEvents {
  * The state of a connection. `reconnecting`: a stateful connection whose WebSocket dropped, waiting
  * for its client to re-attach; sends are kept for the replay meanwhile.
  */
-export type ConnectionState = "negotiated" | "handshaking" | "connected" | "reconnecting" | "closed";
+export type { ConnectionState };
 
 /** Stateful reconnect numbers and buffers Invocation through CancelInvocation (types 1 to 5). */
 function isTrackableType(type: number): boolean {
@@ -133,7 +135,7 @@ interface PendingResult {
  * Timing is driven from outside by {@link HubConnection.tick}: one timer per hub endpoint visits
  * every connection, instead of a timer or two per connection.
  */
-export class HubConnection implements ManagedConnection, TransportListener, OutboundSink {
+export class HubConnection implements ManagedConnection, EndpointConnection, OutboundSink {
   readonly connectionId: string;
   readonly connectionToken: string;
   #items: Map<unknown, unknown> | undefined;
@@ -171,7 +173,7 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
   /** The place under the server's connection limits this connection holds; its endpoint frees it. */
-  slot: { release(): void } | undefined;
+  slot: Slot | undefined;
 
   constructor(ids: { connectionId: string; connectionToken: string }, settings: ConnectionSettings, events: ConnectionEvents) {
     this.connectionId = ids.connectionId;
@@ -492,6 +494,11 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     this.#finish(options.cause ?? (options.error === undefined ? undefined : new Error(options.error)));
   }
 
+  /** The server is shutting down: a Close that lets the client reconnect (to another node, or to this one once it is back). */
+  shutDown(): void {
+    this.close({ error: "The server is shutting down.", allowReconnect: true });
+  }
+
   /**
    * Ends the connection without a Close message (SignalR's `Context.Abort()`). `reason` becomes the
    * error `onDisconnected` sees; none means a clean end.
@@ -562,7 +569,7 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     if (requested.version > protocol.version || requested.version < 0) {
       return this.#refuseHandshake(`The server does not support version ${requested.version} of the '${requested.protocol}' protocol.`);
     }
-    if (protocol.transferFormat === TransferFormat.Binary && this.#transport!.name === "ServerSentEvents") {
+    if (protocol.transferFormat === TransferFormat.Binary && !this.#transport!.supportsBinary) {
       return this.#refuseHandshake(
         `Cannot use the '${protocol.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
       );
@@ -572,7 +579,7 @@ export class HubConnection implements ManagedConnection, TransportListener, Outb
     this.#state = "connected";
     this.connectedAt = this.#settings.now();
     this.connectedOver = this.#transport!.name;
-    if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.name === TransportName.WebSockets) {
+    if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.canResume) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }
     this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);

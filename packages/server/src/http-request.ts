@@ -50,3 +50,23 @@ export function authorityOf(request: Pick<HubRequest, "headers">): string | unde
 export function writeChunk(response: HubResponse, chunk: string | Uint8Array): boolean {
   return (response as ServerResponse).write(chunk);
 }
+
+/**
+ * Answers with a status and a short text (or nothing), with its length and no caching: what every
+ * refusal and every empty success of the HTTP transports sends. Ignored once an answer has begun.
+ *
+ * @example
+ * ```ts
+ * respondText(response, 404, "No Connection with that ID");
+ * ```
+ */
+export function respondText(response: HubResponse, status: number, text = "", contentType = "text/plain; charset=utf-8"): void {
+  if (response.headersSent || response.writableEnded) {
+    if (!response.writableEnded) response.end();
+    return;
+  }
+  // With its length: an answer without one goes chunked, three pieces where one will do.
+  (response as ServerResponse)
+    .writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-cache, no-store", "Content-Length": String(Buffer.byteLength(text)) })
+    .end(text);
+}

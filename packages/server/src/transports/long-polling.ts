@@ -7,9 +7,9 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import type { HubRequest, HubResponse } from "../http-request.js";
+import { respondText, type HubRequest, type HubResponse } from "../http-request.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
-import type { Transport, TransportListener } from "./transport.js";
+import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 /** Options of {@link LongPollingTransport}. */
 export interface LongPollingOptions extends PostLimits {
@@ -55,11 +55,24 @@ export class LongPollingTransport implements Transport {
     return true;
   }
 
-  constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void) {
+  get supportsBinary(): boolean {
+    return true;
+  }
+
+  get canResume(): boolean {
+    return false;
+  }
+
+  /**
+   * `firstPoll` is the GET that started the transport: it is answered at once and empty, as .NET
+   * answers it (it only confirms the connection).
+   */
+  constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void, firstPoll: HubResponse) {
     this.#listener = listener;
     this.#options = options;
     this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), options, fail);
     this.#idleSince = options.now();
+    firstPoll.writeHead(200, answerHeaders(0)).end();
   }
 
   get bufferedBytes(): number {
@@ -70,23 +83,32 @@ export class LongPollingTransport implements Transport {
     return this.#poll === undefined ? this.#idleSince : undefined;
   }
 
-  /** Whether it has closed (later polls get 204 once the queue is drained). */
-  get isClosed(): boolean {
-    return this.#closed;
-  }
-
   /**
-   * Whether it has closed and a poll has been told so (204): the client knows the connection is
-   * over, and any later request for it is answered 404, as .NET removes the connection then.
+   * Closed, and no poll has been told so yet (204): its client still learns of the end by polling.
+   * Once it has, any later request for the connection is answered 404, as .NET removes it then.
    */
-  get hasAnsweredEnd(): boolean {
-    return this.#endAnswered;
+  get isDraining(): boolean {
+    return this.#closed && !this.#endAnswered;
   }
 
-  /** The first GET: confirms the connection, at once and empty. */
-  firstPoll(response: HubResponse): void {
-    this.#idleSince = this.#options.now();
-    response.writeHead(200, answerHeaders(0)).end();
+  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void {
+    switch (kind) {
+      case "poll":
+        return this.poll(response);
+      case "send":
+        return this.#posts.receive(request, response);
+      case "events":
+        request.resume();
+        return respondText(response, 400, "Cannot change transports mid-connection");
+      case "delete":
+        // The client ends the connection: the poll in flight gets 204, the connection ends cleanly.
+        request.resume();
+        if (!this.#closed) {
+          this.close();
+          this.#listener.transportClosed(this);
+        }
+        return respondText(response, 202);
+    }
   }
 
   /** A later GET: delivers what is queued, or waits for it. */
@@ -108,11 +130,6 @@ export class LongPollingTransport implements Transport {
         this.#idleSince = this.#options.now();
       }
     });
-  }
-
-  /** A POST with messages. */
-  post(request: HubRequest, response: HubResponse): void {
-    this.#posts.receive(request, response);
   }
 
   send(data: Uint8Array): void {

@@ -40,7 +40,10 @@ describe("Server-Sent Events over raw HTTP", () => {
     await fetch(url, { method: "POST", body: '{"type":1,"invocationId":"1","target":"echo","arguments":["hi"]}\u001e' });
     await eventually(() => stream.text().includes('"result"'));
     expect(stream.text()).toBe(':\r\ndata: {}\u001e\r\n\r\ndata: {"type":3,"invocationId":"1","result":"hi"}\u001e\r\n\r\n');
-    expect((await fetch(url)).status).toBe(409);
+    // A second event stream is 409; a long poll on it 400, as .NET answers a change of transport.
+    expect((await fetch(url, { headers: { Accept: "text/event-stream" } })).status).toBe(409);
+    const poll = await fetch(url);
+    expect({ status: poll.status, text: await poll.text() }).toEqual({ status: 400, text: "Cannot change transports mid-connection" });
     stream.response.destroy();
   });
 

@@ -5,9 +5,9 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import { writeChunk, type HubRequest, type HubResponse } from "../http-request.js";
+import { respondText, writeChunk, type HubRequest, type HubResponse } from "../http-request.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
-import type { Transport, TransportListener } from "./transport.js";
+import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
   readonly #response: HubResponse;
@@ -20,6 +20,18 @@ export class ServerSentEventsTransport implements Transport {
   }
 
   get hasInherentKeepAlive(): boolean {
+    return false;
+  }
+
+  get supportsBinary(): boolean {
+    return false;
+  }
+
+  get canResume(): boolean {
+    return false;
+  }
+
+  get isDraining(): boolean {
     return false;
   }
 
@@ -48,9 +60,12 @@ export class ServerSentEventsTransport implements Transport {
     return this.#response.writableLength;
   }
 
-  /** A POST with messages. */
-  post(request: HubRequest, response: HubResponse): void {
-    this.#posts.receive(request, response);
+  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void {
+    if (kind === "send") return this.#posts.receive(request, response);
+    request.resume();
+    if (kind === "events") return respondText(response, 409, "Another transport request is already active for this connection.");
+    if (kind === "delete") return respondText(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
+    respondText(response, 400, "Cannot change transports mid-connection");
   }
 
   send(data: Uint8Array): void {

@@ -1,12 +1,20 @@
 /**
- * The seam between a hub connection and the way its bytes travel. WebSockets, Server-Sent Events
- * and long polling each fill it the same way, so a connection never branches on its transport.
+ * The seam between a connection and the way its bytes travel. WebSockets, Server-Sent Events and
+ * long polling each fill it the same way, and each answers its own requests, so neither a
+ * connection nor its endpoint ever asks which transport it holds.
  * A transport delivers what it receives with `connection.receive(transport, chunk)` and reports
  * its end with `connection.transportClosed(transport, error?)`.
  *
  * @module
  */
 import type { TransportName } from "@hubwire/protocol";
+import type { HubRequest, HubResponse } from "../http-request.js";
+
+/**
+ * What an HTTP request for a running connection asks of its transport: a poll (a plain GET), an
+ * event stream (a GET for `text/event-stream`), a send (POST) or the end (DELETE).
+ */
+export type TransportRequest = "poll" | "events" | "send" | "delete";
 
 /** A connection's link to its client, as the connection sees it. */
 export interface Transport {
@@ -27,6 +35,22 @@ export interface Transport {
    */
   readonly idleSince?: number | undefined;
   readonly hasInherentKeepAlive: boolean;
+  /** Whether it carries binary frames (MessagePack); Server-Sent Events carry text only. */
+  readonly supportsBinary: boolean;
+  /** Whether a stateful connection that loses it may resume on a new one (WebSockets only, as in .NET). */
+  readonly canResume: boolean;
+  /**
+   * Answers a request for its connection after it started, with what SignalR answers on this
+   * transport: a long poll polls and sends, and is ended by DELETE; others refuse what they do
+   * not carry (400 "Cannot change transports mid-connection", 405 for a POST to a WebSocket...).
+   */
+  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void;
+  /**
+   * Whether, closed, it still has something to tell its client through requests (a long poll's
+   * queued Close, then the 204 that says the connection is over). Its endpoint routes the
+   * connection's polls to it until then.
+   */
+  readonly isDraining: boolean;
 }
 
 /**

@@ -6,8 +6,9 @@
  */
 import { TransportName } from "@hubwire/protocol";
 import { WebSocket, type RawData } from "ws";
+import { respondText, type HubRequest, type HubResponse } from "../http-request.js";
 import { writeFrame } from "../websockets/frame-writer.js";
-import type { Transport, TransportListener } from "./transport.js";
+import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -50,6 +51,26 @@ export class WebSocketTransport implements Transport {
 
   get hasInherentKeepAlive(): boolean {
     return false;
+  }
+
+  get supportsBinary(): boolean {
+    return true;
+  }
+
+  get canResume(): boolean {
+    return true;
+  }
+
+  get isDraining(): boolean {
+    return false;
+  }
+
+  /** Plain HTTP requests for a WebSocket connection: refused, as .NET refuses them. */
+  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void {
+    request.resume();
+    if (kind === "send") return respondText(response, 405, "POST requests are not allowed for WebSocket connections.");
+    if (kind === "delete") return respondText(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
+    respondText(response, 400, "Cannot change transports mid-connection");
   }
 
   constructor(socket: WebSocket, listener: TransportListener) {

@@ -1,0 +1,437 @@
+/**
+ * The HTTP connection layer at one path, as ASP.NET Core's `HttpConnectionDispatcher` is: negotiate,
+ * the transport requests (WebSockets over HTTP/1.1 and HTTP/2, Server-Sent Events, long polling
+ * and their POSTs and DELETE), authentication and admission, the registry of connections by
+ * token, and the timer that drives their timeouts. It knows nothing of what the connections
+ * carry: a hub ({@link HubEndpoint}) or an application's own messages (a connection handler)
+ * makes the connections and reads them.
+ *
+ * @module
+ */
+import { TransportName } from "@hubwire/protocol";
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
+import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
+import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionLimiter, Slot } from "./connection-limits.js";
+import { respondText, type HubRequest, type HubResponse } from "./http-request.js";
+import type { MaybePromise } from "./hub.js";
+import type { ResolvedHubOptions } from "./hub-options.js";
+import type { Logger } from "./logger.js";
+import type { HubMetrics } from "./metrics.js";
+import type { ReplayBudget } from "./replay-buffer.js";
+import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
+import { LongPollingTransport } from "./transports/long-polling.js";
+import { ServerSentEventsTransport } from "./transports/sse.js";
+import type { Transport, TransportListener, TransportRequest } from "./transports/transport.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+import { isOriginAllowed } from "./websockets/origin-policy.js";
+import { rejectUpgrade } from "./websockets/upgrade-response.js";
+import { WebSocketAcceptor } from "./websockets/websocket-acceptor.js";
+
+/** What every endpoint of a server shares. */
+export interface EndpointContext {
+  readonly authenticate: Authenticate | undefined;
+  readonly logger: Logger;
+  readonly originAllowList: ReadonlySet<string>;
+  readonly now: () => number;
+  /** The largest WebSocket frame accepted (a frame may batch several messages). */
+  readonly maxFrameBytes: number;
+  /** Caps the bytes every stateful-reconnect buffer holds together. */
+  readonly replayBudget: ReplayBudget;
+  /** Connection caps shared by every endpoint of the server. */
+  readonly limiter: ConnectionLimiter;
+  /** The client's address for a request (the per-address cap and `ctx.request.remoteAddress`). */
+  readonly clientAddress: (request: HubRequest) => string | undefined;
+  readonly metrics: HubMetrics;
+}
+
+/** The state of a connection, as its endpoint sees it. */
+export type ConnectionState = "negotiated" | "handshaking" | "connected" | "reconnecting" | "closed";
+
+/** What the endpoint needs of a connection, whatever it carries. */
+export interface EndpointConnection extends TransportListener {
+  readonly connectionId: string;
+  readonly connectionToken: string;
+  readonly state: ConnectionState;
+  /** When the current state began (for a negotiated connection: when negotiate made it). */
+  readonly stateSince: number;
+  readonly transport: Transport | undefined;
+  readonly principal: Principal | undefined;
+  /** Whether a new WebSocket with this connection's token resumes it (stateful reconnect). */
+  readonly canReattach: boolean;
+  /** Set by negotiate when both sides asked for stateful reconnect. */
+  statefulReconnectNegotiated: boolean;
+  /** The place under the server's connection limits it holds; freed when it ends. */
+  slot: Slot | undefined;
+  /** The transport it opened over; undefined until then. */
+  readonly connectedOver: TransportName | undefined;
+  /** When it opened (0 before). */
+  readonly connectedAt: number;
+  /** Whether it ended because a timeout passed. */
+  readonly timedOut: boolean;
+  attach(transport: Transport, request: ConnectionRequest, principal: Principal | undefined): void;
+  reattach(transport: Transport, principal: Principal | undefined): void;
+  /** Ends it without a word to the client. */
+  abort(reason?: string): void;
+  /** Ends it as its application ends connections when the server shuts down. */
+  shutDown(): void;
+  tick(now: number): void;
+}
+
+/** Who makes and reads an endpoint's connections: a hub, or a connection handler. */
+export interface ConnectionApplication<TConnection extends EndpointConnection> {
+  /** The name in log lines. */
+  readonly name: string;
+  /** A new connection with these ids (negotiate, or a WebSocket without one). */
+  create(ids: { readonly connectionId: string; readonly connectionToken: string }): TConnection;
+  /** Refuses a principal (403) at negotiate and at connect, when given. */
+  readonly authorize: ((principal: Principal | undefined, request: ConnectionRequest) => MaybePromise<boolean>) | undefined;
+}
+
+type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
+
+function ignoreSocketError(): void {}
+
+/** What a request for a running connection asks of its transport. */
+function requestKind(request: HubRequest): TransportRequest | undefined {
+  switch (request.method) {
+    case "GET":
+      return wantsEventStream(request) ? "events" : "poll";
+    case "POST":
+      return "send";
+    case "DELETE":
+      return "delete";
+    default:
+      return undefined;
+  }
+}
+
+/** A GET for Server-Sent Events rather than a long poll. */
+function wantsEventStream(request: HubRequest): boolean {
+  return request.headers.accept?.includes("text/event-stream") === true;
+}
+
+/** The two ends of a WebSocket handshake, over an HTTP/1.1 upgrade or an HTTP/2 stream. */
+interface WebSocketHandshake {
+  /** Answers with an HTTP status and a message; no WebSocket opens. */
+  refuse(status: number, message: string): void;
+  /** Completes the handshake: the socket, or undefined when the handshake failed (and is answered). */
+  accept(): Promise<WebSocket | undefined> | WebSocket | undefined;
+}
+
+/**
+ * One path's connections. Created by the hub server for each hub and connection handler.
+ *
+ * @example
+ * ```ts
+ * const endpoint = new ConnectionEndpoint("/chat", options, context, application);
+ * endpoint.negotiate(request, response, query);
+ * ```
+ */
+export class ConnectionEndpoint<TConnection extends EndpointConnection> {
+  readonly path: string;
+  readonly #options: ResolvedHubOptions;
+  readonly #context: EndpointContext;
+  readonly #application: ConnectionApplication<TConnection>;
+  readonly #acceptor: WebSocketAcceptor;
+  /** Connections by secret token (by id for negotiate version 0). */
+  readonly #byToken = new Map<string, TConnection>();
+  /** Tokens whose transport request is being authenticated: a second one gets 409. */
+  readonly #claimed = new Set<string>();
+  /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
+  readonly #draining = new Map<string, { transport: Transport; until: number }>();
+  readonly #timer: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(path: string, options: ResolvedHubOptions, context: EndpointContext, application: ConnectionApplication<TConnection>) {
+    this.path = path;
+    this.#options = options;
+    this.#context = context;
+    this.#application = application;
+    this.#acceptor = new WebSocketAcceptor({ maxPayloadBytes: Math.max(context.maxFrameBytes, options.maxMessageBytes) });
+    // One timer visits every connection; its period bounds how late a ping or a timeout can be.
+    const o = options;
+    const tickMs = Math.max(
+      5,
+      Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs) / 10,
+    );
+    this.#timer = setInterval(() => this.#tick(), tickMs).unref();
+  }
+
+  /** Connections known to this endpoint, negotiated or open. */
+  get connectionCount(): number {
+    return this.#byToken.size;
+  }
+
+  /** Whether it has stopped taking connections. */
+  get isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /** The connection opened over its transport (a hub's handshake, a handler's attach). */
+  opened(connection: TConnection): void {
+    this.#context.metrics.connectionOpened(connection.transport!.name);
+  }
+
+  /** The connection ended: it is forgotten, its slot freed; a transport still telling its client of the end is kept. */
+  ended(connection: TConnection): void {
+    this.#byToken.delete(connection.connectionToken);
+    connection.slot?.release();
+    const transport = connection.connectedOver;
+    if (transport !== undefined) {
+      const status = this.#closing ? "app_shutdown" : connection.timedOut ? "timeout" : "normal_closure";
+      this.#context.metrics.connectionEnded(transport, this.#context.now() - connection.connectedAt, status);
+    }
+    // After a timeout its client is gone: 404 at once, as .NET removes the connection then.
+    if (connection.transport?.isDraining === true && !connection.timedOut) {
+      this.#draining.set(connection.connectionToken, { transport: connection.transport, until: this.#context.now() + this.#options.disconnectTimeoutMs });
+    }
+  }
+
+  /** `POST {path}/negotiate`. */
+  async negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
+    request.resume();
+    if (request.method !== "POST") return respondText(response, 405, "Only POST requests are allowed for negotiate.");
+    if (this.#closing) {
+      this.#context.metrics.connectionRefused("shutting_down");
+      return respondText(response, 503, "The server is shutting down.");
+    }
+    const chosen = chooseNegotiateVersion(query, this.#options.minimumNegotiateVersion);
+    if ("error" in chosen) return respondText(response, 200, JSON.stringify({ error: chosen.error }), "application/json");
+    const slot = this.#admit(request);
+    if ("status" in slot) return respondText(response, slot.status, slot.message);
+    const auth = await this.#authenticate(request, query);
+    if ("status" in auth) {
+      slot.release();
+      return respondText(response, auth.status, auth.message);
+    }
+    const connectionId = newConnectionId();
+    const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot);
+    // Offered only when both ask: a client that did not ask fails if the server says yes.
+    connection.statefulReconnectNegotiated =
+      this.#options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
+    const body = negotiateResponse(chosen.version, connection, this.#options.transports, connection.statefulReconnectNegotiated);
+    respondText(response, 200, JSON.stringify(body), "application/json");
+  }
+
+  /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE), their sends and DELETE. */
+  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void {
+    const kind = requestKind(request);
+    if (kind === undefined) {
+      request.resume();
+      return respondText(response, 405, `${request.method ?? "This"} requests are not allowed on a hub endpoint.`);
+    }
+    const token = query.get("id");
+    if (token === null || token === "") {
+      request.resume();
+      return respondText(response, 400, "Connection ID required");
+    }
+    const connection = this.#byToken.get(token);
+    const transport = connection?.transport ?? (kind === "poll" ? this.#draining.get(token)?.transport : undefined);
+    if (connection === undefined && transport !== undefined) {
+      // An ended connection whose client still polls for the end.
+      transport.handleRequest(kind, request, response);
+      if (!transport.isDraining) this.#draining.delete(token);
+      return;
+    }
+    if (connection === undefined) {
+      request.resume();
+      return respondText(response, 404, "No Connection with that ID");
+    }
+    if (transport !== undefined) return transport.handleRequest(kind, request, response);
+    if (kind === "poll" || kind === "events") {
+      this.#startHttpTransport(connection, request, response, query, kind).catch((error: unknown) => {
+        this.#context.logger.log("error", "Starting an HTTP transport failed.", { path: this.path, error });
+        respondText(response, 500, "Internal server error");
+      });
+      return;
+    }
+    request.resume();
+    respondText(response, 400, kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.");
+  }
+
+  /** An HTTP/1.1 upgrade request to `{path}`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+    // Until ws owns the socket (or the refusal is written), a socket error must not crash the process.
+    socket.on("error", ignoreSocketError);
+    return this.#openWebSocket(request, query, {
+      refuse: (status, message) => rejectUpgrade(socket, status, message),
+      accept: async () => {
+        const webSocket = await this.#acceptor.accept(request, socket, head);
+        // ws handles the socket's errors from here; the socket lives as long as the connection.
+        if (webSocket !== undefined) socket.off("error", ignoreSocketError);
+        return webSocket;
+      },
+    });
+  }
+
+  /** An HTTP/2 extended CONNECT (RFC 8441) to `{path}`: a WebSocket on one stream of the session. */
+  async handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
+    const stream = response.stream;
+    stream.on("error", ignoreSocketError);
+    if (WebSocketAcceptor.refusedHttp2Version(stream, request.headers)) return;
+    return this.#openWebSocket(request, query, {
+      refuse: (status, message) => respondText(response, status, message),
+      // The client may have given up on the stream while it was authenticated.
+      accept: () => (stream.destroyed || stream.closed ? undefined : this.#acceptor.acceptHttp2Stream(stream)),
+    });
+  }
+
+  /** New negotiates and WebSockets are answered 503 from now on; open connections go on. */
+  stopAccepting(): void {
+    this.#closing = true;
+  }
+
+  /** Stops taking connections and ends the open ones as their application does at shutdown. */
+  close(): void {
+    this.#closing = true;
+    clearInterval(this.#timer);
+    for (const connection of [...this.#byToken.values()]) connection.shutDown();
+  }
+
+  /** Admits, authenticates and opens a WebSocket, however its handshake travels. */
+  async #openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
+    if (!this.#options.transports.includes(TransportName.WebSockets)) {
+      return handshake.refuse(404, "WebSockets transport not supported by this end point type");
+    }
+    if (this.#closing) {
+      this.#context.metrics.connectionRefused("shutting_down");
+      return handshake.refuse(503, "The server is shutting down.");
+    }
+    if (!isOriginAllowed(request, this.#context.originAllowList, true)) {
+      return handshake.refuse(403, "The request's Origin is not allowed to open a WebSocket here.");
+    }
+    const token = query.get("id") ?? undefined;
+    let connection: TConnection | undefined;
+    if (token !== undefined) {
+      connection = this.#byToken.get(token);
+      if (connection === undefined) return handshake.refuse(404, "No Connection with that ID");
+      if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
+        return handshake.refuse(409, "Another transport request is already active for this connection.");
+      }
+      this.#claimed.add(token);
+    }
+    // skipNegotiation: a WebSocket without an id takes its connection slot now.
+    let slot: Slot | undefined;
+    if (token === undefined) {
+      const admitted = this.#admit(request);
+      if ("status" in admitted) return handshake.refuse(admitted.status, admitted.message);
+      slot = admitted;
+    }
+    try {
+      const auth = await this.#authenticate(request, query);
+      if ("status" in auth) {
+        slot?.release();
+        return handshake.refuse(auth.status, auth.message);
+      }
+      connection ??= this.#createConnection(newConnectionId(), newConnectionId(), slot!);
+      // A token holder may resume a connection only as the user who opened it.
+      if (connection.canReattach && connection.principal?.userId !== auth.principal?.userId) {
+        return handshake.refuse(403, "The connection belongs to another user.");
+      }
+      const webSocket = await handshake.accept();
+      if (webSocket === undefined) {
+        if (token === undefined) connection.abort("The WebSocket handshake failed.");
+        return;
+      }
+      const transport = new WebSocketTransport(webSocket, connection);
+      if (connection.canReattach) connection.reattach(transport, auth.principal);
+      else if (connection.state === "negotiated") connection.attach(transport, this.#describe(request), auth.principal);
+      // It ended while the upgrade was under way (the reconnect window passed).
+      else transport.close(1000);
+    } finally {
+      if (token !== undefined) this.#claimed.delete(token);
+    }
+  }
+
+  async #startHttpTransport(connection: TConnection, request: HubRequest, response: HubResponse, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
+    const name = kind === "events" ? TransportName.ServerSentEvents : TransportName.LongPolling;
+    if (!this.#options.transports.includes(name)) {
+      request.resume();
+      return respondText(response, 404, `${name} transport not supported by this end point type`);
+    }
+    const token = connection.connectionToken;
+    if (this.#claimed.has(token)) return respondText(response, 409, "Another transport request is already active for this connection.");
+    this.#claimed.add(token);
+    try {
+      const auth = await this.#authenticate(request, query);
+      if ("status" in auth) return respondText(response, auth.status, auth.message);
+      if (connection.state !== "negotiated") return respondText(response, 409, "Another transport request is already active for this connection.");
+      const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.#options.clientTimeoutMs };
+      const fail = (reason: string) => connection.abort(reason);
+      const transport =
+        kind === "events"
+          ? new ServerSentEventsTransport(request, response, connection, limits, fail)
+          : new LongPollingTransport(
+              connection,
+              { ...limits, pollTimeoutMs: this.#options.longPollTimeoutMs, maxQueuedBytes: this.#context.maxFrameBytes * 4, now: this.#context.now },
+              fail,
+              response,
+            );
+      connection.attach(transport, this.#describe(request), auth.principal);
+    } finally {
+      this.#claimed.delete(token);
+    }
+  }
+
+  async #authenticate(request: HubRequest, query: URLSearchParams): Promise<AuthOutcome> {
+    let principal: Principal | undefined;
+    if (this.#context.authenticate !== undefined) {
+      try {
+        principal = await this.#context.authenticate({ accessToken: readAccessToken(request, query), request });
+      } catch (error) {
+        this.#context.logger.log("warn", "Authentication threw; treating the request as unauthenticated.", { path: this.path, error });
+        principal = undefined;
+      }
+    }
+    if (principal === undefined && this.#options.requireAuthentication) return { status: 401, message: "Unauthorized" };
+    const expiresAtMs = principal?.expiresAtMs;
+    if (expiresAtMs !== undefined && !(expiresAtMs > Date.now())) {
+      // Not a number (a token without `exp`, say) fails closed: it must not mean "never expires".
+      if (!Number.isFinite(expiresAtMs)) {
+        this.#context.logger.log("warn", "authenticate returned a principal whose expiresAtMs is not a finite number; refusing it.", { path: this.path });
+      }
+      return { status: 401, message: "Unauthorized: the token has expired." };
+    }
+    const authorize = this.#application.authorize;
+    if (authorize !== undefined && !(await authorize(principal, this.#describe(request)))) {
+      return { status: 403, message: "Forbidden" };
+    }
+    return { principal };
+  }
+
+  /** What a connection keeps of its request, with the client's address as the server reads it. */
+  #describe(request: HubRequest): ConnectionRequest {
+    return describeRequest(request, this.#context.clientAddress(request));
+  }
+
+  #admit(request: HubRequest): ReturnType<ConnectionLimiter["admit"]> {
+    const slot = this.#context.limiter.admit(this.#context.clientAddress(request));
+    if ("status" in slot) this.#context.metrics.connectionRefused(slot.status === 429 ? "address_limit" : "server_limit");
+    return slot;
+  }
+
+  #createConnection(connectionId: string, connectionToken: string, slot: Slot): TConnection {
+    const connection = this.#application.create({ connectionId, connectionToken });
+    connection.slot = slot;
+    this.#byToken.set(connectionToken, connection);
+    return connection;
+  }
+
+  #tick(): void {
+    const now = this.#context.now();
+    for (const [token, draining] of this.#draining) if (draining.until <= now) this.#draining.delete(token);
+    for (const connection of this.#byToken.values()) {
+      if (connection.state === "negotiated") {
+        if (now - connection.stateSince >= this.#options.disconnectTimeoutMs && !this.#claimed.has(connection.connectionToken)) {
+          connection.abort("No transport connected within the disconnect timeout.");
+        }
+      } else {
+        connection.tick(now);
+      }
+    }
+  }
+}
