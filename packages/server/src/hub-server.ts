@@ -31,6 +31,8 @@ import type { HubClients } from "./clients.js";
 import { applyCors, originAllowList, type CorsOptions } from "./cors.js";
 import type { HubFilter } from "./filters.js";
 import type { GroupManager, HubDefinition } from "./hub.js";
+import { ConnectionHandlerEndpoint, type ConnectionHandlerDefinition } from "./connection-handler.js";
+import type { ConnectionHandler } from "./handler-connection.js";
 import { HubEndpoint } from "./hub-endpoint.js";
 import type { HubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
@@ -65,7 +67,23 @@ const peerAddress = (request: HubRequest): string | undefined => request.socket.
 /** Options of {@link createHubServer}. */
 export interface HubServerOptions {
   /** Hubs by path, e.g. `{ "/chat": chat }`. Negotiate is served at `{path}/negotiate`. */
-  readonly hubs: Readonly<Record<string, HubDefinition<HubContract>>>;
+  readonly hubs?: Readonly<Record<string, HubDefinition<HubContract>>>;
+  /**
+   * Endpoints without a hub, by path (ASP.NET Core's `MapConnectionHandler`): negotiate and the
+   * three transports as for a hub, and the application reads and writes its own messages.
+   *
+   * @example
+   * ```ts
+   * createHubServer({
+   *   connectionHandlers: {
+   *     "/echo": async (connection) => {
+   *       for await (const message of connection) connection.send(message.text());
+   *     },
+   *   },
+   * });
+   * ```
+   */
+  readonly connectionHandlers?: Readonly<Record<string, ConnectionHandler | ConnectionHandlerDefinition>>;
   /** Defaults for every hub; a hub's own options win. */
   readonly hubOptions?: HubOptions;
   /** Turns a request and its access token into a principal. Default: everyone is anonymous. */
@@ -119,6 +137,19 @@ export interface HubServerOptions {
   readonly now?: () => number;
 }
 
+/** What the server routes to: a hub, or a connection handler. */
+interface MountedEndpoint {
+  readonly path: string;
+  readonly connectionCount: number;
+  negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void>;
+  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void>;
+  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void>;
+  stopAccepting(): void;
+  drain(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Sends to a hub's clients and manages its groups from outside the hub. */
 export interface HubContext<TContract extends HubContract> {
   readonly clients: HubClients<ClientMethods<TContract>>;
@@ -127,9 +158,9 @@ export interface HubContext<TContract extends HubContract> {
 
 /** Serves hubs; create it with {@link createHubServer}. */
 export class HubServer {
-  readonly #endpoints = new Map<string, HubEndpoint>();
+  readonly #endpoints = new Map<string, MountedEndpoint>();
   /** The same endpoints by {@link routeKey}: paths match as ASP.NET Core routing matches them. */
-  readonly #byRoute = new Map<string, HubEndpoint>();
+  readonly #byRoute = new Map<string, MountedEndpoint>();
   readonly #byHub = new Map<HubDefinition<HubContract>, HubEndpoint>();
   readonly #allowList: ReadonlySet<string>;
   readonly #logger: Logger;
@@ -153,18 +184,27 @@ export class HubServer {
       clientAddress: options.clientAddress ?? peerAddress,
       metrics: new HubMetrics(options.meterProvider),
     };
-    for (const [path, hub] of Object.entries(options.hubs)) {
-      if (!path.startsWith("/") || path.endsWith("/") || path.includes("?")) {
-        throw new TypeError(`Hub path '${path}' must start with '/' and end without '/' or a query.`);
-      }
-      const endpoint = new HubEndpoint(path, hub as HubDefinition, context);
-      const key = routeKey(path);
-      const other = this.#byRoute.get(key);
-      if (other !== undefined) throw new TypeError(`Hub paths '${other.path}' and '${path}' differ only in case; paths match case-insensitively.`);
-      this.#endpoints.set(path, endpoint);
-      this.#byRoute.set(key, endpoint);
+    for (const [path, hub] of Object.entries(options.hubs ?? {})) {
+      const endpoint = this.#mount(path, (checked) => new HubEndpoint(checked, hub as HubDefinition, context));
       if (!this.#byHub.has(hub)) this.#byHub.set(hub, endpoint);
     }
+    for (const [path, handler] of Object.entries(options.connectionHandlers ?? {})) {
+      this.#mount(path, (checked) => new ConnectionHandlerEndpoint(checked, handler, context));
+    }
+  }
+
+  /** Mounts an endpoint at a path that is well formed and not taken (whatever its case). */
+  #mount<TEndpoint extends MountedEndpoint>(path: string, create: (path: string) => TEndpoint): TEndpoint {
+    if (!path.startsWith("/") || path.endsWith("/") || path.includes("?")) {
+      throw new TypeError(`Hub path '${path}' must start with '/' and end without '/' or a query.`);
+    }
+    const key = routeKey(path);
+    const other = this.#byRoute.get(key);
+    if (other !== undefined) throw new TypeError(`Paths '${other.path}' and '${path}' differ only in case, or are the same; paths match case-insensitively.`);
+    const endpoint = create(path);
+    this.#endpoints.set(path, endpoint);
+    this.#byRoute.set(key, endpoint);
+    return endpoint;
   }
 
   /** The mounted paths. */
@@ -307,7 +347,7 @@ export class HubServer {
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
   }
 
-  #route(request: HubRequest): { endpoint: HubEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
+  #route(request: HubRequest): { endpoint: MountedEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = routeKey(queryAt === -1 ? url : url.slice(0, queryAt));

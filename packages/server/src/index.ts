@@ -8,6 +8,7 @@ export {
   type HubDefinitionInput,
   type MaybePromise,
   type MethodDefinition,
+  type MethodEntry,
   type MethodImplementation,
   type StandardSchemaLike,
 } from "./hub.js";
@@ -19,6 +20,8 @@ export type { HubFilter, HubInvocation } from "./filters.js";
 export type { HubContract } from "@hubwire/protocol";
 export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";
 export type { ConnectionRequest, Principal } from "./connection.js";
+export type { ConnectionHandlerDefinition, ConnectionHandlerOptions } from "./connection-handler.js";
+export type { ConnectionContext, ConnectionHandler, ConnectionMessage } from "./handler-connection.js";
 export type { HubRequest, HubResponse } from "./http-request.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { CorsOptions } from "./cors.js";

@@ -58,7 +58,7 @@ function answer(response: HubResponse, status: number, text = ""): void {
 
 /** Reads POST bodies into a connection, one request at a time. */
 export class PostReceiver {
-  readonly #deliver: (chunk: Uint8Array) => void;
+  readonly #deliver: (chunk: Uint8Array, isBinary: boolean) => void;
   readonly #limits: PostLimits;
   /** Ends a connection that broke the limits. */
   readonly #fail: (reason: string) => void;
@@ -67,7 +67,7 @@ export class PostReceiver {
   #paused = false;
   #closed = false;
 
-  constructor(deliver: (chunk: Uint8Array) => void, limits: PostLimits, fail: (reason: string) => void) {
+  constructor(deliver: (chunk: Uint8Array, isBinary: boolean) => void, limits: PostLimits, fail: (reason: string) => void) {
     this.#deliver = deliver;
     this.#limits = limits;
     this.#fail = fail;
@@ -101,6 +101,7 @@ export class PostReceiver {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
+      const isBinary = request.headers["content-type"]?.startsWith("application/octet-stream") === true;
       let total = 0;
       let idle: NodeJS.Timeout | undefined;
       const finish = (status: number, text?: string) => {
@@ -135,7 +136,7 @@ export class PostReceiver {
           return;
         }
         armIdle();
-        this.#deliver(chunk);
+        this.#deliver(chunk, isBinary);
       });
       // A body read to its end was delivered whole, even if what it said ended the connection
       // (a Close, bad input): 200, as .NET answers once the body is in the connection's pipe.

@@ -70,7 +70,7 @@ export class LongPollingTransport implements Transport {
   constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void, firstPoll: HubResponse) {
     this.#listener = listener;
     this.#options = options;
-    this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), options, fail);
+    this.#posts = new PostReceiver((chunk, isBinary) => listener.receive(this, chunk, isBinary), options, fail);
     this.#idleSince = options.now();
     firstPoll.writeHead(200, answerHeaders(0)).end();
   }

@@ -37,7 +37,7 @@ export class ServerSentEventsTransport implements Transport {
 
   constructor(request: HubRequest, response: HubResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
     this.#response = response;
-    this.#posts = new PostReceiver((chunk) => listener.receive(this, chunk), limits, fail);
+    this.#posts = new PostReceiver((chunk, isBinary) => listener.receive(this, chunk, isBinary), limits, fail);
     response.writeHead(200, {
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache,no-store",

@@ -58,6 +58,7 @@ export interface Transport {
  * connection that has moved to a new transport (stateful reconnect) ignores its old one.
  */
 export interface TransportListener {
-  receive(from: Transport, chunk: Uint8Array): void;
+  /** `isBinary`: a binary WebSocket message, or a POST sent as `application/octet-stream`. */
+  receive(from: Transport, chunk: Uint8Array, isBinary: boolean): void;
   transportClosed(from: Transport, error?: Error): void;
 }

@@ -18,8 +18,8 @@ function toBytes(data: RawData): Uint8Array {
 const transportOf = Symbol("hubwire.transport");
 type OwnedSocket = WebSocket & { [transportOf]?: WebSocketTransport };
 
-function onMessage(this: WebSocket, data: RawData): void {
-  WebSocketTransport.received(this, data);
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  WebSocketTransport.received(this, data, isBinary);
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
@@ -86,9 +86,9 @@ export class WebSocketTransport implements Transport {
   }
 
   /** @internal */
-  static received(socket: WebSocket, data: RawData): void {
+  static received(socket: WebSocket, data: RawData, isBinary: boolean): void {
     const transport = (socket as OwnedSocket)[transportOf]!;
-    transport.#listener.receive(transport, toBytes(data));
+    transport.#listener.receive(transport, toBytes(data), isBinary);
   }
 
   /** @internal */
