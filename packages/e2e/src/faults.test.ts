@@ -112,6 +112,7 @@ describe("faults", () => {
   it("reports Redis slowed (CLIENT PAUSE, then DEBUG SLEEP) to callers within the publish timeout, and carries on after", async () => {
     const redis = await RedisProcess.start();
     cleanups.push(() => redis.dispose());
+    if (process.env.DEMO_SLOW_READY) (redis.pause(), setTimeout(() => redis.resume(), 1_000)); // DEMO: Redis slow to answer the node's ready check
     const node = await HubNode.start({ redisPort: redis.port });
     cleanups.push(() => node.stop());
     const socket = await RawHubSocket.open(node.url);

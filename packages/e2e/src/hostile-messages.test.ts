@@ -36,7 +36,7 @@ describe("hostile hub messages", () => {
     ["a type that is a string", record({ type: "1", target: "echo", arguments: [] })],
     ["arguments that are not an array", record({ type: 1, invocationId: "1", target: "echo", arguments: "x" })],
     ["a target that is a number", record({ type: 1, invocationId: "1", target: 7, arguments: [] })],
-    ["an object with __proto__", `{"type":1,"invocationId":"1","target":"echo","arguments":[{"__proto__":{"polluted":true}}]}${RS}`],
+    ["__proto__ among a message's own fields", `{"type":1,"invocationId":"1","target":"echo","arguments":[],"__proto__":{"polluted":true}}${RS}`],
     ["limit + 1 bytes in one record", record({ type: 1, invocationId: "1", target: "echo", arguments: ["x".repeat(4_096)] })],
     ["a record with no end, over the limit", `{"type":1,"target":"echo","arguments":["${"y".repeat(5_000)}`],
     ["a completion with both a result and an error", record({ type: 3, invocationId: "x", result: 1, error: "both" })],
@@ -52,7 +52,24 @@ describe("hostile hub messages", () => {
     });
   }
 
-  it("closes on limit + 1 bytes sent in chunks, and on a batch whose third record is over (the batch is refused whole)", async () => {
+  it("fails only the call whose arguments hold __proto__ or nest past the limit, and goes on", async () => {
+    const socket = await RawHubSocket.open(node.url);
+    const refused = "Failed to invoke 'echo' due to an error on the server.";
+    const answers = await attack(node, neighbour, "message: __proto__ and 65 levels in arguments", async () => {
+      socket.send(`{"type":1,"invocationId":"p","target":"echo","arguments":[{"__proto__":{"polluted":true}}]}${RS}`);
+      socket.send(`{"type":1,"invocationId":"d","target":"echo","arguments":[${"[".repeat(63)}${"]".repeat(63)}]}${RS}`);
+      await eventually(() => socket.records.filter((entry) => entry["type"] === 3).length === 2, "both answers");
+      return socket.records.filter((entry) => entry["type"] === 3);
+    });
+    expect(answers).toEqual([
+      { type: 3, invocationId: "p", error: refused },
+      { type: 3, invocationId: "d", error: refused },
+    ]);
+    expect((await socket.invoke("echo", ["still open"]))["result"]).toBe("still open");
+    socket.close();
+  });
+
+  it("closes on limit + 1 bytes sent in chunks, and on a batch whose third record is over (after answering the two before it)", async () => {
     const chunked = await RawHubSocket.open(node.url);
     const big = record({ type: 1, invocationId: "1", target: "echo", arguments: ["z".repeat(4_096)] });
     await attack(node, neighbour, "message: limit + 1 in chunks", async () => {
@@ -64,9 +81,12 @@ describe("hostile hub messages", () => {
       batched.send(record({ type: 1, invocationId: "a", target: "echo", arguments: [1] }) + record({ type: 1, invocationId: "b", target: "echo", arguments: [2] }) + big);
       await closedWith(batched);
     });
-    // A chunk is parsed before any of it runs: the two calls before the bad record are not run, and
-    // the client learns it from the Close (its pending calls fail), rather than half a batch running.
-    expect(batched.records.filter((entry) => entry["type"] === 3)).toEqual([]);
+    // As ASP.NET Core's dispatch loop reads them: the calls before the bad record run and are
+    // answered, then the connection closes with the error.
+    expect(batched.records.filter((entry) => entry["type"] === 3)).toEqual([
+      { type: 3, invocationId: "a", result: 1 },
+      { type: 3, invocationId: "b", result: 2 },
+    ]);
     expect(batched.records.find((entry) => entry["type"] === 7)?.["error"]).toMatch(/^Connection closed with an error\./);
   });
 
@@ -154,7 +174,7 @@ describe("hostile hub messages", () => {
     const inputs: Array<[string, Buffer]> = [
       ["a VarInt over the limit", Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x95])],
       ["an array claiming 2^32-1 items", varIntFramed(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]))],
-      ["a map with a __proto__ key", varIntFramed(encode([1, {}, "1", "echo", [{ ["__proto__"]: { polluted: true } }]]))],
+      ["a map with a __proto__ key in its headers", varIntFramed(encode([1, { ["__proto__"]: "x" }, "1", "echo", []]))],
       // Read as MessagePack, '{' (0x7B) is a length of 123: padded past it, the "record" is complete and refused.
       ["JSON text", Buffer.from(record({ type: 1, invocationId: "1", target: "echo", arguments: ["j".repeat(200)] }))],
     ];

@@ -94,18 +94,28 @@ describe("security", () => {
     for (const body of bodies) expect(body).not.toContain(canary);
   });
 
-  it("never lets a decoded message reach a prototype (JSON or MessagePack)", async () => {
+  it("never lets a decoded message reach a prototype (JSON or MessagePack): the call fails, the method never sees it", async () => {
+    const refused = "Failed to invoke 'echo' due to an error on the server.";
     const json = await RawHubSocket.open(node.url);
     json.send('{"type":1,"invocationId":"1","target":"echo","arguments":[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}]}\u001e');
-    await eventually(() => json.closed !== undefined, "the JSON connection to be closed");
+    await eventually(() => json.records.some((entry) => entry["invocationId"] === "1"), "the JSON call to be answered");
+    expect(json.records.find((entry) => entry["invocationId"] === "1")?.["error"]).toBe(refused);
     const msgpack = await RawHubSocket.open(node.url, { protocol: "messagepack" });
+    const received: Buffer[] = [];
+    msgpack.socket.on("message", (data: Buffer) => received.push(data));
     const body = encode([1, {}, "1", "echo", [{ ["__proto__"]: { polluted: true } }]]);
     msgpack.socket.send(Buffer.concat([Buffer.from([body.length]), body]), { binary: true });
-    await eventually(() => msgpack.closed !== undefined, "the MessagePack connection to be closed");
+    const answer = encode([3, {}, "1", 1, refused]);
+    const expected = Buffer.concat([Buffer.from([answer.length]), answer]);
+    await eventually(() => Buffer.concat(received).includes(expected), "the MessagePack call to be answered");
+    expect(msgpack.closed).toBeUndefined();
     // The node still answers plain objects as plain objects.
     const probe = await RawHubSocket.open(node.url);
     expect((await probe.invoke("echo", [{}]))["result"]).toEqual({});
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
     probe.close();
+    json.close();
+    msgpack.close();
   });
 
   it("offers no permessage-deflate on hub WebSockets, so there is no compression bomb to defuse", async () => {
