@@ -17,6 +17,12 @@ describe("the client's JSON protocol", () => {
     expect(parser.bufferedBytes).toBe(0);
   });
 
+  it("writes bytes as base64 and dates as ISO 8601, as System.Text.Json reads byte[] and DateTime", () => {
+    const bytes = Uint8Array.of(0, 1, 250, 255);
+    const record = protocol.write({ type: MessageType.Invocation, target: "t", arguments: [bytes, Buffer.from("hi"), { at: new Date(Date.UTC(2026, 11, 3)), raw: bytes.buffer }] });
+    expect(JSON.parse(record.slice(0, -1)).arguments).toEqual(["AAH6/w==", "aGk=", { at: "2026-12-03T00:00:00.000Z", raw: "AAH6/w==" }]);
+  });
+
   it("reads a record of any size", () => {
     const text = "x".repeat(1_000_000);
     expect(protocol.createParser().push(`{"type":2,"invocationId":"1","item":"${text}"}${RS}`)).toEqual([

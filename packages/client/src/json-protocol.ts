@@ -4,7 +4,8 @@
  * clients it cannot trust, and caps record sizes; the client faces the server it chose, reads
  * records of any size (as the official client does), and checks the fields it acts on, so that
  * bad data from a server closes the connection with a clear error instead of failing later. It
- * writes only messages the connection itself builds, so it writes them as they are.
+ * writes only messages the connection itself builds, so it writes them as they are, bytes as
+ * base64 (as every SignalR server's JSON protocol reads `byte[]`).
  *
  * @module
  */
@@ -93,7 +94,22 @@ export class JsonClientProtocol implements ClientProtocol {
     return new JsonMessageParser();
   }
 
+  /** Bytes travel as base64 strings, as System.Text.Json writes `byte[]`; a `Date` as its ISO string. */
   write(message: HubMessage): string {
-    return JSON.stringify(message) + separator;
+    return JSON.stringify(message, bytesAsBase64) + separator;
   }
+}
+
+/**
+ * Writes a `Uint8Array` (or any view, or an `ArrayBuffer`) as base64. It reads the holder's own
+ * value: a Node `Buffer`'s `toJSON` has already turned `value` into `{ type: "Buffer", data }`.
+ */
+function bytesAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const original = this[key];
+  const isView = ArrayBuffer.isView(original);
+  if (!isView && !(original instanceof ArrayBuffer)) return value;
+  const bytes = isView ? new Uint8Array(original.buffer, original.byteOffset, original.byteLength) : new Uint8Array(original as ArrayBuffer);
+  let text = "";
+  for (let offset = 0; offset < bytes.length; offset += 0x8000) text += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
+  return btoa(text);
 }
