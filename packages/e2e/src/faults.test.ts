@@ -112,23 +112,38 @@ describe("faults", () => {
   it("reports Redis slowed (CLIENT PAUSE, then DEBUG SLEEP) to callers within the publish timeout, and carries on after", async () => {
     const redis = await RedisProcess.start();
     cleanups.push(() => redis.dispose());
-    if (process.env.DEMO_SLOW_READY) (redis.pause(), setTimeout(() => redis.resume(), 1_000)); // DEMO: Redis slow to answer the node's ready check
     const node = await HubNode.start({ redisPort: redis.port });
     cleanups.push(() => node.stop());
     const socket = await RawHubSocket.open(node.url);
     cleanups.push(() => socket.close());
     expect((await socket.invoke("toAll", ["before"]))["error"]).toBeUndefined();
-    for (const [name, slow] of [
-      ["CLIENT PAUSE 4000 WRITE", () => redis.cli("CLIENT", "PAUSE", "4000", "WRITE")],
-      ["DEBUG SLEEP 4", () => redis.cli("DEBUG", "SLEEP", "4")],
-    ] as const) {
-      const slowed = slow();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // Each resolves once Redis is slowed (not when redis-cli was spawned), with the command's end.
+    const slowdowns: Array<[string, () => Promise<{ over: Promise<unknown> }>]> = [
+      // CLIENT PAUSE answers once writes are held.
+      [
+        "CLIENT PAUSE 4000 WRITE",
+        async () => {
+          await redis.cli("CLIENT", "PAUSE", "4000", "WRITE");
+          return { over: Promise.resolve() };
+        },
+      ],
+      // DEBUG SLEEP answers when it is over; it has begun when Redis stops answering a probe's PING.
+      [
+        "DEBUG SLEEP 4",
+        async () => {
+          const over = redis.cli("DEBUG", "SLEEP", "4").catch(() => undefined);
+          await redis.untilStalled();
+          return { over };
+        },
+      ],
+    ];
+    for (const [name, slow] of slowdowns) {
+      const slowed = await slow();
       const started = Date.now();
       const during = await socket.invoke("toAll", ["during"], `during-${name}`);
       tally({ kind: "timing", case: `Redis slowed (${name}), publish timeout 2 s`, what: "detection", value: Date.now() - started });
       expect(during["error"]).toBe("An unexpected error occurred invoking 'toAll' on the server.");
-      await slowed.catch(() => undefined);
+      await slowed.over;
       await eventually(async () => (await socket.invoke("toAll", ["after"], `after-${name}-${Date.now()}`))["error"] === undefined, `sends to work after ${name}`, 15_000);
     }
   });

@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -113,6 +113,57 @@ export class RedisProcess {
 
   cli(...args: string[]): Promise<string> {
     return redisCli(this.port, ...args);
+  }
+
+  /**
+   * Resolves once Redis has stopped answering (DEBUG SLEEP, a long script, SIGSTOP): a PING on a
+   * probe connection of its own goes unanswered for `silentMs`. Answered PINGs are sent again.
+   */
+  async untilStalled(options: { silentMs?: number; timeoutMs?: number } = {}): Promise<void> {
+    const silentMs = options.silentMs ?? 300;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const probe = connect(this.port, "127.0.0.1");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let silence: NodeJS.Timeout | undefined;
+        let next: NodeJS.Timeout | undefined;
+        let answers = 0;
+        let received = "";
+        let done = false;
+        const deadline = setTimeout(() => finish(new Error(`Redis on ${this.port} kept answering PING for ${timeoutMs} ms.`)), timeoutMs);
+        const finish = (error?: Error) => {
+          if (done) return;
+          done = true;
+          clearTimeout(deadline);
+          clearTimeout(silence);
+          clearTimeout(next);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const ping = () => {
+          if (done) return;
+          const waitingFor = answers + 1;
+          probe.write("PING\r\n");
+          // A PONG already on the socket is read in the poll phase, before setImmediate runs: a
+          // busy test process is not mistaken for a stalled Redis.
+          silence = setTimeout(() => setImmediate(() => answers < waitingFor && finish()), silentMs);
+        };
+        probe.on("data", (chunk: Buffer) => {
+          received += chunk.toString("latin1");
+          for (let end = received.indexOf("\r\n"); end !== -1; end = received.indexOf("\r\n")) {
+            received = received.slice(end + 2);
+            answers++;
+            clearTimeout(silence);
+            next = setTimeout(ping, 10);
+          }
+        });
+        probe.once("connect", ping);
+        probe.once("error", (error) => finish(new Error(`The PING probe of Redis on ${this.port} failed: ${error.message}`)));
+        probe.once("close", () => finish(new Error(`Redis on ${this.port} closed the PING probe.`)));
+      });
+    } finally {
+      probe.destroy();
+    }
   }
 
   /** Stops the process and removes its folder. */

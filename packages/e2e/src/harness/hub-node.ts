@@ -83,7 +83,24 @@ export class HubNode {
       partial = complete.pop()!;
       node.lines.push(...complete);
     });
+    // READY means the HTTP server listens; a node scaled out over Redis can take calls that publish
+    // only once its backplane is up, which it logs (its first publish went through).
+    if (options.redisPort !== undefined) {
+      await node.#untilLogged("The Redis backplane is back.", 10_000).catch(async (error: unknown) => {
+        await node.stop();
+        throw error;
+      });
+    }
     return node;
+  }
+
+  async #untilLogged(message: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.logs.some((line) => line.message === message)) {
+      if (!this.isAlive) throw new Error(`The hub node exited before it logged "${message}".`);
+      if (Date.now() > deadline) throw new Error(`The hub node did not log "${message}" within ${timeoutMs} ms.`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Log lines (parsed), the READY line left out. */
