@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { deflateRawSync } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
+import { eventually } from "../test-helpers/official-client.js";
 import { createWebSocketEndpoint, type EndpointClose, type WebSocketEndpointOptions, type WebSocketHandler } from "./websocket-endpoint.js";
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -130,7 +131,7 @@ describe("the raw WebSocket endpoint", () => {
     const client = await connect(url);
     client.close(4001, "client says bye");
     await new Promise((resolve) => client.once("close", resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => serverSaw !== undefined, 5_000, "the handler to see the close");
     expect(serverSaw).toEqual({ code: 4001, reason: "client says bye", initiatedBy: "client" });
 
     const { url: second } = await serve(async (socket) => {
@@ -158,7 +159,7 @@ describe("the raw WebSocket endpoint", () => {
     const closed = new Promise<number>((resolve) => client.once("close", resolve));
     release();
     expect(await closed).toBe(1000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => lateSend !== undefined, 5_000, "the late send");
     expect(lateSend).toBe(false);
   });
 
@@ -172,7 +173,7 @@ describe("the raw WebSocket endpoint", () => {
     const [code] = await closed;
     expect(pings.length).toBeGreaterThanOrEqual(1);
     expect(code).toBe(1001);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => serverSaw !== undefined, 5_000, "the handler to see the close");
     expect(serverSaw?.initiatedBy).toBe("timeout");
   });
 
@@ -226,7 +227,7 @@ describe("the raw WebSocket endpoint", () => {
       }
     });
     client.send("abc");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(() => client.received.length >= 2 && rsv1.length >= 2, 5_000, "both echoes");
     expect(client.received.map((message) => message.data.toString())).toEqual(["abc".repeat(100), "secret abc".repeat(100)]);
     expect(rsv1).toEqual([true, false]);
   });
