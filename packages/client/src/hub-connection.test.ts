@@ -59,6 +59,7 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
     const connection = await connect();
     const error = await connection.invoke("fail", "nope").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HubError);
+    expect(error).toMatchObject({ name: "HubError", code: "HUBWIRE_SERVER_ERROR" });
     expect((error as Error).message).toBe("An unexpected error occurred invoking 'fail' on the server. HubException: nope");
   });
 
@@ -146,7 +147,7 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
     );
     await connection.stop();
     expect(await pending).toBeInstanceOf(ConnectionClosedError);
-    await expect(connection.invoke("echo", 1)).rejects.toBeInstanceOf(ConnectionClosedError);
+    await expect(connection.invoke("echo", 1)).rejects.toMatchObject({ name: "ConnectionClosedError", code: "HUBWIRE_CONNECTION_CLOSED" });
   });
 
   it("reconnects automatically when the server closes with allowReconnect", async () => {

@@ -18,7 +18,7 @@
  * ```
  */
 import { ProtocolDefaults, RECORD_SEPARATOR_CODE } from "./constants.js";
-import { ErrorCode } from "./error-codes.js";
+import { WireErrorCode as ErrorCode } from "./error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 import { decodeUtf8, encodeUtf8, writeTextRecord } from "./text-framing.js";
 

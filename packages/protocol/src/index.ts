@@ -22,7 +22,7 @@ export {
   TransportFlags,
   TransportName,
 } from "./constants.js";
-export { ErrorCode } from "./error-codes.js";
+export { ErrorCode, hasErrorCode } from "./error-codes.js";
 export { ProtocolError, isProtocolError, type MessageEnvelope } from "./protocol-error.js";
 export { checkPayload, isBytes } from "./payload-limits.js";
 export { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";

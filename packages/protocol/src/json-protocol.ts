@@ -12,7 +12,7 @@
  * ```
  */
 import { ProtocolDefaults, TransferFormat } from "./constants.js";
-import { ErrorCode } from "./error-codes.js";
+import { WireErrorCode as ErrorCode } from "./error-codes.js";
 import { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 import { readHubMessage } from "./message-validation.js";
 import { MessageType, type HubMessage } from "./messages.js";

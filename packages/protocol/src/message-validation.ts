@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ErrorCode } from "./error-codes.js";
+import { WireErrorCode as ErrorCode } from "./error-codes.js";
 import {
   MessageType,
   type CancelInvocationMessage,

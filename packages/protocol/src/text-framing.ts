@@ -13,7 +13,7 @@
  * ```
  */
 import { ProtocolDefaults, RECORD_SEPARATOR, RECORD_SEPARATOR_CODE } from "./constants.js";
-import { ErrorCode } from "./error-codes.js";
+import { WireErrorCode as ErrorCode } from "./error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 
 /** Options of {@link TextRecordReader}. */

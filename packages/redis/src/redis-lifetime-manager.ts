@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { JsonHubProtocol, MessageType, type HubProtocol, type InvocationMessage } from "@hubwire/protocol";
+import { ErrorCode, JsonHubProtocol, MessageType, type HubProtocol, type InvocationMessage } from "@hubwire/protocol";
 import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
 import {
   ClientResultError,
@@ -93,6 +93,7 @@ export interface RedisLifetimeManagerOptions extends RedisBackplaneOptions {
  */
 export class BackplaneError extends Error {
   override readonly name = "BackplaneError";
+  readonly code = ErrorCode.BackplaneUnavailable;
 }
 
 /** Counters for metrics and tests. */

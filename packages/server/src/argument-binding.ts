@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ErrorCode } from "@hubwire/protocol";
 import { ErrorTexts } from "./error-texts.js";
 import type { CompiledMethod, StandardSchemaLike } from "./hub.js";
 import type { UploadStream } from "./upload-stream.js";
@@ -12,6 +13,7 @@ import type { UploadStream } from "./upload-stream.js";
 /** The arguments do not fit the method (the name .NET's binder gives its exceptions). */
 export class ArgumentBindingError extends Error {
   override readonly name = "InvalidDataException";
+  readonly code = ErrorCode.ArgumentBindingFailed;
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * The errors the server reports to application code, each with a stable `name`.
+ * The errors the server reports to application code, each with a stable `name` and `code` (from
+ * the one table of codes, `ErrorCode` in `@hubwire/protocol`).
  *
  * @module
  */
+import { ErrorCode } from "@hubwire/protocol";
 
 /**
  * Thrown by a hub method, its message always reaches the client, as SignalR's `HubException`
@@ -19,6 +21,7 @@
  */
 export class HubError extends Error {
   override readonly name = "HubError";
+  readonly code = ErrorCode.HubError;
 }
 
 /**
@@ -57,6 +60,7 @@ export function isHubError(error: unknown): error is HubError {
  */
 export class ClientResultError extends Error {
   override readonly name = "ClientResultError";
+  readonly code = ErrorCode.ClientResultFailed;
 }
 
 /**
@@ -74,6 +78,7 @@ export class ClientResultError extends Error {
  */
 export class UnknownConnectionError extends Error {
   override readonly name = "UnknownConnectionError";
+  readonly code = ErrorCode.UnknownConnection;
   readonly connectionId: string;
   constructor(connectionId: string) {
     super(`No connection with the id '${connectionId}' is connected to this hub.`);

@@ -106,9 +106,9 @@ describe.each(cases)("uploads, streams and client results with the official clie
     mode = "promise";
     expect(await connection.invoke("askAndExplain", "b")).toBe('answer: {"text":"b","later":true}');
     mode = "throw";
-    expect(await connection.invoke("askAndExplain", "c")).toBe("ClientResultError: Error: not telling");
+    expect(await connection.invoke("askAndExplain", "c")).toBe("ClientResultError (HUBWIRE_CLIENT_RESULT_FAILED): Error: not telling");
     connection.off("question");
-    expect(await connection.invoke("askAndExplain", "d")).toBe("ClientResultError: Client didn't provide a result.");
+    expect(await connection.invoke("askAndExplain", "d")).toBe("ClientResultError (HUBWIRE_CLIENT_RESULT_FAILED): Client didn't provide a result.");
   });
 });
 

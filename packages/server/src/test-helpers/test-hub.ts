@@ -180,7 +180,7 @@ export const testHub = defineHub<TestContract>({
       try {
         return `answer: ${JSON.stringify(await ctx.clients.caller.invoke.question(question))}`;
       } catch (error) {
-        return `${(error as Error).name}: ${(error as Error).message}`;
+        return `${(error as Error).name} (${(error as { code?: string }).code}): ${(error as Error).message}`;
       }
     },
     async *failingCounter(_ctx, count) {

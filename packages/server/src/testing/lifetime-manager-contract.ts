@@ -2,7 +2,7 @@
  * The contract every lifetime manager must keep, as one suite: run it against the in-memory
  * manager here, and against each backplane in its own package.
  */
-import { MessageType, type InvocationMessage } from "@hubwire/protocol";
+import { ErrorCode, MessageType, type InvocationMessage } from "@hubwire/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { JsonHubProtocol } from "@hubwire/protocol";
 import type { ClientResultOptions } from "../clients.js";
@@ -123,9 +123,10 @@ export function lifetimeManagerContract(
 
     it("rejects group changes and client results for an unknown connection", async () => {
       const { node } = await setup();
-      await expect(node(0).addToGroup("missing", "red")).rejects.toThrow(/missing/);
-      await expect(node(0).removeFromGroup("missing", "red")).rejects.toThrow(/missing/);
-      await expect(node(0).invokeConnection("missing", "ask", [], {})).rejects.toThrow(/missing/);
+      const unknown = { name: "UnknownConnectionError", code: ErrorCode.UnknownConnection, message: expect.stringMatching(/'missing'/) };
+      await expect(node(0).addToGroup("missing", "red")).rejects.toMatchObject(unknown);
+      await expect(node(0).removeFromGroup("missing", "red")).rejects.toMatchObject(unknown);
+      await expect(node(0).invokeConnection("missing", "ask", [], {})).rejects.toMatchObject(unknown);
     });
 
     it("awaits a client result from the connection that holds it", async () => {
