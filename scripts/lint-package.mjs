@@ -9,6 +9,9 @@
 // - No focused, skipped or todo tests: under CI a test that does not run is a defect.
 // - A published package's exported functions and classes carry an @example (public-examples.mjs).
 // - No doc comment sits directly above another (the first would document nothing).
+// - The server's core stays under the runtime seam: only a runtime's own folder (src/node, with
+//   the Node-only src/adapters and src/websockets; src/bun) imports that runtime's HTTP and
+//   WebSocket modules.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
@@ -46,7 +49,24 @@ function packageOf(specifier) {
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
+/** For each package, the modules only a runtime's own folders may import, by folder. */
+const runtimeBound = {
+  "@hubwire/server": {
+    modules: ["node:http", "node:http2", "node:https", "node:net", "node:stream", "node:tls", "ws", "bun"],
+    folders: { "src/node/": "node", "src/adapters/": "node", "src/websockets/": "node", "src/bun/": "bun" },
+  },
+};
+
+function checkRuntimeSeam(file, specifier) {
+  const rule = runtimeBound[name];
+  if (rule === undefined || isTest(file) || !rule.modules.includes(specifier)) return;
+  const runtime = Object.entries(rule.folders).find(([folder]) => file.startsWith(folder))?.[1];
+  const belongs = specifier === "bun" ? runtime === "bun" : runtime === "node";
+  if (!belongs) findings.push(`${file}: imports '${specifier}' above the runtime seam; reach it through src/runtime/ (its adapter lives in ${specifier === "bun" ? "src/bun/" : "src/node/"}).`);
+}
+
 function checkImport(file, specifier) {
+  checkRuntimeSeam(file, specifier);
   if (specifier.startsWith(".")) return;
   if (/^@hubwire\/[^/]+\/src(\/|$)/.test(specifier)) {
     findings.push(`${file}: imports '${specifier}' by its source path; import the package by name.`);

@@ -2,7 +2,7 @@
  * The chat sample's server: the page, its script, and the chat hub at /chat. In memory by
  * default; with a Redis URL, history, presence and the hub itself are shared by every node.
  */
-import { createHubServer, type HubRequest, type HubResponse } from "@hubwire/server";
+import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
 import { redisLifetimeManager } from "@hubwire/redis";
 import { Redis } from "ioredis";
 import { readFile } from "node:fs/promises";
@@ -44,7 +44,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   });
   const page = await readFile(options.pageDir ?? `${packageDir}public/index.html`);
   const script = options.scriptPath ?? `${packageDir}dist/public/app.js`;
-  const serve = async (request: HubRequest, response: HubResponse) => {
+  const serve = async (request: NodeRequest, response: NodeResponse) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/" || path === "/index.html") {
       response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);

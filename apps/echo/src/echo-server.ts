@@ -2,7 +2,7 @@
  * The echo sample's server: the page at / and a raw WebSocket endpoint at /ws that sends every
  * message back, as the seed's middleware does. No hub, no protocol: compare with apps/chat.
  */
-import { createWebSocketEndpoint, type EndpointRequest, type HubRequest, type HubResponse, type WebSocketEndpointOptions } from "@hubwire/server";
+import { createWebSocketEndpoint, type EndpointRequest, type NodeRequest, type NodeResponse, type WebSocketEndpointOptions } from "@hubwire/server";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -32,7 +32,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     requests.push(socket.request);
     for await (const message of socket) socket.send(message.data, { binary: message.isBinary });
   }, options.endpoint);
-  const serve = (request: HubRequest, response: HubResponse) => {
+  const serve = (request: NodeRequest, response: NodeResponse) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/ws") return void echo.handleRequest(request, response);
     if (path === "/") return void response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);

@@ -15,9 +15,9 @@
  * });
  * ```
  */
-import type { IncomingHttpHeaders } from "node:http";
 import type { ConnectionRequest, Principal } from "./connection.js";
-import { authorityOf, type HubRequest } from "./http-request.js";
+import { authorityOf } from "./http-request.js";
+import type { HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 import type { MaybePromise } from "./hub.js";
 
 /** What the authentication hook is given. */
@@ -25,8 +25,8 @@ export interface AuthenticationRequest {
   /** The bearer token, from the header or the `access_token` query parameter. */
   readonly accessToken: string | undefined;
   /**
-   * The HTTP request (negotiate, or the transport's): cookies, headers, client address. Node's
-   * `IncomingMessage`, or its `Http2ServerRequest` when the hubs are served over HTTP/2.
+   * The HTTP request (negotiate, or the transport's): cookies, headers, client address; the
+   * runtime's own request is `request.native`.
    */
   readonly request: HubRequest;
 }
@@ -36,8 +36,8 @@ export type Authenticate = (request: AuthenticationRequest) => MaybePromise<Prin
 
 /** The access token of a request: `Authorization: Bearer` first, then `access_token`. */
 export function readAccessToken(request: HubRequest, query: URLSearchParams): string | undefined {
-  const header = request.headers.authorization;
-  if (header !== undefined) {
+  const header = request.headers["authorization"];
+  if (typeof header === "string") {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (match !== null) return match[1];
   }
@@ -51,7 +51,7 @@ export function readAccessToken(request: HubRequest, query: URLSearchParams): st
  * this for its life, so it keeps no more than apps use.
  */
 export function describeRequest(request: HubRequest, remoteAddress: string | undefined): ConnectionRequest {
-  const url = request.url ?? "/";
+  const url = request.url;
   const queryAt = url.indexOf("?");
   // Kept for the connection's life: not the token, nor what only served the WebSocket handshake.
   const {
@@ -65,7 +65,7 @@ export function describeRequest(request: HubRequest, remoteAddress: string | und
   } = request.headers;
   return new DescribedRequest(
     queryAt === -1 ? url : url.slice(0, queryAt),
-    request.httpVersionMajor === 2 ? withoutPseudoHeaders(headers, authorityOf(request)) : headers,
+    request.httpVersion.startsWith("2") ? withoutPseudoHeaders(headers, authorityOf(request)) : headers,
     remoteAddress,
     queryAt === -1 ? "" : withoutTokens(url.slice(queryAt + 1)),
   );
@@ -87,7 +87,7 @@ class DescribedRequest implements ConnectionRequest {
 
   constructor(
     readonly url: string,
-    readonly headers: IncomingHttpHeaders,
+    readonly headers: HttpHeaders,
     readonly remoteAddress: string | undefined,
     search: string,
   ) {
@@ -100,9 +100,9 @@ class DescribedRequest implements ConnectionRequest {
 }
 
 /** HTTP/2's headers as HTTP/1.1 has them: no pseudo-headers (the path is `url`), `:authority` as `host`. */
-function withoutPseudoHeaders(headers: IncomingHttpHeaders, authority: string | undefined): IncomingHttpHeaders {
+function withoutPseudoHeaders(headers: HttpHeaders, authority: string | undefined): HttpHeaders {
   // A new object rather than deletes: deleting keys turns an object into a slower, larger dictionary.
-  const kept: IncomingHttpHeaders = authority === undefined ? {} : { host: authority };
+  const kept: Record<string, string | string[] | undefined> = authority === undefined ? {} : { host: authority };
   for (const name of Object.keys(headers)) if (!name.startsWith(":")) kept[name] = headers[name];
   return kept;
 }

@@ -9,27 +9,23 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { Duplex } from "node:stream";
-import type { WebSocket } from "ws";
 import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
 import type { ConnectionRequest, Principal } from "./connection.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
-import { respondText, type HubRequest, type HubResponse } from "./http-request.js";
+import { refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import type { ReplayBudget } from "./replay-buffer.js";
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
 import { ServerSentEventsTransport } from "./transports/sse.js";
 import type { Transport, TransportListener, TransportRequest } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
-import { isOriginAllowed } from "./websockets/origin-policy.js";
-import { rejectUpgrade } from "./websockets/upgrade-response.js";
-import { WebSocketAcceptor } from "./websockets/websocket-acceptor.js";
+import { isOriginAllowed } from "./origin-policy.js";
 
 /** What every endpoint of a server shares. */
 export interface EndpointContext {
@@ -93,8 +89,6 @@ export interface ConnectionApplication<TConnection extends EndpointConnection> {
 
 type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
 
-function ignoreSocketError(): void {}
-
 /** What a request for a running connection asks of its transport. */
 function requestKind(request: HubRequest): TransportRequest | undefined {
   switch (request.method) {
@@ -111,15 +105,8 @@ function requestKind(request: HubRequest): TransportRequest | undefined {
 
 /** A GET for Server-Sent Events rather than a long poll. */
 function wantsEventStream(request: HubRequest): boolean {
-  return request.headers.accept?.includes("text/event-stream") === true;
-}
-
-/** The two ends of a WebSocket handshake, over an HTTP/1.1 upgrade or an HTTP/2 stream. */
-interface WebSocketHandshake {
-  /** Answers with an HTTP status and a message; no WebSocket opens. */
-  refuse(status: number, message: string): void;
-  /** Completes the handshake: the socket, or undefined when the handshake failed (and is answered). */
-  accept(): Promise<WebSocket | undefined> | WebSocket | undefined;
+  const accept = request.headers["accept"];
+  return typeof accept === "string" && accept.includes("text/event-stream");
 }
 
 /**
@@ -128,7 +115,7 @@ interface WebSocketHandshake {
  * @example
  * ```ts
  * const endpoint = new ConnectionEndpoint("/chat", options, context, application);
- * endpoint.negotiate(request, response, query);
+ * endpoint.negotiate(exchange, query);
  * ```
  */
 export class ConnectionEndpoint<TConnection extends EndpointConnection> {
@@ -136,14 +123,13 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   readonly #options: ResolvedHubOptions;
   readonly #context: EndpointContext;
   readonly #application: ConnectionApplication<TConnection>;
-  readonly #acceptor: WebSocketAcceptor;
   /** Connections by secret token (by id for negotiate version 0). */
   readonly #byToken = new Map<string, TConnection>();
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
   /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
   readonly #draining = new Map<string, { transport: Transport; until: number }>();
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: ReturnType<typeof setInterval>;
   #closing = false;
 
   constructor(path: string, options: ResolvedHubOptions, context: EndpointContext, application: ConnectionApplication<TConnection>) {
@@ -151,7 +137,6 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     this.#options = options;
     this.#context = context;
     this.#application = application;
-    this.#acceptor = new WebSocketAcceptor({ maxPayloadBytes: Math.max(context.maxFrameBytes, options.maxMessageBytes) });
     // One timer visits every connection; its period bounds how late a ping or a timeout can be.
     const o = options;
     const tickMs = Math.max(
@@ -192,21 +177,21 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   }
 
   /** `POST {path}/negotiate`. */
-  async negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
-    request.resume();
-    if (request.method !== "POST") return respondText(response, 405, "Only POST requests are allowed for negotiate.");
+  async negotiate(exchange: HttpExchange, query: URLSearchParams): Promise<void> {
+    exchange.discardBody();
+    if (exchange.method !== "POST") return respondText(exchange, 405, "Only POST requests are allowed for negotiate.");
     if (this.#closing) {
       this.#context.metrics.connectionRefused("shutting_down");
-      return respondText(response, 503, "The server is shutting down.");
+      return respondText(exchange, 503, "The server is shutting down.");
     }
     const chosen = chooseNegotiateVersion(query, this.#options.minimumNegotiateVersion);
-    if ("error" in chosen) return respondText(response, 200, JSON.stringify({ error: chosen.error }), "application/json");
-    const slot = this.#admit(request);
-    if ("status" in slot) return respondText(response, slot.status, slot.message);
-    const auth = await this.#authenticate(request, query);
+    if ("error" in chosen) return respondText(exchange, 200, JSON.stringify({ error: chosen.error }), "application/json");
+    const slot = this.#admit(exchange);
+    if ("status" in slot) return respondText(exchange, slot.status, slot.message);
+    const auth = await this.#authenticate(exchange, query);
     if ("status" in auth) {
       slot.release();
-      return respondText(response, auth.status, auth.message);
+      return respondText(exchange, auth.status, auth.message);
     }
     const connectionId = newConnectionId();
     const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot);
@@ -214,70 +199,33 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     connection.statefulReconnectNegotiated =
       this.#options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
     const body = negotiateResponse(chosen.version, connection, this.#options.transports, connection.statefulReconnectNegotiated);
-    respondText(response, 200, JSON.stringify(body), "application/json");
+    respondText(exchange, 200, JSON.stringify(body), "application/json");
   }
 
   /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE), their sends and DELETE. */
-  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void {
-    const kind = requestKind(request);
-    if (kind === undefined) {
-      request.resume();
-      return respondText(response, 405, `${request.method ?? "This"} requests are not allowed on a hub endpoint.`);
-    }
+  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
+    const kind = requestKind(exchange);
+    if (kind === undefined) return refuse(exchange, 405, `${exchange.method} requests are not allowed on a hub endpoint.`);
     const token = query.get("id");
-    if (token === null || token === "") {
-      request.resume();
-      return respondText(response, 400, "Connection ID required");
-    }
+    if (token === null || token === "") return refuse(exchange, 400, "Connection ID required");
     const connection = this.#byToken.get(token);
     const transport = connection?.transport ?? (kind === "poll" ? this.#draining.get(token)?.transport : undefined);
     if (connection === undefined && transport !== undefined) {
       // An ended connection whose client still polls for the end.
-      transport.handleRequest(kind, request, response);
+      transport.handleRequest(kind, exchange);
       if (!transport.isDraining) this.#draining.delete(token);
       return;
     }
-    if (connection === undefined) {
-      request.resume();
-      return respondText(response, 404, "No Connection with that ID");
-    }
-    if (transport !== undefined) return transport.handleRequest(kind, request, response);
+    if (connection === undefined) return refuse(exchange, 404, "No Connection with that ID");
+    if (transport !== undefined) return transport.handleRequest(kind, exchange);
     if (kind === "poll" || kind === "events") {
-      this.#startHttpTransport(connection, request, response, query, kind).catch((error: unknown) => {
+      this.#startHttpTransport(connection, exchange, query, kind).catch((error: unknown) => {
         this.#context.logger.log("error", "Starting an HTTP transport failed.", { path: this.path, error });
-        respondText(response, 500, "Internal server error");
+        respondText(exchange, 500, "Internal server error");
       });
       return;
     }
-    request.resume();
-    respondText(response, 400, kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.");
-  }
-
-  /** An HTTP/1.1 upgrade request to `{path}`. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
-    // Until ws owns the socket (or the refusal is written), a socket error must not crash the process.
-    socket.on("error", ignoreSocketError);
-    return this.#openWebSocket(request, query, {
-      refuse: (status, message) => rejectUpgrade(socket, status, message),
-      accept: async () => {
-        const webSocket = await this.#acceptor.accept(request, socket, head);
-        // ws handles the socket's errors from here; the socket lives as long as the connection.
-        if (webSocket !== undefined) socket.off("error", ignoreSocketError);
-        return webSocket;
-      },
-    });
-  }
-
-  /** An HTTP/2 extended CONNECT (RFC 8441) to `{path}`: a WebSocket on one stream of the session. */
-  async handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
-    const stream = response.stream;
-    stream.on("error", ignoreSocketError);
-    if (WebSocketAcceptor.refusedHttp2Version(stream, request.headers)) return;
-    return this.#openWebSocket(request, query, {
-      refuse: (status, message) => respondText(response, status, message),
-      // The client may have given up on the stream while it was authenticated.
-      accept: () => (stream.destroyed || stream.closed ? undefined : this.#acceptor.acceptHttp2Stream(stream)),
-    });
+    refuse(exchange, 400, kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.");
   }
 
   /** New negotiates and WebSockets are answered 503 from now on; open connections go on. */
@@ -292,8 +240,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     for (const connection of [...this.#byToken.values()]) connection.shutDown();
   }
 
-  /** Admits, authenticates and opens a WebSocket, however its handshake travels. */
-  async #openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
+  /**
+   * A WebSocket request to `{path}`, however its handshake travels (an HTTP/1.1 upgrade, an HTTP/2
+   * stream, Bun's upgrade): admits, authenticates, and accepts or refuses it through `handshake`.
+   */
+  async openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
     if (!this.#options.transports.includes(TransportName.WebSockets)) {
       return handshake.refuse(404, "WebSockets transport not supported by this end point type");
     }
@@ -332,7 +283,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (connection.canReattach && connection.principal?.userId !== auth.principal?.userId) {
         return handshake.refuse(403, "The connection belongs to another user.");
       }
-      const webSocket = await handshake.accept();
+      const webSocket = await handshake.accept({ maxMessageBytes: Math.max(this.#context.maxFrameBytes, this.#options.maxMessageBytes) });
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
@@ -347,31 +298,28 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
   }
 
-  async #startHttpTransport(connection: TConnection, request: HubRequest, response: HubResponse, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
+  async #startHttpTransport(connection: TConnection, exchange: HttpExchange, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
     const name = kind === "events" ? TransportName.ServerSentEvents : TransportName.LongPolling;
-    if (!this.#options.transports.includes(name)) {
-      request.resume();
-      return respondText(response, 404, `${name} transport not supported by this end point type`);
-    }
+    if (!this.#options.transports.includes(name)) return refuse(exchange, 404, `${name} transport not supported by this end point type`);
     const token = connection.connectionToken;
-    if (this.#claimed.has(token)) return respondText(response, 409, "Another transport request is already active for this connection.");
+    if (this.#claimed.has(token)) return refuse(exchange, 409, "Another transport request is already active for this connection.");
     this.#claimed.add(token);
     try {
-      const auth = await this.#authenticate(request, query);
-      if ("status" in auth) return respondText(response, auth.status, auth.message);
-      if (connection.state !== "negotiated") return respondText(response, 409, "Another transport request is already active for this connection.");
+      const auth = await this.#authenticate(exchange, query);
+      if ("status" in auth) return refuse(exchange, auth.status, auth.message);
+      if (connection.state !== "negotiated") return refuse(exchange, 409, "Another transport request is already active for this connection.");
       const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.#options.clientTimeoutMs };
       const fail = (reason: string) => connection.abort(reason);
       const transport =
         kind === "events"
-          ? new ServerSentEventsTransport(request, response, connection, limits, fail)
+          ? new ServerSentEventsTransport(exchange, connection, limits, fail)
           : new LongPollingTransport(
               connection,
               { ...limits, pollTimeoutMs: this.#options.longPollTimeoutMs, maxQueuedBytes: this.#context.maxFrameBytes * 4, now: this.#context.now },
               fail,
-              response,
+              exchange,
             );
-      connection.attach(transport, this.#describe(request), auth.principal);
+      connection.attach(transport, this.#describe(exchange), auth.principal);
     } finally {
       this.#claimed.delete(token);
     }

@@ -19,14 +19,12 @@
  * });
  * ```
  */
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { Duplex } from "node:stream";
 import type { ConnectionRequest, Principal } from "./connection.js";
 import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.js";
 import { HandlerConnection, type ConnectionHandler, type HandlerConnectionEvents } from "./handler-connection.js";
-import type { HubRequest, HubResponse } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import { resolveHubOptions, type HubOptions } from "./hub-options.js";
 
 /** The options a connection handler takes (a hub's, where they mean the same). */
@@ -79,20 +77,17 @@ export class ConnectionHandlerEndpoint {
     return this.#connections.connectionCount;
   }
 
-  negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
-    return this.#connections.negotiate(request, response, query);
+  negotiate(exchange: HttpExchange, query: URLSearchParams): Promise<void> {
+    return this.#connections.negotiate(exchange, query);
   }
 
-  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void {
-    this.#connections.handleHttp(request, response, query);
+  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
+    this.#connections.handleHttp(exchange, query);
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
-    return this.#connections.handleUpgrade(request, socket, head, query);
-  }
-
-  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
-    return this.#connections.handleConnect(request, response, query);
+  /** A WebSocket request to `{path}`, however its handshake travels. */
+  openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
+    return this.#connections.openWebSocket(request, query, handshake);
   }
 
   stopAccepting(): void {

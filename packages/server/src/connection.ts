@@ -21,7 +21,7 @@ import {
   type HubProtocol,
   type MessageParser,
 } from "@hubwire/protocol";
-import type { IncomingHttpHeaders } from "node:http";
+import type { HttpHeaders } from "./runtime/http-exchange.js";
 import type { ClientResultOptions } from "./clients.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
 import type { Slot } from "./connection-limits.js";
@@ -68,7 +68,7 @@ export interface ConnectionRequest {
    * token (`access_token`). A fresh copy each time it is read.
    */
   readonly query: URLSearchParams;
-  readonly headers: IncomingHttpHeaders;
+  readonly headers: HttpHeaders;
   /** The client's address: the server's `clientAddress` option, by default the TCP peer's. */
   readonly remoteAddress: string | undefined;
 }

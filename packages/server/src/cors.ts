@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { HubRequest, HubResponse } from "./http-request.js";
-import { normalizeOrigin } from "./websockets/origin-policy.js";
+import type { HttpExchange } from "./runtime/http-exchange.js";
+import { normalizeOrigin } from "./origin-policy.js";
 
 /** Cross-origin settings, shared with the WebSocket origin check. */
 export interface CorsOptions {
@@ -30,20 +30,21 @@ export function originAllowList(options: CorsOptions | undefined): ReadonlySet<s
  * Adds CORS headers for an allowed origin. Answers a preflight (OPTIONS) itself and returns true
  * then; returns false when the request still needs handling.
  */
-export function applyCors(request: HubRequest, response: HubResponse, allowList: ReadonlySet<string>): boolean {
-  const origin = request.headers.origin;
-  const allowed = origin !== undefined && allowList.has(normalizeOrigin(origin) ?? "");
+export function applyCors(exchange: HttpExchange, allowList: ReadonlySet<string>): boolean {
+  const origin = exchange.headers["origin"];
+  const allowed = typeof origin === "string" && allowList.has(normalizeOrigin(origin) ?? "");
   if (allowed) {
-    response.setHeader("Access-Control-Allow-Origin", origin);
-    response.setHeader("Access-Control-Allow-Credentials", "true");
-    response.setHeader("Vary", "Origin");
+    exchange.setHeader("Access-Control-Allow-Origin", origin);
+    exchange.setHeader("Access-Control-Allow-Credentials", "true");
+    exchange.setHeader("Vary", "Origin");
   }
-  if (request.method !== "OPTIONS") return false;
+  if (exchange.method !== "OPTIONS") return false;
   if (allowed) {
-    response.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-    response.setHeader("Access-Control-Allow-Headers", allowedHeaders);
-    response.setHeader("Access-Control-Max-Age", "600");
+    exchange.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    exchange.setHeader("Access-Control-Allow-Headers", allowedHeaders);
+    exchange.setHeader("Access-Control-Max-Age", "600");
   }
-  response.writeHead(204).end();
+  exchange.discardBody();
+  exchange.respond(204, {});
   return true;
 }

@@ -1,27 +1,10 @@
 /**
- * The HTTP requests a hub serves: Node's HTTP/1.1 `IncomingMessage`/`ServerResponse`, or the
- * HTTP/2 compatibility `Http2ServerRequest`/`Http2ServerResponse` when the hubs are attached to a
- * `node:http2` server. The two read alike for everything a hub does (method, url, headers, the
- * body's events, writeHead/write/end); where they differ (HTTP/2 names the host `:authority`, and
- * its `socket` is the connection every stream of the session shares) the helpers here say so.
+ * Reading requests and answering them through the runtime seam ({@link HttpExchange}): the parts
+ * every endpoint and transport shares.
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-
-/**
- * A request to a hub: HTTP/1.1, or HTTP/2 through Node's compatibility API.
- *
- * @example
- * ```ts
- * const clientAddress = (request: HubRequest) => request.socket.remoteAddress;
- * ```
- */
-export type HubRequest = IncomingMessage | Http2ServerRequest;
-
-/** The response to a {@link HubRequest}. */
-export type HubResponse = ServerResponse | Http2ServerResponse;
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 
 /**
  * The host and port the client asked for: `Host` over HTTP/1.1, `:authority` over HTTP/2 (where
@@ -34,39 +17,34 @@ export type HubResponse = ServerResponse | Http2ServerResponse;
  */
 export function authorityOf(request: Pick<HubRequest, "headers">): string | undefined {
   const headers = request.headers;
-  const authority = headers.host ?? headers[":authority"];
+  const authority = headers["host"] ?? headers[":authority"];
   return typeof authority === "string" ? authority : undefined;
 }
 
 /**
- * Writes a chunk of a streamed response (both kinds take a string or bytes; TypeScript cannot
- * call the union's overloads directly).
+ * Answers with a status and a short text (or nothing), with its length and no caching: what every
+ * refusal and every empty success of the HTTP transports sends. Once an answer has begun, only
+ * ends it.
  *
  * @example
  * ```ts
- * writeChunk(response, "data: hello\r\n\r\n");
+ * respondText(exchange, 404, "No Connection with that ID");
  * ```
  */
-export function writeChunk(response: HubResponse, chunk: string | Uint8Array): boolean {
-  return (response as ServerResponse).write(chunk);
+export function respondText(exchange: HttpExchange, status: number, text = "", contentType = "text/plain; charset=utf-8"): void {
+  // With its length: an answer without one goes chunked, three pieces where one will do.
+  exchange.respond(status, { "Content-Type": contentType, "Cache-Control": "no-cache, no-store", "Content-Length": String(Buffer.byteLength(text)) }, text);
 }
 
 /**
- * Answers with a status and a short text (or nothing), with its length and no caching: what every
- * refusal and every empty success of the HTTP transports sends. Ignored once an answer has begun.
+ * Refuses a request without reading its body: drops the body, answers with the text.
  *
  * @example
  * ```ts
- * respondText(response, 404, "No Connection with that ID");
+ * if (token === null) return refuse(exchange, 400, "Connection ID required");
  * ```
  */
-export function respondText(response: HubResponse, status: number, text = "", contentType = "text/plain; charset=utf-8"): void {
-  if (response.headersSent || response.writableEnded) {
-    if (!response.writableEnded) response.end();
-    return;
-  }
-  // With its length: an answer without one goes chunked, three pieces where one will do.
-  (response as ServerResponse)
-    .writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-cache, no-store", "Content-Length": String(Buffer.byteLength(text)) })
-    .end(text);
+export function refuse(exchange: HttpExchange, status: number, text: string): void {
+  exchange.discardBody();
+  respondText(exchange, status, text);
 }

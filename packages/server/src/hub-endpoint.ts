@@ -7,14 +7,12 @@
  */
 import { JsonHubProtocol, type HubProtocol } from "@hubwire/protocol";
 import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { Duplex } from "node:stream";
 import { HubConnection, type ConnectionEvents, type ConnectionSettings } from "./connection.js";
 import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.js";
 import type { HubFilter } from "./filters.js";
-import type { HubRequest, HubResponse } from "./http-request.js";
 import type { HubDefinition } from "./hub.js";
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
@@ -99,23 +97,18 @@ export class HubEndpoint {
   }
 
   /** `POST {path}/negotiate`. */
-  negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void> {
-    return this.#connections.negotiate(request, response, query);
+  negotiate(exchange: HttpExchange, query: URLSearchParams): Promise<void> {
+    return this.#connections.negotiate(exchange, query);
   }
 
   /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE) and their sends. */
-  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void {
-    this.#connections.handleHttp(request, response, query);
+  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
+    this.#connections.handleHttp(exchange, query);
   }
 
-  /** An HTTP/1.1 upgrade request to `{path}`. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
-    return this.#connections.handleUpgrade(request, socket, head, query);
-  }
-
-  /** An HTTP/2 extended CONNECT (RFC 8441) to `{path}`. */
-  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void> {
-    return this.#connections.handleConnect(request, response, query);
+  /** A WebSocket request to `{path}`, however its handshake travels. */
+  openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
+    return this.#connections.openWebSocket(request, query, handshake);
   }
 
   /** New negotiates and WebSockets are answered 503 from now on; open connections go on. */

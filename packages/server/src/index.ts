@@ -1,4 +1,5 @@
-export { createHubServer, HubServer, type HubContext, type HubServerOptions } from "./hub-server.js";
+export { createHubServer, HubServer } from "./node/node-hub-server.js";
+export { HubServerCore, type HubContext, type HubServerOptions } from "./hub-server-core.js";
 export {
   defineHub,
   type ArgumentSpec,
@@ -22,7 +23,9 @@ export { readAccessToken, type Authenticate, type AuthenticationRequest } from "
 export type { ConnectionRequest, Principal } from "./connection.js";
 export type { ConnectionHandlerDefinition, ConnectionHandlerOptions } from "./connection-handler.js";
 export type { ConnectionContext, ConnectionHandler, ConnectionMessage } from "./handler-connection.js";
-export type { HubRequest, HubResponse } from "./http-request.js";
+export type { HttpExchange, HttpHeaders, HubRequest, BodyReader } from "./runtime/http-exchange.js";
+export type { RuntimeWebSocket, WebSocketHandshake, WebSocketListener } from "./runtime/runtime-websocket.js";
+export type { NodeRequest, NodeResponse } from "./node/node-http-exchange.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { CorsOptions } from "./cors.js";
 export { consoleLogger, silentLogger, type LogLevel, type Logger } from "./logger.js";

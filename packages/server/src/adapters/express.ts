@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { HubServer } from "../hub-server.js";
+import type { HubServer } from "../node/node-hub-server.js";
 
 /**
  * Mounts the hubs on an Express app and the HTTP server it listens on. Call it before other

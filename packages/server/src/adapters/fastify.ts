@@ -7,7 +7,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
-import type { HubServer } from "../hub-server.js";
+import type { HubServer } from "../node/node-hub-server.js";
 
 /** The part of a Fastify instance this adapter uses. */
 export interface FastifyLike {

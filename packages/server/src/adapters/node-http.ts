@@ -10,13 +10,13 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import type { HubRequest, HubResponse } from "../http-request.js";
+import type { NodeRequest, NodeResponse } from "../node/node-http-exchange.js";
 import { rejectUpgrade } from "../websockets/upgrade-response.js";
 import { listenAsHubwire, passOver } from "../websockets/unclaimed-requests.js";
 
 /** What this adapter needs of a hub server. */
 export interface RequestRouter {
-  handleRequest(request: HubRequest, response: HubResponse): boolean;
+  handleRequest(request: NodeRequest, response: NodeResponse): boolean;
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   handleConnect(request: Http2ServerRequest, response: Http2ServerResponse): boolean;
 }
@@ -36,9 +36,9 @@ function isHttp2(server: AnyServer): server is Http2Server | Http2SecureServer {
  * ```
  */
 export function attachToServer(server: AnyServer, router: RequestRouter): void {
-  const existing = server.listeners("request") as Array<(request: HubRequest, response: HubResponse) => void>;
+  const existing = server.listeners("request") as Array<(request: NodeRequest, response: NodeResponse) => void>;
   server.removeAllListeners("request");
-  server.on("request", (request: HubRequest, response: HubResponse) => {
+  server.on("request", (request: NodeRequest, response: NodeResponse) => {
     if (router.handleRequest(request, response)) return;
     if (existing.length === 0) {
       response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");

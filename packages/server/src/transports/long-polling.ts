@@ -7,7 +7,8 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import { respondText, type HubRequest, type HubResponse } from "../http-request.js";
+import { refuse, respondText } from "../http-request.js";
+import type { HttpExchange } from "../runtime/http-exchange.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
 import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
@@ -28,7 +29,7 @@ const noCache = { "Cache-Control": "no-cache, no-store", Pragma: "no-cache", Exp
  * spreading `noCache` into each answer instead cost about a sixth of the server's CPU per
  * long-polling echo (measured against socket.io polling in the same runs).
  */
-function answerHeaders(length: number, contentType?: string) {
+function answerHeaders(length: number, contentType?: string): Readonly<Record<string, string>> {
   return contentType === undefined
     ? { "Cache-Control": noCache["Cache-Control"], Pragma: noCache.Pragma, Expires: noCache.Expires, "Content-Length": String(length) }
     : { "Cache-Control": noCache["Cache-Control"], Pragma: noCache.Pragma, Expires: noCache.Expires, "Content-Type": contentType, "Content-Length": String(length) };
@@ -40,7 +41,7 @@ export class LongPollingTransport implements Transport {
   readonly #posts: PostReceiver;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  #poll: { response: HubResponse; timer: NodeJS.Timeout } | undefined;
+  #poll: { exchange: HttpExchange; timer: ReturnType<typeof setTimeout> } | undefined;
   #idleSince: number | undefined;
   #closed = false;
   /** Whether a poll has been told the connection is over (204 after it closed). */
@@ -67,12 +68,13 @@ export class LongPollingTransport implements Transport {
    * `firstPoll` is the GET that started the transport: it is answered at once and empty, as .NET
    * answers it (it only confirms the connection).
    */
-  constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void, firstPoll: HubResponse) {
+  constructor(listener: TransportListener, options: LongPollingOptions, fail: (reason: string) => void, firstPoll: HttpExchange) {
     this.#listener = listener;
     this.#options = options;
     this.#posts = new PostReceiver((chunk, isBinary) => listener.receive(this, chunk, isBinary), options, fail);
     this.#idleSince = options.now();
-    firstPoll.writeHead(200, answerHeaders(0)).end();
+    firstPoll.discardBody();
+    firstPoll.respond(200, answerHeaders(0));
   }
 
   get bufferedBytes(): number {
@@ -91,40 +93,40 @@ export class LongPollingTransport implements Transport {
     return this.#closed && !this.#endAnswered;
   }
 
-  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void {
+  handleRequest(kind: TransportRequest, exchange: HttpExchange): void {
     switch (kind) {
       case "poll":
-        return this.poll(response);
+        exchange.discardBody();
+        return this.poll(exchange);
       case "send":
-        return this.#posts.receive(request, response);
+        return this.#posts.receive(exchange);
       case "events":
-        request.resume();
-        return respondText(response, 400, "Cannot change transports mid-connection");
+        return refuse(exchange, 400, "Cannot change transports mid-connection");
       case "delete":
         // The client ends the connection: the poll in flight gets 204, the connection ends cleanly.
-        request.resume();
+        exchange.discardBody();
         if (!this.#closed) {
           this.close();
           this.#listener.transportClosed(this);
         }
-        return respondText(response, 202);
+        return respondText(exchange, 202);
     }
   }
 
   /** A later GET: delivers what is queued, or waits for it. */
-  poll(response: HubResponse): void {
+  poll(exchange: HttpExchange): void {
     if (this.#poll !== undefined) this.#endPoll(204);
-    if (this.#queue.length > 0) return this.#deliver(response);
+    if (this.#queue.length > 0) return this.#deliver(exchange);
     if (this.#closed) {
       this.#endAnswered = true;
-      response.writeHead(204, noCache).end();
+      exchange.respond(204, noCache);
       return;
     }
     const timer = setTimeout(() => this.#endPoll(200), this.#options.pollTimeoutMs);
-    this.#poll = { response, timer };
+    this.#poll = { exchange, timer };
     // The client gave up on this poll (its own timeout, a closed tab): stop holding it.
-    response.once("close", () => {
-      if (this.#poll?.response === response) {
+    exchange.onClose(() => {
+      if (this.#poll?.exchange === exchange) {
         clearTimeout(timer);
         this.#poll = undefined;
         this.#idleSince = this.#options.now();
@@ -137,10 +139,10 @@ export class LongPollingTransport implements Transport {
     this.#queue.push(data);
     this.#queuedBytes += data.length;
     if (this.#poll !== undefined) {
-      const { response, timer } = this.#poll;
+      const { exchange, timer } = this.#poll;
       clearTimeout(timer);
       this.#poll = undefined;
-      this.#deliver(response);
+      this.#deliver(exchange);
     } else if (this.#queuedBytes > this.#options.maxQueuedBytes) {
       this.#queue = [];
       this.#queuedBytes = 0;
@@ -165,13 +167,13 @@ export class LongPollingTransport implements Transport {
     this.#posts.resume();
   }
 
-  #deliver(response: HubResponse): void {
+  #deliver(exchange: HttpExchange): void {
     const queue = this.#queue;
     const body = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#idleSince = this.#options.now();
-    response.writeHead(200, answerHeaders(body.byteLength, "application/octet-stream")).end(body);
+    exchange.respond(200, answerHeaders(body.byteLength, "application/octet-stream"), body);
   }
 
   #endPoll(status: 200 | 204): void {
@@ -180,6 +182,6 @@ export class LongPollingTransport implements Transport {
     this.#poll = undefined;
     if (status === 204 && this.#closed) this.#endAnswered = true;
     this.#idleSince = this.#options.now();
-    poll.response.writeHead(status, status === 200 ? answerHeaders(0) : noCache).end();
+    poll.exchange.respond(status, status === 200 ? answerHeaders(0) : noCache);
   }
 }

@@ -5,12 +5,13 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import { respondText, writeChunk, type HubRequest, type HubResponse } from "../http-request.js";
+import { refuse } from "../http-request.js";
+import type { HttpExchange } from "../runtime/http-exchange.js";
 import { PostReceiver, type PostLimits } from "./http-post.js";
 import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
-  readonly #response: HubResponse;
+  readonly #stream: HttpExchange;
   readonly #posts: PostReceiver;
   #closed = false;
 
@@ -35,10 +36,12 @@ export class ServerSentEventsTransport implements Transport {
     return false;
   }
 
-  constructor(request: HubRequest, response: HubResponse, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
-    this.#response = response;
+  /** `stream` is the GET that started the transport: its answer is the event stream. */
+  constructor(stream: HttpExchange, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
+    this.#stream = stream;
     this.#posts = new PostReceiver((chunk, isBinary) => listener.receive(this, chunk, isBinary), limits, fail);
-    response.writeHead(200, {
+    stream.discardBody();
+    stream.beginStream(200, {
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache,no-store",
       Pragma: "no-cache",
@@ -47,9 +50,8 @@ export class ServerSentEventsTransport implements Transport {
       "X-Accel-Buffering": "no",
     });
     // A comment first: some browsers fire `open` only once data arrives.
-    writeChunk(response, ":\r\n");
-    request.socket.setNoDelay(true);
-    response.once("close", () => {
+    stream.write(":\r\n");
+    stream.onClose(() => {
       this.#closed = true;
       this.#posts.close();
       listener.transportClosed(this);
@@ -57,29 +59,28 @@ export class ServerSentEventsTransport implements Transport {
   }
 
   get bufferedBytes(): number {
-    return this.#response.writableLength;
+    return this.#stream.bufferedBytes;
   }
 
-  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void {
-    if (kind === "send") return this.#posts.receive(request, response);
-    request.resume();
-    if (kind === "events") return respondText(response, 409, "Another transport request is already active for this connection.");
-    if (kind === "delete") return respondText(response, 400, "Cannot terminate this connection using the DELETE endpoint.");
-    respondText(response, 400, "Cannot change transports mid-connection");
+  handleRequest(kind: TransportRequest, exchange: HttpExchange): void {
+    if (kind === "send") return this.#posts.receive(exchange);
+    if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
+    if (kind === "delete") return refuse(exchange, 400, "Cannot terminate this connection using the DELETE endpoint.");
+    refuse(exchange, 400, "Cannot change transports mid-connection");
   }
 
   send(data: Uint8Array): void {
     if (this.#closed) return;
     // One event per frame; every line of it a `data:` line.
     const lines = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").split("\n");
-    writeChunk(this.#response, `${lines.map((line) => `data: ${line}\r\n`).join("")}\r\n`);
+    this.#stream.write(`${lines.map((line) => `data: ${line}\r\n`).join("")}\r\n`);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#posts.close();
-    this.#response.end();
+    this.#stream.end();
   }
 
   pause(): void {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { TransportName } from "@hubwire/protocol";
-import type { HubRequest, HubResponse } from "../http-request.js";
+import type { HttpExchange } from "../runtime/http-exchange.js";
 
 /**
  * What an HTTP request for a running connection asks of its transport: a poll (a plain GET), an
@@ -44,7 +44,7 @@ export interface Transport {
    * transport: a long poll polls and sends, and is ended by DELETE; others refuse what they do
    * not carry (400 "Cannot change transports mid-connection", 405 for a POST to a WebSocket...).
    */
-  handleRequest(kind: TransportRequest, request: HubRequest, response: HubResponse): void;
+  handleRequest(kind: TransportRequest, exchange: HttpExchange): void;
   /**
    * Whether, closed, it still has something to tell its client through requests (a long poll's
    * queued Close, then the 204 that says the connection is over). Its endpoint routes the

@@ -21,11 +21,11 @@ import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
-import type { HubRequest, HubResponse } from "../http-request.js";
+import type { NodeRequest, NodeResponse } from "../node/node-http-exchange.js";
 import { listenAsHubwire, passOver } from "./unclaimed-requests.js";
 import { monotonicNow } from "../monotonic-clock.js";
 import { deliverFragments } from "./fragment-delivery.js";
-import { normalizeOrigin } from "./origin-policy.js";
+import { normalizeOrigin } from "../origin-policy.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import { WebSocketAcceptor } from "./websocket-acceptor.js";
 
@@ -113,7 +113,7 @@ export type WebSocketHandler = (socket: EndpointSocket) => Promise<void> | void;
 /** A mountable endpoint: route requests and upgrades for its path to it. */
 export interface WebSocketEndpoint {
   /** Answers a plain HTTP request (HTTP/1.1 or HTTP/2) to the endpoint's path: 400, as it serves WebSockets only. */
-  handleRequest(request: HubRequest, response: HubResponse): true;
+  handleRequest(request: NodeRequest, response: NodeResponse): true;
   /** Checks the origin and upgrades. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /**

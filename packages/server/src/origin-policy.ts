@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { authorityOf, type HubRequest } from "../http-request.js";
+import { authorityOf } from "./http-request.js";
+import type { HubRequest } from "./runtime/http-exchange.js";
 
 /** Normalizes `scheme://host[:port]`, dropping default ports, for exact comparison. */
 export function normalizeOrigin(origin: string): string | undefined {
@@ -30,9 +31,9 @@ export function normalizeOrigin(origin: string): string | undefined {
  * const allowed = isOriginAllowed(request, new Set(["https://app.example.com"]), true);
  * ```
  */
-export function isOriginAllowed(request: HubRequest, allowList: ReadonlySet<string>, allowSameOrigin: boolean): boolean {
-  const header = request.headers.origin;
-  if (header === undefined) return true;
+export function isOriginAllowed(request: Pick<HubRequest, "headers">, allowList: ReadonlySet<string>, allowSameOrigin: boolean): boolean {
+  const header = request.headers["origin"];
+  if (typeof header !== "string") return true;
   if (allowList.size === 0 && !allowSameOrigin) return true;
   const origin = normalizeOrigin(header);
   if (origin === undefined) return false;

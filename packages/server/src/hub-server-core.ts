@@ -1,31 +1,13 @@
 /**
- * The hub server: mounts hubs at paths and routes HTTP requests and WebSocket upgrades to them.
- * It plugs into a plain `node:http`/`https` server with {@link HubServer.attach}, into Express or
- * Connect as middleware, and into Fastify through `adapters/fastify.ts`.
+ * The hub server's core, the same on every runtime: mounts hubs and connection handlers at paths,
+ * routes requests and WebSocket handshakes to them through the runtime seam
+ * (`runtime/http-exchange.ts`, `runtime/runtime-websocket.ts`), sends from outside a hub, shuts
+ * down. The runtimes' servers extend it: Node's `HubServer` (`node/node-hub-server.ts`) and Bun's
+ * `BunHubServer` (`bun/bun-hub-server.ts`).
  *
  * @module
- * @example
- * ```ts
- * import { createServer } from "node:http";
- * import { createHubServer } from "@hubwire/server";
- * import { chat } from "./chat-hub.js";
- *
- * const hubs = createHubServer({ hubs: { "/chat": chat }, cors: { origins: ["https://app.example.com"] } });
- * const server = createServer((request, response) => response.writeHead(404).end());
- * hubs.attach(server);
- * server.listen(5000);
- *
- * // From outside a hub (an HTTP route, a timer):
- * await hubs.hubContext(chat).clients.all.receive("system", "Deploying in 5 minutes.");
- * ```
  */
 import type { ClientMethods, HubContract } from "@hubwire/protocol";
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
-import { constants as http2Constants, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
-import type { Server as HttpsServer } from "node:https";
-import type { Duplex } from "node:stream";
-import { attachToServer } from "./adapters/node-http.js";
-import type { HubRequest, HubResponse } from "./http-request.js";
 import type { Authenticate } from "./auth.js";
 import type { HubClients } from "./clients.js";
 import { applyCors, originAllowList, type CorsOptions } from "./cors.js";
@@ -43,7 +25,9 @@ import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js
 import { HubMetrics } from "./metrics.js";
 import { monotonicNow } from "./monotonic-clock.js";
 import type { MeterProvider } from "@opentelemetry/api";
-
+import { respondText } from "./http-request.js";
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 
 /**
  * A path as routes compare it: decoded and lower case, as ASP.NET Core routing matches "the
@@ -62,9 +46,9 @@ function routeKey(path: string): string {
 }
 
 /** The TCP peer's address: the default client address. */
-const peerAddress = (request: HubRequest): string | undefined => request.socket.remoteAddress;
+const peerAddress = (request: HubRequest): string | undefined => request.remoteAddress;
 
-/** Options of {@link createHubServer}. */
+/** Options of a hub server (`createHubServer`, on every runtime). */
 export interface HubServerOptions {
   /** Hubs by path, e.g. `{ "/chat": chat }`. Negotiate is served at `{path}/negotiate`. */
   readonly hubs?: Readonly<Record<string, HubDefinition<HubContract>>>;
@@ -114,8 +98,7 @@ export interface HubServerOptions {
    * The client's address for a request: what the per-address cap counts and what
    * `ctx.request.remoteAddress` shows. Default the TCP peer's address, which behind a reverse proxy
    * is the proxy's. Read a forwarded address only from a proxy you run, and take the entry that
-   * proxy appended (the last one): earlier entries are whatever the client sent. The request is
-   * Node's `IncomingMessage`, or its `Http2ServerRequest` on an HTTP/2 server.
+   * proxy appended (the last one): earlier entries are whatever the client sent.
    *
    * @example
    * ```ts
@@ -123,7 +106,7 @@ export interface HubServerOptions {
    *   hubs,
    *   limits: { maxConnectionsPerAddress: 100 },
    *   // Behind one proxy that appends the peer's address to X-Forwarded-For:
-   *   clientAddress: (request) => String(request.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() || request.socket.remoteAddress,
+   *   clientAddress: (request) => String(request.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() || request.remoteAddress,
    * });
    * ```
    */
@@ -141,10 +124,9 @@ export interface HubServerOptions {
 interface MountedEndpoint {
   readonly path: string;
   readonly connectionCount: number;
-  negotiate(request: HubRequest, response: HubResponse, query: URLSearchParams): Promise<void>;
-  handleHttp(request: HubRequest, response: HubResponse, query: URLSearchParams): void;
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void>;
-  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse, query: URLSearchParams): Promise<void>;
+  negotiate(exchange: HttpExchange, query: URLSearchParams): Promise<void>;
+  handleHttp(exchange: HttpExchange, query: URLSearchParams): void;
+  openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void>;
   stopAccepting(): void;
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -156,25 +138,38 @@ export interface HubContext<TContract extends HubContract> {
   readonly groups: GroupManager;
 }
 
-/** Serves hubs; create it with {@link createHubServer}. */
-export class HubServer {
+/**
+ * Serves hubs on any runtime through the seam; a runtime's server extends it with that runtime's
+ * entry points.
+ *
+ * @example
+ * ```ts
+ * class MyRuntimeHubServer extends HubServerCore {
+ *   onRequest(request: MyRequest): void {
+ *     if (!this.handle(new MyExchange(request))) request.respond(404);
+ *   }
+ * }
+ * ```
+ */
+export class HubServerCore {
   readonly #endpoints = new Map<string, MountedEndpoint>();
   /** The same endpoints by {@link routeKey}: paths match as ASP.NET Core routing matches them. */
   readonly #byRoute = new Map<string, MountedEndpoint>();
   readonly #byHub = new Map<HubDefinition<HubContract>, HubEndpoint>();
   readonly #allowList: ReadonlySet<string>;
-  readonly #logger: Logger;
+  /** Where the server's log lines go (redacting tokens). */
+  protected readonly logger: Logger;
   readonly #replayBudget: ReplayBudget;
 
   constructor(options: HubServerOptions) {
     this.#replayBudget = new ReplayBudget(options.maxTotalReplayBytes ?? 64 * 1024 * 1024);
     this.#allowList = originAllowList(options.cors);
-    this.#logger = redactingLogger(options.logger ?? silentLogger);
+    this.logger = redactingLogger(options.logger ?? silentLogger);
     const context = {
       hubOptions: options.hubOptions,
       authenticate: options.authenticate,
       filters: options.filters ?? [],
-      logger: this.#logger,
+      logger: this.logger,
       originAllowList: this.#allowList,
       createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager()),
       now: options.now ?? monotonicNow,
@@ -213,97 +208,53 @@ export class HubServer {
   }
 
   /**
-   * Handles a request if it is for a hub; returns false (and touches nothing) otherwise.
+   * Handles an HTTP request if it is for a hub (negotiate, the HTTP transports, CORS preflight);
+   * returns false, touching nothing, otherwise.
    *
    * @example
    * ```ts
-   * createServer((request, response) => hubs.handleRequest(request, response) || app(request, response));
+   * if (!hubs.handle(exchange)) exchange.respond(404, { "Content-Length": "0" });
    * ```
    */
-  handleRequest(request: HubRequest, response: HubResponse): boolean {
-    const route = this.#route(request);
+  handle(exchange: HttpExchange): boolean {
+    const route = this.#route(exchange.url);
     if (route === undefined) return false;
-    if (applyCors(request, response, this.#allowList)) return true;
+    if (applyCors(exchange, this.#allowList)) return true;
     const { endpoint, isNegotiate, query } = route;
-    const handled = isNegotiate ? endpoint.negotiate(request, response, query) : Promise.resolve(endpoint.handleHttp(request, response, query));
-    handled.catch((error: unknown) => {
-      this.#logger.log("error", "A hub request failed.", { path: endpoint.path, error });
-      if (!response.headersSent) response.writeHead(500, { "Content-Type": "text/plain" });
-      response.end("Internal server error");
-    });
+    try {
+      if (isNegotiate) endpoint.negotiate(exchange, query).catch((error: unknown) => this.#failed(exchange, endpoint.path, error));
+      else endpoint.handleHttp(exchange, query);
+    } catch (error) {
+      this.#failed(exchange, endpoint.path, error);
+    }
     return true;
   }
 
-  /** Handles a WebSocket upgrade if it is for a hub; returns false otherwise. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const route = this.#route(request);
+  /**
+   * Handles a WebSocket handshake if it is for a hub, answering it through `handshake`; returns
+   * false otherwise. The returned promise settles once the socket is open or refused.
+   *
+   * @example
+   * ```ts
+   * const opened = hubs.openWebSocket(request, { refuse: (status, text) => reject(status, text), accept: () => upgrade() });
+   * if (opened === false) reject(404, "Not found");
+   * ```
+   */
+  openWebSocket(request: HubRequest, handshake: WebSocketHandshake): false | Promise<void> {
+    const route = this.#route(request.url);
     if (route === undefined || route.isNegotiate) return false;
-    route.endpoint.handleUpgrade(request, socket, head, route.query).catch((error: unknown) => {
-      this.#logger.log("error", "A WebSocket upgrade failed.", { path: route.endpoint.path, error });
-      socket.destroy();
-    });
-    return true;
+    return route.endpoint.openWebSocket(request, route.query, handshake);
   }
 
-  /**
-   * Handles an HTTP/2 extended CONNECT (RFC 8441: a WebSocket on one stream) if it is for a hub;
-   * returns false otherwise. {@link HubServer.attach} calls it for a `node:http2` server's
-   * `connect` events.
-   *
-   * @example
-   * ```ts
-   * http2Server.on("connect", (request, response) => hubs.handleConnect(request, response) || response.writeHead(404).end());
-   * ```
-   */
-  handleConnect(request: Http2ServerRequest, response: Http2ServerResponse): boolean {
-    if (request.headers[":protocol"] !== "websocket") return false;
-    const route = this.#route(request);
-    if (route === undefined || route.isNegotiate) return false;
-    route.endpoint.handleConnect(request, response, route.query).catch((error: unknown) => {
-      this.#logger.log("error", "A WebSocket over HTTP/2 failed to open.", { path: route.endpoint.path, error });
-      response.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
-    });
-    return true;
+  /** Whether `url` names an endpoint that takes WebSockets (to check a handshake before anything costly). */
+  protected servesWebSocketsAt(url: string): boolean {
+    const route = this.#route(url);
+    return route !== undefined && !route.isNegotiate;
   }
 
-  /**
-   * Serves the hubs on a `node:http`, `node:https` or `node:http2` server. Requests for other
-   * paths still reach the server's own request listeners; upgrades for other paths are left to
-   * other listeners, or refused with 400 when there are none.
-   *
-   * On an HTTP/2 server (`http2.createSecureServer`, with `allowHTTP1: true` for clients that
-   * speak only HTTP/1.1, such as Node's) negotiate, Server-Sent Events and long polling run over
-   * HTTP/2, and it announces extended CONNECT so that browsers open WebSockets as streams of the
-   * same connection (RFC 8441). Serve the app's own HTTP/2 requests with a `'request'` handler
-   * (Node's compatibility API), which the hubs wrap as on HTTP/1.1, not from `'stream'` events:
-   * with a `'request'` listener in place, Node's compatibility layer answers every stream.
-   *
-   * @example
-   * ```ts
-   * const server = http2.createSecureServer({ key, cert, allowHTTP1: true });
-   * hubs.attach(server);
-   * server.listen(443);
-   * ```
-   */
-  attach(server: HttpServer | HttpsServer | Http2Server | Http2SecureServer): this {
-    attachToServer(server, this);
-    return this;
-  }
-
-  /**
-   * Express/Connect middleware: handles hub requests, passes the rest on. WebSocket upgrades do
-   * not go through middleware: also call {@link HubServer.attach} on the HTTP server.
-   *
-   * @example
-   * ```ts
-   * app.use(hubs.middleware());
-   * hubs.attach(app.listen(5000));
-   * ```
-   */
-  middleware(): (request: IncomingMessage, response: ServerResponse, next: () => void) => void {
-    return (request, response, next) => {
-      if (!this.handleRequest(request, response)) next();
-    };
+  #failed(exchange: HttpExchange, path: string, error: unknown): void {
+    this.logger.log("error", "A hub request failed.", { path, error });
+    respondText(exchange, 500, "Internal server error");
   }
 
   /** Sends to a hub's clients and manages its groups from outside the hub (HTTP routes, timers). */
@@ -347,8 +298,7 @@ export class HubServer {
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
   }
 
-  #route(request: HubRequest): { endpoint: MountedEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
-    const url = request.url ?? "/";
+  #route(url: string): { endpoint: MountedEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
     const queryAt = url.indexOf("?");
     const path = routeKey(queryAt === -1 ? url : url.slice(0, queryAt));
     const endpoint = this.#byRoute.get(path);
@@ -357,16 +307,4 @@ export class HubServer {
     const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
     return endpoint !== undefined ? { endpoint, isNegotiate: false, query } : { endpoint: negotiated!, isNegotiate: true, query };
   }
-}
-
-/**
- * Creates a hub server.
- *
- * @example
- * ```ts
- * const hubs = createHubServer({ hubs: { "/chat": chat }, hubOptions: { enableDetailedErrors: true } });
- * ```
- */
-export function createHubServer(options: HubServerOptions): HubServer {
-  return new HubServer(options);
 }
