@@ -3,7 +3,7 @@
  * to check, and a `sendTo` that reaches every target kind.
  */
 import type { HubContract } from "@hubwire/protocol";
-import { defineHub, HubError, type HubCallContext } from "../index.js";
+import { defineHub, HubError, type HubCallContext } from "../api.js";
 
 export type TargetSpec =
   | { kind: "all" }
