@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: builds what the chat sample needs (turbo skips what is up to date), then runs it
 // on the in-memory default. Set REDIS_URL to share rooms with other nodes, PORT to move it.
+// `npm run start:bun` (--bun): the same sample served by Bun, with the bun binary from npm.
 import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -12,6 +14,10 @@ const built = spawnSync("npx", ["turbo", "run", "build", "--filter=@hubwire/chat
   env,
 });
 if (built.status !== 0) process.exit(built.status ?? 1);
-const chat = spawn(process.execPath, ["apps/chat/dist/server.js"], { cwd: root, stdio: "inherit", env });
+const onBun = process.argv.includes("--bun");
+const [runtime, entry] = onBun
+  ? [createRequire(import.meta.url).resolve("bun/package.json").replace(/package\.json$/, "bin/bun.exe"), "apps/chat/dist/bun-server.js"]
+  : [process.execPath, "apps/chat/dist/server.js"];
+const chat = spawn(runtime, [entry], { cwd: root, stdio: "inherit", env });
 chat.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => chat.kill(signal));

@@ -3,15 +3,10 @@
  * default; with a Redis URL, history, presence and the hub itself are shared by every node.
  */
 import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
-import { redisLifetimeManager } from "@hubwire/redis";
-import { Redis } from "ioredis";
-import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { createChatHub } from "./chat-hub.js";
-import { MemoryChatStore, RedisChatStore } from "./chat-store.js";
+import { chatPages, chatSetup } from "./chat-setup.js";
 
 export interface ChatServerOptions {
   readonly port?: number;
@@ -31,30 +26,13 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
-  const redis = options.redisUrl === undefined ? [] : [new Redis(options.redisUrl), new Redis(options.redisUrl), new Redis(options.redisUrl)];
-  const [store, publisher, subscriber] = redis;
-  const hub = createChatHub(store === undefined ? new MemoryChatStore() : new RedisChatStore(store));
-  const hubs = createHubServer({
-    hubs: { "/chat": hub },
-    hubOptions: { allowStatefulReconnect: true },
-    ...(publisher !== undefined && subscriber !== undefined ? { lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" }) } : {}),
-  });
-  const page = await readFile(options.pageDir ?? `${packageDir}public/index.html`);
-  const script = options.scriptPath ?? `${packageDir}dist/public/app.js`;
+  const { options: hubOptions, redisClients: redis } = chatSetup(options.redisUrl);
+  const hubs = createHubServer(hubOptions);
+  const pages = await chatPages(options);
   const serve = async (request: NodeRequest, response: NodeResponse) => {
-    const path = (request.url ?? "/").split("?")[0];
-    if (path === "/" || path === "/index.html") {
-      response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
-    } else if (path === "/app.js") {
-      const body = await readFile(script).catch(() => undefined);
-      if (body === undefined) response.writeHead(500, { "Content-Type": "text/plain" }).end("The page script is not built: run npm run build.");
-      else response.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8" }).end(body);
-    } else {
-      response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found");
-    }
+    const answer = await pages((request.url ?? "/").split("?")[0]!);
+    response.writeHead(answer.status, { "Content-Type": answer.contentType }).end(answer.body);
   };
   // Over TLS, browsers load the page and run the hub over one HTTP/2 connection, WebSockets included.
   const server = options.tls === undefined ? createServer(serve) : createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } }, serve);

@@ -1,5 +1,6 @@
 import { launchChromium, RedisProcess, selfSignedCertificate } from "@hubwire/test-support";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,7 +84,7 @@ function chatScenario(title: string, start: () => Promise<Running>): void {
       await cat.close({ runBeforeUnload: true });
       await waitForLine(ada, "Cat left");
       await bob.close();
-      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Redis") ? "redis" : title.includes("HTTP/2") ? "http2" : "memory"}.png` });
+      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Bun") ? "bun-" : ""}${title.includes("Redis") ? "redis" : title.includes("HTTP/2") ? "http2" : "memory"}.png` });
       await ada.close();
       check?.();
     });
@@ -121,6 +122,55 @@ chatScenario("the chat sample, two nodes sharing rooms over Redis, one page on e
     async close() {
       await first.close();
       await second.close();
+      await redis.dispose();
+    },
+  };
+});
+
+/** The sample's Bun server (`npm run start:bun`), on a free port: its URL and how to stop it. */
+async function startOnBun(env: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const bun = createRequire(import.meta.url).resolve("bun/package.json").replace(/package\.json$/, "bin/bun.exe");
+  const child = spawn(bun, [`${packageDir}src/bun-server.ts`], { env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The chat did not start on Bun within 15 s:\n${output}`)), 15_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const running = /running on Bun at (http:\/\/\S+)/.exec(output);
+      if (running !== null) {
+        clearTimeout(timer);
+        resolve(running[1]!.replace("localhost", "127.0.0.1"));
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.once("exit", (code) => reject(new Error(`The chat on Bun exited (${code}):\n${output}`)));
+  });
+  return {
+    url,
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+chatScenario("the chat sample on Bun (npm run start:bun), in memory", async () => {
+  const chat = await startOnBun();
+  return { urls: [chat.url, chat.url], close: () => chat.close() };
+});
+
+chatScenario("the chat sample, a Node node and a Bun node sharing rooms over Redis, one page on each", async () => {
+  const redis = await RedisProcess.start();
+  const onNode = await startChatServer({ port: 0, redisUrl: redis.url });
+  const onBun = await startOnBun({ REDIS_URL: redis.url });
+  return {
+    urls: [onNode.url, onBun.url],
+    async close() {
+      await onBun.close();
+      await onNode.close();
       await redis.dispose();
     },
   };

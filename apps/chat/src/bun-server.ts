@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+// `npm run start:bun`: the chat sample on Bun (Bun.serve and its own WebSockets, through
+// @hubwire/server/bun). PORT (default 3000, 0 for any free port), HOST (default 127.0.0.1) and
+// REDIS_URL as for `npm start`; Bun nodes and Node nodes share one chat over the same Redis.
+import { createHubServer, type BunServerLike } from "@hubwire/server/bun";
+import { chatPages, chatSetup } from "./chat-setup.js";
+
+/** The part of Bun's global this file uses (no bun-types needed). */
+declare const Bun: {
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch(request: Request, server: BunServerLike): Response | undefined | Promise<Response | undefined>;
+    websocket: unknown;
+  }): { port: number; stop(closeActiveConnections?: boolean): void };
+};
+
+const { options, redisClients } = chatSetup(process.env["REDIS_URL"] || undefined);
+const hubs = createHubServer(options);
+const pages = await chatPages();
+const host = process.env["HOST"] ?? "127.0.0.1";
+const server = Bun.serve({
+  port: Number(process.env["PORT"] ?? 3000),
+  hostname: host,
+  fetch: (request, bun) =>
+    hubs.fetch(request, bun) ??
+    pages(new URL(request.url).pathname).then((answer) => new Response(answer.body as string | Uint8Array<ArrayBuffer>, { status: answer.status, headers: { "Content-Type": answer.contentType } })),
+  websocket: hubs.websocket,
+});
+console.log(`Hubwire chat is running on Bun at http://${host.replace("127.0.0.1", "localhost")}:${server.port}/ (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
+console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () =>
+    void hubs.close().then(() => {
+      server.stop(true);
+      for (const client of redisClients) client.disconnect();
+      process.exit(0);
+    }),
+  );
+}
