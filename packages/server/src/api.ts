@@ -21,7 +21,7 @@ export type { HubFilter, HubInvocation } from "./filters.js";
 // The contract type, so that a server needs no import from the protocol package (as the client).
 export type { HubContract } from "@hubwire/protocol";
 export { readAccessToken, type Authenticate, type AuthenticationRequest } from "./auth.js";
-export type { ConnectionRequest, Principal } from "./connection.js";
+export type { ConnectionRequest, Principal } from "./connection-request.js";
 export type { ConnectionHandlerDefinition, ConnectionHandlerOptions } from "./connection-handler.js";
 export type { ConnectionContext, ConnectionHandler, ConnectionMessage } from "./handler-connection.js";
 export type { HttpExchange, HttpHeaders, HubRequest, BodyReader } from "./runtime/http-exchange.js";

@@ -15,7 +15,7 @@
  * });
  * ```
  */
-import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { authorityOf } from "./http-request.js";
 import type { HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 import type { MaybePromise } from "./hub.js";

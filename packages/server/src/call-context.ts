@@ -8,7 +8,8 @@
  */
 import type { ClientMethods, HubContract, TransportName } from "@hubwire/protocol";
 import { createCallerClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
-import type { ConnectionRequest, HubConnection, Principal } from "./connection.js";
+import type { HubConnection } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { GroupManager, HubCallContext } from "./hub.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 

@@ -10,7 +10,7 @@
  */
 import { TransportName } from "@hubwire/protocol";
 import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
-import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import { refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";

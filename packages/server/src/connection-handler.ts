@@ -19,7 +19,7 @@
  * });
  * ```
  */
-import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.js";
 import { HandlerConnection, type ConnectionHandler, type HandlerConnectionEvents } from "./handler-connection.js";
 import type { MaybePromise } from "./hub.js";

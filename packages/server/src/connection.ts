@@ -1,7 +1,10 @@
 /**
- * One client connection on the server: its ids, handshake, protocol, keep-alive and timeouts,
- * outgoing messages and pending client results. It knows nothing of hubs: it hands checked
- * messages to its {@link ConnectionEvents} and leaves dispatch to the hub endpoint.
+ * One client connection on the server, as a state machine (negotiated, handshaking, connected,
+ * reconnecting, closed): its handshake, the records it reads (parse), what it writes (through its
+ * outbound batch), keep-alive and timeouts on the clock `tick` is given. The protocol it speaks is
+ * agreed in `protocol-agreement.ts`, the client results it awaits live in `client-results.ts`. It
+ * knows nothing of hubs: it hands checked messages to its {@link ConnectionEvents} and leaves
+ * dispatch to the hub endpoint.
  *
  * @module
  */
@@ -11,7 +14,6 @@ import {
   TransportName,
   TransferFormat,
   isProtocolError,
-  parseHandshakeRequest,
   writeHandshakeResponse,
   type CompletionMessage,
   type HandshakeRecord,
@@ -21,7 +23,8 @@ import {
   type HubProtocol,
   type MessageParser,
 } from "@hubwire/protocol";
-import type { HttpHeaders } from "./runtime/http-exchange.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
+import { ClientResults } from "./client-results.js";
 import type { ClientResultOptions } from "./clients.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
 import type { Slot } from "./connection-limits.js";
@@ -32,46 +35,10 @@ import type { Logger } from "./logger.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
+import { agreeOnProtocol } from "./protocol-agreement.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
 import type { Transport } from "./transports/transport.js";
-
-/** Who is on the other end, as authentication established it. */
-export interface Principal {
-  /** The user id that `clients.user(id)` addresses. */
-  readonly userId?: string;
-  /** Anything the authentication hook found (claims, roles, a tenant). */
-  readonly claims?: Readonly<Record<string, unknown>>;
-  /**
-   * When the authentication runs out, in milliseconds since the epoch (a JWT's `exp` times
-   * 1000). The connection is closed then, with a Close message that lets the client reconnect
-   * and so present a fresh token (ASP.NET Core's `CloseOnAuthenticationExpiration`); a request
-   * whose principal has already expired is refused with 401. A stateful reconnect by the same
-   * user takes its new token's expiry. Unset: the connection lives as long as it is open; set
-   * but not a finite number (`undefined * 1000` for a token without `exp`): refused, with a
-   * warning in the log.
-   */
-  readonly expiresAtMs?: number;
-}
-
-/**
- * What a connection remembers of the HTTP request that opened it: never the token, nor the
- * headers that only served a WebSocket handshake (`Connection`, `Upgrade`, `Sec-WebSocket-Key`,
- * `-Version`, `-Extensions`).
- */
-export interface ConnectionRequest {
-  /** The path, without the query. */
-  readonly url: string;
-  /**
-   * The query string the client connected with (its own parameters, and `negotiateVersion` or
-   * the cache buster its transport adds), without the connection token (`id`) and the access
-   * token (`access_token`). A fresh copy each time it is read.
-   */
-  readonly query: URLSearchParams;
-  readonly headers: HttpHeaders;
-  /** The client's address: the server's `clientAddress` option, by default the TCP peer's. */
-  readonly remoteAddress: string | undefined;
-}
 
 /** Limits and timings of a connection (a hub's options, resolved). */
 export interface ConnectionSettings {
@@ -124,11 +91,6 @@ function isTrackableType(type: number): boolean {
   return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
 }
 
-interface PendingResult {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 /**
  * A server-side hub connection.
  *
@@ -165,10 +127,9 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
   #endReason: Error | undefined;
   readonly #settings: ConnectionSettings;
   readonly #events: ConnectionEvents;
-  /** Client results awaited, by invocation id; made on the first one. */
-  #pendingResults: Map<string, PendingResult> | undefined;
+  /** Client results awaited; made on the first one (most connections never are asked). */
+  #clientResults: ClientResults | undefined;
   readonly #outbound = new OutboundBatch(this);
-  #nextInvocationId = 0;
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
@@ -437,38 +398,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     if (this.#state !== "connected" && this.#state !== "reconnecting") {
       return Promise.reject(new ClientResultError(`Connection '${this.connectionId}' is not connected.`));
     }
-    const invocationId = `s${this.#nextInvocationId++}`;
-    return new Promise((resolve, reject) => {
-      const cleanup = () => {
-        this.#pendingResults?.delete(invocationId);
-        if (timer !== undefined) clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(new ClientResultError(`The client result for '${method}' was cancelled.`, { cause: options.signal?.reason }));
-      };
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              cleanup();
-              reject(new ClientResultError(`The client did not answer '${method}' within ${options.timeoutMs} ms.`));
-            }, options.timeoutMs);
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      (this.#pendingResults ??= new Map<string, PendingResult>()).set(invocationId, {
-        resolve: (value) => (cleanup(), resolve(value)),
-        reject: (error) => (cleanup(), reject(error)),
-      });
-      try {
-        void this.send({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
-      } catch (error) {
-        // Arguments the protocol cannot write: the caller learns it at once.
-        cleanup();
-        reject(error);
-      }
-    });
+    return (this.#clientResults ??= new ClientResults()).invoke((message) => void this.send(message), method, args, options);
   }
 
   /**
@@ -558,28 +488,15 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
   }
 
   #completeHandshake(text: string): boolean {
-    let requested: { protocol: string; version: number };
-    try {
-      requested = parseHandshakeRequest(text);
-    } catch (error) {
-      return this.#refuseHandshake(isProtocolError(error) ? error.message : "Handshake was canceled.");
-    }
-    const protocol = this.#settings.protocols.get(requested.protocol);
-    if (protocol === undefined) return this.#refuseHandshake(`The protocol '${requested.protocol}' is not supported.`);
-    if (requested.version > protocol.version || requested.version < 0) {
-      return this.#refuseHandshake(`The server does not support version ${requested.version} of the '${requested.protocol}' protocol.`);
-    }
-    if (protocol.transferFormat === TransferFormat.Binary && !this.#transport!.supportsBinary) {
-      return this.#refuseHandshake(
-        `Cannot use the '${protocol.name}' protocol on the current transport. The transport does not support 'Binary' transfer format.`,
-      );
-    }
+    const agreed = agreeOnProtocol(text, this.#settings.protocols, this.#transport!.supportsBinary);
+    if ("error" in agreed) return this.#refuseHandshake(agreed.error);
+    const { protocol, version } = agreed;
     this.#protocol = protocol;
     this.#parser = protocol.createParser();
     this.#state = "connected";
     this.connectedAt = this.#settings.now();
     this.connectedOver = this.#transport!.name;
-    if (this.statefulReconnectNegotiated && requested.version >= 2 && this.#transport!.canResume) {
+    if (this.statefulReconnectNegotiated && version >= 2 && this.#transport!.canResume) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }
     this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);
@@ -630,17 +547,8 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     }
   }
 
-  /**
-   * Settles the client result a Completion answers; false when none waits for it. A Completion
-   * whose result could not be read (`ProtocolError`) rejects it.
-   */
   #completeClientResult(invocationId: string | undefined, answer: CompletionMessage | ProtocolError): boolean {
-    const pending = invocationId === undefined ? undefined : this.#pendingResults?.get(invocationId);
-    if (pending === undefined) return false;
-    if (isProtocolError(answer)) pending.reject(new ClientResultError(`The client's result could not be read: ${answer.message}`, { cause: answer }));
-    else if (answer.error !== undefined) pending.reject(new ClientResultError(answer.error));
-    else pending.resolve(answer.result);
-    return true;
+    return this.#clientResults?.complete(invocationId, answer) ?? false;
   }
 
   #finish(error: Error | undefined): void {
@@ -648,9 +556,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     this.#state = "closed";
     this.#endReason = error ?? new Error("The connection closed.");
     this.#abort?.abort(this.#endReason);
-    for (const pending of [...(this.#pendingResults?.values() ?? [])]) {
-      pending.reject(new ClientResultError(`Connection '${this.connectionId}' closed before the client answered.`));
-    }
+    this.#clientResults?.rejectAll(this.connectionId);
     this.#outbound.discard();
     this.#parser = undefined;
     this.#handshake = undefined;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { TransportName } from "@hubwire/protocol";
-import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
 import type { Slot } from "./connection-limits.js";
 import type { Logger } from "./logger.js";

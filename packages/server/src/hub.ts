@@ -27,7 +27,7 @@
  */
 import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf, TransportName } from "@hubwire/protocol";
 import type { CallerClients } from "./clients.js";
-import type { ConnectionRequest, Principal } from "./connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { HubFilter } from "./filters.js";
 import type { HubOptions } from "./hub-options.js";
 

@@ -1,0 +1,219 @@
+// The connection state machine alone: no sockets, no timers of its own. A recording transport
+// stands in for the network and the clock is a number the test moves, as the endpoint's timer
+// would call tick().
+import { JsonHubProtocol, MessageType, TransportName, type HubMessage, type HubProtocol } from "@hubwire/protocol";
+import { describe, expect, it } from "vitest";
+import { HubConnection, type ConnectionEvents, type ConnectionSettings } from "./connection.js";
+import { silentLogger } from "./logger.js";
+import { HubMetrics } from "./metrics.js";
+import { ReplayBudget } from "./replay-buffer.js";
+import type { Transport, TransportRequest } from "./transports/transport.js";
+
+const RS = "\u001e";
+const json = new JsonHubProtocol();
+
+/** A WebSocket-like transport that records what it is sent. */
+class RecordingTransport implements Transport {
+  readonly name = TransportName.WebSockets;
+  readonly hasInherentKeepAlive: boolean;
+  readonly supportsBinary = true;
+  readonly canResume = true;
+  readonly isDraining = false;
+  readonly bufferedBytes = 0;
+  idleSince: number | undefined = undefined;
+  readonly frames: string[] = [];
+  closedWith: number | undefined;
+
+  constructor(options: { inherentKeepAlive?: boolean } = {}) {
+    this.hasInherentKeepAlive = options.inherentKeepAlive ?? false;
+  }
+
+  send(data: Uint8Array): void {
+    this.frames.push(Buffer.from(data).toString("utf8"));
+  }
+
+  close(code = 1000): void {
+    this.closedWith ??= code;
+  }
+
+  pause(): void {}
+  resume(): void {}
+  handleRequest(_kind: TransportRequest): void {}
+
+  /** Every record sent after the handshake, parsed. */
+  get messages(): HubMessage[] {
+    return this.frames
+      .join("")
+      .split(RS)
+      .filter((record) => record !== "" && record !== "{}")
+      .map((record) => JSON.parse(record) as HubMessage);
+  }
+}
+
+function setup(overrides: Partial<ConnectionSettings> = {}) {
+  const clock = { now: 1_000 };
+  const events = { connected: 0, messages: [] as HubMessage[], closed: [] as Array<Error | undefined> };
+  const settings: ConnectionSettings = {
+    protocols: new Map<string, HubProtocol>([["json", json]]),
+    keepAliveIntervalMs: 15_000,
+    clientTimeoutMs: 30_000,
+    handshakeTimeoutMs: 15_000,
+    maxOutboundBufferBytes: 1 << 20,
+    disconnectTimeoutMs: 5_000,
+    maxMessageBytes: 32 * 1024,
+    enableDetailedErrors: false,
+    statefulReconnectBufferBytes: 100_000,
+    statefulReconnectWindowMs: 10_000,
+    replayBudget: new ReplayBudget(1 << 20),
+    logger: silentLogger,
+    metrics: new HubMetrics(),
+    now: () => clock.now,
+    ...overrides,
+  };
+  const listener: ConnectionEvents = {
+    connected: () => void events.connected++,
+    message: (_connection, message) => void events.messages.push(message),
+    refused: () => {},
+    callsAnswered: () => Promise.resolve(),
+    closed: (_connection, error) => void events.closed.push(error),
+  };
+  const connection = new HubConnection({ connectionId: "c1", connectionToken: "t1" }, settings, listener);
+  const request = { url: "/hub", query: new URLSearchParams(), headers: {}, remoteAddress: "127.0.0.1" };
+  const open = (transport = new RecordingTransport()) => {
+    connection.attach(transport, request, undefined);
+    return transport;
+  };
+  const text = (value: string) => new TextEncoder().encode(value);
+  /** Runs the batch's flush (a process.nextTick) so that sent records reach the transport. */
+  const flushed = () => new Promise((resolve) => process.nextTick(resolve));
+  return { clock, events, connection, open, text, flushed };
+}
+
+describe("a connection's states, on an injected clock", () => {
+  it("goes from negotiated to handshaking to connected, and hands messages on", async () => {
+    const { connection, open, text, events, flushed } = setup();
+    expect(connection.state).toBe("negotiated");
+    const transport = open();
+    expect(connection.state).toBe("handshaking");
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}{"type":6}${RS}`), false);
+    expect(connection.state).toBe("connected");
+    expect(events.connected).toBe(1);
+    expect(events.messages).toEqual([{ type: MessageType.Ping }]);
+    await flushed();
+    expect(transport.frames.join("")).toBe(`{}${RS}`);
+  });
+
+  it("times out a handshake that never comes, at the handshake timeout and not before", () => {
+    const { connection, open, clock, events } = setup();
+    const transport = open();
+    clock.now += 14_999;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("handshaking");
+    clock.now += 1;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("closed");
+    expect(connection.timedOut).toBe(true);
+    expect(transport.closedWith).toBe(1000);
+    expect(String(events.closed[0])).toContain("did not complete the handshake");
+  });
+
+  it("pings after the keep-alive interval of silence from the server, and not before", async () => {
+    const { connection, open, text, clock, flushed } = setup();
+    const transport = open();
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    clock.now += 14_999;
+    connection.tick(clock.now);
+    await flushed();
+    expect(transport.messages).toEqual([]);
+    clock.now += 1;
+    connection.tick(clock.now);
+    await flushed();
+    expect(transport.messages).toEqual([{ type: MessageType.Ping }]);
+  });
+
+  it("closes with SignalR's Close after the client timeout of silence from the client; anything heard resets it", async () => {
+    const { connection, open, text, clock, events, flushed } = setup({ keepAliveIntervalMs: 1_000_000 });
+    const transport = open();
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    clock.now += 20_000;
+    connection.receive(transport, text(`{"type":6}${RS}`), false);
+    clock.now += 29_999;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("connected");
+    clock.now += 1;
+    connection.tick(clock.now);
+    await flushed();
+    expect(connection.state).toBe("closed");
+    expect(transport.messages.at(-1)).toEqual({ type: MessageType.Close, error: "Connection closed: the server heard nothing from the client within its timeout." });
+    expect(String(events.closed[0])).toContain("timed out");
+  });
+
+  it("ends a long-polling connection whose client stops polling, after the disconnect timeout", () => {
+    const { connection, open, text, clock } = setup();
+    const transport = open(new RecordingTransport({ inherentKeepAlive: true }));
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    transport.idleSince = clock.now;
+    clock.now += 4_999;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("connected");
+    clock.now += 1;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("closed");
+    expect(connection.timedOut).toBe(true);
+  });
+
+  it("closes when the principal's authentication expires, letting the client reconnect", async () => {
+    const { connection, text, clock, flushed } = setup({ clientTimeoutMs: 1_000_000, keepAliveIntervalMs: 1_000_000 });
+    const transport = new RecordingTransport();
+    connection.attach(transport, { url: "/hub", query: new URLSearchParams(), headers: {}, remoteAddress: undefined }, { userId: "ann", expiresAtMs: Date.now() + 60_000 });
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    clock.now += 59_000;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("connected");
+    clock.now += 2_000;
+    connection.tick(clock.now);
+    await flushed();
+    expect(connection.state).toBe("closed");
+    expect(transport.messages.at(-1)).toEqual({ type: MessageType.Close, error: "Connection closed: its authentication expired.", allowReconnect: true });
+  });
+
+  it("waits the stateful reconnect window for a dropped stateful connection, then ends it", () => {
+    const { connection, open, text, clock, events } = setup();
+    connection.statefulReconnectNegotiated = true;
+    const transport = open();
+    connection.receive(transport, text(`{"protocol":"json","version":2}${RS}`), false);
+    connection.transportClosed(transport, new Error("dropped"));
+    expect(connection.state).toBe("reconnecting");
+    expect(connection.canReattach).toBe(true);
+    clock.now += 9_999;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("reconnecting");
+    clock.now += 1;
+    connection.tick(clock.now);
+    expect(connection.state).toBe("closed");
+    expect(String(events.closed[0])).toContain("did not re-attach");
+  });
+
+  it("ignores what an old transport reports once a new one took its place", () => {
+    const { connection, open, text, events } = setup();
+    connection.statefulReconnectNegotiated = true;
+    const first = open();
+    connection.receive(first, text(`{"protocol":"json","version":2}${RS}`), false);
+    const second = new RecordingTransport();
+    connection.reattach(second, undefined);
+    connection.receive(first, text(`{"type":6}${RS}`), false);
+    connection.transportClosed(first);
+    expect(events.messages).toEqual([]);
+    expect(connection.state).toBe("connected");
+    expect(first.closedWith).toBe(1000);
+  });
+
+  it("fails every awaited client result when it closes, once", async () => {
+    const { connection, open, text } = setup();
+    const transport = open();
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    const answer = connection.invokeClient("confirm", ["Sure?"], {});
+    connection.abort("gone");
+    await expect(answer).rejects.toMatchObject({ code: "HUBWIRE_CLIENT_RESULT_FAILED", message: "Connection 'c1' closed before the client answered." });
+  });
+});
