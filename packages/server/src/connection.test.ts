@@ -1,54 +1,16 @@
 // The connection state machine alone: no sockets, no timers of its own. A recording transport
 // stands in for the network and the clock is a number the test moves, as the endpoint's timer
 // would call tick().
-import { JsonHubProtocol, MessageType, TransportName, type HubMessage, type HubProtocol } from "@hubwire/protocol";
+import { JsonHubProtocol, MessageType, type HubMessage, type HubProtocol } from "@hubwire/protocol";
 import { describe, expect, it } from "vitest";
 import { HubConnection, type ConnectionEvents, type ConnectionSettings } from "./connection.js";
 import { silentLogger } from "./logger.js";
 import { HubMetrics } from "./metrics.js";
 import { ReplayBudget } from "./replay-buffer.js";
-import type { Transport, TransportRequest } from "./transports/transport.js";
+import { RecordingTransport } from "./test-helpers/recording-transport.js";
 
 const RS = "\u001e";
 const json = new JsonHubProtocol();
-
-/** A WebSocket-like transport that records what it is sent. */
-class RecordingTransport implements Transport {
-  readonly name = TransportName.WebSockets;
-  readonly hasInherentKeepAlive: boolean;
-  readonly supportsBinary = true;
-  readonly canResume = true;
-  readonly isDraining = false;
-  readonly bufferedBytes = 0;
-  idleSince: number | undefined = undefined;
-  readonly frames: string[] = [];
-  closedWith: number | undefined;
-
-  constructor(options: { inherentKeepAlive?: boolean } = {}) {
-    this.hasInherentKeepAlive = options.inherentKeepAlive ?? false;
-  }
-
-  send(data: Uint8Array): void {
-    this.frames.push(Buffer.from(data).toString("utf8"));
-  }
-
-  close(code = 1000): void {
-    this.closedWith ??= code;
-  }
-
-  pause(): void {}
-  resume(): void {}
-  handleRequest(_kind: TransportRequest): void {}
-
-  /** Every record sent after the handshake, parsed. */
-  get messages(): HubMessage[] {
-    return this.frames
-      .join("")
-      .split(RS)
-      .filter((record) => record !== "" && record !== "{}")
-      .map((record) => JSON.parse(record) as HubMessage);
-  }
-}
 
 function setup(overrides: Partial<ConnectionSettings> = {}) {
   const clock = { now: 1_000 };
@@ -95,7 +57,7 @@ describe("a connection's states, on an injected clock", () => {
     expect(connection.state).toBe("negotiated");
     const transport = open();
     expect(connection.state).toBe("handshaking");
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}{"type":6}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}{"type":6}${RS}`));
     expect(connection.state).toBe("connected");
     expect(events.connected).toBe(1);
     expect(events.messages).toEqual([{ type: MessageType.Ping }]);
@@ -120,7 +82,7 @@ describe("a connection's states, on an injected clock", () => {
   it("pings after the keep-alive interval of silence from the server, and not before", async () => {
     const { connection, open, text, clock, flushed } = setup();
     const transport = open();
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     clock.now += 14_999;
     connection.tick(clock.now);
     await flushed();
@@ -134,9 +96,9 @@ describe("a connection's states, on an injected clock", () => {
   it("closes with SignalR's Close after the client timeout of silence from the client; anything heard resets it", async () => {
     const { connection, open, text, clock, events, flushed } = setup({ keepAliveIntervalMs: 1_000_000 });
     const transport = open();
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     clock.now += 20_000;
-    connection.receive(transport, text(`{"type":6}${RS}`), false);
+    connection.receive(transport, text(`{"type":6}${RS}`));
     clock.now += 29_999;
     connection.tick(clock.now);
     expect(connection.state).toBe("connected");
@@ -151,7 +113,7 @@ describe("a connection's states, on an injected clock", () => {
   it("ends a long-polling connection whose client stops polling, after the disconnect timeout", () => {
     const { connection, open, text, clock } = setup();
     const transport = open(new RecordingTransport({ inherentKeepAlive: true }));
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     transport.idleSince = clock.now;
     clock.now += 4_999;
     connection.tick(clock.now);
@@ -166,7 +128,7 @@ describe("a connection's states, on an injected clock", () => {
     const { connection, text, clock, flushed } = setup({ clientTimeoutMs: 1_000_000, keepAliveIntervalMs: 1_000_000 });
     const transport = new RecordingTransport();
     connection.attach(transport, { url: "/hub", query: new URLSearchParams(), headers: {}, remoteAddress: undefined }, { userId: "ann", expiresAtMs: Date.now() + 60_000 });
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     clock.now += 59_000;
     connection.tick(clock.now);
     expect(connection.state).toBe("connected");
@@ -181,7 +143,7 @@ describe("a connection's states, on an injected clock", () => {
     const { connection, open, text, clock, events } = setup();
     connection.statefulReconnectNegotiated = true;
     const transport = open();
-    connection.receive(transport, text(`{"protocol":"json","version":2}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":2}${RS}`));
     connection.transportClosed(transport, new Error("dropped"));
     expect(connection.state).toBe("reconnecting");
     expect(connection.canReattach).toBe(true);
@@ -198,10 +160,10 @@ describe("a connection's states, on an injected clock", () => {
     const { connection, open, text, events } = setup();
     connection.statefulReconnectNegotiated = true;
     const first = open();
-    connection.receive(first, text(`{"protocol":"json","version":2}${RS}`), false);
+    connection.receive(first, text(`{"protocol":"json","version":2}${RS}`));
     const second = new RecordingTransport();
     connection.reattach(second, undefined);
-    connection.receive(first, text(`{"type":6}${RS}`), false);
+    connection.receive(first, text(`{"type":6}${RS}`));
     connection.transportClosed(first);
     expect(events.messages).toEqual([]);
     expect(connection.state).toBe("connected");
@@ -211,7 +173,7 @@ describe("a connection's states, on an injected clock", () => {
   it("fails every awaited client result when it closes, once", async () => {
     const { connection, open, text } = setup();
     const transport = open();
-    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`), false);
+    connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     const answer = connection.invokeClient("confirm", ["Sure?"], {});
     connection.abort("gone");
     await expect(answer).rejects.toMatchObject({ code: "HUBWIRE_CLIENT_RESULT_FAILED", message: "Connection 'c1' closed before the client answered." });

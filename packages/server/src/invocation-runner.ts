@@ -1,0 +1,242 @@
+/**
+ * Running one hub call, in ASP.NET Core's order: find the method, bind its arguments, check the
+ * kind of call, authorize, check the upload streams, run it inside the filters, then answer: a
+ * Completion with its result, or the caller's stream (`result-stream.ts`). Every call with an id
+ * ends with exactly one Completion, whatever fails on the way, with SignalR's exact error texts.
+ *
+ * @module
+ */
+import { MessageType, isProtocolError, type InvocationMessage, type StreamInvocationMessage } from "@hubwire/protocol";
+import { bindArguments, isPromiseLike } from "./argument-binding.js";
+import { describeError, ErrorTexts } from "./error-texts.js";
+import { HubError, isHubError } from "./errors.js";
+import { runFilters, type HubFilter } from "./filters.js";
+import type { CompiledMethod, HubCallContext, HubDefinition } from "./hub.js";
+import type { ResolvedHubOptions } from "./hub-options.js";
+import type { HubSession } from "./hub-session.js";
+import type { Logger } from "./logger.js";
+import type { HubMetrics } from "./metrics.js";
+import { streamToCaller } from "./result-stream.js";
+import type { UploadStream } from "./upload-stream.js";
+
+/** A call from the client: an Invocation, or a StreamInvocation (its result streams). */
+export type CallMessage = InvocationMessage | StreamInvocationMessage;
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * Runs the calls of one hub's connections.
+ *
+ * @example
+ * ```ts
+ * const runner = new InvocationRunner({ hub, hubName: "chat", options, filters, logger, metrics });
+ * session.invoke(() => runner.invoke(session, message, uploads));
+ * ```
+ */
+export class InvocationRunner {
+  readonly #hub: HubDefinition;
+  readonly #hubName: string;
+  readonly #options: ResolvedHubOptions;
+  readonly #filters: readonly HubFilter[];
+  readonly #logger: Logger;
+  readonly #metrics: HubMetrics;
+
+  constructor(init: {
+    hub: HubDefinition;
+    hubName: string;
+    options: ResolvedHubOptions;
+    filters: readonly HubFilter[];
+    logger: Logger;
+    metrics: HubMetrics;
+  }) {
+    this.#hub = init.hub;
+    this.#hubName = init.hubName;
+    this.#options = init.options;
+    this.#filters = init.filters;
+    this.#logger = init.logger;
+    this.#metrics = init.metrics;
+  }
+
+  /** The method a call names: keys are lower case, and most clients call with the name as defined, so try it as it is first. */
+  method(target: string): CompiledMethod | undefined {
+    const methods = this.#hub.methods;
+    return methods.get(target) ?? methods.get(target.toLowerCase());
+  }
+
+  /** The name error texts give a call: the method's own, as .NET's binder reports it, or the caller's for an unknown one. */
+  nameOf(target: string): string {
+    return this.method(target)?.name ?? target;
+  }
+
+  /** Runs one call; whatever happens, a call with an id ends with one Completion. */
+  async invoke(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<void> {
+    let keepUploads = false;
+    try {
+      keepUploads = await this.#run(session, message, uploads);
+    } catch (error) {
+      // Every step that runs application code answers its own failures; this is the last net.
+      this.#logger.log("error", "A hub call failed outside its method.", { ...this.#where(session, message.target), error });
+      this.#fail(session, message.invocationId, describeError(ErrorTexts.invocationFailed(message.target), error as Error, this.#options.enableDetailedErrors));
+    } finally {
+      if (!keepUploads) session.closeUploads(message.streamIds ?? [], uploads);
+    }
+  }
+
+  /**
+   * The steps of one call, in ASP.NET Core's order: find the method, bind the arguments, check
+   * the kind of call, authorize, check the upload streams, run it (inside the filters), answer.
+   * True when it became a stream that still reads its uploads.
+   */
+  async #run(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<boolean> {
+    const { connection } = session;
+    const { target, invocationId } = message;
+    const isStreamCall = message.type === MessageType.StreamInvocation;
+    const method = this.method(target);
+    if (method === undefined) {
+      this.bindingFailed(session, target, invocationId, new HubError(ErrorTexts.methodDoesNotExist));
+      return false;
+    }
+    // From here on the method's own name: .NET's binder matches the target case-insensitively and
+    // reports the name as the hub declares it.
+    const name = method.name;
+    let args: unknown[];
+    try {
+      const bound = bindArguments(method, message.arguments, uploads);
+      args = isPromiseLike(bound) ? await bound : bound;
+    } catch (error) {
+      this.bindingFailed(session, name, invocationId, error as Error);
+      return false;
+    }
+    const streamController = isStreamCall ? new AbortController() : undefined;
+    const context: HubCallContext =
+      streamController === undefined ? session.context : session.context.withSignal(AbortSignal.any([connection.signal, streamController.signal]));
+    if (method.authorize !== undefined && !(await this.#authorize(session, method, context, message))) return false;
+    if (method.isStreaming !== isStreamCall) {
+      this.#logger.log("debug", "A call of the wrong kind for its method was refused.", this.#where(session, name));
+      this.#fail(session, invocationId, isStreamCall ? ErrorTexts.nonStreamingCalledAsStream(name) : ErrorTexts.streamingCalledAsInvocation(name));
+      return false;
+    }
+    if (uploads.length !== method.uploadCount) {
+      const reason = new HubError(ErrorTexts.streamCountMismatch(uploads.length, method.uploadCount));
+      this.#logger.log("warn", "A call's upload streams do not fit its method.", { ...this.#where(session, name), reason: reason.message });
+      this.#fail(session, invocationId, this.#invocationError(name, reason));
+      return false;
+    }
+    if (streamController !== undefined && session.streams.has(invocationId!)) {
+      this.#logger.log("warn", "A stream's invocation id is already in use.", { ...this.#where(session, name), invocationId });
+      this.#fail(session, invocationId, ErrorTexts.invocationIdInUse(invocationId!));
+      return false;
+    }
+    if (streamController !== undefined) session.streams.set(invocationId!, streamController);
+    let result: unknown;
+    try {
+      // Without filters, a method that answers at once is answered in the same turn: no promise.
+      result =
+        this.#filters.length === 0
+          ? method.handler(context, ...args)
+          : runFilters<unknown>(
+              this.#filters,
+              (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
+              async () => method.handler(context, ...args),
+            );
+      if (isPromiseLike(result)) result = await result;
+    } catch (error) {
+      if (streamController !== undefined) session.streams.delete(invocationId!);
+      this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { ...this.#where(session, name), error });
+      this.#metrics.invocation(this.#hubName, "error");
+      this.#metrics.error("invocation");
+      this.#fail(session, invocationId, this.#invocationError(name, error as Error));
+      return false;
+    }
+    this.#metrics.invocation(this.#hubName, "ok");
+    if (streamController === undefined) {
+      if (isAsyncIterable(result)) {
+        // Not declared as streaming, so its caller cannot read a stream: say why in the log.
+        await closeIterable(result);
+        return this.#misdeclared(session, message, name, `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`);
+      }
+      if (invocationId !== undefined) this.#answer(session, name, invocationId, result);
+      return false;
+    }
+    if (!isAsyncIterable(result)) {
+      session.streams.delete(invocationId!);
+      return this.#misdeclared(session, message, name, ErrorTexts.streamingMethodReturnedNoStream(name));
+    }
+    const source = { hub: this.#hubName, method: method.name, logger: this.#logger, enableDetailedErrors: this.#options.enableDetailedErrors };
+    // A stream stops counting against the parallel-invocation limit once it is streaming; its
+    // uploads stay open until it ends.
+    void streamToCaller(connection, invocationId!, result, streamController.signal, source).finally(() => {
+      session.streams.delete(invocationId!);
+      session.closeUploads(message.streamIds ?? [], uploads);
+    });
+    return true;
+  }
+
+  /** The method's own authorization; false (and the caller answered) when it refuses or throws. */
+  async #authorize(session: HubSession, method: CompiledMethod, context: HubCallContext, message: CallMessage): Promise<boolean> {
+    try {
+      if (await method.authorize!(context)) return true;
+    } catch (error) {
+      this.#logger.log("error", "A hub method's authorize threw; refusing the call.", { ...this.#where(session, method.name), error });
+      this.#fail(session, message.invocationId, this.#invocationError(method.name, error as Error));
+      return false;
+    }
+    this.#logger.log("debug", "A call was not authorized.", this.#where(session, method.name));
+    this.#fail(session, message.invocationId, ErrorTexts.unauthorized(method.name));
+    return false;
+  }
+
+  /** Sends a method's result; one the protocol cannot write becomes the call's error instead. */
+  #answer(session: HubSession, target: string, invocationId: string, result: unknown): void {
+    try {
+      // A result of undefined is left off the wire: the protocols write a void Completion.
+      void session.connection.send({ type: MessageType.Completion, invocationId, result });
+    } catch (error) {
+      if (!isProtocolError(error)) throw error;
+      this.#logger.log("error", "A hub method's result cannot be written; the caller gets an error instead.", {
+        ...this.#where(session, target),
+        protocol: session.connection.protocol?.name,
+        error,
+      });
+      this.#metrics.error("invocation");
+      this.#fail(session, invocationId, this.#invocationError(target, error));
+    }
+  }
+
+  /** A method whose result does not fit how it was declared: logged, and the caller gets the generic error. */
+  #misdeclared(session: HubSession, message: CallMessage, name: string, problem: string): false {
+    this.#logger.log("error", problem, this.#where(session, name));
+    this.#fail(session, message.invocationId, this.#invocationError(name, new Error(problem)));
+    return false;
+  }
+
+  /** A call whose arguments do not bind: logged with the reason, answered with SignalR's text. */
+  bindingFailed(session: HubSession, target: string, invocationId: string | undefined, reason: Error): void {
+    this.#logger.log("warn", "A call's arguments could not be bound.", { ...this.#where(session, target), reason: reason.message });
+    this.#fail(session, invocationId, describeError(ErrorTexts.bindingFailed(target), reason, this.#options.enableDetailedErrors));
+  }
+
+  #invocationError(target: string, error: Error): string {
+    return describeError(ErrorTexts.invocationFailed(target), error, this.#options.enableDetailedErrors);
+  }
+
+  #where(session: HubSession, method: string): { hub: string; method: string; connectionId: string } {
+    return { hub: this.#hubName, method, connectionId: session.connection.connectionId };
+  }
+
+  /** Ends a call with an error, if it has an id to answer. */
+  #fail(session: HubSession, invocationId: string | undefined, error: string): void {
+    if (invocationId === undefined) return;
+    session.connection.sendCompletion({ type: MessageType.Completion, invocationId, error });
+  }
+}
+
+async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
+  try {
+    await iterable[Symbol.asyncIterator]().return?.();
+  } catch {
+    // The producer's own cleanup failed; nothing to report to a client that never got a stream.
+  }
+}
