@@ -19,6 +19,7 @@ import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { authorityOf } from "./http-request.js";
 import type { HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 import type { MaybePromise } from "./hub.js";
+import type { Logger } from "./logger.js";
 
 /** What the authentication hook is given. */
 export interface AuthenticationRequest {
@@ -33,6 +34,57 @@ export interface AuthenticationRequest {
 
 /** Returns the principal for a request, or undefined for an anonymous one. */
 export type Authenticate = (request: AuthenticationRequest) => MaybePromise<Principal | undefined>;
+
+/** What authenticating a transport or negotiate request came to: a principal (none: anonymous), or a refusal. */
+export type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
+
+/** What {@link admitPrincipal} checks a request against. */
+export interface AdmissionRules {
+  readonly authenticate: Authenticate | undefined;
+  readonly requireAuthentication: boolean;
+  /** The hub's (or handler's) own check, given the principal and what the connection keeps of its request. */
+  readonly authorize: ((principal: Principal | undefined, request: ConnectionRequest) => MaybePromise<boolean>) | undefined;
+  readonly describe: (request: HubRequest) => ConnectionRequest;
+  readonly logger: Logger;
+  /** The endpoint's path, for log lines. */
+  readonly path: string;
+}
+
+/**
+ * Authenticates a request and checks its principal: 401 without one when authentication is
+ * required, 401 for an expired one (or an expiry that is not a number: it fails closed), 403 when
+ * the hub's `authorize` refuses. An `authenticate` that throws is logged and counts as anonymous.
+ *
+ * @example
+ * ```ts
+ * const outcome = await admitPrincipal(request, query, rules);
+ * if ("status" in outcome) return refuse(exchange, outcome.status, outcome.message);
+ * ```
+ */
+export async function admitPrincipal(request: HubRequest, query: URLSearchParams, rules: AdmissionRules): Promise<AuthOutcome> {
+  let principal: Principal | undefined;
+  if (rules.authenticate !== undefined) {
+    try {
+      principal = await rules.authenticate({ accessToken: readAccessToken(request, query), request });
+    } catch (error) {
+      rules.logger.log("warn", "Authentication threw; treating the request as unauthenticated.", { path: rules.path, error });
+      principal = undefined;
+    }
+  }
+  if (principal === undefined && rules.requireAuthentication) return { status: 401, message: "Unauthorized" };
+  const expiresAtMs = principal?.expiresAtMs;
+  if (expiresAtMs !== undefined && !(expiresAtMs > Date.now())) {
+    // Not a number (a token without `exp`, say) fails closed: it must not mean "never expires".
+    if (!Number.isFinite(expiresAtMs)) {
+      rules.logger.log("warn", "authenticate returned a principal whose expiresAtMs is not a finite number; refusing it.", { path: rules.path });
+    }
+    return { status: 401, message: "Unauthorized: the token has expired." };
+  }
+  if (rules.authorize !== undefined && !(await rules.authorize(principal, rules.describe(request)))) {
+    return { status: 403, message: "Forbidden" };
+  }
+  return { principal };
+}
 
 /** The access token of a request: `Authorization: Bearer` first, then `access_token`. */
 export function readAccessToken(request: HubRequest, query: URLSearchParams): string | undefined {

@@ -1,15 +1,16 @@
 /**
  * The HTTP connection layer at one path, as ASP.NET Core's `HttpConnectionDispatcher` is: negotiate,
- * the transport requests (WebSockets over HTTP/1.1 and HTTP/2, Server-Sent Events, long polling
- * and their POSTs and DELETE), authentication and admission, the registry of connections by
- * token, and the timer that drives their timeouts. It knows nothing of what the connections
+ * the transport requests (a WebSocket handshake from any runtime, Server-Sent Events, long polling
+ * and their POSTs and DELETE), admission (the connection caps, and the principal through
+ * `admitPrincipal` in `auth.ts`), the registry of connections by token, and the timer that drives
+ * their timeouts. It knows nothing of what the connections
  * carry: a hub ({@link HubEndpoint}) or an application's own messages (a connection handler)
  * makes the connections and reads them.
  *
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import { describeRequest, readAccessToken, type Authenticate } from "./auth.js";
+import { admitPrincipal, describeRequest, type AuthOutcome, type Authenticate } from "./auth.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import { refuse, respondText } from "./http-request.js";
@@ -86,8 +87,6 @@ export interface ConnectionApplication<TConnection extends EndpointConnection> {
   /** Refuses a principal (403) at negotiate and at connect, when given. */
   readonly authorize: ((principal: Principal | undefined, request: ConnectionRequest) => MaybePromise<boolean>) | undefined;
 }
-
-type AuthOutcome = { readonly principal: Principal | undefined } | { readonly status: 401 | 403; readonly message: string };
 
 /** What a request for a running connection asks of its transport. */
 function requestKind(request: HubRequest): TransportRequest | undefined {
@@ -325,30 +324,15 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
   }
 
-  async #authenticate(request: HubRequest, query: URLSearchParams): Promise<AuthOutcome> {
-    let principal: Principal | undefined;
-    if (this.#context.authenticate !== undefined) {
-      try {
-        principal = await this.#context.authenticate({ accessToken: readAccessToken(request, query), request });
-      } catch (error) {
-        this.#context.logger.log("warn", "Authentication threw; treating the request as unauthenticated.", { path: this.path, error });
-        principal = undefined;
-      }
-    }
-    if (principal === undefined && this.#options.requireAuthentication) return { status: 401, message: "Unauthorized" };
-    const expiresAtMs = principal?.expiresAtMs;
-    if (expiresAtMs !== undefined && !(expiresAtMs > Date.now())) {
-      // Not a number (a token without `exp`, say) fails closed: it must not mean "never expires".
-      if (!Number.isFinite(expiresAtMs)) {
-        this.#context.logger.log("warn", "authenticate returned a principal whose expiresAtMs is not a finite number; refusing it.", { path: this.path });
-      }
-      return { status: 401, message: "Unauthorized: the token has expired." };
-    }
-    const authorize = this.#application.authorize;
-    if (authorize !== undefined && !(await authorize(principal, this.#describe(request)))) {
-      return { status: 403, message: "Forbidden" };
-    }
-    return { principal };
+  #authenticate(request: HubRequest, query: URLSearchParams): Promise<AuthOutcome> {
+    return admitPrincipal(request, query, {
+      authenticate: this.#context.authenticate,
+      requireAuthentication: this.#options.requireAuthentication,
+      authorize: this.#application.authorize,
+      describe: (described) => this.#describe(described),
+      logger: this.#context.logger,
+      path: this.path,
+    });
   }
 
   /** What a connection keeps of its request, with the client's address as the server reads it. */
