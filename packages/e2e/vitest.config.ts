@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // The suites run one file at a time so that load tests do not starve each other.
 export default defineConfig({
   test: {
+    // Servers log to the console by default; the suites check log lines through loggers of their own.
+    env: { HUBWIRE_LOG: "silent" },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,

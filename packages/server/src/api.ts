@@ -28,7 +28,7 @@ export type { HttpExchange, HttpHeaders, HubRequest, BodyReader } from "./runtim
 export type { RuntimeWebSocket, WebSocketHandshake, WebSocketListener } from "./runtime/runtime-websocket.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { CorsOptions } from "./cors.js";
-export { consoleLogger, silentLogger, type LogLevel, type Logger } from "./logger.js";
+export { consoleLogger, defaultLogger, levelFromEnvironment, silentLogger, type LogLevel, type Logger } from "./logger.js";
 export type { HubLifetimeManager, ManagedConnection, SendTarget } from "./lifetime-manager.js";
 export { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 export { SerializedMessage } from "./serialized-message.js";

@@ -130,6 +130,13 @@ export class HubDispatcher {
       connection.close({ error: describeError(ErrorTexts.connectionClosedWithError, error as Error, this.#options.enableDetailedErrors), cause: error as Error });
       return;
     }
+    this.#logger.log("debug", "A connection connected.", {
+      hub: this.#hubName,
+      connectionId: connection.connectionId,
+      transport: connection.transport?.name,
+      protocol: connection.protocol?.name,
+      userId: connection.userId,
+    });
     session.start();
   }
 
@@ -212,6 +219,8 @@ export class HubDispatcher {
     if (session === undefined) return;
     session.close();
     if (!wasConnected) return;
+    if (error === undefined) this.#logger.log("debug", "A connection disconnected.", { hub: this.#hubName, connectionId: connection.connectionId });
+    else this.#logger.log("warn", "A connection closed with an error.", { hub: this.#hubName, connectionId: connection.connectionId, reason: error.message });
     try {
       await runFilters<void>(
         this.#filters,

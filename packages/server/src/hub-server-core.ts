@@ -18,7 +18,7 @@ import type { ConnectionHandler } from "./handler-connection.js";
 import { HubEndpoint } from "./hub-endpoint.js";
 import type { HubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
-import { redactingLogger, silentLogger, type Logger } from "./logger.js";
+import { defaultLogger, redactingLogger, type Logger } from "./logger.js";
 import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 import { ReplayBudget } from "./replay-buffer.js";
 import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
@@ -74,7 +74,11 @@ export interface HubServerOptions {
   readonly authenticate?: Authenticate;
   /** Filters around every hub's invocations and lifecycle, outside the hubs' own. */
   readonly filters?: readonly HubFilter[];
-  /** Where log lines go. Default: nowhere. */
+  /**
+   * Where log lines go. Default: the console at `info` and above (failures, start-up and
+   * shutdown); `HUBWIRE_LOG=debug` (or `DEBUG=hubwire:*`) adds connects, disconnects and each
+   * invocation, `HUBWIRE_LOG=silent` turns it off. Tokens never appear in a line.
+   */
   readonly logger?: Logger;
   /**
    * Origins allowed from browsers: CORS for negotiate and HTTP transports, and the WebSocket
@@ -164,7 +168,7 @@ export class HubServerCore {
   constructor(options: HubServerOptions) {
     this.#replayBudget = new ReplayBudget(options.maxTotalReplayBytes ?? 64 * 1024 * 1024);
     this.#allowList = originAllowList(options.cors);
-    this.logger = redactingLogger(options.logger ?? silentLogger);
+    this.logger = redactingLogger(options.logger ?? defaultLogger());
     const context = {
       hubOptions: options.hubOptions,
       authenticate: options.authenticate,
@@ -186,6 +190,7 @@ export class HubServerCore {
     for (const [path, handler] of Object.entries(options.connectionHandlers ?? {})) {
       this.#mount(path, (checked) => new ConnectionHandlerEndpoint(checked, handler, context));
     }
+    this.logger.log("info", "Hubwire is serving.", { paths: this.paths });
   }
 
   /** Mounts an endpoint at a path that is well formed and not taken (whatever its case). */
@@ -293,9 +298,12 @@ export class HubServerCore {
    */
   async close(options: { readonly drainTimeoutMs?: number } = {}): Promise<void> {
     const endpoints = [...this.#endpoints.values()];
+    const connections = endpoints.reduce((sum, endpoint) => sum + endpoint.connectionCount, 0);
+    this.logger.log("info", "Hubwire is shutting down.", { connections, drainTimeoutMs: options.drainTimeoutMs ?? 5_000 });
     for (const endpoint of endpoints) endpoint.stopAccepting();
     await Promise.all(endpoints.map((endpoint) => endpoint.drain(options.drainTimeoutMs ?? 5_000)));
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+    this.logger.log("info", "Hubwire has shut down.");
   }
 
   #route(url: string): { endpoint: MountedEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {

@@ -14,7 +14,7 @@ import { runFilters, type HubFilter } from "./filters.js";
 import type { CompiledMethod, HubCallContext, HubDefinition } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import type { HubSession } from "./hub-session.js";
-import type { Logger } from "./logger.js";
+import { isLevelEnabled, type Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { streamToCaller } from "./result-stream.js";
 import type { UploadStream } from "./upload-stream.js";
@@ -42,6 +42,8 @@ export class InvocationRunner {
   readonly #filters: readonly HubFilter[];
   readonly #logger: Logger;
   readonly #metrics: HubMetrics;
+  /** Whether each invocation is logged (at debug): decided once, so a dropped line costs nothing. */
+  readonly #logsInvocations: boolean;
 
   constructor(init: {
     hub: HubDefinition;
@@ -57,6 +59,7 @@ export class InvocationRunner {
     this.#filters = init.filters;
     this.#logger = init.logger;
     this.#metrics = init.metrics;
+    this.#logsInvocations = isLevelEnabled(init.logger, "debug");
   }
 
   /** The method a call names: keys are lower case, and most clients call with the name as defined, so try it as it is first. */
@@ -101,6 +104,7 @@ export class InvocationRunner {
     // From here on the method's own name: .NET's binder matches the target case-insensitively and
     // reports the name as the hub declares it.
     const name = method.name;
+    if (this.#logsInvocations) this.#logger.log("debug", "Invoking a hub method.", { ...this.#where(session, name), invocationId, streaming: isStreamCall });
     let args: unknown[];
     try {
       const bound = bindArguments(method, message.arguments, uploads);

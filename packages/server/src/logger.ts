@@ -1,5 +1,7 @@
 /**
- * The logging seam: silent by default, any logger (console, pino, winston) plugs in.
+ * The logging seam. By default the server logs to the console at `info` and above, as ASP.NET Core
+ * does; `HUBWIRE_LOG` (`trace`, `debug`, `info`, `warn`, `error` or `silent`) or `DEBUG=hubwire:*`
+ * changes that from the environment, and any logger (pino, winston) plugs in instead.
  * Hubwire never writes an access token or a connection token into a log line.
  *
  * @module
@@ -7,7 +9,7 @@
  * ```ts
  * import { createHubServer, consoleLogger } from "@hubwire/server";
  *
- * createHubServer({ hubs: { "/chat": chat }, logger: consoleLogger("info") });
+ * createHubServer({ hubs: { "/chat": chat }, logger: consoleLogger("debug") });
  * ```
  */
 
@@ -19,10 +21,53 @@ const levelRank: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn:
 /** Receives Hubwire's log lines. `fields` holds structured context (connectionId, hub, error). */
 export interface Logger {
   log(level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /**
+   * Whether lines at `level` are kept. Optional: without it every line is built and handed over.
+   * With it, lines written once per call (each invocation at `debug`) cost nothing when dropped.
+   */
+  isEnabled?(level: LogLevel): boolean;
 }
 
-/** Drops everything. The default. */
-export const silentLogger: Logger = { log() {} };
+/** Drops everything. */
+export const silentLogger: Logger = { log() {}, isEnabled: () => false };
+
+/** Whether `logger` keeps lines at `level` (true when it does not say). */
+export function isLevelEnabled(logger: Logger, level: LogLevel): boolean {
+  return logger.isEnabled?.(level) ?? true;
+}
+
+/**
+ * The level the environment asks for: `HUBWIRE_LOG` (`trace`, `debug`, `info`, `warn`, `error`,
+ * `silent`), else `debug` when `DEBUG` names `hubwire` (`DEBUG=hubwire:*`, as socket.io users set
+ * it), else `info`.
+ *
+ * @example
+ * ```ts
+ * // HUBWIRE_LOG=debug node server.js
+ * levelFromEnvironment({ HUBWIRE_LOG: "debug" }); // "debug"
+ * ```
+ */
+export function levelFromEnvironment(env: Readonly<Record<string, string | undefined>>): LogLevel | "silent" {
+  const asked = env["HUBWIRE_LOG"]?.trim().toLowerCase();
+  if (asked === "silent" || asked === "off" || asked === "none") return "silent";
+  if (asked !== undefined && asked in levelRank) return asked as LogLevel;
+  if (env["DEBUG"]?.split(/[\s,]+/).some((name) => name.startsWith("hubwire") || name === "*") === true) return "debug";
+  return "info";
+}
+
+/**
+ * The logger a server uses when it is given none: the console, at the level the environment asks
+ * for ({@link levelFromEnvironment}).
+ *
+ * @example
+ * ```ts
+ * createHubServer({ hubs, logger: defaultLogger() }); // the same as leaving logger out
+ * ```
+ */
+export function defaultLogger(env: Readonly<Record<string, string | undefined>> = process.env): Logger {
+  const level = levelFromEnvironment(env);
+  return level === "silent" ? silentLogger : consoleLogger(level);
+}
 
 /**
  * Writes lines at `minimumLevel` and above to the console.
@@ -34,6 +79,7 @@ export const silentLogger: Logger = { log() {} };
  */
 export function consoleLogger(minimumLevel: LogLevel = "info"): Logger {
   return {
+    isEnabled: (level) => levelRank[level] >= levelRank[minimumLevel],
     log(level, message, fields) {
       if (levelRank[level] < levelRank[minimumLevel]) return;
       const line = `[hubwire] ${level}: ${message}`;
@@ -82,6 +128,7 @@ function redactValue(value: unknown): unknown {
 export function redactingLogger(inner: Logger): Logger {
   if (inner === silentLogger) return inner;
   return {
+    ...(inner.isEnabled === undefined ? {} : { isEnabled: (level: LogLevel) => inner.isEnabled!(level) }),
     log(level, message, fields) {
       const safeFields = fields === undefined ? undefined : Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, redactValue(value)]));
       inner.log(level, redactSecrets(message), safeFields);
