@@ -34,6 +34,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     void hubs.close().then(() => {
       server.stop(true);
       for (const client of redisClients) client.disconnect();
+      console.log("Hubwire chat stopped.");
       process.exit(0);
     }),
   );

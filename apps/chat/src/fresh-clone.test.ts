@@ -51,5 +51,33 @@ describe("the README's quick start on a fresh clone", () => {
     expect(await connection.invoke("join", "lobby", "CI")).toEqual([]);
     expect(await connection.invoke("who", "lobby")).toEqual(["CI"]);
     await connection.stop();
+
+    // Stopping npm start with a signal to its own pid (as a process manager does) stops the sample,
+    // which says so: npm itself exits at once without passing the signal on.
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const stopped = new Promise<void>((resolve) => child.stdout!.on("end", resolve));
+    process.kill(child.pid!, "SIGTERM");
+    await stopped;
+    expect(output).toContain("Hubwire chat stopped.");
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it("`npm run start:echo` serves the echo sample from the same clone, says its URL, and stops with npm", { timeout: 300_000 }, async () => {
+    const port = await freePort();
+    const child = spawn("npm", ["run", "start:echo"], { cwd: folder, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const ended = new Promise<void>((resolve) => child.stdout!.on("end", resolve));
+    const deadline = Date.now() + 240_000;
+    while (!output.includes("Echo sample at")) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`The echo sample did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output).toContain(`http://localhost:${port}/`);
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    process.kill(child.pid!, "SIGTERM");
+    await ended;
+    expect(output).toContain("Echo sample stopped.");
   });
 });

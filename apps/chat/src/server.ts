@@ -14,5 +14,10 @@ const chat = await startChatServer({
 console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void chat.close().then(() => process.exit(0)));
+  process.once(signal, () =>
+    void chat.close().then(() => {
+      console.log("Hubwire chat stopped.");
+      process.exit(0);
+    }),
+  );
 }
