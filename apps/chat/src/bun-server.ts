@@ -15,7 +15,11 @@ declare const Bun: {
   }): { port: number; stop(closeActiveConnections?: boolean): void };
 };
 
-const { options, redisClients } = chatSetup(process.env["REDIS_URL"] || undefined);
+const setup = await chatSetup(process.env["REDIS_URL"] || undefined).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
+const { options, redisClients } = setup;
 const hubs = createHubServer(options);
 const pages = await chatPages();
 const host = process.env["HOST"] ?? "127.0.0.1";

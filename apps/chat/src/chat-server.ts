@@ -27,7 +27,7 @@ export interface ChatServer {
 }
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
-  const { options: hubOptions, redisClients: redis } = chatSetup(options.redisUrl);
+  const { options: hubOptions, redisClients: redis } = await chatSetup(options.redisUrl);
   const hubs = createHubServer(hubOptions);
   const pages = await chatPages(options);
   const serve = async (request: NodeRequest, response: NodeResponse) => {

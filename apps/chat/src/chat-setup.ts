@@ -18,9 +18,52 @@ export interface ChatSetup {
   readonly redisClients: readonly Redis[];
 }
 
-/** The chat hub, in memory or over Redis at `redisUrl`. */
-export function chatSetup(redisUrl: string | undefined): ChatSetup {
-  const redis = redisUrl === undefined ? [] : [new Redis(redisUrl), new Redis(redisUrl), new Redis(redisUrl)];
+/** How long Redis has to answer at start-up before the sample gives up with one clear line. */
+const REDIS_START_TIMEOUT_MS = 3_000;
+
+/**
+ * Three connections to Redis (the store, the backplane's publisher and subscriber), once Redis has
+ * answered: an unreachable `REDIS_URL` fails within a few seconds with one line that says what to
+ * do. While running, losing Redis is logged once (not once per retry), and so is its return.
+ */
+async function connectRedis(redisUrl: string): Promise<Redis[]> {
+  const clients = [0, 1, 2].map(() => new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: REDIS_START_TIMEOUT_MS }));
+  const where = redisUrl.replace(/\/\/[^@/]*@/, "//");
+  // Until Redis has answered once, its errors are the start-up failure below (not ioredis's
+  // "Unhandled error event" for every retry); after that, an outage is said once.
+  let started = false;
+  let lost = false;
+  for (const client of clients) {
+    client.on("error", (error: Error) => {
+      if (!started || lost) return;
+      lost = true;
+      console.error(`Redis at ${where} is unavailable (${error.message}): messages may not reach other servers until it is back.`);
+    });
+    client.on("ready", () => {
+      if (!lost) return;
+      lost = false;
+      console.error(`Redis at ${where} is back.`);
+    });
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      Promise.all(clients.map((client) => client.connect().then(() => client.ping()))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_START_TIMEOUT_MS / 1000} s`)), REDIS_START_TIMEOUT_MS))),
+    ]);
+  } catch (error) {
+    for (const client of clients) client.disconnect();
+    throw new Error(`Redis at ${where} is not reachable (${(error as Error).message}). Start Redis, fix REDIS_URL, or leave it unset to run in memory.`);
+  } finally {
+    clearTimeout(timer);
+  }
+  started = true;
+  return clients;
+}
+
+/** The chat hub, in memory or over Redis at `redisUrl` (which must answer; see {@link connectRedis}). */
+export async function chatSetup(redisUrl: string | undefined): Promise<ChatSetup> {
+  const redis = redisUrl === undefined ? [] : await connectRedis(redisUrl);
   const [store, publisher, subscriber] = redis;
   const hub = createChatHub(store === undefined ? new MemoryChatStore() : new RedisChatStore(store));
   return {
