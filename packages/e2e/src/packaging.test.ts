@@ -41,7 +41,7 @@ afterAll(() => {
 });
 
 describe("the packed packages", () => {
-  it("hold their built code, every file their exports name, and no tests or sources", async () => {
+  it("hold their built code, every file their exports name, a README and the LICENSE, and no tests or sources", async () => {
     for (const [name, tarball] of tarballs) {
       const { stdout } = await run("tar", ["tzf", tarball]);
       const files = new Set(stdout.split("\n").filter(Boolean).map((path) => path.replace(/^package\//, "")));
@@ -51,6 +51,7 @@ describe("the packed packages", () => {
       const named = Object.values(manifest.exports).flatMap((entry) => [entry.types, entry.default].map((path) => path.replace(/^\.\//, "")));
       expect(named.filter((path) => !files.has(path)), `${name}: exports without their file`).toEqual([]);
       expect([...files].filter((path) => /\.test(-d)?\.|^src\//.test(path)), `${name}: tests or sources packed`).toEqual([]);
+      expect(["README.md", "LICENSE"].filter((path) => !files.has(path)), `${name}: what every npm package has`).toEqual([]);
     }
   });
 
