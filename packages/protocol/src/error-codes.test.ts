@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, WireErrorCode, hasErrorCode } from "./error-codes.js";
+import { ErrorCode, hasErrorCode } from "./error-codes.js";
+import * as WireErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 
 describe("the table of error codes", () => {

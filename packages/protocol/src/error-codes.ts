@@ -17,35 +17,7 @@
  * }
  * ```
  */
-
-/**
- * The protocol's own codes (bad input on the wire, unwritable output): what the protocol's readers and
- * writers throw. Apart from {@link ErrorCode} only so that a browser bundle carries just these.
- */
-export const WireErrorCode = {
-  /** A record is larger than the configured maximum. */
-  MessageTooLarge: "HUBWIRE_MESSAGE_TOO_LARGE",
-  /** A record is not valid JSON, or not a decodable MessagePack value. */
-  MalformedMessage: "HUBWIRE_MALFORMED_MESSAGE",
-  /** A record decoded, but is not a hub message: a field is missing or of the wrong type. */
-  InvalidMessage: "HUBWIRE_INVALID_MESSAGE",
-  /** A record's `type` is a number this protocol version does not know. */
-  UnknownMessageType: "HUBWIRE_UNKNOWN_MESSAGE_TYPE",
-  /** Input ended inside a record (no record separator, or fewer bytes than the length prefix). */
-  IncompleteMessage: "HUBWIRE_INCOMPLETE_MESSAGE",
-  /** Text that is not valid UTF-8. */
-  InvalidUtf8: "HUBWIRE_INVALID_UTF8",
-  /** A MessagePack VarInt length prefix that is longer than 5 bytes or over 2^31 - 1. */
-  InvalidLengthPrefix: "HUBWIRE_INVALID_LENGTH_PREFIX",
-  /** A MessagePack value nested deeper than allowed. */
-  NestingTooDeep: "HUBWIRE_NESTING_TOO_DEEP",
-  /** An object key that could reach a prototype (`__proto__`), refused wherever it appears. */
-  ForbiddenKey: "HUBWIRE_FORBIDDEN_KEY",
-  /** A handshake request or response that cannot be read. */
-  InvalidHandshake: "HUBWIRE_INVALID_HANDSHAKE",
-  /** A message that cannot be written (for example a value the protocol cannot represent). */
-  UnencodableMessage: "HUBWIRE_UNENCODABLE_MESSAGE",
-} as const;
+import * as WireErrorCode from "./wire-error-codes.js";
 
 /** Every code: the protocol's, then the server's, the backplane's and the client's. */
 export const ErrorCode = /* @__PURE__ */ (() =>

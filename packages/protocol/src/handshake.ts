@@ -17,8 +17,9 @@
  * }
  * ```
  */
-import { ProtocolDefaults, RECORD_SEPARATOR_CODE } from "./constants.js";
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import { RECORD_SEPARATOR_CODE } from "./constants.js";
+import * as ProtocolDefaults from "./protocol-defaults.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 import { decodeUtf8, encodeUtf8, writeTextRecord } from "./text-framing.js";
 

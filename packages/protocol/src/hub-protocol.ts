@@ -16,7 +16,7 @@
  * ```
  */
 import type { TransferFormat } from "./constants.js";
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import type { HubMessage } from "./messages.js";
 import { isProtocolError, ProtocolError } from "./protocol-error.js";
 

@@ -11,8 +11,9 @@
  * json.parse(frame); // [{ type: 1, target: "send", arguments: ["hi"] }]
  * ```
  */
-import { ProtocolDefaults, TransferFormat } from "./constants.js";
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import { TransferFormat } from "./constants.js";
+import * as ProtocolDefaults from "./protocol-defaults.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
 import { readHubMessage } from "./message-validation.js";
 import { MessageType, type HubMessage } from "./messages.js";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import {
   MessageType,
   type CancelInvocationMessage,

@@ -15,7 +15,7 @@
  * checkPayload(message, 64); // throws a ProtocolError with `envelope` set for arguments nested too deep
  * ```
  */
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import { MessageType, type HubMessage } from "./messages.js";
 import { ProtocolError, type MessageEnvelope } from "./protocol-error.js";
 

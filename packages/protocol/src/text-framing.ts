@@ -12,8 +12,9 @@
  * reader.push(':6}\u001e');                 // ['{"type":6}']
  * ```
  */
-import { ProtocolDefaults, RECORD_SEPARATOR, RECORD_SEPARATOR_CODE } from "./constants.js";
-import { WireErrorCode as ErrorCode } from "./error-codes.js";
+import { RECORD_SEPARATOR, RECORD_SEPARATOR_CODE } from "./constants.js";
+import * as ProtocolDefaults from "./protocol-defaults.js";
+import * as ErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 
 /** Options of {@link TextRecordReader}. */
