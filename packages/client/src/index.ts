@@ -1,14 +1,14 @@
 export {
   HubConnection,
-  type CallOptions,
   type ClientHandler,
   type HubConnectionOptions,
   type HubConnectionState,
-  type HubStream,
   type InvokeMethodName,
   type StreamMethodName,
-  type TransportName,
 } from "./hub-connection.js";
+export type { TransportName } from "./http-connection.js";
+export type { HubStream } from "./hub-stream.js";
+export type { CallOptions } from "./pending-invocations.js";
 export { ConnectionClosedError, HubError, TimeoutError, TransportError } from "./errors.js";
 export { delays, type RetryContext, type RetryPolicy } from "./reconnect-policy.js";
 export type { Logger } from "./logger.js";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { isTrackableMessage, MessageType, ProtocolDefaults, type HubMessage } from "@hubwire/protocol";
+import { isTrackableMessage, MessageType, type HubMessage } from "@hubwire/protocol";
+import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 
 interface Buffered {
   readonly id: number;

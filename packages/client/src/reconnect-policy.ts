@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolDefaults } from "@hubwire/protocol";
+import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 
 /** What the policy knows when it decides. */
 export interface RetryContext {

@@ -13,7 +13,7 @@
  * const connection = new HubConnection<Chat>("/chat", { statefulReconnect: statefulReconnect({ bufferBytes: 200_000 }) });
  * ```
  */
-import { ProtocolDefaults } from "@hubwire/protocol";
+import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 import { MessageBuffer, type StatefulReconnect } from "./message-buffer.js";
 
 export type { StatefulReconnect } from "./message-buffer.js";

@@ -12,6 +12,7 @@ const STOP_WAIT_MS = 2_000;
 
 export class LongPollingTransport implements Transport {
   readonly name = "LongPolling";
+  readonly hasInherentKeepAlive = true;
   onreceive: Transport["onreceive"];
   onclose: Transport["onclose"];
   readonly #http: HttpOptions;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProtocolDefaults } from "@hubwire/protocol";
+import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 import { request, type HttpOptions } from "../http.js";
 
 /** What the server offered. */

@@ -1,14 +1,25 @@
 /**
- * The seam every client transport fills the same way (five members, as SignalR's ITransport),
- * so the connection never branches on which one it has.
+ * The seam every client transport fills the same way (five members, as SignalR's ITransport, and
+ * two flags for what differs between them), so the connection never branches on which one it has.
  *
  * @module
  */
+import type { HttpOptions } from "../http.js";
 
 /** A way to move frames between the client and the server. */
 export interface Transport {
   /** The name negotiate uses: `WebSockets`, `ServerSentEvents` or `LongPolling`. */
   readonly name: string;
+  /**
+   * The transport keeps the connection alive itself (long polling: a poll is always open, and the
+   * server's silence between messages is normal): no pings, and no server timeout. Default false.
+   */
+  readonly hasInherentKeepAlive?: boolean;
+  /**
+   * `connect` may be called again after a drop to re-attach the same connection, as stateful
+   * reconnect does (WebSockets only, as in SignalR). Default false.
+   */
+  readonly isReattachable?: boolean;
   /** Connects to `url` (with `id` already in it). `binary` for MessagePack. */
   connect(url: string, binary: boolean): Promise<void>;
   /** Sends one frame (one or more complete records). */
@@ -20,6 +31,9 @@ export interface Transport {
   /** The transport ended: with an error unless `stop()` ended it. */
   onclose: ((error?: Error) => void) | undefined;
 }
+
+/** How the connection makes each transport: from its HTTP options, and the WebSocket class if there is one. */
+export type TransportConstructor = new (http: HttpOptions, WebSocketClass: WebSocketConstructor | undefined) => Transport;
 
 /** A WebSocket class: the global in browsers (and Node 22+), or `ws` in Node 20. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[] | object, options?: object) => WebSocket;

@@ -6,35 +6,32 @@
  * @module
  */
 import { TransportError } from "../errors.js";
-import { isNode } from "../http.js";
+import { isNode, type HttpOptions } from "../http.js";
 import type { Transport, WebSocketConstructor } from "./transport.js";
 
 export class WebSocketTransport implements Transport {
   readonly name = "WebSockets";
+  readonly isReattachable = true;
   onreceive: Transport["onreceive"];
   onclose: Transport["onclose"];
+  readonly #http: HttpOptions;
   readonly #WebSocket: WebSocketConstructor;
-  readonly #accessToken: (() => string | undefined | Promise<string | undefined>) | undefined;
-  readonly #headers: Readonly<Record<string, string>>;
   #socket: WebSocket | undefined;
   #stopped = false;
 
-  constructor(
-    WebSocketClass: WebSocketConstructor,
-    accessToken: (() => string | undefined | Promise<string | undefined>) | undefined,
-    headers: Readonly<Record<string, string>>,
-  ) {
+  /** Takes the connection's HTTP options for the access token and, in Node, the headers. */
+  constructor(http: HttpOptions, WebSocketClass: WebSocketConstructor | undefined) {
+    if (WebSocketClass === undefined) throw new TransportError(this.name, "No WebSocket class: pass one as the WebSocket option (for example from 'ws').");
+    this.#http = http;
     this.#WebSocket = WebSocketClass;
-    this.#accessToken = accessToken;
-    this.#headers = headers;
   }
 
   async connect(url: string, binary: boolean): Promise<void> {
-    const token = await this.#accessToken?.();
+    const token = await this.#http.accessToken?.();
     let target = url.replace(/^http/, "ws");
     let socket: WebSocket;
     if (isNode) {
-      socket = new this.#WebSocket(target, undefined, { headers: { ...this.#headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+      socket = new this.#WebSocket(target, undefined, { headers: { ...this.#http.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
     } else {
       if (token) target += `${target.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`;
       socket = new this.#WebSocket(target);
