@@ -1,10 +1,33 @@
 /**
  * The backplane's health through the OpenTelemetry metrics API (a no-op until the app installs an
- * SDK): whether Redis is reachable, how many nodes this one hears, and its message counts.
+ * SDK): whether Redis is reachable, how many nodes this one hears, and its message counts (the
+ * `BackplaneStats` that the publisher and the router count in).
  *
  * @module
  */
 import { metrics, type BatchObservableCallback, type Meter, type MeterProvider, type Observable } from "@opentelemetry/api";
+
+/** Counters for metrics and tests. */
+export interface BackplaneStats {
+  published: number;
+  publishFailures: number;
+  received: number;
+  duplicatesDropped: number;
+  malformedDropped: number;
+}
+
+/**
+ * Counters all at zero, for a new manager.
+ *
+ * @example
+ * ```ts
+ * const stats = emptyBackplaneStats();
+ * stats.published++;
+ * ```
+ */
+export function emptyBackplaneStats(): BackplaneStats {
+  return { published: 0, publishFailures: 0, received: 0, duplicatesDropped: 0, malformedDropped: 0 };
+}
 
 /** What the instruments read, at each collection. */
 export interface BackplaneReadings {
@@ -12,7 +35,7 @@ export interface BackplaneReadings {
   isConnected(): boolean;
   /** Nodes alive, this one included. */
   nodeCount(): number;
-  readonly stats: { readonly published: number; readonly publishFailures: number; readonly received: number; readonly duplicatesDropped: number; readonly malformedDropped: number };
+  readonly stats: Readonly<BackplaneStats>;
 }
 
 /**

@@ -3,6 +3,12 @@
  * accept extra trailing items, so a newer node can add fields for older ones to ignore.
  *
  * @module
+ * @example
+ * ```ts
+ * const bytes = encodeEnvelope({ kind: EnvelopeKind.Ack, requestId: "node1:7" });
+ * decodeEnvelope(bytes); // { kind: EnvelopeKind.Ack, requestId: "node1:7" }
+ * decodeEnvelope(Buffer.from("junk")); // undefined
+ * ```
  */
 import { HubMessageEncoder } from "@hubwire/protocol-msgpack";
 import { Decoder } from "@msgpack/msgpack";
@@ -68,6 +74,9 @@ export type Envelope =
     }
   | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown }
   | { readonly kind: typeof EnvelopeKind.Heartbeat; readonly serverId: string };
+
+/** The envelope of one kind: `EnvelopeOf<typeof EnvelopeKind.Ack>`. */
+export type EnvelopeOf<TKind extends Envelope["kind"]> = Extract<Envelope, { readonly kind: TKind }>;
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   switch (envelope.kind) {

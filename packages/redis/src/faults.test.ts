@@ -2,7 +2,8 @@ import { RecordingConnection } from "@hubwire/server/testing";
 import { RedisProcess } from "@hubwire/test-support";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { BackplaneError, RedisLifetimeManager } from "./redis-lifetime-manager.js";
+import { BackplaneError } from "./backplane-error.js";
+import { RedisLifetimeManager } from "./redis-lifetime-manager.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

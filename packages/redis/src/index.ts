@@ -1,11 +1,10 @@
+export { BackplaneError } from "./backplane-error.js";
+export { type BackplaneStats } from "./backplane-metrics.js";
 export {
-  BackplaneError,
-  RedisLifetimeManager,
-  redisLifetimeManager,
-  type BackplaneStats,
   type RedisBackplaneOptions,
   type RedisClient,
   type RedisConnectionOptions,
   type RedisLifetimeManagerOptions,
-} from "./redis-lifetime-manager.js";
+} from "./backplane-options.js";
+export { RedisLifetimeManager, redisLifetimeManager } from "./redis-lifetime-manager.js";
 export { HubChannels, escapeChannelPart } from "./channels.js";

@@ -80,4 +80,14 @@ describe("RedisLifetimeManager", () => {
     const after = Number(/connected_clients:(\d+)/.exec(await redis.cli("info", "clients"))![1]);
     expect(before - after).toBe(2);
   });
+
+  it("leaves the caller's connections open when it closes", async () => {
+    const publisher = client();
+    const subscriber = client();
+    const manager = new RedisLifetimeManager({ hubName: "owned", prefix: `own-${Math.random()}`, publisher, subscriber });
+    await settle();
+    await manager.close();
+    expect([publisher.status, subscriber.status]).toEqual(["ready", "ready"]);
+    expect(await publisher.ping()).toBe("PONG");
+  });
 });

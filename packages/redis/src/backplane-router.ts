@@ -1,0 +1,99 @@
+/**
+ * Inbound routing: every message the subscriber receives is read as an envelope and handed to
+ * what handles its kind. Invocations are delivered once per message id, however often they
+ * arrive (a publish that ioredis resends after a reconnect, or a message that reaches this node
+ * through two channels); acknowledgements and client results settle the request table's entries.
+ * What this node sent itself is ignored; what is not an envelope is dropped, counted and logged.
+ *
+ * @module
+ */
+import { ClientResultError, type Logger } from "@hubwire/server";
+import type { BackplaneStats } from "./backplane-metrics.js";
+import { decodeEnvelope, EnvelopeKind, type EnvelopeOf } from "./envelope.js";
+import type { PendingRequests } from "./pending-requests.js";
+
+/** How many message ids a node remembers to drop repeats (a resend comes within seconds). */
+const defaultSeenLimit = 10_000;
+
+export interface BackplaneRouterOptions {
+  /** This node: what it sent itself is not routed back to it. */
+  readonly serverId: string;
+  /** Settled by Ack and ResultResponse envelopes. */
+  readonly requests: PendingRequests;
+  /** Counts `received`, `duplicatesDropped` and `malformedDropped`. */
+  readonly stats: BackplaneStats;
+  readonly logger: Logger;
+  /** Another node's heartbeat. */
+  onHeartbeat(serverId: string): void;
+  /** An invocation from another node, the first time its id arrives. */
+  onInvocation(envelope: EnvelopeOf<typeof EnvelopeKind.Invocation>): void;
+  /** Another node asks to add or remove a connection to or from a group. */
+  onGroupCommand(envelope: EnvelopeOf<typeof EnvelopeKind.GroupCommand>): void;
+  /** A node asks for a client result. */
+  onResultRequest(envelope: EnvelopeOf<typeof EnvelopeKind.ResultRequest>): void;
+  /** Message ids remembered; default 10,000. */
+  readonly seenLimit?: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const router = new BackplaneRouter({ serverId, requests, stats, logger, onHeartbeat, onInvocation, onGroupCommand, onResultRequest });
+ * connections.onMessage((message) => router.route(message));
+ * ```
+ */
+export class BackplaneRouter {
+  readonly #options: BackplaneRouterOptions;
+  readonly #seenLimit: number;
+  /** Message ids delivered recently, oldest first. */
+  readonly #seen = new Set<string>();
+
+  constructor(options: BackplaneRouterOptions) {
+    this.#options = options;
+    this.#seenLimit = options.seenLimit ?? defaultSeenLimit;
+  }
+
+  /** Reads one received message and hands it on; bytes that are not an envelope are dropped, not thrown. */
+  route(bytes: Uint8Array): void {
+    const { serverId, requests, stats, logger } = this.#options;
+    const envelope = decodeEnvelope(bytes);
+    if (envelope === undefined) {
+      stats.malformedDropped++;
+      logger.log("warn", "Dropped a backplane message that is not an envelope.", {});
+      return;
+    }
+    stats.received++;
+    switch (envelope.kind) {
+      case EnvelopeKind.Heartbeat:
+        if (envelope.serverId !== serverId) this.#options.onHeartbeat(envelope.serverId);
+        return;
+      case EnvelopeKind.Invocation:
+        // Already delivered locally by its sender; or seen before (a resend, or a second channel).
+        if (envelope.serverId === serverId || this.#isRepeat(envelope.messageId)) return;
+        return this.#options.onInvocation(envelope);
+      case EnvelopeKind.GroupCommand:
+        if (envelope.serverId !== serverId) this.#options.onGroupCommand(envelope);
+        return;
+      case EnvelopeKind.Ack:
+        requests.resolve(envelope.requestId, undefined);
+        return;
+      case EnvelopeKind.ResultRequest:
+        return this.#options.onResultRequest(envelope);
+      case EnvelopeKind.ResultResponse:
+        if (envelope.error === null) requests.resolve(envelope.requestId, envelope.result);
+        else requests.reject(envelope.requestId, new ClientResultError(envelope.error));
+        return;
+    }
+  }
+
+  /** Whether `messageId` was seen before (counted as a duplicate); remembers it if not. */
+  #isRepeat(messageId: string): boolean {
+    if (this.#seen.has(messageId)) {
+      this.#options.stats.duplicatesDropped++;
+      return true;
+    }
+    this.#seen.add(messageId);
+    if (this.#seen.size > this.#seenLimit) this.#seen.delete(this.#seen.values().next().value!);
+    return false;
+  }
+}
