@@ -7,7 +7,7 @@ import type { Section } from "./report.js";
 // The smoke run keeps the harness working: every system starts, speaks its wire, and yields a
 // figure. It measures nothing worth comparing and asserts no timing.
 describe("npm run bench -- --quick", () => {
-  it("runs every scenario against every system and reports a finite figure in every cell", async () => {
+  it("runs every scenario against every system, on Node and on Bun, and reports a finite figure in every cell", async () => {
     const bench = fileURLToPath(new URL("../dist/bench.js", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [bench, "--quick", "--json"], { maxBuffer: 16 * 2 ** 20 });
     const sections = JSON.parse(stdout) as Section[];
@@ -22,8 +22,9 @@ describe("npm run bench -- --quick", () => {
       "Idle connections held by one process (target 300)",
     ]);
     const systemsOf = (title: string) => sections.find((section) => section.title.startsWith(title))!.rows.map((row) => row[0]);
-    expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8"]);
-    expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8"]);
+    const onBun = ["Hubwire JSON on Bun", "Hubwire MessagePack on Bun", "socket.io 4.8 on Bun"];
+    expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
+    expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     expect(systemsOf("Long-polling echo")).toEqual(["Hubwire long polling", "socket.io 4.8 polling"]);
     for (const section of sections) {
       for (const row of section.rows) {
@@ -31,6 +32,10 @@ describe("npm run bench -- --quick", () => {
         for (const cell of row.slice(1).filter((value) => value !== "")) expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?$/);
       }
       for (const goal of section.goals) expect(Number.isFinite(goal.measured), goal.text).toBe(true);
+    }
+    // The systems on Bun answered, and each is set against the same system on Node.
+    for (const section of sections.filter((section) => /^(Echo RPC|Broadcast)/.test(section.title))) {
+      for (const row of section.rows) expect(row.at(-1), `${section.title}: ${row[0]}`).toMatch(onBun.includes(row[0]!) ? /^[\d.]+x$/ : /^$/);
     }
     const held = sections.at(-1)!.rows[0]!;
     expect(held[3]).toBe("300");

@@ -5,13 +5,15 @@
  * markers (a run of some scenarios replaces only theirs).
  *
  *   --quick         a smoke run (tiny sizes, 1 run) that proves the harness; writes nothing
+ *   --no-write      full sizes, but only prints the tables: docs/ stays as it was
  *   --only a,b      only these scenarios (echo, broadcast, idle-memory, cross-node, long-polling,
  *                   bundle-size, max-connections)
  *   --json          print the sections as JSON on stdout
  *
- * BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured servers.
+ * BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured servers on Node.
  */
 import { cpus } from "node:os";
+import { runtimeVersions } from "./child-processes.js";
 import { renderSection, type Section } from "./report.js";
 import { recordResults, type ScenarioResults } from "./results-file.js";
 import { log } from "./runs.js";
@@ -52,9 +54,9 @@ if (args.includes("--json")) {
   console.log(sections.map(renderSection).join("\n"));
 }
 
-if (!settings.quick) {
+if (!settings.quick && !args.includes("--no-write")) {
   const measuredBy = `npm run bench${onlyAt === -1 ? "" : ` -- --only ${only.join(",")}`}`;
-  const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${runtimeVersions()}, ${new Date().toISOString().slice(0, 10)}`;
   const measured: Record<string, ScenarioResults> = {};
   for (const name of only) measured[name] = { measuredBy, machine, runs: settings.runs, sections: byScenario[name]! };
   log(`wrote ${recordResults(measured, Object.keys(scenarios))}`);

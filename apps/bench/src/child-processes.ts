@@ -4,14 +4,27 @@
  * limit, as high as the scenario needs, through a shell's `ulimit`.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadJob, LoadReport } from "./load/load-jobs.js";
 import type { ChildReport, ParentRequest, ServerStats } from "./server-process.js";
 
 export const distDir = fileURLToPath(new URL(".", import.meta.url));
 
-/** Extra Node flags for the measured servers only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
+/** Extra Node flags for the measured servers on Node only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
 const serverFlags = (process.env["BENCH_SERVER_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "");
+
+/** The runtimes a measured server can run on; the bench itself and its load generator run on Node. */
+export type Runtime = "node" | "bun";
+
+/** The bun binary of the `bun` npm package (a devDependency), so a run needs no Bun on the PATH. */
+export const bunPath: string = join(dirname(createRequire(import.meta.url).resolve("bun/package.json")), "bin", "bun.exe");
+
+/** "Node v20.19.0, Bun 1.4.5": what the figures were measured on. */
+export function runtimeVersions(): string {
+  return `Node ${process.version}, Bun ${execFileSync(bunPath, ["--version"], { encoding: "utf8" }).trim()}`;
+}
 
 /**
  * The most files a process may open here (the hard RLIMIT_NOFILE): only a privileged process can
@@ -22,9 +35,11 @@ export const fileLimit: number = (() => {
   return hard === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(hard);
 })();
 
-function startNode(script: string, args: readonly string[], maxFiles: number, flags: readonly string[] = []): ChildProcess {
-  const node = [process.execPath, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
-  const command = ["ulimit", "-n", String(Math.min(maxFiles, fileLimit)), "&&", "exec", ...node.map((part) => JSON.stringify(part))].join(" ");
+/** Starts dist/`script` on `runtime` (both take `--expose-gc`, and both speak Node's IPC to this process). */
+function startScript(runtime: Runtime, script: string, args: readonly string[], maxFiles: number, flags: readonly string[] = []): ChildProcess {
+  const binary = runtime === "bun" ? bunPath : process.execPath;
+  const line = [binary, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
+  const command = ["ulimit", "-n", String(Math.min(maxFiles, fileLimit)), "&&", "exec", ...line.map((part) => JSON.stringify(part))].join(" ");
   return spawn("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
@@ -36,6 +51,8 @@ export interface ServerSpec {
   /** The server script under dist/servers/, without extension. */
   readonly script: string;
   readonly args: readonly string[];
+  /** What runs the script; Node unless said. */
+  readonly runtime?: Runtime;
 }
 
 export class ServerProcess {
@@ -47,10 +64,11 @@ export class ServerProcess {
   ) {}
 
   static async start(spec: ServerSpec, maxFiles = 4096): Promise<ServerProcess> {
-    const child = startNode(`servers/${spec.script}.js`, spec.args, maxFiles, serverFlags);
+    const runtime = spec.runtime ?? "node";
+    const child = startScript(runtime, `servers/${spec.script}.js`, spec.args, maxFiles, runtime === "node" ? serverFlags : []);
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
-      child.once("exit", (code) => reject(new Error(`${spec.script} exited with ${code} before listening.`)));
+      child.once("exit", (code) => reject(new Error(`${spec.script} (${runtime}) exited with ${code} before listening.`)));
     });
     return new ServerProcess(child, `http://127.0.0.1:${port}`);
   }
@@ -85,7 +103,7 @@ export class LoadProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   static start(maxFiles = 4096): LoadProcess {
-    return new LoadProcess(startNode("load/load-process.js", [], maxFiles));
+    return new LoadProcess(startScript("node", "load/load-process.js", [], maxFiles));
   }
 
   /** Sends a job and waits for the report it ends with; a job that hangs fails the bench loudly. */

@@ -9,6 +9,8 @@ export interface System {
 }
 
 const hubwire: ServerSpec = { script: "hubwire-server", args: [] };
+/** The same hub (servers/bench-hub.ts) behind `@hubwire/server/bun`, run by Bun. */
+const hubwireOnBun: ServerSpec = { script: "hubwire-bun-server", args: [], runtime: "bun" };
 
 export const systems = {
   tcp: { name: "plain TCP echo (ceiling)", wire: "tcp", server: { script: "tcp-server", args: [] } },
@@ -18,8 +20,22 @@ export const systems = {
   hubwireMessagePack: { name: "Hubwire MessagePack", wire: "signalr-msgpack-ws", server: hubwire },
   hubwireLongPolling: { name: "Hubwire long polling", wire: "signalr-json-lp", server: hubwire },
   socketIo: { name: "socket.io 4.8", wire: "socketio-ws", server: { script: "socketio-server", args: ["--transports", "websocket"] } },
+  hubwireJsonOnBun: { name: "Hubwire JSON on Bun", wire: "signalr-json-ws", server: hubwireOnBun },
+  hubwireMessagePackOnBun: { name: "Hubwire MessagePack on Bun", wire: "signalr-msgpack-ws", server: hubwireOnBun },
+  socketIoOnBun: { name: "socket.io 4.8 on Bun", wire: "socketio-ws", server: { script: "socketio-bun-server", args: [], runtime: "bun" } },
   socketIoPolling: { name: "socket.io 4.8 polling", wire: "socketio-polling", server: { script: "socketio-server", args: ["--transports", "polling"] } },
 } as const satisfies Record<string, System>;
+
+/** Each system on Bun and the same system on Node, which its figures are set against. */
+export const onNode: ReadonlyMap<System, System> = new Map<System, System>([
+  [systems.hubwireJsonOnBun, systems.hubwireJson],
+  [systems.hubwireMessagePackOnBun, systems.hubwireMessagePack],
+  [systems.socketIoOnBun, systems.socketIo],
+]);
+
+/** What the rows on Bun are, for the intro of a table that has them. */
+export const onBunNote =
+  "The rows on Bun run the same server code under Bun: the same hub through `@hubwire/server/bun`, the same socket.io server bound to `@socket.io/bun-engine`; their last column sets them against the same system on Node.";
 
 /** The same system joined to others through Redis at `redisUrl`. */
 export function throughRedis(system: System, redisUrl: string): System {

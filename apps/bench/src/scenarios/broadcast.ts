@@ -7,7 +7,7 @@ import { figureOf, formatFigure, formatRatio } from "../figures.js";
 import type { Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { systems, type System } from "../systems.js";
+import { onBunNote, onNode, systems, type System } from "../systems.js";
 
 interface BroadcastRun {
   readonly deliveriesPerSecond: number;
@@ -38,7 +38,16 @@ async function measureBroadcast(system: System, server: ServerProcess, load: Loa
 
 export async function broadcastScenario(settings: Settings): Promise<Section[]> {
   const { clients, messages, payloadBytes } = settings.broadcast;
-  const subjects: System[] = [systems.ws, systems.wsFrameOnce, systems.hubwireJson, systems.hubwireMessagePack, systems.socketIo];
+  const subjects: System[] = [
+    systems.ws,
+    systems.wsFrameOnce,
+    systems.hubwireJson,
+    systems.hubwireMessagePack,
+    systems.socketIo,
+    systems.hubwireJsonOnBun,
+    systems.hubwireMessagePackOnBun,
+    systems.socketIoOnBun,
+  ];
   const maxFiles = clients * 2 + 1024;
   const load = LoadProcess.start(maxFiles);
   const sections: Section[] = [];
@@ -60,13 +69,26 @@ export async function broadcastScenario(settings: Settings): Promise<Section[]> 
         ]),
       );
       const of = (system: System) => figures.get(system)!;
+      const versusNode = (system: System) => {
+        const peer = onNode.get(system);
+        return peer === undefined ? "" : formatRatio(of(system).rate, of(peer).rate);
+      };
       sections.push({
         title: `Broadcast, ${how}: ${clients.toLocaleString("en-US")} clients, ${messages} messages of ${payloadBytes} B`,
-        intro: paced
-          ? "The asking client sends the next broadcast request only when it has received the previous broadcast, so each broadcast leaves the server on its own; the time runs until every client has every message."
-          : "One client sends all the broadcast requests back to back; the time runs until every client has every message. Raw ws is measured twice: `send` in a loop (ws frames the message once per client) and framing once then writing that frame to every socket, as socket.io does. Hubwire writes what a connection is sent within one event-loop turn as one frame, so here many broadcasts share a frame.",
-        head: ["system", "deliveries/s", "ms until all have all", "server CPU ms per 100k deliveries", "vs raw ws frame once"],
-        rows: subjects.map((system) => [system.name, formatFigure(of(system).rate), formatFigure(of(system).allMs), formatFigure(of(system).cpu), formatRatio(of(system).rate, of(systems.wsFrameOnce).rate)]),
+        intro: `${
+          paced
+            ? "The asking client sends the next broadcast request only when it has received the previous broadcast, so each broadcast leaves the server on its own; the time runs until every client has every message."
+            : "One client sends all the broadcast requests back to back; the time runs until every client has every message. Raw ws is measured twice: `send` in a loop (ws frames the message once per client) and framing once then writing that frame to every socket, as socket.io does. Hubwire writes what a connection is sent within one event-loop turn as one frame, so here many broadcasts share a frame."
+        } ${onBunNote}`,
+        head: ["system", "deliveries/s", "ms until all have all", "server CPU ms per 100k deliveries", "vs raw ws frame once", "vs the same on Node"],
+        rows: subjects.map((system) => [
+          system.name,
+          formatFigure(of(system).rate),
+          formatFigure(of(system).allMs),
+          formatFigure(of(system).cpu),
+          formatRatio(of(system).rate, of(systems.wsFrameOnce).rate),
+          versusNode(system),
+        ]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
           { text: `broadcast ${how}, ${system.name}: deliveries/s vs raw ws frame once`, measured: of(system).rate.median / of(systems.wsFrameOnce).rate.median, atLeast: 0.9 },
           { text: `broadcast ${how}, ${system.name}: deliveries/s vs socket.io`, measured: of(system).rate.median / of(systems.socketIo).rate.median, atLeast: 1 },

@@ -7,7 +7,7 @@ import { figureOf, formatFigure, formatRatio, type Figure } from "../figures.js"
 import type { Goal, Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { systems, type System } from "../systems.js";
+import { onBunNote, onNode, systems, type System } from "../systems.js";
 
 interface EchoRun {
   readonly perSecond: number;
@@ -81,7 +81,16 @@ export function echoRow(system: System, figures: EchoFigures, reference: EchoFig
 }
 
 export async function echoScenario(settings: Settings): Promise<Section[]> {
-  const subjects: System[] = [systems.tcp, systems.ws, systems.hubwireJson, systems.hubwireMessagePack, systems.socketIo];
+  const subjects: System[] = [
+    systems.tcp,
+    systems.ws,
+    systems.hubwireJson,
+    systems.hubwireMessagePack,
+    systems.socketIo,
+    systems.hubwireJsonOnBun,
+    systems.hubwireMessagePackOnBun,
+    systems.socketIoOnBun,
+  ];
   const load = LoadProcess.start();
   const sections: Section[] = [];
   try {
@@ -92,12 +101,16 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
       );
       const figures = new Map([...runs].map(([system, results]) => [system, echoFigures(results)]));
       const of = (system: System) => figures.get(system)!;
+      const versusNode = (system: System) => {
+        const peer = onNode.get(system);
+        return peer === undefined ? "" : formatRatio(of(system).perSecond, of(peer).perSecond);
+      };
       const label = `echo ${inflight} in flight, ${payloadBytes} B`;
       sections.push({
         title: `Echo RPC: ${settings.echo.connections} connections, ${inflight} in flight, ${payloadBytes} B payload`,
-        intro: "Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests.",
-        head: ["system", "requests/s", "p50 ms", "p99 ms", "server CPU ms per 100k", "vs raw ws"],
-        rows: subjects.map((system) => echoRow(system, of(system), of(systems.ws))),
+        intro: `Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests. ${onBunNote}`,
+        head: ["system", "requests/s", "p50 ms", "p99 ms", "server CPU ms per 100k", "vs raw ws", "vs the same on Node"],
+        rows: subjects.map((system) => [...echoRow(system, of(system), of(systems.ws)), versusNode(system)]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
           ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.ws), "raw ws", 0.9),
           ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.socketIo), "socket.io", 1.5),
