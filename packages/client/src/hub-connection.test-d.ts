@@ -1,5 +1,6 @@
 import type { HubContract } from "@hubwire/protocol";
 import { describe, expectTypeOf, it } from "vitest";
+import { WebSocket } from "ws";
 import { HubConnection, type HubStream } from "./index.js";
 
 interface Chat extends HubContract {
@@ -55,5 +56,12 @@ describe("HubConnection types", () => {
     // @ts-expect-error: the result is a number, not a string
     const wrong: Promise<string> = connection.invoke("add", 1, 2);
     void wrong;
+  });
+
+  it("takes ws's WebSocket class, and the DOM's, as the WebSocket option without a cast", () => {
+    void new HubConnection<Chat>("/chat", { WebSocket });
+    void new HubConnection<Chat>("/chat", { WebSocket: globalThis.WebSocket });
+    // @ts-expect-error: not a WebSocket class
+    void new HubConnection<Chat>("/chat", { WebSocket: Map });
   });
 });

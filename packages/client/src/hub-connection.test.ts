@@ -1,8 +1,8 @@
 import { MessagePackHubProtocol } from "./msgpack.js";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ConnectionClosedError, HubConnection, HubError, type HubConnectionOptions, type TransportName } from "./index.js";
-import type { WebSocketConstructor } from "./transports/transport.js";
 import type { TestContract } from "./test-helpers/contract.js";
 import { eventually, startTestServer, type TestServer } from "./test-helpers/test-server.js";
 
@@ -28,7 +28,7 @@ describe.each(cases)("HubConnection against a Hubwire server over $transport ($p
   async function connect(options: HubConnectionOptions = {}): Promise<HubConnection<TestContract>> {
     const connection = new HubConnection<TestContract>(server.url, {
       transports: [transport],
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      WebSocket: WebSocket,
       ...(protocol === "messagepack" ? { protocol: new MessagePackHubProtocol() } : {}),
       ...options,
     });
@@ -184,7 +184,7 @@ describe("HubConnection start failures", () => {
     const server = await startTestServer({ hubOptions: { protocols: ["json"] } });
     try {
       const connection = new HubConnection<TestContract>(server.url, {
-        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        WebSocket: WebSocket,
         protocol: new MessagePackHubProtocol(),
       });
       await expect(connection.start()).rejects.toThrow("Server returned handshake error: The protocol 'messagepack' is not supported.");
@@ -197,10 +197,47 @@ describe("HubConnection start failures", () => {
   it("names every transport that failed when none connects", async () => {
     const server = await startTestServer({ hubOptions: { transports: ["LongPolling"] } });
     try {
-      const connection = new HubConnection<TestContract>(server.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, transports: ["WebSockets"] });
+      const connection = new HubConnection<TestContract>(server.url, { WebSocket: WebSocket, transports: ["WebSockets"] });
       await expect(connection.start()).rejects.toThrow("Unable to connect to the server with any of the available transports.");
     } finally {
       await server.close();
     }
+  });
+});
+
+// Node 20 has no global WebSocket: the package's Node entry loads ws, as @microsoft/signalr does.
+// Run in a child process that imports the package by name, as an application would.
+describe("HubConnection in Node without a global WebSocket", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  async function runScript(script: string): Promise<string> {
+    const { execFile } = await import("node:child_process");
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)), timeout: 30_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+      );
+    });
+  }
+
+  it("connects over WebSockets with no WebSocket option, loading ws itself", async () => {
+    const output = await runScript(`
+      import { HubConnection } from "@hubwire/client";
+      if (globalThis.WebSocket !== undefined) throw new Error("This Node has a global WebSocket: the test proves nothing here.");
+      const connection = new HubConnection(${JSON.stringify(server.url)}, { transports: ["WebSockets"] });
+      await connection.start();
+      console.log(connection.transport, await connection.invoke("echo", "over ws"));
+      await connection.stop();
+    `);
+    expect(output).toBe("WebSockets over ws");
+  });
+
+  it("says what to do when there is no WebSocket class at all (the browser entry in Node)", async () => {
+    const connection = new HubConnection<TestContract>(server.url, { transports: ["WebSockets"] });
+    const error = await connection.start().catch((caught: unknown) => caught);
+    expect(String(error)).toMatch(/There is no global WebSocket here: pass a WebSocket class as the WebSocket option/);
   });
 });

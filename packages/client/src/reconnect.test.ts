@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HubConnection } from "./index.js";
 import { statefulReconnect } from "./stateful-reconnect.js";
-import type { WebSocketConstructor } from "./transports/transport.js";
 import type { TestContract } from "./test-helpers/contract.js";
 import { eventually, startTestServer } from "./test-helpers/test-server.js";
 
@@ -12,13 +11,13 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-const ws = WebSocket as unknown as WebSocketConstructor;
+
 
 describe("reconnecting", () => {
   it("reconnects automatically after the server restarts, with a new connection id", async () => {
     let server = await startTestServer();
     const port = server.port;
-    const connection = new HubConnection<TestContract>(server.url, { WebSocket: ws, reconnect: [0, 100, 200, 400, 800, 1600] });
+    const connection = new HubConnection<TestContract>(server.url, { WebSocket, reconnect: [0, 100, 200, 400, 800, 1600] });
     cleanups.push(() => connection.stop());
     await connection.start();
     const firstId = connection.connectionId;
@@ -36,7 +35,7 @@ describe("reconnecting", () => {
 
   it("gives up after the policy's last delay and reports the close", async () => {
     const server = await startTestServer();
-    const connection = new HubConnection<TestContract>(server.url, { WebSocket: ws, reconnect: [0, 50] });
+    const connection = new HubConnection<TestContract>(server.url, { WebSocket, reconnect: [0, 50] });
     await connection.start();
     const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
     await server.close();
@@ -50,7 +49,7 @@ describe("reconnecting", () => {
       const proxy = await startTcpProxy(server.port);
       cleanups.push(() => server.close(), () => proxy.close());
       const connection = new HubConnection<TestContract>(`http://127.0.0.1:${proxy.port}/hub`, {
-        WebSocket: ws,
+        WebSocket,
         transports: ["WebSockets"],
         statefulReconnect: statefulReconnect(),
         reconnect: [0, 100],

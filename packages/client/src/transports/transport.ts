@@ -35,5 +35,22 @@ export interface Transport {
 /** How the connection makes each transport: from its HTTP options, and the WebSocket class if there is one. */
 export type TransportConstructor = new (http: HttpOptions, WebSocketClass: WebSocketConstructor | undefined) => Transport;
 
-/** A WebSocket class: the global in browsers (and Node 22+), or `ws` in Node 20. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[] | object, options?: object) => WebSocket;
+/**
+ * A WebSocket class: the global one in browsers and Node 22+, or `ws`'s (`import { WebSocket }
+ * from "ws"`). Typed by the little the client needs of it, so that each fits without a cast.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: never) => WebSocketLike;
+
+/**
+ * What the client needs of a WebSocket. Event handlers take `never` so that the browser's socket
+ * and `ws`'s, whose event types differ, both fit; `transports/websocket.ts` reads the events.
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  send(data: never): void;
+  close(code?: number, reason?: string): void;
+}

@@ -8,6 +8,21 @@
 import { TransportError } from "../errors.js";
 import { isNode, type HttpOptions } from "../http.js";
 import type { Transport, WebSocketConstructor } from "./transport.js";
+import { webSocketClass } from "./websocket-class.js";
+
+/** A WebSocket as this transport reads it: the browser's and `ws`'s both behave so. */
+interface Socket {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: (() => void) | null;
+  onmessage: ((event: { data: string | ArrayBuffer }) => void) | null;
+  onclose: ((event: { code: number; reason: string; wasClean?: boolean }) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number): void;
+}
+
+/** The class, called as each runtime allows: with `ws`'s options (headers) in Node. */
+type SocketConstructor = new (url: string, protocols?: string | string[], options?: { headers: Record<string, string> }) => Socket;
 
 export class WebSocketTransport implements Transport {
   readonly name = "WebSockets";
@@ -15,31 +30,34 @@ export class WebSocketTransport implements Transport {
   onreceive: Transport["onreceive"];
   onclose: Transport["onclose"];
   readonly #http: HttpOptions;
-  readonly #WebSocket: WebSocketConstructor;
-  #socket: WebSocket | undefined;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  #socket: Socket | undefined;
   #stopped = false;
 
-  /** Takes the connection's HTTP options for the access token and, in Node, the headers. */
+  /**
+   * Takes the connection's HTTP options for the access token and, in Node, the headers; and the
+   * `WebSocket` option, if given (else see `websocket-class.ts`).
+   */
   constructor(http: HttpOptions, WebSocketClass: WebSocketConstructor | undefined) {
-    if (WebSocketClass === undefined) throw new TransportError(this.name, "No WebSocket class: pass one as the WebSocket option (for example from 'ws').");
     this.#http = http;
     this.#WebSocket = WebSocketClass;
   }
 
   async connect(url: string, binary: boolean): Promise<void> {
+    const WebSocketClass = (await webSocketClass(this.#WebSocket)) as unknown as SocketConstructor;
     const token = await this.#http.accessToken?.();
     let target = url.replace(/^http/, "ws");
-    let socket: WebSocket;
+    let socket: Socket;
     if (isNode) {
-      socket = new this.#WebSocket(target, undefined, { headers: { ...this.#http.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+      socket = new WebSocketClass(target, undefined, { headers: { ...this.#http.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
     } else {
       if (token) target += `${target.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(token)}`;
-      socket = new this.#WebSocket(target);
+      socket = new WebSocketClass(target);
     }
     socket.binaryType = "arraybuffer";
     // Listen before the socket opens: a server may send in the same packet as its upgrade answer
     // (after a stateful re-attach it sends Sequence at once).
-    socket.onmessage = (event: MessageEvent) => this.onreceive?.(typeof event.data === "string" ? event.data : new Uint8Array(event.data as ArrayBuffer));
+    socket.onmessage = (event) => this.onreceive?.(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
       socket.onclose = (event) => reject(new TransportError(this.name, `Could not connect (close code ${event.code}).`));
