@@ -105,6 +105,24 @@ describe("a connection handler", () => {
     expect({ status: webSocket.status, body: webSocket.body }).toEqual({ status: 404, body: "WebSockets transport not supported by this end point type" });
   });
 
+  it("takes the server-wide hubOptions, as hubs do: requireAuthentication guards it too", async () => {
+    const guarded = await startServer({
+      connectionHandlers: { "/echo": echo, "/long-polling-only": { handler: echo, options: { transports: ["LongPolling"] } } },
+      hubOptions: { requireAuthentication: true, transports: ["WebSockets", "LongPolling"] },
+      authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }),
+    });
+    try {
+      expect((await negotiate(guarded.origin, "/echo")).status).toBe(401);
+      const admitted = await negotiate(guarded.origin, "/echo", "negotiateVersion=1", { headers: { Authorization: "Bearer ada" } });
+      expect(admitted.body.availableTransports?.map((entry) => entry.transport)).toEqual(["WebSockets", "LongPolling"]);
+      // The handler's own options win over the server's.
+      const own = await negotiate(guarded.origin, "/long-polling-only", "negotiateVersion=1", { headers: { Authorization: "Bearer ada" } });
+      expect(own.body.availableTransports?.map((entry) => entry.transport)).toEqual(["LongPolling"]);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it("ends a connection whose handler throws, and refuses bytes over Server-Sent Events", async () => {
     const failing = new HttpConnection(`${server.origin}/failing`, { transport: HttpTransportType.WebSockets, logger: quiet });
     let closed: Error | undefined | null = null;

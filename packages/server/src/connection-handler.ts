@@ -53,7 +53,8 @@ export class ConnectionHandlerEndpoint {
     this.path = path;
     const definition = typeof entry === "function" ? { handler: entry } : entry;
     if (typeof definition.handler !== "function") throw new TypeError(`The connection handler at '${path}' needs a handler function.`);
-    const options = resolveHubOptions(definition.options);
+    // The server-wide hubOptions apply here as to every hub (requireAuthentication above all); the handler's own win.
+    const options = resolveHubOptions(context.hubOptions, definition.options);
     const events: HandlerConnectionEvents = {
       opened: (connection) => this.#connections.opened(connection),
       ended: (connection) => this.#connections.ended(connection),
