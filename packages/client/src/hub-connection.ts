@@ -66,6 +66,13 @@ export interface HubConnectionOptions extends HttpConnectionOptions {
   readonly keepAliveIntervalMs?: number;
   /** Give up on the handshake after this long. Default 15 s. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Headers for each call the client makes (`invoke`, `send`, `stream`), asked for as it is sent:
+   * for example the active trace context, so that the server's span of the call is its child, as
+   * .NET's client sends it. With OpenTelemetry:
+   * `invocationHeaders: () => { const carrier = {}; propagation.inject(context.active(), carrier); return carrier; }`.
+   */
+  readonly invocationHeaders?: () => Readonly<Record<string, string>> | undefined;
 }
 
 type Server<T extends HubContract> = ServerMethods<T>;
@@ -326,7 +333,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     if (id !== undefined) register!(id);
     // Absent fields (no id, no streams) are left off the wire, as the official client leaves them.
     const streamIds = uploads.length > 0 ? uploads.map(([streamId]) => streamId) : undefined;
-    await this.#send({ type, invocationId: id, target, arguments: plain, streamIds } as InvocationMessage);
+    const headers = this.#options.invocationHeaders?.();
+    await this.#send({ type, headers, invocationId: id, target, arguments: plain, streamIds } as InvocationMessage);
     for (const [streamId, upload] of uploads) {
       void sendUpload(
         streamId,

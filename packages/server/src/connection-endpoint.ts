@@ -15,7 +15,7 @@ import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import { refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
-import type { ResolvedHubOptions } from "./hub-options.js";
+import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import type { ReplayBudget } from "./replay-buffer.js";
@@ -30,6 +30,8 @@ import { isOriginAllowed } from "./origin-policy.js";
 
 /** What every endpoint of a server shares. */
 export interface EndpointContext {
+  /** The server-wide options; each endpoint's own options win over them. */
+  readonly hubOptions: HubOptions | undefined;
   readonly authenticate: Authenticate | undefined;
   readonly logger: Logger;
   readonly originAllowList: ReadonlySet<string>;

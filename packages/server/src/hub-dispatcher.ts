@@ -27,6 +27,7 @@ import { InvocationRunner } from "./invocation-runner.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
+import { HubTracing } from "./tracing.js";
 
 /**
  * A hub's side of its connections: each message to its place (a call to the runner, an upload's
@@ -53,6 +54,7 @@ export class HubDispatcher {
   readonly #sessions = new WeakMap<HubConnection, HubSession>();
   readonly #sessionShared: SessionShared;
   readonly #runner: InvocationRunner;
+  readonly #tracing: HubTracing;
   #inFlight = 0;
   readonly #idleWaiters: Array<() => void> = [];
 
@@ -64,6 +66,8 @@ export class HubDispatcher {
     manager: HubLifetimeManager;
     logger: Logger;
     metrics: HubMetrics;
+    /** Spans of calls and connections (tracing.ts); the global tracer provider's unless given. */
+    tracing?: HubTracing;
   }) {
     this.#hub = init.hub;
     this.#hubName = init.hubName;
@@ -71,7 +75,16 @@ export class HubDispatcher {
     this.#filters = [...init.serverFilters, ...init.hub.filters];
     this.#manager = init.manager;
     this.#logger = init.logger;
-    this.#runner = new InvocationRunner({ hub: init.hub, hubName: init.hubName, options: init.options, filters: this.#filters, logger: init.logger, metrics: init.metrics });
+    this.#tracing = init.tracing ?? new HubTracing(init.hubName);
+    this.#runner = new InvocationRunner({
+      hub: init.hub,
+      hubName: init.hubName,
+      options: init.options,
+      filters: this.#filters,
+      logger: init.logger,
+      metrics: init.metrics,
+      tracing: this.#tracing,
+    });
     this.#resultOptions =
       init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
     this.#clients = createHubClients(init.manager, this.#resultOptions);
@@ -120,10 +133,12 @@ export class HubDispatcher {
     const session = this.#session(connection);
     try {
       await this.#manager.onConnected(connection);
-      await runFilters<void>(
-        this.#filters,
-        (filter, next) => filter.onConnected?.(session.context, next),
-        async () => this.#hub.onConnected?.(session.context),
+      await this.#tracing.lifecycle("OnConnectedAsync", () =>
+        runFilters<void>(
+          this.#filters,
+          (filter, next) => filter.onConnected?.(session.context, next),
+          async () => this.#hub.onConnected?.(session.context),
+        ),
       );
     } catch (error) {
       this.#logger.log("error", "onConnected failed; closing the connection.", { hub: this.#hubName, connectionId: connection.connectionId, error });
@@ -222,10 +237,12 @@ export class HubDispatcher {
     if (error === undefined) this.#logger.log("debug", "A connection disconnected.", { hub: this.#hubName, connectionId: connection.connectionId });
     else this.#logger.log("warn", "A connection closed with an error.", { hub: this.#hubName, connectionId: connection.connectionId, reason: error.message });
     try {
-      await runFilters<void>(
-        this.#filters,
-        (filter, next) => filter.onDisconnected?.(session.context, error, next),
-        async () => this.#hub.onDisconnected?.(session.context, error),
+      await this.#tracing.lifecycle("OnDisconnectedAsync", () =>
+        runFilters<void>(
+          this.#filters,
+          (filter, next) => filter.onDisconnected?.(session.context, error, next),
+          async () => this.#hub.onDisconnected?.(session.context, error),
+        ),
       );
     } catch (hookError) {
       this.#logger.log("error", "onDisconnected failed.", { hub: this.#hubName, connectionId: connection.connectionId, error: hookError });

@@ -16,12 +16,14 @@ import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
+import { HubTracing } from "./tracing.js";
+import type { TracerProvider } from "@opentelemetry/api";
 
 /** What every hub of a server shares, beyond what every endpoint does. */
 export interface HubEndpointContext extends EndpointContext {
-  readonly hubOptions: HubOptions | undefined;
   readonly filters: readonly HubFilter[];
   readonly createLifetimeManager: (hubName: string) => HubLifetimeManager;
+  readonly tracerProvider: TracerProvider | undefined;
 }
 
 /** A mounted hub. Created by the hub server; not used directly. */
@@ -83,6 +85,7 @@ export class HubEndpoint {
       manager: this.manager,
       logger: context.logger,
       metrics: context.metrics,
+      tracing: new HubTracing(this.name, context.tracerProvider),
     });
     this.#connections = new ConnectionEndpoint(path, this.options, context, {
       name: this.name,

@@ -24,7 +24,7 @@ import { ReplayBudget } from "./replay-buffer.js";
 import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
 import { HubMetrics } from "./metrics.js";
 import { monotonicNow } from "./monotonic-clock.js";
-import type { MeterProvider } from "@opentelemetry/api";
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import { respondText } from "./http-request.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
@@ -96,6 +96,12 @@ export interface HubServerOptions {
    * until the app installs an SDK. Names in docs/reliability.md.
    */
   readonly meterProvider?: MeterProvider;
+  /**
+   * Where the server's spans go (OpenTelemetry): one per hub method call, connect and disconnect,
+   * named as ASP.NET Core's SignalR server names them (docs/observability.md). Default: the global
+   * TracerProvider, a no-op until the app installs an SDK.
+   */
+  readonly tracerProvider?: TracerProvider;
   /** Caps on connections, in all and per client address (429/503 before anything is allocated). Default: none. */
   readonly limits?: ConnectionLimits;
   /**
@@ -182,6 +188,7 @@ export class HubServerCore {
       limiter: new ConnectionLimiter(options.limits),
       clientAddress: options.clientAddress ?? peerAddress,
       metrics: new HubMetrics(options.meterProvider),
+      tracerProvider: options.tracerProvider,
     };
     for (const [path, hub] of Object.entries(options.hubs ?? {})) {
       const endpoint = this.#mount(path, (checked) => new HubEndpoint(checked, hub as HubDefinition, context));

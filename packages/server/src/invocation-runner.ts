@@ -17,7 +17,9 @@ import type { HubSession } from "./hub-session.js";
 import { isLevelEnabled, type Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { streamToCaller } from "./result-stream.js";
+import { failed, type HubTracing } from "./tracing.js";
 import type { UploadStream } from "./upload-stream.js";
+import type { Span } from "@opentelemetry/api";
 
 /** A call from the client: an Invocation, or a StreamInvocation (its result streams). */
 export type CallMessage = InvocationMessage | StreamInvocationMessage;
@@ -42,6 +44,7 @@ export class InvocationRunner {
   readonly #filters: readonly HubFilter[];
   readonly #logger: Logger;
   readonly #metrics: HubMetrics;
+  readonly #tracing: HubTracing;
   /** Whether each invocation is logged (at debug): decided once, so a dropped line costs nothing. */
   readonly #logsInvocations: boolean;
 
@@ -52,6 +55,7 @@ export class InvocationRunner {
     filters: readonly HubFilter[];
     logger: Logger;
     metrics: HubMetrics;
+    tracing: HubTracing;
   }) {
     this.#hub = init.hub;
     this.#hubName = init.hubName;
@@ -59,6 +63,7 @@ export class InvocationRunner {
     this.#filters = init.filters;
     this.#logger = init.logger;
     this.#metrics = init.metrics;
+    this.#tracing = init.tracing;
     this.#logsInvocations = isLevelEnabled(init.logger, "debug");
   }
 
@@ -135,18 +140,27 @@ export class InvocationRunner {
     }
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
     let result: unknown;
+    let span: Span | undefined;
     try {
-      // Without filters, a method that answers at once is answered in the same turn: no promise.
-      result =
+      // The method runs inside its call's span (tracing.ts), filters included.
+      const traced = this.#tracing.invocation(name, message.headers, () =>
+        // Without filters, a method that answers at once is answered in the same turn: no promise.
         this.#filters.length === 0
           ? method.handler(context, ...args)
           : runFilters<unknown>(
               this.#filters,
               (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
               async () => method.handler(context, ...args),
-            );
+            ),
+      );
+      span = traced.span;
+      result = traced.result;
       if (isPromiseLike(result)) result = await result;
     } catch (error) {
+      if (span !== undefined) {
+        failed(span, error);
+        span.end();
+      }
       if (streamController !== undefined) session.streams.delete(invocationId!);
       this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { ...this.#where(session, name), error });
       this.#metrics.invocation(this.#hubName, "error");
@@ -156,6 +170,7 @@ export class InvocationRunner {
     }
     this.#metrics.invocation(this.#hubName, "ok");
     if (streamController === undefined) {
+      span.end();
       if (isAsyncIterable(result)) {
         // Not declared as streaming, so its caller cannot read a stream: say why in the log.
         await closeIterable(result);
@@ -165,16 +180,22 @@ export class InvocationRunner {
       return false;
     }
     if (!isAsyncIterable(result)) {
+      span.end();
       session.streams.delete(invocationId!);
       return this.#misdeclared(session, message, name, ErrorTexts.streamingMethodReturnedNoStream(name));
     }
     const source = { hub: this.#hubName, method: method.name, logger: this.#logger, enableDetailedErrors: this.#options.enableDetailedErrors };
     // A stream stops counting against the parallel-invocation limit once it is streaming; its
     // uploads stay open until it ends.
-    void streamToCaller(connection, invocationId!, result, streamController.signal, source).finally(() => {
-      session.streams.delete(invocationId!);
-      session.closeUploads(message.streamIds ?? [], uploads);
-    });
+    void streamToCaller(connection, invocationId!, result, streamController.signal, source)
+      .catch((error: Error) => error)
+      .then((error) => {
+        // A stream's span lasts until its last item.
+        if (error !== undefined) failed(span, error);
+        span.end();
+        session.streams.delete(invocationId!);
+        session.closeUploads(message.streamIds ?? [], uploads);
+      });
     return true;
   }
 

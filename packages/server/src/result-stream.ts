@@ -22,7 +22,7 @@ export interface StreamSource {
 
 /**
  * Writes `items` to `connection` as the stream `invocationId`, until they end, fail, or
- * `signal` aborts.
+ * `signal` aborts. Resolves with the error the stream failed with, if it failed.
  *
  * @example
  * ```ts
@@ -35,7 +35,7 @@ export async function streamToCaller(
   items: AsyncIterable<unknown>,
   signal: AbortSignal,
   source: StreamSource,
-): Promise<void> {
+): Promise<Error | undefined> {
   const iterator = items[Symbol.asyncIterator]();
   const cancelled = new Promise<"cancelled">((resolve) => {
     if (signal.aborted) resolve("cancelled");
@@ -59,7 +59,7 @@ export async function streamToCaller(
   if (signal.aborted) {
     // Cancelled: .NET still ends the stream with a plain Completion (a closed connection sends nothing).
     connection.sendCompletion({ type: MessageType.Completion, invocationId });
-    return;
+    return undefined;
   }
   if (error !== undefined) {
     // A HubError is the method's message to its caller, not a fault of the server.
@@ -76,4 +76,5 @@ export async function streamToCaller(
       ? { type: MessageType.Completion, invocationId }
       : { type: MessageType.Completion, invocationId, error: describeError(ErrorTexts.streamingFailed, error, source.enableDetailedErrors) },
   );
+  return error;
 }
