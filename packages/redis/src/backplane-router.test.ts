@@ -27,6 +27,9 @@ function setup(options: { seenLimit?: number; logger?: Logger } = {}) {
     onInvocation: (envelope) => void routed.push(["invocation", envelope]),
     onGroupCommand: (envelope) => void routed.push(["group command", envelope]),
     onResultRequest: (envelope) => void routed.push(["result request", envelope]),
+    onInspectRequest: (envelope) => void routed.push(["inspect request", envelope]),
+    onInspectResponse: (envelope) => void routed.push(["inspect response", envelope]),
+    onDisconnectCommand: (envelope) => void routed.push(["disconnect", envelope]),
     ...(options.seenLimit === undefined ? {} : { seenLimit: options.seenLimit }),
   });
   const route = (envelope: Envelope) => router.route(encodeEnvelope(envelope));
@@ -48,15 +51,23 @@ describe("BackplaneRouter", () => {
     route(invocation("m1", "hello"));
     route({ kind: EnvelopeKind.GroupCommand, requestId: "g1", serverId: "b", action: "add", connectionId: "c1", group: "red" });
     route({ kind: EnvelopeKind.ResultRequest, requestId: "q1", serverId: "b", connectionId: "c1", method: "ask", args: [], timeoutMs: null });
-    expect(ids(routed)).toEqual(["heartbeat b", "invocation m1", "group command g1", "result request q1"]);
-    expect(stats.received).toBe(4);
+    route({ kind: EnvelopeKind.InspectRequest, requestId: "i1", serverId: "b", request: { connections: { limit: 5 } } });
+    const answer = { summary: { nodeId: "b", connections: 0, groups: 0, messagesIn: 0, messagesOut: 0, messagesInPerSecond: 0, messagesOutPerSecond: 0 }, connections: [], groups: [] };
+    route({ kind: EnvelopeKind.InspectResponse, requestId: "i2", answer });
+    route({ kind: EnvelopeKind.DisconnectCommand, requestId: "d1", serverId: "b", connectionId: "c1" });
+    expect(ids(routed)).toEqual(["heartbeat b", "invocation m1", "group command g1", "result request q1", "inspect request i1", "inspect response i2", "disconnect d1"]);
+    expect(stats.received).toBe(7);
+    // The request and the answer arrive whole.
+    expect(routed[4]![1]).toMatchObject({ request: { connections: { limit: 5 } } });
+    expect(routed[5]![1]).toMatchObject({ answer });
   });
 
-  it("ignores the heartbeats, invocations and group commands this node sent itself", () => {
+  it("ignores the heartbeats, invocations, group commands and inspections this node sent itself", () => {
     const { route, routed } = setup();
     route({ kind: EnvelopeKind.Heartbeat, serverId: "me" });
     route(invocation("m1", "mine", "all", [], "me"));
     route({ kind: EnvelopeKind.GroupCommand, requestId: "g1", serverId: "me", action: "add", connectionId: "c1", group: "red" });
+    route({ kind: EnvelopeKind.InspectRequest, requestId: "i1", serverId: "me", request: {} });
     expect(routed).toEqual([]);
   });
 
@@ -132,6 +143,9 @@ describe("BackplaneRouter", () => {
       onInvocation: (envelope) => deliverLocally(local, envelope, silentLogger),
       onGroupCommand: () => undefined,
       onResultRequest: () => undefined,
+      onInspectRequest: () => undefined,
+      onInspectResponse: () => undefined,
+      onDisconnectCommand: () => undefined,
     });
     router.route(encodeEnvelope(invocation("m1", "to red", "groups", ["red"])));
     router.route(encodeEnvelope(invocation("m2", "to ben", "users", ["ben"])));

@@ -31,6 +31,12 @@ export interface BackplaneRouterOptions {
   onGroupCommand(envelope: EnvelopeOf<typeof EnvelopeKind.GroupCommand>): void;
   /** A node asks for a client result. */
   onResultRequest(envelope: EnvelopeOf<typeof EnvelopeKind.ResultRequest>): void;
+  /** A node asks every node for its inspection answer. */
+  onInspectRequest(envelope: EnvelopeOf<typeof EnvelopeKind.InspectRequest>): void;
+  /** A node answers this one's inspection. */
+  onInspectResponse(envelope: EnvelopeOf<typeof EnvelopeKind.InspectResponse>): void;
+  /** A node asks to end a connection. */
+  onDisconnectCommand(envelope: EnvelopeOf<typeof EnvelopeKind.DisconnectCommand>): void;
   /** Message ids remembered; default 10,000. */
   readonly seenLimit?: number;
 }
@@ -38,7 +44,7 @@ export interface BackplaneRouterOptions {
 /**
  * @example
  * ```ts
- * const router = new BackplaneRouter({ serverId, requests, stats, logger, onHeartbeat, onInvocation, onGroupCommand, onResultRequest });
+ * const router = new BackplaneRouter({ serverId, requests, stats, logger, onHeartbeat, onInvocation, onGroupCommand, onResultRequest, ...inspection });
  * connections.onMessage((message) => router.route(message));
  * ```
  */
@@ -83,6 +89,13 @@ export class BackplaneRouter {
         if (envelope.error === null) requests.resolve(envelope.requestId, envelope.result);
         else requests.reject(envelope.requestId, new ClientResultError(envelope.error));
         return;
+      case EnvelopeKind.InspectRequest:
+        if (envelope.serverId !== serverId) this.#options.onInspectRequest(envelope);
+        return;
+      case EnvelopeKind.InspectResponse:
+        return this.#options.onInspectResponse(envelope);
+      case EnvelopeKind.DisconnectCommand:
+        return this.#options.onDisconnectCommand(envelope);
     }
   }
 

@@ -12,6 +12,7 @@
  */
 import { HubMessageEncoder } from "@hubwire/protocol-msgpack";
 import { Decoder } from "@msgpack/msgpack";
+import type { InspectionRequest, NodeAnswer } from "@hubwire/server";
 
 // One of each for the process: the library's encode()/decode() functions build a new Encoder or
 // Decoder (with its 2 KiB buffer) on every call, which showed in profiles at one per message.
@@ -37,6 +38,12 @@ export const EnvelopeKind = {
   ResultResponse: 5,
   /** A node says it is alive (on the `all` channel, every heartbeat interval). */
   Heartbeat: 6,
+  /** A node asks every node for its inspection answer (on the `all` channel). */
+  InspectRequest: 7,
+  /** A node's inspection answer (on the asking node's server channel). */
+  InspectResponse: 8,
+  /** Ask the node holding a connection to end it (on the connection's channel); acknowledged. */
+  DisconnectCommand: 9,
 } as const;
 
 /** How an invocation envelope names its recipients. */
@@ -73,7 +80,10 @@ export type Envelope =
       readonly timeoutMs: number | null;
     }
   | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown }
-  | { readonly kind: typeof EnvelopeKind.Heartbeat; readonly serverId: string };
+  | { readonly kind: typeof EnvelopeKind.Heartbeat; readonly serverId: string }
+  | { readonly kind: typeof EnvelopeKind.InspectRequest; readonly requestId: string; readonly serverId: string; readonly request: InspectionRequest }
+  | { readonly kind: typeof EnvelopeKind.InspectResponse; readonly requestId: string; readonly answer: NodeAnswer }
+  | { readonly kind: typeof EnvelopeKind.DisconnectCommand; readonly requestId: string; readonly serverId: string; readonly connectionId: string };
 
 /** The envelope of one kind: `EnvelopeOf<typeof EnvelopeKind.Ack>`. */
 export type EnvelopeOf<TKind extends Envelope["kind"]> = Extract<Envelope, { readonly kind: TKind }>;
@@ -108,8 +118,16 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
     case EnvelopeKind.Heartbeat:
       return encode([envelope.kind, envelope.serverId]);
+    case EnvelopeKind.InspectRequest:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.request]);
+    case EnvelopeKind.InspectResponse:
+      return encode([envelope.kind, envelope.requestId, envelope.answer]);
+    case EnvelopeKind.DisconnectCommand:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.connectionId]);
   }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === "string");
 
@@ -146,6 +164,16 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       return { kind, requestId: a, error: b, result: c };
     case EnvelopeKind.Heartbeat:
       return typeof a === "string" ? { kind, serverId: a } : undefined;
+    case EnvelopeKind.InspectRequest:
+      if (typeof a !== "string" || typeof b !== "string" || !isObject(c)) return undefined;
+      return { kind, requestId: a, serverId: b, request: c as InspectionRequest };
+    case EnvelopeKind.InspectResponse:
+      // The answer's shape is the sender's (a node of the same hub); only its frame is checked here.
+      if (typeof a !== "string" || !isObject(b) || !isObject(b["summary"]) || !Array.isArray(b["connections"]) || !Array.isArray(b["groups"])) return undefined;
+      return { kind, requestId: a, answer: b as unknown as NodeAnswer };
+    case EnvelopeKind.DisconnectCommand:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string") return undefined;
+      return { kind, requestId: a, serverId: b, connectionId: c };
     default:
       return undefined;
   }

@@ -54,6 +54,12 @@ export class NodeLiveness {
     this.#nodes.set(serverId, this.#now());
   }
 
+  /** The ids of the nodes {@link NodeLiveness.liveNodeCount} counts. */
+  liveNodeIds(): string[] {
+    const cutoff = this.#cutoff();
+    return [...this.#nodes].filter(([, seen]) => seen >= cutoff).map(([serverId]) => serverId);
+  }
+
   /**
    * Other nodes heard within the last three heartbeat intervals; during an outage and its recovery
    * window, within three intervals before the outage began (nothing can be heard while it lasts).

@@ -33,7 +33,11 @@ import {
   SerializedMessage,
   silentLogger,
   type ClientResultOptions,
+  type GatheredAnswers,
   type HubLifetimeManager,
+  type InspectionRequest,
+  type LocalMembership,
+  type NodeInspector,
   type Logger,
   type ManagedConnection,
   type SendTarget,
@@ -55,6 +59,7 @@ import { deliverLocally } from "./local-delivery.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { PendingRequests } from "./pending-requests.js";
 import { RedisConnections } from "./redis-connections.js";
+import { RemoteInspection } from "./remote-inspection.js";
 import { RemoteRequests, type GroupAction } from "./remote-requests.js";
 import { SendFanout } from "./send-fanout.js";
 
@@ -90,6 +95,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #requests = new PendingRequests();
   readonly #remote: RemoteRequests;
   readonly #fanout: SendFanout;
+  readonly #inspection: RemoteInspection;
   readonly #stopObserving: () => void;
   readonly #stopReceiving: () => void;
   readonly #stopWatching: () => void;
@@ -124,6 +130,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       newId,
       localConnection: (id) => this.#local.get(id),
       applyGroupAction: (action, connectionId, group) => this.#applyGroupAction(action, connectionId, group),
+      disconnectLocal: (connectionId) => this.#inspection.inspector?.disconnect(connectionId) ?? false,
+    });
+    this.#inspection = new RemoteInspection({
+      serverId: this.serverId,
+      channels: this.channels,
+      publisher: this.#publisher,
+      liveNodeIds: () => this.#liveness.liveNodeIds(),
+      newId,
+      logger: this.#logger,
     });
     this.#stopObserving = observeBackplane(
       { hubName: options.hubName, isConnected: () => this.#connections.isReady, nodeCount: () => 1 + this.liveNodeCount, stats: this.stats },
@@ -138,6 +153,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       onInvocation: (envelope) => deliverLocally(this.#local, envelope, this.#logger),
       onGroupCommand: (envelope) => this.#remote.answerGroupCommand(envelope),
       onResultRequest: (envelope) => this.#remote.answerResult(envelope),
+      onInspectRequest: (envelope) => this.#inspection.answer(envelope),
+      onInspectResponse: (envelope) => this.#inspection.receive(envelope),
+      onDisconnectCommand: (envelope) => this.#remote.answerDisconnect(envelope),
     });
     this.#stopReceiving = this.#connections.onMessage((message) => router.route(message));
     this.#health = new BackplaneHealth({
@@ -219,6 +237,32 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   async invokeConnection(connectionId: string, method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown> {
     if (this.#local.get(connectionId) !== undefined) return this.#local.invokeConnection(connectionId, method, args, options);
     return this.#remote.invoke(connectionId, method, args, options);
+  }
+
+  /** This node's id among the hub's nodes (its server id). */
+  get nodeId(): string {
+    return this.serverId;
+  }
+
+  /** The groups of the connections this node holds. */
+  localMembership(): LocalMembership {
+    return this.#local.localMembership();
+  }
+
+  /** How this node answers the other nodes' inspections and disconnects. */
+  serveInspection(inspector: NodeInspector): void {
+    this.#inspection.serve(inspector);
+  }
+
+  /** Every node's inspection answer within `timeoutMs`; the nodes alive that did not answer in time are named. */
+  inspectNodes(request: InspectionRequest, timeoutMs: number): Promise<GatheredAnswers> {
+    return this.#inspection.gather(request, timeoutMs);
+  }
+
+  /** Ends a connection another node holds; rejects with UnknownConnectionError when no node acknowledges it in time. */
+  async disconnectConnection(connectionId: string): Promise<void> {
+    if (this.#inspection.inspector?.disconnect(connectionId) === true) return;
+    await this.#remote.disconnect(connectionId);
   }
 
   /** Stops listening, fails what is still awaited, unsubscribes, and disconnects the Redis connections it opened. */

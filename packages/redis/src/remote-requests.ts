@@ -29,6 +29,8 @@ export interface RemoteRequestsOptions {
   localConnection(connectionId: string): ManagedConnection | undefined;
   /** Applies a group change to a connection this node holds. */
   applyGroupAction(action: GroupAction, connectionId: string, group: string): Promise<void>;
+  /** Ends a connection this node holds (an operator's request); false if it holds none of that id. */
+  disconnectLocal(connectionId: string): boolean;
 }
 
 /** The suffix that turns a client result's id into the id of its request's acknowledgement. */
@@ -60,6 +62,18 @@ export class RemoteRequests {
       connectionId,
       group,
     }));
+  }
+
+  /** Asks the node holding `connectionId` to end it; resolves once it has. */
+  async disconnect(connectionId: string): Promise<void> {
+    const { channels, serverId } = this.#options;
+    await this.#request(channels.connection(connectionId), connectionId, (requestId) => ({ kind: EnvelopeKind.DisconnectCommand, requestId, serverId, connectionId }));
+  }
+
+  /** Another node asks to end a connection: ended and acknowledged if this node holds it. */
+  answerDisconnect(envelope: EnvelopeOf<typeof EnvelopeKind.DisconnectCommand>): void {
+    if (!this.#options.disconnectLocal(envelope.connectionId)) return;
+    void this.#reply(envelope.serverId, { kind: EnvelopeKind.Ack, requestId: envelope.requestId });
   }
 
   /** Asks the node holding `connectionId` for a client result, and awaits it. */

@@ -29,6 +29,18 @@ export type { RuntimeWebSocket, WebSocketHandshake, WebSocketListener } from "./
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { CorsOptions } from "./cors.js";
 export { consoleLogger, defaultLogger, levelFromEnvironment, silentLogger, type LogLevel, type Logger } from "./logger.js";
-export type { HubLifetimeManager, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+export type { HubLifetimeManager, LocalMembership, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+export {
+  HubInspection,
+  type ConnectionReport,
+  type GatheredAnswers,
+  type GroupReport,
+  type InspectionRequest,
+  type NodeAnswer,
+  type NodeInspector,
+  type NodeSummary,
+  type Page,
+  type PageQuery,
+} from "./inspection.js";
 export { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 export { SerializedMessage } from "./serialized-message.js";

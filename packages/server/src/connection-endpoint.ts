@@ -152,6 +152,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     return this.#byToken.size;
   }
 
+  /** The connections known to this endpoint, negotiated or open. */
+  connections(): Iterable<TConnection> {
+    return this.#byToken.values();
+  }
+
   /** Whether it has stopped taking connections. */
   get isClosing(): boolean {
     return this.#closing;

@@ -38,6 +38,7 @@ import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
 import { agreeOnProtocol } from "./protocol-agreement.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
+import { ConnectionTraffic, type TrafficTotals } from "./traffic.js";
 import type { Transport } from "./transports/transport.js";
 
 /** Limits and timings of a connection (a hub's options, resolved). */
@@ -60,6 +61,8 @@ export interface ConnectionSettings {
   readonly replayBudget: ReplayBudget;
   readonly logger: Logger;
   readonly metrics: HubMetrics;
+  /** The hub's message totals on this node, which each connection's traffic counts into. */
+  readonly traffic?: TrafficTotals;
   readonly now: () => number;
 }
 
@@ -135,6 +138,8 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
   #stateful: StatefulReconnect | undefined;
   /** The place under the server's connection limits this connection holds; its endpoint frees it. */
   slot: Slot | undefined;
+  /** Messages and bytes in and out, for inspection. */
+  readonly traffic: ConnectionTraffic;
 
   constructor(ids: { connectionId: string; connectionToken: string }, settings: ConnectionSettings, events: ConnectionEvents) {
     this.connectionId = ids.connectionId;
@@ -142,6 +147,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     this.#settings = settings;
     this.#events = events;
     this.#stateSince = settings.now();
+    this.traffic = new ConnectionTraffic(settings.traffic);
   }
 
   get state(): ConnectionState {
@@ -206,6 +212,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
   receive(from: Transport, chunk: Uint8Array): void {
     if (this.#state === "closed" || from !== this.#transport || this.#inputRefused) return;
     this.#lastReceivedAt = this.#settings.now();
+    this.traffic.read(chunk.length);
     if (this.#state === "handshaking") {
       let record: HandshakeRecord | undefined;
       try {
@@ -246,6 +253,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
       }
       if (message.type !== MessageType.Completion || !this.#completeClientResult(message.invocationId, message)) {
         this.#settings.metrics.messageReceived();
+        this.traffic.received();
         this.#events.message(this, message);
       }
     }
@@ -340,6 +348,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     const trackable = isTrackableType(message.type);
     if (!this.#isWritable(trackable)) return;
     this.#settings.metrics.messageSent();
+    this.traffic.sent();
     return this.#sendBytes(message.bytesFor(this.#protocol!), trackable);
   }
 
@@ -348,6 +357,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     const trackable = isTrackableType(message.type);
     if (!this.#isWritable(trackable)) return;
     this.#settings.metrics.messageSent();
+    this.traffic.sent();
     return this.#sendBytes(this.#encode(message), trackable);
   }
 
@@ -538,6 +548,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     const transport = this.#transport;
     if (transport === undefined || this.#state !== "connected") return;
     transport.send(chunk, this.#protocol?.transferFormat === TransferFormat.Binary);
+    this.traffic.wrote(chunk.length);
     // A client that stops reading must not grow this process's memory without bound.
     if (transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
       this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });

@@ -17,6 +17,8 @@ import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import { HubTracing } from "./tracing.js";
+import { HubInspection, pageOf, type ConnectionReport, type InspectionRequest, type NodeAnswer, type NodeInspector } from "./inspection.js";
+import { TrafficTotals } from "./traffic.js";
 import type { TracerProvider } from "@opentelemetry/api";
 
 /** What every hub of a server shares, beyond what every endpoint does. */
@@ -35,6 +37,10 @@ export class HubEndpoint {
   readonly dispatcher: HubDispatcher;
   readonly #connections: ConnectionEndpoint<HubConnection>;
   readonly #settings: ConnectionSettings;
+  readonly #traffic: TrafficTotals;
+  readonly #now: () => number;
+  /** This hub across its nodes: connections, groups, rates, and two actions. */
+  readonly inspection: HubInspection;
 
   /** What every connection of this hub reports to it: one object for all of them. */
   readonly #events: ConnectionEvents = {
@@ -61,7 +67,10 @@ export class HubEndpoint {
     for (const name of this.options.protocols) {
       protocols.set(name, name === "json" ? new JsonHubProtocol({ maxMessageBytes: max }) : new MessagePackHubProtocol({ maxMessageBytes: max }));
     }
+    this.#now = context.now;
+    this.#traffic = new TrafficTotals(context.now);
     this.#settings = {
+      traffic: this.#traffic,
       protocols,
       keepAliveIntervalMs: this.options.keepAliveIntervalMs,
       clientTimeoutMs: this.options.clientTimeoutMs,
@@ -92,6 +101,59 @@ export class HubEndpoint {
       create: (ids) => new HubConnection(ids, this.#settings, this.#events),
       authorize: hub.authorize,
     });
+    const inspector: NodeInspector = { answer: (request) => this.#answer(request), disconnect: (id) => this.#disconnect(id) };
+    this.manager.serveInspection?.(inspector);
+    this.inspection = new HubInspection(inspector, this.manager);
+  }
+
+  /** This node's answer to an inspection: its counts and rates, and the pages asked for. */
+  #answer(request: InspectionRequest): NodeAnswer {
+    const nodeId = this.manager.nodeId ?? "local";
+    const membership = this.manager.localMembership?.();
+    const open = [...this.#connections.connections()].filter((connection) => connection.state === "connected" || connection.state === "reconnecting");
+    const groups = [...(membership?.groups() ?? [])];
+    const rates = this.#traffic.rates();
+    const sinceEpoch = Date.now() - this.#now();
+    const report = (connection: HubConnection): ConnectionReport => ({
+      connectionId: connection.connectionId,
+      userId: connection.userId ?? null,
+      nodeId,
+      transport: connection.connectedOver ?? "",
+      protocol: connection.protocol?.name ?? "",
+      connectedAt: Math.round(sinceEpoch + connection.connectedAt),
+      groups: membership?.groupsOf(connection.connectionId) ?? [],
+      messagesIn: connection.traffic.messagesIn,
+      messagesOut: connection.traffic.messagesOut,
+      bytesIn: connection.traffic.bytesIn,
+      bytesOut: connection.traffic.bytesOut,
+    });
+    const { connections: connectionsQuery, groups: groupsQuery } = request;
+    return {
+      summary: {
+        nodeId,
+        connections: open.length,
+        groups: groups.length,
+        messagesIn: this.#traffic.messagesIn,
+        messagesOut: this.#traffic.messagesOut,
+        ...rates,
+      },
+      connections:
+        connectionsQuery === undefined
+          ? []
+          : pageOf(open, (connection) => connection.connectionId, (connection) => [connection.userId ?? null], connectionsQuery).map(report),
+      groups: groupsQuery === undefined ? [] : pageOf(groups, (group) => group.name, () => [], groupsQuery),
+    };
+  }
+
+  /** Ends a connection this node holds, at an operator's request. */
+  #disconnect(connectionId: string): boolean {
+    for (const connection of this.#connections.connections()) {
+      if (connection.connectionId !== connectionId || connection.state === "closed") continue;
+      this.#settings.logger.log("info", "An operator disconnected a connection.", { hub: this.name, connectionId });
+      connection.close({ error: "The server's operator ended the connection." });
+      return true;
+    }
+    return false;
   }
 
   /** Connections known to this hub, negotiated or open. */

@@ -25,6 +25,7 @@ import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js
 import { HubMetrics } from "./metrics.js";
 import { monotonicNow } from "./monotonic-clock.js";
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
+import type { HubInspection } from "./inspection.js";
 import { respondText } from "./http-request.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
@@ -277,6 +278,21 @@ export class HubServerCore {
       clients: endpoint.dispatcher.clients as HubClients<ClientMethods<TContract>>,
       groups: endpoint.dispatcher.groups,
     };
+  }
+
+  /**
+   * Looks into a hub across its nodes: nodes, connections, groups, message rates; disconnects a
+   * connection or removes it from a group (inspection.ts).
+   *
+   * @example
+   * ```ts
+   * const page = await hubs.inspect(chat).connections({ limit: 20, search: "ada" });
+   * ```
+   */
+  inspect<TContract extends HubContract>(hub: HubDefinition<TContract>): HubInspection {
+    const endpoint = this.#byHub.get(hub as HubDefinition<HubContract>);
+    if (endpoint === undefined) throw new TypeError("That hub is not mounted on this server.");
+    return endpoint.inspection;
   }
 
   /** Bytes held for stateful reconnect across every hub of this server. */

@@ -13,6 +13,7 @@
  */
 import type { InvocationMessage } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
+import type { GatheredAnswers, GroupReport, InspectionRequest, NodeInspector } from "./inspection.js";
 import type { SerializedMessage } from "./serialized-message.js";
 
 /** Who a message goes to. */
@@ -51,4 +52,23 @@ export interface HubLifetimeManager {
   invokeConnection(connectionId: string, method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown>;
   /** Releases what the manager holds (subscriptions, timers). */
   close(): Promise<void>;
+
+  // Inspection (inspection.ts). Optional: a manager without them is inspected on this node alone.
+  /** This node's id among the hub's nodes. */
+  readonly nodeId?: string;
+  /** The groups of the connections this node holds. */
+  localMembership?(): LocalMembership;
+  /** How this node answers other nodes' inspections and disconnects; the hub endpoint gives it once. */
+  serveInspection?(inspector: NodeInspector): void;
+  /** Every node's answer (this one's through its inspector) within `timeoutMs`, and the nodes that did not answer. */
+  inspectNodes?(request: InspectionRequest, timeoutMs: number): Promise<GatheredAnswers>;
+  /** Ends a connection another node holds; rejects with UnknownConnectionError if none does. */
+  disconnectConnection?(connectionId: string): Promise<void>;
+}
+
+/** The groups of the connections one node holds. */
+export interface LocalMembership {
+  groupsOf(connectionId: string): readonly string[];
+  /** Every group with members on this node, and how many. */
+  groups(): Iterable<GroupReport>;
 }

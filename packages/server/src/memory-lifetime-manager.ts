@@ -6,7 +6,7 @@
 import type { InvocationMessage } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
 import { UnknownConnectionError } from "./errors.js";
-import type { HubLifetimeManager, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+import type { HubLifetimeManager, LocalMembership, ManagedConnection, SendTarget } from "./lifetime-manager.js";
 import { SerializedMessage } from "./serialized-message.js";
 
 /**
@@ -92,6 +92,17 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
   /** The groups a local connection is in. */
   groupsOf(connection: ManagedConnection): readonly string[] {
     return [...(this.#membership.get(connection) ?? [])];
+  }
+
+  /** The groups of this process's connections, for inspection. */
+  localMembership(): LocalMembership {
+    return {
+      groupsOf: (connectionId) => {
+        const connection = this.#connections.get(connectionId);
+        return connection === undefined ? [] : this.groupsOf(connection);
+      },
+      groups: () => [...this.#groups].map(([name, members]) => ({ name, size: members.size })),
+    };
   }
 
   async addToGroup(connectionId: string, group: string): Promise<void> {
