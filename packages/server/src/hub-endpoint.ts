@@ -132,6 +132,7 @@ export class HubEndpoint {
       summary: {
         nodeId,
         connections: open.length,
+        transports: countBy(open, (connection) => connection.connectedOver ?? "unknown"),
         groups: groups.length,
         messagesIn: this.#traffic.messagesIn,
         messagesOut: this.#traffic.messagesOut,
@@ -197,4 +198,11 @@ export class HubEndpoint {
     this.#connections.close();
     await this.manager.close();
   }
+}
+
+/** How many items have each key. */
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }

@@ -38,7 +38,7 @@ describe("hubs.inspect(hub) on one node", () => {
     const { nodes, unanswered } = await server.hubs.inspect(testHub).nodes();
     expect(unanswered).toEqual([]);
     expect(nodes).toHaveLength(1);
-    expect(nodes[0]).toMatchObject({ nodeId: "local", connections: 3, groups: 2 });
+    expect(nodes[0]).toMatchObject({ nodeId: "local", connections: 3, transports: { WebSockets: 3 }, groups: 2 });
     expect(nodes[0]!.messagesIn).toBeGreaterThanOrEqual(4);
     expect(nodes[0]!.messagesOut).toBeGreaterThanOrEqual(4);
   });

@@ -48,6 +48,8 @@ export interface GroupReport {
 export interface NodeSummary {
   readonly nodeId: string;
   readonly connections: number;
+  /** Open connections by transport (`WebSockets`, `ServerSentEvents`, `LongPolling`). */
+  readonly transports: Readonly<Record<string, number>>;
   readonly groups: number;
   /** Messages since the node started. */
   readonly messagesIn: number;
