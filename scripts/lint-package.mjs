@@ -24,6 +24,7 @@ const allowedImports = {
   "@hubwire/server": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws", "@opentelemetry/api", "node:*"],
   "@hubwire/redis": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "@hubwire/server", "ioredis", "@msgpack/msgpack", "@opentelemetry/api", "node:*"],
   "@hubwire/client": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws"],
+  "@hubwire/admin": ["@hubwire/protocol", "@hubwire/server", "@hubwire/client", "node:*"],
   "@hubwire/test-support": ["*"],
 };
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = fileURLToPath(new URL("../fixtures/packaged-app/", import.meta.url));
-const published = ["protocol", "protocol-msgpack", "server", "redis", "client"];
+const published = ["protocol", "protocol-msgpack", "server", "redis", "client", "admin"];
 const require = createRequire(import.meta.url);
 /** The type packages at the versions the monorepo has, so npm finds them in its cache. */
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
