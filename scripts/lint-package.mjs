@@ -12,7 +12,7 @@
 // - The server's core stays under the runtime seam: only a runtime's own folder (src/node, with
 //   the Node-only src/adapters and src/websockets; src/bun) imports that runtime's HTTP and
 //   WebSocket modules. In the client, only its Node entry (src/node.ts) may import ws.
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
 import { missingExamples } from "./public-examples.mjs";
@@ -110,7 +110,10 @@ for (const root of ["src", "test"]) {
       findings.push(`${file}:${line}: a doc comment directly above another; only the second documents what follows.`);
     }
     if (/(^|\/)index\.ts$/.test(file)) {
-      for (const statement of code.split(";").map((s) => s.trim()).filter(Boolean)) {
+      for (const statement of code
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         if (!statement.startsWith("export ")) findings.push(`${file}: an index.ts holds only exports; found '${statement.slice(0, 40)}'.`);
       }
     }

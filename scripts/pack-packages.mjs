@@ -23,7 +23,11 @@ execFileSync("npx", ["turbo", "run", "build", ...published.map((name) => `--filt
 rmSync(destination, { recursive: true, force: true });
 mkdirSync(destination, { recursive: true });
 for (const name of published) {
-  execFileSync("npm", ["pack", "--silent", "--pack-destination", destination], { cwd: join(root, "packages", name), stdio: ["ignore", "ignore", "inherit"], env });
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", destination], {
+    cwd: join(root, "packages", name),
+    stdio: ["ignore", "ignore", "inherit"],
+    env,
+  });
 }
 const tarballs = readdirSync(destination).filter((file) => file.endsWith(".tgz"));
 console.log(`Packed ${tarballs.length} packages into ${destination}:`);

@@ -19,7 +19,12 @@ const built = spawnSync("npx", ["turbo", "run", "build", `--filter=@hubwire/${sa
 if (built.status !== 0) process.exit(built.status ?? 1);
 const onBun = process.argv.includes("--bun");
 const [runtime, entry] = onBun
-  ? [createRequire(import.meta.url).resolve("bun/package.json").replace(/package\.json$/, "bin/bun.exe"), `apps/${sample}/dist/bun-server.js`]
+  ? [
+      createRequire(import.meta.url)
+        .resolve("bun/package.json")
+        .replace(/package\.json$/, "bin/bun.exe"),
+      `apps/${sample}/dist/bun-server.js`,
+    ]
   : [process.execPath, `apps/${sample}/dist/server.js`];
 const child = spawn(runtime, [entry], { cwd: root, stdio: "inherit", env });
 child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

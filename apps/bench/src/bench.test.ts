@@ -29,7 +29,8 @@ describe("npm run bench -- --quick", () => {
     for (const section of sections) {
       for (const row of section.rows) {
         // Every measured cell is a number (memory deltas of a few connections may be negative).
-        for (const cell of row.slice(1).filter((value) => value !== "")) expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?$/);
+        for (const cell of row.slice(1).filter((value) => value !== ""))
+          expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?$/);
       }
       for (const goal of section.goals) expect(Number.isFinite(goal.measured), goal.text).toBe(true);
     }

@@ -3,7 +3,7 @@
  * and memory) and load generators (which take jobs). Every child gets its own file-descriptor
  * limit, as high as the scenario needs, through a shell's `ulimit`.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

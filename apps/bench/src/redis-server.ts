@@ -1,5 +1,5 @@
 /** A redis-server of the bench's own, on a free port, gone when the bench is done. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 
 async function freePort(): Promise<number> {
@@ -18,7 +18,9 @@ export class RedisServer {
 
   static async start(): Promise<RedisServer> {
     const port = await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve, reject) => {
       let output = "";
       child.stdout!.on("data", (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 /** Pieces every scenario runs with: a server for the length of a run, connections that must all open, interleaved repeats. */
-import { ServerProcess, type LoadProcess, type ServerSpec } from "./child-processes.js";
+import { type LoadProcess, ServerProcess, type ServerSpec } from "./child-processes.js";
 import type { LoadJob } from "./load/load-jobs.js";
 
 export async function withServers<T>(specs: readonly ServerSpec[], run: (servers: ServerProcess[]) => Promise<T>, maxFiles?: number): Promise<T> {
@@ -24,7 +24,11 @@ export async function openAll(load: LoadProcess, job: Extract<LoadJob, { type: "
  * Runs `measure` `runs` times for each subject, run 1 of every subject before run 2 of any, so
  * that a noisy moment on the machine spreads over all subjects instead of one.
  */
-export async function interleave<TSubject, TResult>(subjects: readonly TSubject[], runs: number, measure: (subject: TSubject) => Promise<TResult>): Promise<Map<TSubject, TResult[]>> {
+export async function interleave<TSubject, TResult>(
+  subjects: readonly TSubject[],
+  runs: number,
+  measure: (subject: TSubject) => Promise<TResult>,
+): Promise<Map<TSubject, TResult[]>> {
   const results = new Map<TSubject, TResult[]>(subjects.map((subject) => [subject, []]));
   for (let run = 0; run < runs; run++) {
     for (const subject of subjects) results.get(subject)!.push(await measure(subject));

@@ -1,6 +1,7 @@
 // Bundles the chat page's script (src/page/main.ts, using @hubwire/client) into dist/public/app.js.
-import { build } from "esbuild";
+
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 await build({
   entryPoints: [fileURLToPath(new URL("../src/page/main.ts", import.meta.url))],

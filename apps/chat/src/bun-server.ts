@@ -2,7 +2,7 @@
 // `npm run start:bun`: the chat sample on Bun (Bun.serve and its own WebSockets, through
 // @hubwire/server/bun). PORT (default 3000, 0 for any free port), HOST (default 127.0.0.1) and
 // REDIS_URL as for `npm start`; Bun nodes and Node nodes share one chat over the same Redis.
-import { createHubServer, type BunServerLike } from "@hubwire/server/bun";
+import { type BunServerLike, createHubServer } from "@hubwire/server/bun";
 import { chatPages, chatSetup } from "./chat-setup.js";
 
 /** The part of Bun's global this file uses (no bun-types needed). */
@@ -28,18 +28,24 @@ const server = Bun.serve({
   hostname: host,
   fetch: (request, bun) =>
     hubs.fetch(request, bun) ??
-    pages(new URL(request.url).pathname).then((answer) => new Response(answer.body as string | Uint8Array<ArrayBuffer>, { status: answer.status, headers: { "Content-Type": answer.contentType } })),
+    pages(new URL(request.url).pathname).then(
+      (answer) => new Response(answer.body as string | Uint8Array<ArrayBuffer>, { status: answer.status, headers: { "Content-Type": answer.contentType } }),
+    ),
   websocket: hubs.websocket,
 });
-console.log(`Hubwire chat is running on Bun at http://${host.replace("127.0.0.1", "localhost")}:${server.port}/ (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
+console.log(
+  `Hubwire chat is running on Bun at http://${host.replace("127.0.0.1", "localhost")}:${server.port}/ (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`,
+);
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () =>
-    void hubs.close().then(() => {
-      server.stop(true);
-      for (const client of redisClients) client.disconnect();
-      console.log("Hubwire chat stopped.");
-      process.exit(0);
-    }),
+  process.once(
+    signal,
+    () =>
+      void hubs.close().then(() => {
+        server.stop(true);
+        for (const client of redisClients) client.disconnect();
+        console.log("Hubwire chat stopped.");
+        process.exit(0);
+      }),
   );
 }

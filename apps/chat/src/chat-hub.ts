@@ -2,9 +2,9 @@
  * The chat hub: rooms are groups, a connection's name and rooms live in its items, history and
  * presence in a ChatStore (so they work across nodes with Redis).
  */
-import { defineHub, HubError, type HubCallContext } from "@hubwire/server";
-import type { ChatContract } from "./contract.js";
+import { defineHub, type HubCallContext, HubError } from "@hubwire/server";
 import type { ChatStore } from "./chat-store.js";
+import type { ChatContract } from "./contract.js";
 
 const MAX_TEXT = 500;
 const NAME = /^[\p{L}\p{N} _.-]{1,32}$/u;

@@ -14,9 +14,7 @@ describe("the chat sample over Redis", () => {
   it("fails within a few seconds, saying what to do, when REDIS_URL does not answer", async () => {
     const started = Date.now();
     const port = await freePort();
-    await expect(startChatServer({ port: 0, redisUrl: `redis://127.0.0.1:${port}` })).rejects.toThrow(
-      `Redis at redis://127.0.0.1:${port} is not reachable`,
-    );
+    await expect(startChatServer({ port: 0, redisUrl: `redis://127.0.0.1:${port}` })).rejects.toThrow(`Redis at redis://127.0.0.1:${port} is not reachable`);
     await expect(startChatServer({ port: 0, redisUrl: `redis://:secret@127.0.0.1:${port}` })).rejects.toThrow(/Start Redis, fix REDIS_URL, or leave it unset/);
     expect(Date.now() - started).toBeLessThan(10_000);
   });

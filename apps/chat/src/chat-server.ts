@@ -2,10 +2,11 @@
  * The chat sample's server: the page, its script, and the chat hub at /chat. In memory by
  * default; with a Redis URL, history, presence and the hub itself are shared by every node.
  */
-import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
+
 import { createServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
+import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
 import { chatPages, chatSetup } from "./chat-setup.js";
 
 export interface ChatServerOptions {
@@ -35,7 +36,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     response.writeHead(answer.status, { "Content-Type": answer.contentType }).end(answer.body);
   };
   // Over TLS, browsers load the page and run the hub over one HTTP/2 connection, WebSockets included.
-  const server = options.tls === undefined ? createServer(serve) : createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } }, serve);
+  const server =
+    options.tls === undefined ? createServer(serve) : createSecureServer({ ...options.tls, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } }, serve);
   // HTTP/2 sessions outlive their requests: close() ends them, as closeAllConnections does for HTTP/1.1.
   const sessions = new Set<Http2Session>();
   if (options.tls !== undefined) {

@@ -2,11 +2,12 @@
  * What the chat sample's server is, whichever runtime serves it: the chat hub at /chat with its
  * store (in memory, or shared over Redis with the hub itself), and the page and its script.
  */
-import type { HubServerOptions } from "@hubwire/server";
-import { redisLifetimeManager } from "@hubwire/redis";
-import { Redis } from "ioredis";
+
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { redisLifetimeManager } from "@hubwire/redis";
+import type { HubServerOptions } from "@hubwire/server";
+import { Redis } from "ioredis";
 import { createChatHub } from "./chat-hub.js";
 import { MemoryChatStore, RedisChatStore } from "./chat-store.js";
 
@@ -70,7 +71,9 @@ export async function chatSetup(redisUrl: string | undefined): Promise<ChatSetup
     options: {
       hubs: { "/chat": hub },
       hubOptions: { allowStatefulReconnect: true },
-      ...(publisher !== undefined && subscriber !== undefined ? { lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" }) } : {}),
+      ...(publisher !== undefined && subscriber !== undefined
+        ? { lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" }) }
+        : {}),
     },
     redisClients: redis,
   };
@@ -84,7 +87,9 @@ export interface PageAnswer {
 }
 
 /** Serves the page (`/`) and its script (`/app.js`); 404 for the rest. */
-export async function chatPages(options: { readonly pageDir?: string | undefined; readonly scriptPath?: string | undefined } = {}): Promise<(path: string) => Promise<PageAnswer>> {
+export async function chatPages(
+  options: { readonly pageDir?: string | undefined; readonly scriptPath?: string | undefined } = {},
+): Promise<(path: string) => Promise<PageAnswer>> {
   const page = await readFile(options.pageDir ?? `${packageDir}public/index.html`);
   const script = options.scriptPath ?? `${packageDir}dist/public/app.js`;
   return async (path) => {

@@ -1,10 +1,10 @@
-import { launchChromium, RedisProcess, selfSignedCertificate } from "@hubwire/test-support";
 import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { launchChromium, RedisProcess, selfSignedCertificate } from "@hubwire/test-support";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatServer, type ChatServer } from "./chat-server.js";
+import { type ChatServer, startChatServer } from "./chat-server.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -84,7 +84,9 @@ function chatScenario(title: string, start: () => Promise<Running>): void {
       await cat.close({ runBeforeUnload: true });
       await waitForLine(ada, "Cat left");
       await bob.close();
-      await ada.screenshot({ path: `${packageDir}dist/chat-e2e-${title.includes("Bun") ? "bun-" : ""}${title.includes("Redis") ? "redis" : title.includes("HTTP/2") ? "http2" : "memory"}.png` });
+      await ada.screenshot({
+        path: `${packageDir}dist/chat-e2e-${title.includes("Bun") ? "bun-" : ""}${title.includes("Redis") ? "redis" : title.includes("HTTP/2") ? "http2" : "memory"}.png`,
+      });
       await ada.close();
       check?.();
     });
@@ -129,7 +131,9 @@ chatScenario("the chat sample, two nodes sharing rooms over Redis, one page on e
 
 /** The sample's Bun server (`npm run start:bun`), on a free port: its URL and how to stop it. */
 async function startOnBun(env: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
-  const bun = createRequire(import.meta.url).resolve("bun/package.json").replace(/package\.json$/, "bin/bun.exe");
+  const bun = createRequire(import.meta.url)
+    .resolve("bun/package.json")
+    .replace(/package\.json$/, "bin/bun.exe");
   const child = spawn(bun, [`${packageDir}src/bun-server.ts`], { env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {

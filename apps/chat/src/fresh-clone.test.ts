@@ -1,10 +1,10 @@
-import { HubConnection } from "@hubwire/client";
-import { freePort } from "@hubwire/test-support";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HubConnection } from "@hubwire/client";
+import { freePort } from "@hubwire/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChatContract } from "./contract.js";

@@ -9,7 +9,9 @@ const chat = await startChatServer({
   port: Number(process.env["PORT"] ?? 3000),
   host: process.env["HOST"] ?? "127.0.0.1",
   ...(process.env["REDIS_URL"] ? { redisUrl: process.env["REDIS_URL"] } : {}),
-  ...(process.env["TLS_KEY"] && process.env["TLS_CERT"] ? { tls: { key: readFileSync(process.env["TLS_KEY"]), cert: readFileSync(process.env["TLS_CERT"]) } } : {}),
+  ...(process.env["TLS_KEY"] && process.env["TLS_CERT"]
+    ? { tls: { key: readFileSync(process.env["TLS_KEY"]), cert: readFileSync(process.env["TLS_CERT"]) } }
+    : {}),
 }).catch((error: Error) => {
   // One line that says what to do (an unreachable REDIS_URL, a port in use), not a stack.
   console.error(error.message);
@@ -18,10 +20,12 @@ const chat = await startChatServer({
 console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () =>
-    void chat.close().then(() => {
-      console.log("Hubwire chat stopped.");
-      process.exit(0);
-    }),
+  process.once(
+    signal,
+    () =>
+      void chat.close().then(() => {
+        console.log("Hubwire chat stopped.");
+        process.exit(0);
+      }),
   );
 }

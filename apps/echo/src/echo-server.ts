@@ -2,12 +2,13 @@
  * The echo sample's server: the page at / and a raw WebSocket endpoint at /ws that sends every
  * message back, as the seed's middleware does. No hub, no protocol: compare with apps/chat.
  */
-import { createWebSocketEndpoint, type EndpointRequest, type NodeRequest, type NodeResponse, type WebSocketEndpointOptions } from "@hubwire/server";
-import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
+
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { createWebSocketEndpoint, type EndpointRequest, type NodeRequest, type NodeResponse, type WebSocketEndpointOptions } from "@hubwire/server";
 
 export interface EchoServer {
   readonly url: string;

@@ -1,9 +1,9 @@
-import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
 import { fileURLToPath } from "node:url";
+import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
 import type { Browser } from "playwright-core";
-import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoServer, type EchoServer } from "./echo-server.js";
+import { WebSocket } from "ws";
+import { type EchoServer, startEchoServer } from "./echo-server.js";
 
 describe("the echo page in headless Chromium", () => {
   let echo: EchoServer;
@@ -52,7 +52,7 @@ describe("the echo page in headless Chromium", () => {
       await page.waitForFunction(() => [...document.querySelectorAll("#commsLog td")].filter((cell) => cell.textContent === "over HTTP/2").length === 2);
       expect(secure.requests.at(-1)?.httpVersion).toBe("2.0");
       // The same port takes an HTTP/1.1 client's upgrade (Node's http2 server with allowHTTP1).
-      const http1 = new WebSocket(secure.url.replace("https", "wss") + "ws", { rejectUnauthorized: false });
+      const http1 = new WebSocket(`${secure.url.replace("https", "wss")}ws`, { rejectUnauthorized: false });
       const echoed = new Promise<string>((resolve) => http1.once("message", (data) => resolve(String(data))));
       http1.once("open", () => http1.send("over HTTP/1.1"));
       expect(await echoed).toBe("over HTTP/1.1");

@@ -1,7 +1,8 @@
 // Bundles the admin page's script (src/page/main.ts, using @hubwire/client) into dist/page/admin.js,
 // which createAdmin serves beside the page.
-import { build } from "esbuild";
+
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 await build({
   entryPoints: [fileURLToPath(new URL("../src/page/main.ts", import.meta.url))],

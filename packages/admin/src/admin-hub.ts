@@ -8,9 +8,9 @@
  * const hub = adminHub({ chat }, () => hubs, authorize);
  * ```
  */
-import { defineHub, HubError, type HubDefinition, type HubInspection, type HubServerCore, type Principal } from "@hubwire/server";
+import { defineHub, type HubDefinition, HubError, type HubInspection, type HubServerCore, type Principal } from "@hubwire/server";
 import type { AdminContract } from "./admin-contract.js";
-import type { AdminAuthorize } from "./admin-options.js";
+import type { AdminAuthorize, ShownHub } from "./admin-options.js";
 
 /**
  * The hub behind the page, over `shown` (by the names the page lists).
@@ -21,7 +21,7 @@ import type { AdminAuthorize } from "./admin-options.js";
  * ```
  */
 export function adminHub(
-  shown: Readonly<Record<string, HubDefinition<any>>>,
+  shown: Readonly<Record<string, ShownHub>>,
   server: () => Pick<HubServerCore, "inspect"> | undefined,
   authorize: AdminAuthorize,
 ): HubDefinition<AdminContract> {

@@ -13,12 +13,16 @@ export interface AdminRequest {
   readonly principal: Principal | undefined;
 }
 
+/** A hub the page shows, whatever its contract. */
+// biome-ignore lint/suspicious/noExplicitAny: any contract; the page reads hubs only through inspection, which is untyped by contract.
+export type ShownHub = HubDefinition<any>;
+
 /** Decides whether a request may see the admin page and act through it. */
 export type AdminAuthorize = (request: AdminRequest) => boolean | Promise<boolean>;
 
 export interface AdminOptions {
   /** The hubs the page shows, by the name it lists them under. Each must be mounted on the server attached. */
-  readonly hubs: Readonly<Record<string, HubDefinition<any>>>;
+  readonly hubs: Readonly<Record<string, ShownHub>>;
   /**
    * Who may open the page and act through it: called for the page and for every connection to
    * its hub. Required: without it `createAdmin` throws, unless `localDevelopment` says otherwise.

@@ -3,13 +3,14 @@
  * shows, both actions, and that a request `authorize` refuses gets nothing of the page or its hub.
  * Screenshots go to packages/admin/test-output/.
  */
-import { HttpTransportType, HubConnectionBuilder, NullLogger, type HubConnection } from "@microsoft/signalr";
-import { createHubServer, defineHub, type HubContract } from "@hubwire/server";
-import { launchChromium } from "@hubwire/test-support";
+
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { createHubServer, defineHub, type HubContract } from "@hubwire/server";
+import { launchChromium } from "@hubwire/test-support";
+import { HttpTransportType, type HubConnection, HubConnectionBuilder, NullLogger } from "@microsoft/signalr";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdmin } from "./index.js";
@@ -51,7 +52,10 @@ describe("the admin page", () => {
       ["ada", HttpTransportType.WebSockets],
       ["grace", HttpTransportType.LongPolling],
     ] as const) {
-      const connection = new HubConnectionBuilder().withUrl(`${origin}/chat`, { transport, accessTokenFactory: () => user }).configureLogging(NullLogger.instance).build();
+      const connection = new HubConnectionBuilder()
+        .withUrl(`${origin}/chat`, { transport, accessTokenFactory: () => user })
+        .configureLogging(NullLogger.instance)
+        .build();
       connection.on("receive", () => undefined);
       await connection.start();
       clients.set(user, connection);

@@ -91,12 +91,15 @@ export function createAdmin(options: AdminOptions): Admin {
             return;
           }
           const [type, body] = page ? ["text/html; charset=utf-8", pageHtml(path, refreshMs)] : ["text/javascript; charset=utf-8", pageScript()];
-          response.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" }).end(request.method === "HEAD" ? undefined : body);
+          response
+            .writeHead(200, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" })
+            .end(request.method === "HEAD" ? undefined : body);
         })
         .catch((error: unknown) => {
           // A hook that fails denies: the page is never shown by accident.
           console.error("[hubwire-admin] Refused a request for the admin page: the authorize hook or the page failed.", error);
-          if (!response.headersSent) response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" }).end("The admin page failed; see the server's log.");
+          if (!response.headersSent)
+            response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" }).end("The admin page failed; see the server's log.");
         });
       return true;
     },

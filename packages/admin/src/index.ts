@@ -1,3 +1,3 @@
-export { createAdmin, type Admin } from "./admin.js";
-export type { AdminAuthorize, AdminOptions, AdminRequest } from "./admin-options.js";
+export { type Admin, createAdmin } from "./admin.js";
 export type { AdminContract, NodesAnswer } from "./admin-contract.js";
+export type { AdminAuthorize, AdminOptions, AdminRequest, ShownHub } from "./admin-options.js";

@@ -1,8 +1,9 @@
 // Measures browser bundles the same way for every client: esbuild, ESM, minified, for browsers,
 // then gzip at level 9. Used by size-report.mjs (docs/client-size.md) and by the size test.
-import { build } from "esbuild";
-import { gzipSync } from "node:zlib";
+
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -40,7 +41,8 @@ function sourceOf(path) {
 /** The bundles the report compares. */
 export const subjects = {
   "@hubwire/client (JSON, all transports)": 'export { HubConnection } from "@hubwire/client";',
-  "@hubwire/client + @hubwire/client/msgpack": 'export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";',
+  "@hubwire/client + @hubwire/client/msgpack":
+    'export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";',
   "@hubwire/client + @hubwire/client/stateful-reconnect":
     'export { HubConnection } from "@hubwire/client"; export { statefulReconnect } from "@hubwire/client/stateful-reconnect";',
   "@microsoft/signalr (JSON, all transports)": 'export { HubConnectionBuilder } from "@microsoft/signalr";',

@@ -46,7 +46,9 @@ const lines = [
   "",
   "| module | min bytes | share |",
   "|---|---|---|",
-  ...base.modules.map((module) => `| \`${module.path}\` | ${module.minBytes.toLocaleString("en-US")} | ${((100 * module.minBytes) / base.minBytes).toFixed(0)}% |`),
+  ...base.modules.map(
+    (module) => `| \`${module.path}\` | ${module.minBytes.toLocaleString("en-US")} | ${((100 * module.minBytes) / base.minBytes).toFixed(0)}% |`,
+  ),
   "",
 ];
 writeFileSync(fileURLToPath(new URL("../../../docs/client-size.md", import.meta.url)), lines.join("\n"));

@@ -1,12 +1,12 @@
-import { createHubServer } from "@hubwire/server";
-import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
-import { build } from "esbuild";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { createHubServer } from "@hubwire/server";
+import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
+import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, testHub, type TestServer } from "./test-helpers/test-server.js";
+import { startTestServer, type TestServer, testHub } from "./test-helpers/test-server.js";
 
 const expectedReport = (transport: string) => ({
   transport,
@@ -40,7 +40,8 @@ describe("the client in headless Chromium", () => {
     const hubListeners = server.server.listeners("request");
     server.server.removeAllListeners("request");
     server.server.on("request", (request, response) => {
-      if (request.url === "/") return void response.writeHead(200, { "Content-Type": "text/html" }).end('<!doctype html><script type="module" src="/scenarios.js"></script>');
+      if (request.url === "/")
+        return void response.writeHead(200, { "Content-Type": "text/html" }).end('<!doctype html><script type="module" src="/scenarios.js"></script>');
       if (request.url === "/scenarios.js") return void response.writeHead(200, { "Content-Type": "text/javascript" }).end(script);
       for (const listener of hubListeners) (listener as (...args: unknown[]) => void).call(server.server, request, response);
     });
@@ -85,7 +86,8 @@ describe("the client in headless Chromium", () => {
         authenticate: ({ accessToken }) => (accessToken === "browser-token" ? { userId: "browser" } : undefined),
       });
       http2Server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (request, response) => {
-        if (request.url === "/") return void response.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script type="module" src="/scenarios.js"></script>');
+        if (request.url === "/")
+          return void response.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script type="module" src="/scenarios.js"></script>');
         if (request.url === "/scenarios.js") return void response.writeHead(200, { "content-type": "text/javascript" }).end(script);
         response.writeHead(404).end();
       });

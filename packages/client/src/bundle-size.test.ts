@@ -22,7 +22,9 @@ describe("the browser bundle", () => {
 
   it("loads MessagePack only from its own entry point", async () => {
     const json = (await measure('export { HubConnection } from "@hubwire/client";')) as Measured;
-    const both = (await measure('export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";')) as Measured;
+    const both = (await measure(
+      'export { HubConnection } from "@hubwire/client"; export { MessagePackHubProtocol } from "@hubwire/client/msgpack";',
+    )) as Measured;
     expect(both.gzipBytes - json.gzipBytes).toBeGreaterThan(2 * 1024);
     expect(both.code).toMatch(/messagepack/);
   });

@@ -16,7 +16,7 @@
 import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 import { ConnectionClosedError, TransportError } from "./errors.js";
 import type { HttpOptions } from "./http.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { type Logger, silentLogger } from "./logger.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
 import { negotiate, withQuery } from "./transports/negotiate.js";
 import { ServerSentEventsTransport } from "./transports/sse.js";

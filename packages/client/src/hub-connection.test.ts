@@ -1,8 +1,8 @@
-import { MessagePackHubProtocol } from "./msgpack.js";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { ConnectionClosedError, HubConnection, HubError, type HubConnectionOptions, type TransportName } from "./index.js";
+import { ConnectionClosedError, HubConnection, type HubConnectionOptions, HubError, type TransportName } from "./index.js";
+import { MessagePackHubProtocol } from "./msgpack.js";
 import type { TestContract } from "./test-helpers/contract.js";
 import { eventually, startTestServer, type TestServer } from "./test-helpers/test-server.js";
 
@@ -217,8 +217,11 @@ describe("HubConnection in Node without a global WebSocket", () => {
   async function runScript(script: string): Promise<string> {
     const { execFile } = await import("node:child_process");
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)), timeout: 30_000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: fileURLToPath(new URL("..", import.meta.url)), timeout: 30_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim())),
       );
     });
   }

@@ -19,30 +19,30 @@
  * ```
  */
 import {
-  HandshakeReader,
-  MessageType,
-  TransferFormat,
-  parseHandshakeResponse,
-  writeHandshakeRequest,
   type ClientMethods,
+  HandshakeReader,
   type HubContract,
   type HubMessage,
   type InvocationMessage,
+  MessageType,
   type MethodArgs,
   type MethodName,
   type MethodResult,
+  parseHandshakeResponse,
   type ServerMethods,
   type StreamItemOf,
+  TransferFormat,
+  writeHandshakeRequest,
 } from "@hubwire/protocol";
 import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 import { ConnectionClosedError, TimeoutError } from "./errors.js";
 import { HttpConnection, type HttpConnectionOptions } from "./http-connection.js";
 import type { HubStream } from "./hub-stream.js";
-import { JsonClientProtocol, type ClientMessageParser, type ClientProtocol } from "./json-protocol.js";
-import { watchKeepAlive, type KeepAlive } from "./keep-alive.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { type ClientMessageParser, type ClientProtocol, JsonClientProtocol } from "./json-protocol.js";
+import { type KeepAlive, watchKeepAlive } from "./keep-alive.js";
+import { type Logger, silentLogger } from "./logger.js";
 import type { MessageBuffer, StatefulReconnect } from "./message-buffer.js";
-import { PendingInvocations, type CallOptions } from "./pending-invocations.js";
+import { type CallOptions, PendingInvocations } from "./pending-invocations.js";
 import { delays, type RetryPolicy } from "./reconnect-policy.js";
 import { sendUpload, takeUploads } from "./upload-streams.js";
 
@@ -116,7 +116,11 @@ export class HubConnection<TContract extends HubContract = HubContract> {
   readonly #keepAlive: KeepAlive;
   readonly #handlers = new Map<string, Array<(...args: never[]) => unknown>>();
   readonly #pending = new PendingInvocations();
-  readonly #listeners = { close: new Set<(error?: Error) => void>(), reconnecting: new Set<(error?: Error) => void>(), reconnected: new Set<(id: string | null) => void>() };
+  readonly #listeners = {
+    close: new Set<(error?: Error) => void>(),
+    reconnecting: new Set<(error?: Error) => void>(),
+    reconnected: new Set<(id: string | null) => void>(),
+  };
   #parser: ClientMessageParser | undefined;
   #handshake: { reader: HandshakeReader; done: (error?: Error) => void } | undefined;
   #buffer: MessageBuffer | undefined;
@@ -148,7 +152,12 @@ export class HubConnection<TContract extends HubContract = HubContract> {
       },
     );
     const reconnect = options.reconnect;
-    this.#retry = reconnect === undefined || reconnect === false ? undefined : typeof reconnect === "function" ? reconnect : delays(reconnect === true ? undefined : reconnect);
+    this.#retry =
+      reconnect === undefined || reconnect === false
+        ? undefined
+        : typeof reconnect === "function"
+          ? reconnect
+          : delays(reconnect === true ? undefined : reconnect);
   }
 
   get state(): HubConnectionState {
@@ -438,7 +447,8 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     this.#pending.close(reason);
     const wasConnected = this.#state === "Connected";
     const mayReconnect = serverClose === undefined ? error !== undefined : serverClose.allowReconnect;
-    if (!this.#stopRequested && wasConnected && mayReconnect && this.#retry !== undefined) return void this.#reconnect(reason ?? new Error("The connection was lost."));
+    if (!this.#stopRequested && wasConnected && mayReconnect && this.#retry !== undefined)
+      return void this.#reconnect(reason ?? new Error("The connection was lost."));
     this.#finish(this.#stopRequested ? undefined : reason);
   }
 

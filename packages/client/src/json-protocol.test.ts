@@ -9,9 +9,7 @@ describe("the client's JSON protocol", () => {
 
   it("reads records split across chunks, from text and from bytes", () => {
     const parser = protocol.createParser();
-    expect(parser.push(`{"type":1,"target":"a","arguments":[1]}${RS}{"type":3,"invoc`)).toEqual([
-      { type: 1, target: "a", arguments: [1] },
-    ]);
+    expect(parser.push(`{"type":1,"target":"a","arguments":[1]}${RS}{"type":3,"invoc`)).toEqual([{ type: 1, target: "a", arguments: [1] }]);
     expect(parser.bufferedBytes).toBeGreaterThan(0);
     expect(parser.push(new TextEncoder().encode(`ationId":"7","result":"é"}${RS}`))).toEqual([{ type: 3, invocationId: "7", result: "é" }]);
     expect(parser.bufferedBytes).toBe(0);
@@ -19,15 +17,17 @@ describe("the client's JSON protocol", () => {
 
   it("writes bytes as base64 and dates as ISO 8601, as System.Text.Json reads byte[] and DateTime", () => {
     const bytes = Uint8Array.of(0, 1, 250, 255);
-    const record = protocol.write({ type: MessageType.Invocation, target: "t", arguments: [bytes, Buffer.from("hi"), { at: new Date(Date.UTC(2026, 11, 3)), raw: bytes.buffer }] });
+    const record = protocol.write({
+      type: MessageType.Invocation,
+      target: "t",
+      arguments: [bytes, Buffer.from("hi"), { at: new Date(Date.UTC(2026, 11, 3)), raw: bytes.buffer }],
+    });
     expect(JSON.parse(record.slice(0, -1)).arguments).toEqual(["AAH6/w==", "aGk=", { at: "2026-12-03T00:00:00.000Z", raw: "AAH6/w==" }]);
   });
 
   it("reads a record of any size", () => {
     const text = "x".repeat(1_000_000);
-    expect(protocol.createParser().push(`{"type":2,"invocationId":"1","item":"${text}"}${RS}`)).toEqual([
-      { type: 2, invocationId: "1", item: text },
-    ]);
+    expect(protocol.createParser().push(`{"type":2,"invocationId":"1","item":"${text}"}${RS}`)).toEqual([{ type: 2, invocationId: "1", item: text }]);
   });
 
   it("passes over Ping, the types a server does not send to clients, and types newer than it knows", () => {
@@ -36,7 +36,12 @@ describe("the client's JSON protocol", () => {
   });
 
   it("reads Close, Ack and Sequence, and null where a JSON server leaves a field empty", () => {
-    const records = [`{"type":7,"error":"bye","allowReconnect":true}`, `{"type":8,"sequenceId":3}`, `{"type":9,"sequenceId":0}`, `{"type":3,"invocationId":"1","error":null,"result":null}`];
+    const records = [
+      `{"type":7,"error":"bye","allowReconnect":true}`,
+      `{"type":8,"sequenceId":3}`,
+      `{"type":9,"sequenceId":0}`,
+      `{"type":3,"invocationId":"1","error":null,"result":null}`,
+    ];
     expect(protocol.createParser().push(records.join(RS) + RS)).toEqual([
       { type: 7, error: "bye", allowReconnect: true },
       { type: 8, sequenceId: 3 },
@@ -67,7 +72,9 @@ describe("the client's JSON protocol", () => {
     expect(protocol.write({ type: MessageType.Invocation, invocationId: undefined, target: "send", arguments: ["hi"], streamIds: undefined })).toBe(
       `{"type":1,"target":"send","arguments":["hi"]}${RS}`,
     );
-    expect(protocol.write({ type: MessageType.Completion, invocationId: "2", result: undefined, error: "no" })).toBe(`{"type":3,"invocationId":"2","error":"no"}${RS}`);
+    expect(protocol.write({ type: MessageType.Completion, invocationId: "2", result: undefined, error: "no" })).toBe(
+      `{"type":3,"invocationId":"2","error":"no"}${RS}`,
+    );
     expect(protocol.write({ type: MessageType.Ping })).toBe(`{"type":6}${RS}`);
   });
 });

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { MessageType, TransferFormat, type HubMessage, type HubProtocol, type MessageParser } from "@hubwire/protocol";
+import { type HubMessage, type HubProtocol, type MessageParser, MessageType, TransferFormat } from "@hubwire/protocol";
 
 /** What a connection needs of a hub protocol: the client never parses whole bodies itself. */
 export type ClientProtocol = Pick<HubProtocol, "name" | "version" | "transferFormat" | "write"> & {

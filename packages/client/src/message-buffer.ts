@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isTrackableMessage, MessageType, type HubMessage } from "@hubwire/protocol";
+import { type HubMessage, isTrackableMessage, MessageType } from "@hubwire/protocol";
 import * as ProtocolDefaults from "@hubwire/protocol/defaults";
 
 interface Buffered {

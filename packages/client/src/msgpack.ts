@@ -11,7 +11,7 @@
  * const connection = new HubConnection<Chat>("/chat", { protocol: new MessagePackHubProtocol() });
  * ```
  */
-import { MessagePackHubProtocol as ServerMessagePackHubProtocol, type MessagePackHubProtocolOptions } from "@hubwire/protocol-msgpack";
+import { type MessagePackHubProtocolOptions, MessagePackHubProtocol as ServerMessagePackHubProtocol } from "@hubwire/protocol-msgpack";
 
 export type { MessagePackHubProtocolOptions } from "@hubwire/protocol-msgpack";
 

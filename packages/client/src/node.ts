@@ -22,7 +22,10 @@ setWebSocketFallback(async () => {
     const ws = await import("ws");
     return ws.WebSocket as WebSocketConstructor;
   } catch (error) {
-    throw new TransportError("WebSockets", `This Node has no global WebSocket, and 'ws' could not be loaded (${(error as Error).message}): run 'npm install ws', or pass a WebSocket class as the WebSocket option.`);
+    throw new TransportError(
+      "WebSockets",
+      `This Node has no global WebSocket, and 'ws' could not be loaded (${(error as Error).message}): run 'npm install ws', or pass a WebSocket class as the WebSocket option.`,
+    );
   }
 });
 

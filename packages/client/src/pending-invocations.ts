@@ -11,9 +11,9 @@
  * transport.onreceive = (message) => pending.receive(message); // StreamItem and Completion
  * ```
  */
-import { MessageType, type CompletionMessage, type StreamItemMessage } from "@hubwire/protocol";
+import { type CompletionMessage, MessageType, type StreamItemMessage } from "@hubwire/protocol";
 import { ConnectionClosedError, HubError, TimeoutError } from "./errors.js";
-import { readStream, type HubStream } from "./hub-stream.js";
+import { type HubStream, readStream } from "./hub-stream.js";
 
 /** Per-call options of `invokeWith` and `streamWith`. */
 export interface CallOptions {
@@ -84,7 +84,9 @@ export class PendingInvocations {
       cancelled(id);
     });
     options.signal?.addEventListener("abort", stream.cancel, { once: true });
-    send((invocationId) => this.#calls.set((id = invocationId), pending)).catch((error: Error) => (id === "" ? pending.settle(error) : this.#settle(id, error)));
+    send((invocationId) => this.#calls.set((id = invocationId), pending)).catch((error: Error) =>
+      id === "" ? pending.settle(error) : this.#settle(id, error),
+    );
     return stream;
   }
 

@@ -1,8 +1,8 @@
 import { startTcpProxy } from "@hubwire/test-support";
-import { MessagePackHubProtocol } from "./msgpack.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HubConnection } from "./index.js";
+import { MessagePackHubProtocol } from "./msgpack.js";
 import { statefulReconnect } from "./stateful-reconnect.js";
 import type { TestContract } from "./test-helpers/contract.js";
 import { eventually, startTestServer } from "./test-helpers/test-server.js";
@@ -11,7 +11,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
 
 describe("reconnecting", () => {
   it("reconnects automatically after the server restarts, with a new connection id", async () => {
@@ -47,7 +46,10 @@ describe("reconnecting", () => {
     it(`survives forced drops with stateful reconnect: 0 lost, 0 duplicated, same id, no onReconnecting (${protocol})`, async () => {
       const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, keepAliveIntervalMs: 200 } });
       const proxy = await startTcpProxy(server.port);
-      cleanups.push(() => server.close(), () => proxy.close());
+      cleanups.push(
+        () => server.close(),
+        () => proxy.close(),
+      );
       const connection = new HubConnection<TestContract>(`http://127.0.0.1:${proxy.port}/hub`, {
         WebSocket,
         transports: ["WebSockets"],

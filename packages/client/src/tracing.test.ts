@@ -4,11 +4,12 @@
  * every transport. The server's spans must be named, kinded, tagged and parented as ASP.NET Core
  * 9's SignalR server makes its activities (`Microsoft.AspNetCore.SignalR.Server`).
  */
+
+import { defineHub, type HubContract, HubError } from "@hubwire/server";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { defineHub, HubError, type HubContract } from "@hubwire/server";
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HubConnection, type TransportName } from "./index.js";
@@ -31,21 +32,21 @@ const serverOnly = (span: ReadableSpan) => span.instrumentationScope.name === "M
 
 const tracedHubNamed = (name: string) =>
   defineHub<Traced>({
-  name,
-  methods: {
-    work(_ctx, label) {
-      // A span the method starts is a child of its call's span.
-      clientTracer.startActiveSpan(`inside ${label}`, (span) => span.end());
-      return label;
+    name,
+    methods: {
+      work(_ctx, label) {
+        // A span the method starts is a child of its call's span.
+        clientTracer.startActiveSpan(`inside ${label}`, (span) => span.end());
+        return label;
+      },
+      fail() {
+        throw new HubError("refused");
+      },
+      async *count(_ctx, n) {
+        for (let i = 0; i < n; i++) yield i;
+      },
     },
-    fail() {
-      throw new HubError("refused");
-    },
-    async *count(_ctx, n) {
-      for (let i = 0; i < n; i++) yield i;
-    },
-  },
-});
+  });
 const tracedHub = tracedHubNamed("TracedHub");
 
 beforeAll(() => {

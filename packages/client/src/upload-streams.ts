@@ -12,7 +12,7 @@
  * for (const [streamId, items] of uploads) void sendUpload(streamId, items, send, () => isConnected);
  * ```
  */
-import { MessageType, type HubMessage } from "@hubwire/protocol";
+import { type HubMessage, MessageType } from "@hubwire/protocol";
 
 /** An argument sent as a stream, with its stream id. */
 export type Upload = [streamId: string, items: AsyncIterable<unknown>];

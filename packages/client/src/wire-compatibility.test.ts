@@ -3,9 +3,9 @@ import { HttpTransportType, HubConnectionBuilder, NullLogger, Subject } from "@m
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { HubConnection } from "./index.js";
-import type { WebSocketConstructor } from "./transports/transport.js";
-import { startCaptureServer, type CaptureServer } from "./test-helpers/capture-server.js";
+import { type CaptureServer, startCaptureServer } from "./test-helpers/capture-server.js";
 import { eventually } from "./test-helpers/test-server.js";
+import type { WebSocketConstructor } from "./transports/transport.js";
 
 /**
  * The same scenario from both clients: invoke, send, a stream read to its end, an upload, a

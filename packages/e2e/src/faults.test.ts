@@ -1,5 +1,5 @@
-import { HubConnectionBuilder, HttpTransportType, LogLevel, type HubConnection } from "@microsoft/signalr";
 import { RedisProcess, startTcpProxy, type TcpProxy } from "@hubwire/test-support";
+import { HttpTransportType, type HubConnection, HubConnectionBuilder, LogLevel } from "@microsoft/signalr";
 import { afterEach, describe, expect, it } from "vitest";
 import { attack } from "./harness/attack.js";
 import { HubNode } from "./harness/hub-node.js";
@@ -62,7 +62,10 @@ describe("faults", () => {
     cleanups.push(() => redis.dispose());
     const nodeA = await HubNode.start({ name: "A", redisPort: redis.port });
     const nodeB = await HubNode.start({ name: "B", redisPort: redis.port });
-    cleanups.push(() => nodeA.stop(), () => nodeB.stop());
+    cleanups.push(
+      () => nodeA.stop(),
+      () => nodeB.stop(),
+    );
     // The proxy is the load balancer: it sends new connections to B once A is gone.
     const balancer: TcpProxy = await startTcpProxy(nodeA.port);
     cleanups.push(() => balancer.close());
@@ -71,7 +74,12 @@ describe("faults", () => {
     await Promise.all(clients.map((client) => client.start()));
     expect(await clients[0]!.invoke("node")).toBe("A");
     const reconnected = clients.map((client) => new Promise<void>((resolve) => client.onreconnected(() => resolve())));
-    const inFlight = clients.map((client) => client.invoke("sleep", 5_000).then(() => "answered", (error: Error) => `failed: ${error.message}`));
+    const inFlight = clients.map((client) =>
+      client.invoke("sleep", 5_000).then(
+        () => "answered",
+        (error: Error) => `failed: ${error.message}`,
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     balancer.retarget(nodeB.port);
     const crashedAt = Date.now();
@@ -144,7 +152,11 @@ describe("faults", () => {
       tally({ kind: "timing", case: `Redis slowed (${name}), publish timeout 2 s`, what: "detection", value: Date.now() - started });
       expect(during["error"]).toBe("An unexpected error occurred invoking 'toAll' on the server.");
       await slowed.over;
-      await eventually(async () => (await socket.invoke("toAll", ["after"], `after-${name}-${Date.now()}`))["error"] === undefined, `sends to work after ${name}`, 15_000);
+      await eventually(
+        async () => (await socket.invoke("toAll", ["after"], `after-${name}-${Date.now()}`))["error"] === undefined,
+        `sends to work after ${name}`,
+        15_000,
+      );
     }
   });
 
@@ -173,7 +185,9 @@ describe("faults", () => {
     const node = await HubNode.start({ hubOptions: { maxOutboundBufferBytes: 256 * 1024 } });
     cleanups.push(() => node.stop());
     const others = await Promise.all(Array.from({ length: 5 }, () => RawHubSocket.open(node.url)));
-    cleanups.push(() => others.forEach((other) => other.close()));
+    cleanups.push(() => {
+      for (const other of others) other.close();
+    });
     const p99 = async (rounds: number) => {
       const samples: number[] = [];
       for (let round = 0; round < rounds; round++) {

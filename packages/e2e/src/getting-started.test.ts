@@ -14,7 +14,7 @@
  *   guide's port 5000 stands for the free port the test gives through `PORT` and `HUB_URL`.
  * - anything else is prose.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -111,7 +111,10 @@ describe("docs/getting-started.md", () => {
       if (step.background) {
         // Left running: done when it has printed what the guide says, failed if it exits first.
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${what} did not print ${JSON.stringify(missingLines(output, expected))} within 60 s. It printed:\n${output}`)), 60_000);
+          const timer = setTimeout(
+            () => reject(new Error(`${what} did not print ${JSON.stringify(missingLines(output, expected))} within 60 s. It printed:\n${output}`)),
+            60_000,
+          );
           const check = () => {
             if (missingLines(output, expected).length > 0) return;
             clearTimeout(timer);
@@ -119,7 +122,10 @@ describe("docs/getting-started.md", () => {
           };
           child.stdout!.on("data", check);
           child.stderr!.on("data", check);
-          child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${what} exited (${code}) while the guide leaves it running. It printed:\n${output}`))));
+          child.once(
+            "exit",
+            (code) => (clearTimeout(timer), reject(new Error(`${what} exited (${code}) while the guide leaves it running. It printed:\n${output}`))),
+          );
         });
         continue;
       }

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attack } from "./harness/attack.js";
 import { HubNode } from "./harness/hub-node.js";
-import { openNeighbour, type Neighbour } from "./harness/neighbour.js";
-import { eventually, httpRequest, rawExchange } from "./harness/raw.js";
+import { type Neighbour, openNeighbour } from "./harness/neighbour.js";
+import { httpRequest, rawExchange } from "./harness/raw.js";
 
 async function negotiate(node: HubNode): Promise<string> {
   const body = (await (await fetch(`${node.url}/negotiate?negotiateVersion=1`, { method: "POST" })).json()) as { connectionToken: string };
@@ -38,7 +38,9 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
     const get = await attack(node, neighbour, "http: GET negotiate", () => rawExchange(node.port, [httpRequest("GET", "/hub/negotiate")]));
     expect(get.status).toBe(405);
     const token = await longPolling(node);
-    const put = await attack(node, neighbour, "http: PUT transport", () => rawExchange(node.port, [httpRequest("PUT", `/hub?id=${token}`, { "Content-Length": 0 })]));
+    const put = await attack(node, neighbour, "http: PUT transport", () =>
+      rawExchange(node.port, [httpRequest("PUT", `/hub?id=${token}`, { "Content-Length": 0 })]),
+    );
     expect(put.status).toBe(405);
   });
 
@@ -58,20 +60,24 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
     ] as const) {
       const token = await longPolling(node);
       const started = Date.now();
-      const answer = await attack(node, neighbour, `http: ${name}`, () =>
-        new Promise<{ status: number | undefined }>((resolve) => {
-          const socket = connect(node.port, "127.0.0.1");
-          let text = "";
-          const timer = trickle ? setInterval(() => socket.write("a"), 200) : undefined;
-          socket.on("data", (chunk) => (text += chunk.toString()));
-          socket.on("close", () => {
-            clearInterval(timer);
-            resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]) || undefined });
-          });
-          setTimeout(() => socket.destroy(), 20_000).unref();
-          socket.on("error", () => undefined);
-          socket.write(httpRequest("POST", `/hub?id=${token}`, { "Content-Length": 1_000_000 }));
-        }),
+      const answer = await attack(
+        node,
+        neighbour,
+        `http: ${name}`,
+        () =>
+          new Promise<{ status: number | undefined }>((resolve) => {
+            const socket = connect(node.port, "127.0.0.1");
+            let text = "";
+            const timer = trickle ? setInterval(() => socket.write("a"), 200) : undefined;
+            socket.on("data", (chunk) => (text += chunk.toString()));
+            socket.on("close", () => {
+              clearInterval(timer);
+              resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]) || undefined });
+            });
+            setTimeout(() => socket.destroy(), 20_000).unref();
+            socket.on("error", () => undefined);
+            socket.write(httpRequest("POST", `/hub?id=${token}`, { "Content-Length": 1_000_000 }));
+          }),
       );
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(answer.status).toBe(408);
@@ -92,7 +98,12 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
   });
 
   it("treats transport=__proto__ and other odd query values as plain strings", async () => {
-    for (const path of ["/hub/negotiate?negotiateVersion=__proto__", "/hub?transport=__proto__&id=__proto__", "/hub?id=constructor", "/hub/negotiate?negotiateVersion=1&useStatefulReconnect=__proto__"]) {
+    for (const path of [
+      "/hub/negotiate?negotiateVersion=__proto__",
+      "/hub?transport=__proto__&id=__proto__",
+      "/hub?id=constructor",
+      "/hub/negotiate?negotiateVersion=1&useStatefulReconnect=__proto__",
+    ]) {
       const method = path.includes("negotiate") ? "POST" : "GET";
       const answer = await attack(node, neighbour, `http: ${path}`, () => rawExchange(node.port, [httpRequest(method, path, { "Content-Length": 0 })]));
       expect(answer.status).toBeLessThan(500);
@@ -107,7 +118,9 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
     const newer = fetch(url);
     expect((await attack(node, neighbour, "http: overlapping polls", () => older)).status).toBe(204);
     const posts = await Promise.all(
-      Array.from({ length: 5 }, (_, index) => fetch(url, { method: "POST", body: `{"type":1,"invocationId":"${index}","target":"echo","arguments":[${index}]}\u001e` })),
+      Array.from({ length: 5 }, (_, index) =>
+        fetch(url, { method: "POST", body: `{"type":1,"invocationId":"${index}","target":"echo","arguments":[${index}]}\u001e` }),
+      ),
     );
     // POSTs on one connection are read one after another, in the order they came.
     expect(posts.map((post) => post.status)).toEqual([200, 200, 200, 200, 200]);
@@ -125,7 +138,9 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
       socket.resetAndDestroy();
     });
     const other = await negotiate(node);
-    const answer = await attack(node, neighbour, "sse: bogus Accept", () => rawExchange(node.port, [httpRequest("GET", `/hub?id=${other}`, { Accept: "text/event-stream;;;\u0000" })], { timeoutMs: 1_000 }));
+    const answer = await attack(node, neighbour, "sse: bogus Accept", () =>
+      rawExchange(node.port, [httpRequest("GET", `/hub?id=${other}`, { Accept: "text/event-stream;;;\u0000" })], { timeoutMs: 1_000 }),
+    );
     expect(answer.status === undefined || answer.status < 500).toBe(true);
   });
 });

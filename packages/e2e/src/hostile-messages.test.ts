@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { attack } from "./harness/attack.js";
 import { HubNode } from "./harness/hub-node.js";
-import { openNeighbour, type Neighbour } from "./harness/neighbour.js";
+import { type Neighbour, openNeighbour } from "./harness/neighbour.js";
 import { eventually, RawHubSocket } from "./harness/raw.js";
 
 const RS = "\u001e";
@@ -78,7 +78,9 @@ describe("hostile hub messages", () => {
     });
     const batched = await RawHubSocket.open(node.url);
     await attack(node, neighbour, "message: limit + 1 third in a batch", async () => {
-      batched.send(record({ type: 1, invocationId: "a", target: "echo", arguments: [1] }) + record({ type: 1, invocationId: "b", target: "echo", arguments: [2] }) + big);
+      batched.send(
+        record({ type: 1, invocationId: "a", target: "echo", arguments: [1] }) + record({ type: 1, invocationId: "b", target: "echo", arguments: [2] }) + big,
+      );
       await closedWith(batched);
     });
     // As ASP.NET Core's dispatch loop reads them: the calls before the bad record run and are
@@ -138,7 +140,9 @@ describe("hostile hub messages", () => {
   it("answers both calls that reuse one invocation id", async () => {
     const socket = await RawHubSocket.open(node.url);
     await attack(node, neighbour, "message: reused invocation id", async () => {
-      socket.send(record({ type: 1, invocationId: "same", target: "echo", arguments: [1] }) + record({ type: 1, invocationId: "same", target: "echo", arguments: [2] }));
+      socket.send(
+        record({ type: 1, invocationId: "same", target: "echo", arguments: [1] }) + record({ type: 1, invocationId: "same", target: "echo", arguments: [2] }),
+      );
       await eventually(() => socket.records.filter((entry) => entry["invocationId"] === "same").length === 2, "two completions");
     });
     expect(socket.records.filter((entry) => entry["invocationId"] === "same").map((entry) => entry["result"])).toEqual([1, 2]);
@@ -153,8 +157,12 @@ describe("hostile hub messages", () => {
     const roomyNeighbour = await openNeighbour(roomy.url);
     onTestFinished(() => roomyNeighbour.stop());
     const completion = await attack(roomy, roomyNeighbour, "message: 10,000 stream ids", () => {
-      socket.send(record({ type: 1, invocationId: "many", target: "echo", arguments: [], streamIds: Array.from({ length: 10_000 }, (_, index) => String(index)) }));
-      return socket.until(() => socket.records.some((entry) => entry["invocationId"] === "many"), "the refusal").then(() => socket.records.find((entry) => entry["invocationId"] === "many")!);
+      socket.send(
+        record({ type: 1, invocationId: "many", target: "echo", arguments: [], streamIds: Array.from({ length: 10_000 }, (_, index) => String(index)) }),
+      );
+      return socket
+        .until(() => socket.records.some((entry) => entry["invocationId"] === "many"), "the refusal")
+        .then(() => socket.records.find((entry) => entry["invocationId"] === "many")!);
     });
     expect(completion["error"]).toMatch(/^Failed to invoke 'echo' due to an error on the server\./);
     expect((await socket.invoke("echo", ["after"]))["result"]).toBe("after");
@@ -189,7 +197,10 @@ describe("hostile hub messages", () => {
     // official codecs read it): no crash, and the connection goes on.
     const extension = await RawHubSocket.open(node.url, { protocol: "messagepack" });
     await attack(node, neighbour, "messagepack: an unknown ext type", async () => {
-      extension.socket.send(varIntFramed(Buffer.concat([Buffer.from([0x95, 0x01, 0x80, 0xc0, 0xa4]), Buffer.from("echo"), Buffer.from([0x91, 0xd4, 0x42, 0x00])])), { binary: true });
+      extension.socket.send(
+        varIntFramed(Buffer.concat([Buffer.from([0x95, 0x01, 0x80, 0xc0, 0xa4]), Buffer.from("echo"), Buffer.from([0x91, 0xd4, 0x42, 0x00])])),
+        { binary: true },
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
     });
     expect(extension.closed).toBeUndefined();

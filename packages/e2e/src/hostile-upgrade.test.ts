@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attack } from "./harness/attack.js";
 import { HubNode } from "./harness/hub-node.js";
-import { openNeighbour, type Neighbour } from "./harness/neighbour.js";
-import { httpRequest, rawExchange, RawHubSocket, upgradeRequest } from "./harness/raw.js";
+import { type Neighbour, openNeighbour } from "./harness/neighbour.js";
+import { httpRequest, RawHubSocket, rawExchange, upgradeRequest } from "./harness/raw.js";
 
 describe("hostile WebSocket upgrades", () => {
   let node: HubNode;
@@ -36,7 +36,9 @@ describe("hostile WebSocket upgrades", () => {
 
   it("answers a long Sec-WebSocket-Protocol list (a ReDoS shape) at once", async () => {
     const protocols = `${"a,".repeat(3_000)}!`;
-    const answer = await attack(node, neighbour, "upgrade: ReDoS-shaped Sec-WebSocket-Protocol", () => rawExchange(node.port, [upgradeRequest("/hub", { "Sec-WebSocket-Protocol": protocols })], { timeoutMs: 2_000 }));
+    const answer = await attack(node, neighbour, "upgrade: ReDoS-shaped Sec-WebSocket-Protocol", () =>
+      rawExchange(node.port, [upgradeRequest("/hub", { "Sec-WebSocket-Protocol": protocols })], { timeoutMs: 2_000 }),
+    );
     expect(answer.status).toBeDefined();
     expect(answer.status).not.toBe(500);
   });
@@ -44,7 +46,9 @@ describe("hostile WebSocket upgrades", () => {
   it("answers 409 to a second WebSocket on a token that has one", async () => {
     const negotiated = (await (await fetch(`${node.url}/negotiate?negotiateVersion=1`, { method: "POST" })).json()) as { connectionToken: string };
     const first = await RawHubSocket.open(`${node.url}?id=${negotiated.connectionToken}`);
-    const second = await attack(node, neighbour, "upgrade: second socket on a token", () => rawExchange(node.port, [upgradeRequest(`/hub?id=${negotiated.connectionToken}`)]));
+    const second = await attack(node, neighbour, "upgrade: second socket on a token", () =>
+      rawExchange(node.port, [upgradeRequest(`/hub?id=${negotiated.connectionToken}`)]),
+    );
     expect(second.status).toBe(409);
     first.close();
   });
@@ -66,4 +70,3 @@ describe("hostile WebSocket upgrades", () => {
     expect(unknown.status).toBe(404);
   });
 });
-

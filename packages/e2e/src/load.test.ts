@@ -17,7 +17,9 @@ describe("load", () => {
     // 200/s each: a batch of 2 calls every 10 ms.
     for (let sent = 0; sent < perClient; sent += 2) {
       for (const client of clients) {
-        client.send(`{"type":1,"invocationId":"${sent}","target":"echo","arguments":[${sent}]}\u001e{"type":1,"invocationId":"${sent + 1}","target":"echo","arguments":[${sent + 1}]}\u001e`);
+        client.send(
+          `{"type":1,"invocationId":"${sent}","target":"echo","arguments":[${sent}]}\u001e{"type":1,"invocationId":"${sent + 1}","target":"echo","arguments":[${sent + 1}]}\u001e`,
+        );
       }
       const due = started + (sent / 2 + 1) * 10;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));

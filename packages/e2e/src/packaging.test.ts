@@ -44,14 +44,28 @@ describe("the packed packages", () => {
   it("hold their built code, every file their exports name, a README and the LICENSE, and no tests or sources", async () => {
     for (const [name, tarball] of tarballs) {
       const { stdout } = await run("tar", ["tzf", tarball]);
-      const files = new Set(stdout.split("\n").filter(Boolean).map((path) => path.replace(/^package\//, "")));
+      const files = new Set(
+        stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((path) => path.replace(/^package\//, "")),
+      );
       const manifest = JSON.parse((await run("tar", ["xzOf", tarball, "package/package.json"])).stdout) as {
         exports: Record<string, { types: string; default: string }>;
       };
       const named = Object.values(manifest.exports).flatMap((entry) => [entry.types, entry.default].map((path) => path.replace(/^\.\//, "")));
-      expect(named.filter((path) => !files.has(path)), `${name}: exports without their file`).toEqual([]);
-      expect([...files].filter((path) => /\.test(-d)?\.|^src\//.test(path)), `${name}: tests or sources packed`).toEqual([]);
-      expect(["README.md", "LICENSE"].filter((path) => !files.has(path)), `${name}: what every npm package has`).toEqual([]);
+      expect(
+        named.filter((path) => !files.has(path)),
+        `${name}: exports without their file`,
+      ).toEqual([]);
+      expect(
+        [...files].filter((path) => /\.test(-d)?\.|^src\//.test(path)),
+        `${name}: tests or sources packed`,
+      ).toEqual([]);
+      expect(
+        ["README.md", "LICENSE"].filter((path) => !files.has(path)),
+        `${name}: what every npm package has`,
+      ).toEqual([]);
     }
   });
 

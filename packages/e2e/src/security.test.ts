@@ -1,9 +1,9 @@
-import { encode } from "@msgpack/msgpack";
-import { HubConnectionBuilder, HttpTransportType, LogLevel } from "@microsoft/signalr";
 import { request } from "node:http";
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from "@microsoft/signalr";
+import { encode } from "@msgpack/msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HubNode } from "./harness/hub-node.js";
-import { eventually, rawExchange, RawHubSocket, upgradeRequest } from "./harness/raw.js";
+import { eventually, RawHubSocket, rawExchange, upgradeRequest } from "./harness/raw.js";
 
 /** POST negotiate from a chosen source address; the status and body. */
 function negotiateFrom(node: HubNode, localAddress = "127.0.0.1"): Promise<{ status: number; body: string }> {
@@ -97,7 +97,9 @@ describe("security", () => {
   it("never lets a decoded message reach a prototype (JSON or MessagePack): the call fails, the method never sees it", async () => {
     const refused = "Failed to invoke 'echo' due to an error on the server.";
     const json = await RawHubSocket.open(node.url);
-    json.send('{"type":1,"invocationId":"1","target":"echo","arguments":[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}]}\u001e');
+    json.send(
+      '{"type":1,"invocationId":"1","target":"echo","arguments":[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}]}\u001e',
+    );
     await eventually(() => json.records.some((entry) => entry["invocationId"] === "1"), "the JSON call to be answered");
     expect(json.records.find((entry) => entry["invocationId"] === "1")?.["error"]).toBe(refused);
     const msgpack = await RawHubSocket.open(node.url, { protocol: "messagepack" });
@@ -119,7 +121,9 @@ describe("security", () => {
   });
 
   it("offers no permessage-deflate on hub WebSockets, so there is no compression bomb to defuse", async () => {
-    const answer = await rawExchange(node.port, [upgradeRequest("/hub", { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" })], { timeoutMs: 500 });
+    const answer = await rawExchange(node.port, [upgradeRequest("/hub", { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" })], {
+      timeoutMs: 500,
+    });
     expect(answer.status).toBe(101);
     expect(answer.text.toLowerCase()).not.toContain("sec-websocket-extensions");
   });

@@ -36,10 +36,7 @@ describe("VarInt length prefix", () => {
 
   it("reads over-long prefixes, as SignalR's readers do", () => {
     const reader = new BinaryRecordReader();
-    expect(reader.push(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x00, 0x81, 0x80, 0x00, 0x09))).toEqual([
-      new Uint8Array(0),
-      Uint8Array.of(0x09),
-    ]);
+    expect(reader.push(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x00, 0x81, 0x80, 0x00, 0x09))).toEqual([new Uint8Array(0), Uint8Array.of(0x09)]);
   });
 
   it("refuses FF FF FF FF FF, a prefix over 2 GB", () => {

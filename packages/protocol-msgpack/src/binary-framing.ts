@@ -132,10 +132,7 @@ export class BinaryRecordReader {
         this.#prefixValue = 0;
         this.#prefixBytes = 0;
         if (length > this.maxMessageBytes) {
-          throw new ProtocolError(
-            ErrorCode.MessageTooLarge,
-            `The message is ${length} bytes, over the maximum of ${this.maxMessageBytes} bytes.`,
-          );
+          throw new ProtocolError(ErrorCode.MessageTooLarge, `The message is ${length} bytes, over the maximum of ${this.maxMessageBytes} bytes.`);
         }
         this.#expected = length;
         return offset;

@@ -8,10 +8,32 @@ const malformed = expect.objectContaining({ code: ErrorCode.MalformedMessage });
 describe("checkMessagePackBounds", () => {
   it("passes every kind of well-formed value", () => {
     const value = [
-      1, -1, 300, -300, 70_000, 2 ** 40, -(2 ** 40), 1.5, true, false, null, "s", "x".repeat(40), "y".repeat(300),
-      "z".repeat(70_000), new Uint8Array(3), new Uint8Array(300), new Uint8Array(70_000), new Date(0), new Date(1e15),
-      { a: 1 }, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])), Array.from({ length: 20 }, () => 0),
-      Array.from({ length: 70_000 }, () => 0), [], {},
+      1,
+      -1,
+      300,
+      -300,
+      70_000,
+      2 ** 40,
+      -(2 ** 40),
+      1.5,
+      true,
+      false,
+      null,
+      "s",
+      "x".repeat(40),
+      "y".repeat(300),
+      "z".repeat(70_000),
+      new Uint8Array(3),
+      new Uint8Array(300),
+      new Uint8Array(70_000),
+      new Date(0),
+      new Date(1e15),
+      { a: 1 },
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+      Array.from({ length: 20 }, () => 0),
+      Array.from({ length: 70_000 }, () => 0),
+      [],
+      {},
     ];
     expect(() => checkMessagePackBounds(encode(value), 100)).not.toThrow();
   });

@@ -69,9 +69,12 @@ export function checkMessagePackBounds(bytes: Uint8Array, maxDepth: number, elem
     if (elementStarts !== undefined && open.length === 1) elementStarts.push(offset);
     const byte = bytes[offset++]!;
     if (byte <= 0x7f || byte >= 0xe0) continue; // fixints
-    if (byte <= 0x8f) enter((byte & 0x0f) * 2); // fixmap
-    else if (byte <= 0x9f) enter(byte & 0x0f); // fixarray
-    else if (byte <= 0xbf) skip(byte & 0x1f); // fixstr
+    if (byte <= 0x8f)
+      enter((byte & 0x0f) * 2); // fixmap
+    else if (byte <= 0x9f)
+      enter(byte & 0x0f); // fixarray
+    else if (byte <= 0xbf)
+      skip(byte & 0x1f); // fixstr
     else
       switch (byte) {
         case 0xc0: // nil

@@ -1,7 +1,7 @@
+import { ErrorCode, type HubMessage, MessageType } from "@hubwire/protocol";
+import { normalizeMessage } from "@hubwire/test-support";
 import { NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
 import { MessagePackHubProtocol as OfficialMessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
-import { ErrorCode, MessageType, type HubMessage } from "@hubwire/protocol";
-import { normalizeMessage } from "@hubwire/test-support";
 import { encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
 import { writeBinaryRecord } from "./binary-framing.js";
@@ -68,9 +68,7 @@ describe("MessagePackHubProtocol against the official @microsoft/signalr-protoco
   }
 
   it("reads a Close the official client writes, which always has a nil error", () => {
-    expect(ours.parse(officialWrite({ type: MessageType.Close, error: "dropped by its writer" }))).toEqual([
-      { type: MessageType.Close },
-    ]);
+    expect(ours.parse(officialWrite({ type: MessageType.Close, error: "dropped by its writer" }))).toEqual([{ type: MessageType.Close }]);
   });
 
   it("writes stream ids that the official client can read back", () => {
@@ -89,9 +87,7 @@ describe("MessagePackHubProtocol against the official @microsoft/signalr-protoco
 
   it("reads both the 5-element Invocation of JS clients and the 6-element one", () => {
     expect(ours.parse(record([1, {}, "1", "t", [1]]))).toEqual([{ type: 1, invocationId: "1", target: "t", arguments: [1] }]);
-    expect(ours.parse(record([1, {}, "1", "t", [1], ["s"]]))).toEqual([
-      { type: 1, invocationId: "1", target: "t", arguments: [1], streamIds: ["s"] },
-    ]);
+    expect(ours.parse(record([1, {}, "1", "t", [1], ["s"]]))).toEqual([{ type: 1, invocationId: "1", target: "t", arguments: [1], streamIds: ["s"] }]);
     expect(ours.parse(record([1, {}, null, "t", [], [], "future field"]))).toEqual([{ type: 1, target: "t", arguments: [] }]);
   });
 
@@ -205,9 +201,7 @@ describe("MessagePackHubProtocol.parse with bad input", () => {
     const claims: number[] = [];
     for (let i = 0; i < 6000; i++) claims.push(0xdc, 0x75, 0x30);
     const protocol = new MessagePackHubProtocol({ maxMessageBytes: 64 * 1024, maxDepth: 10_000 });
-    expect(() => protocol.parse(writeBinaryRecord(Uint8Array.from(claims)))).toThrow(
-      expect.objectContaining({ code: ErrorCode.MalformedMessage }),
-    );
+    expect(() => protocol.parse(writeBinaryRecord(Uint8Array.from(claims)))).toThrow(expect.objectContaining({ code: ErrorCode.MalformedMessage }));
   });
 
   it("refuses text input, which only a JSON connection carries", () => {
@@ -224,7 +218,9 @@ describe("MessagePackHubProtocol.parse with bad input", () => {
     const tooLarge = expect.objectContaining({ code: ErrorCode.MessageTooLarge });
     expect(() => protocol.parse(over)).toThrow(tooLarge);
     const parser = protocol.createParser();
-    expect(() => over.forEach((byte) => parser.push(Uint8Array.of(byte)))).toThrow(tooLarge);
+    expect(() => {
+      for (const byte of over) parser.push(Uint8Array.of(byte));
+    }).toThrow(tooLarge);
     expect(() => protocol.parse(Uint8Array.from([...fits, ...fits, ...over]))).toThrow(tooLarge);
   });
 

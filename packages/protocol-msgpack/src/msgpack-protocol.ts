@@ -13,22 +13,23 @@
  * msgpack.parse(frame); // [{ type: 3, invocationId: "1", result: 42 }]
  * ```
  */
-import { DecodeError, Decoder, type Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
+
 import {
-  ErrorCode,
-  MessageType,
-  ProtocolDefaults,
-  ProtocolError,
-  TransferFormat,
   createMessageParser,
-  parseWhole,
-  readHubMessage,
+  ErrorCode,
   type HubMessage,
   type HubProtocol,
   type HubProtocolOptions,
   type MessageHeaders,
   type MessageParser,
+  MessageType,
+  ProtocolDefaults,
+  ProtocolError,
+  parseWhole,
+  readHubMessage,
+  TransferFormat,
 } from "@hubwire/protocol";
+import { DecodeError, Decoder, type Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import { BinaryRecordReader, writeBinaryRecord } from "./binary-framing.js";
 import { checkMessagePackBounds } from "./msgpack-bounds.js";
 import { withEnvelope } from "./refused-payload.js";
@@ -84,12 +85,7 @@ export class MessagePackHubProtocol implements HubProtocol {
   }
 
   createParser(): MessageParser {
-    return createMessageParser(
-      new BinaryRecordReader({ maxMessageBytes: this.maxMessageBytes }),
-      this.#readRecord,
-      this.#unknownMessageTypes,
-      onlyBinary,
-    );
+    return createMessageParser(new BinaryRecordReader({ maxMessageBytes: this.maxMessageBytes }), this.#readRecord, this.#unknownMessageTypes, onlyBinary);
   }
 
   write(message: HubMessage): Uint8Array {
@@ -99,11 +95,7 @@ export class MessagePackHubProtocol implements HubProtocol {
     try {
       payload = this.#encoder.encodeSharedRef(positional);
     } catch (error) {
-      throw new ProtocolError(
-        ErrorCode.UnencodableMessage,
-        `The message cannot be written as MessagePack: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new ProtocolError(ErrorCode.UnencodableMessage, `The message cannot be written as MessagePack: ${(error as Error).message}`, { cause: error });
     }
     return writeBinaryRecord(payload);
   }
@@ -216,13 +208,7 @@ function toPositional(message: Exclude<HubMessage, { type: typeof MessageType.Pi
   switch (message.type) {
     case MessageType.Invocation:
     case MessageType.StreamInvocation: {
-      const fields = [
-        message.type,
-        headersOf(message.headers),
-        message.invocationId ?? null,
-        message.target,
-        message.arguments,
-      ];
+      const fields = [message.type, headersOf(message.headers), message.invocationId ?? null, message.target, message.arguments];
       // JS clients leave out the sixth element when there are no streams; readers take 5 or 6.
       if (message.streamIds !== undefined && message.streamIds.length > 0) fields.push(message.streamIds);
       return fields;
@@ -246,18 +232,13 @@ function toPositional(message: Exclude<HubMessage, { type: typeof MessageType.Pi
     case MessageType.CancelInvocation:
       return [message.type, headersOf(message.headers), message.invocationId];
     case MessageType.Close:
-      return message.allowReconnect === undefined
-        ? [message.type, message.error ?? null]
-        : [message.type, message.error ?? null, message.allowReconnect];
+      return message.allowReconnect === undefined ? [message.type, message.error ?? null] : [message.type, message.error ?? null, message.allowReconnect];
     case MessageType.Ack:
     case MessageType.Sequence:
       return [message.type, message.sequenceId];
     default: {
       const unknown: never = message;
-      throw new ProtocolError(
-        ErrorCode.UnencodableMessage,
-        `Cannot write a message of unknown type '${String((unknown as { type?: unknown }).type)}'.`,
-      );
+      throw new ProtocolError(ErrorCode.UnencodableMessage, `Cannot write a message of unknown type '${String((unknown as { type?: unknown }).type)}'.`);
     }
   }
 }

@@ -1,7 +1,7 @@
-import { NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
-import { MessagePackHubProtocol as OfficialMessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import type { HubMessage } from "@hubwire/protocol";
 import { normalizeMessage, readProtocolVectors } from "@hubwire/test-support";
+import { NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
+import { MessagePackHubProtocol as OfficialMessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { describe, expect, it } from "vitest";
 import { MessagePackHubProtocol } from "./msgpack-protocol.js";
 

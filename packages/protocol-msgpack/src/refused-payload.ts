@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MessageType, ProtocolError, type MessageEnvelope } from "@hubwire/protocol";
+import { type MessageEnvelope, MessageType, ProtocolError } from "@hubwire/protocol";
 import { checkMessagePackBounds } from "./msgpack-bounds.js";
 
 /** Where each message type keeps its payload in SignalR's positional array. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, hasErrorCode } from "./error-codes.js";
-import * as WireErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
+import * as WireErrorCode from "./wire-error-codes.js";
 
 describe("the table of error codes", () => {
   it("gives every error its own code, the protocol's among them", () => {

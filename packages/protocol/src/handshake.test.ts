@@ -1,21 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "./error-codes.js";
-import {
-  HandshakeReader,
-  parseHandshakeRequest,
-  parseHandshakeResponse,
-  writeHandshakeRequest,
-  writeHandshakeResponse,
-} from "./handshake.js";
+import { HandshakeReader, parseHandshakeRequest, parseHandshakeResponse, writeHandshakeRequest, writeHandshakeResponse } from "./handshake.js";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 describe("handshake codec", () => {
   it("writes the request the official clients send, for versions 1 and 2", () => {
     expect(writeHandshakeRequest({ protocol: "json", version: 1 })).toBe('{"protocol":"json","version":1}\u001e');
-    expect(writeHandshakeRequest({ protocol: "messagepack", version: 2 })).toBe(
-      '{"protocol":"messagepack","version":2}\u001e',
-    );
+    expect(writeHandshakeRequest({ protocol: "messagepack", version: 2 })).toBe('{"protocol":"messagepack","version":2}\u001e');
   });
 
   it("reads a request and ignores extra fields", () => {
@@ -33,9 +25,7 @@ describe("handshake codec", () => {
 
   it("writes {} for success and {error} for failure", () => {
     expect(writeHandshakeResponse({})).toBe("{}\u001e");
-    expect(writeHandshakeResponse({ error: "The protocol 'xml' is not supported." })).toBe(
-      '{"error":"The protocol \'xml\' is not supported."}\u001e',
-    );
+    expect(writeHandshakeResponse({ error: "The protocol 'xml' is not supported." })).toBe('{"error":"The protocol \'xml\' is not supported."}\u001e');
   });
 
   it("reads responses, and refuses a hub message in place of one", () => {
@@ -67,8 +57,6 @@ describe("HandshakeReader", () => {
   });
 
   it("refuses a handshake that is not UTF-8", () => {
-    expect(() => new HandshakeReader().push(Uint8Array.of(0xff, 0x1e))).toThrow(
-      expect.objectContaining({ code: ErrorCode.InvalidUtf8 }),
-    );
+    expect(() => new HandshakeReader().push(Uint8Array.of(0xff, 0x1e))).toThrow(expect.objectContaining({ code: ErrorCode.InvalidUtf8 }));
   });
 });

@@ -19,9 +19,9 @@
  */
 import { RECORD_SEPARATOR_CODE } from "./constants.js";
 import * as ProtocolDefaults from "./protocol-defaults.js";
-import * as ErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
 import { decodeUtf8, encodeUtf8, writeTextRecord } from "./text-framing.js";
+import * as ErrorCode from "./wire-error-codes.js";
 
 /** The client's first message. */
 export interface HandshakeRequest {
@@ -150,10 +150,7 @@ export class HandshakeReader {
     const end = bytes.indexOf(RECORD_SEPARATOR_CODE);
     const headLength = end === -1 ? bytes.length : end;
     if (this.#pendingLength + headLength > this.maxHandshakeBytes) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooLarge,
-        `The handshake is over the maximum of ${this.maxHandshakeBytes} bytes.`,
-      );
+      throw new ProtocolError(ErrorCode.MessageTooLarge, `The handshake is over the maximum of ${this.maxHandshakeBytes} bytes.`);
     }
     if (end === -1) {
       this.#pending.push(bytes.slice());

@@ -16,9 +16,9 @@
  * ```
  */
 import type { TransferFormat } from "./constants.js";
-import * as ErrorCode from "./wire-error-codes.js";
 import type { HubMessage } from "./messages.js";
 import { isProtocolError, ProtocolError } from "./protocol-error.js";
+import * as ErrorCode from "./wire-error-codes.js";
 
 /** A wire format for hub messages. */
 export interface HubProtocol {

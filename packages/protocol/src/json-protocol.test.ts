@@ -1,9 +1,9 @@
-import { JsonHubProtocol as OfficialJsonHubProtocol, NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
 import { normalizeMessage } from "@hubwire/test-support";
+import { NullLogger, type HubMessage as OfficialHubMessage, JsonHubProtocol as OfficialJsonHubProtocol } from "@microsoft/signalr";
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "./error-codes.js";
 import { JsonHubProtocol } from "./json-protocol.js";
-import { MessageType, type HubMessage } from "./messages.js";
+import { type HubMessage, MessageType } from "./messages.js";
 
 const ours = new JsonHubProtocol();
 const official = new OfficialJsonHubProtocol();
@@ -60,14 +60,14 @@ describe("JsonHubProtocol against the official @microsoft/signalr JsonHubProtoco
   }
 
   it("reads a batch of records the official client wrote into one frame", () => {
-    const batch = messagesOfficialReads(1).map((message) => official.writeMessage(asOfficial(message))).join("");
+    const batch = messagesOfficialReads(1)
+      .map((message) => official.writeMessage(asOfficial(message)))
+      .join("");
     expect(ours.parse(batch).map(normalizeMessage)).toEqual(messagesOfficialReads(1).map(normalizeMessage));
   });
 
   it("reads fields in any order, as .NET and the official client may write them", () => {
-    expect(ours.parse('{"arguments":[1],"target":"a","type":1}\u001e')).toEqual([
-      { type: 1, target: "a", arguments: [1] },
-    ]);
+    expect(ours.parse('{"arguments":[1],"target":"a","type":1}\u001e')).toEqual([{ type: 1, target: "a", arguments: [1] }]);
   });
 });
 
@@ -84,7 +84,11 @@ describe("JsonHubProtocol.write", () => {
   });
 
   it("reports values JSON cannot carry with a typed error", () => {
-    const throwing = { toJSON: () => { throw new Error("no"); } };
+    const throwing = {
+      toJSON: () => {
+        throw new Error("no");
+      },
+    };
     for (const value of [10n, throwing]) {
       expect(() => ours.write({ type: MessageType.StreamItem, invocationId: "1", item: value })).toThrow(
         expect.objectContaining({ code: ErrorCode.UnencodableMessage }),
@@ -199,9 +203,7 @@ describe("JsonHubProtocol.parse with bad input", () => {
 
   it("hands out the messages before a bad record, then its error, and reads on after a refused payload", () => {
     const parser = ours.createParser();
-    parser.feed(
-      '{"type":6}\u001e{"type":1,"invocationId":"2","target":"t","arguments":[{"__proto__":1}]}\u001e{"type":6}\u001e{nope}\u001e{"type":6}\u001e',
-    );
+    parser.feed('{"type":6}\u001e{"type":1,"invocationId":"2","target":"t","arguments":[{"__proto__":1}]}\u001e{"type":6}\u001e{nope}\u001e{"type":6}\u001e');
     expect(parser.next()).toEqual({ type: MessageType.Ping });
     expect(() => parser.next()).toThrow(expect.objectContaining({ code: ErrorCode.ForbiddenKey, envelope: expect.anything() }));
     expect(parser.next()).toEqual({ type: MessageType.Ping });
@@ -224,7 +226,9 @@ describe("JsonHubProtocol.parse with bad input", () => {
     const tooLarge = expect.objectContaining({ code: ErrorCode.MessageTooLarge });
     expect(() => protocol.parse(`${over}\u001e`)).toThrow(tooLarge);
     const parser = protocol.createParser();
-    expect(() => [...over].forEach((char) => parser.push(char))).toThrow(tooLarge);
+    expect(() => {
+      for (const char of over) parser.push(char);
+    }).toThrow(tooLarge);
     expect(() => protocol.parse(`${fits}\u001e${fits}\u001e${over}\u001e`)).toThrow(tooLarge);
   });
 });

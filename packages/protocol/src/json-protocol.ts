@@ -12,14 +12,14 @@
  * ```
  */
 import { TransferFormat } from "./constants.js";
-import * as ProtocolDefaults from "./protocol-defaults.js";
-import * as ErrorCode from "./wire-error-codes.js";
-import { createMessageParser, parseWhole, type HubProtocol, type HubProtocolOptions, type MessageParser } from "./hub-protocol.js";
+import { createMessageParser, type HubProtocol, type HubProtocolOptions, type MessageParser, parseWhole } from "./hub-protocol.js";
 import { readHubMessage } from "./message-validation.js";
-import { MessageType, type HubMessage } from "./messages.js";
+import { type HubMessage, MessageType } from "./messages.js";
 import { checkPayload, forbiddenKey, isBytes } from "./payload-limits.js";
+import * as ProtocolDefaults from "./protocol-defaults.js";
 import { isProtocolError, ProtocolError } from "./protocol-error.js";
 import { TextRecordReader, writeTextRecord } from "./text-framing.js";
+import * as ErrorCode from "./wire-error-codes.js";
 
 /** Options of {@link JsonHubProtocol}. */
 export interface JsonHubProtocolOptions extends HubProtocolOptions {
@@ -71,11 +71,7 @@ export class JsonHubProtocol implements HubProtocol {
       return writeTextRecord(hasBytes ? JSON.stringify(wire, bytesAsBase64) : JSON.stringify(wire));
     } catch (error) {
       if (isProtocolError(error)) throw error;
-      throw new ProtocolError(
-        ErrorCode.UnencodableMessage,
-        `The message cannot be written as JSON: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new ProtocolError(ErrorCode.UnencodableMessage, `The message cannot be written as JSON: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -129,9 +125,7 @@ function hasContainerPayload(message: HubMessage): boolean {
 function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
   const original = (this as Record<string, unknown>)[key];
   if (typeof original !== "object" || original === null || !isBytes(original)) return value;
-  const bytes = ArrayBuffer.isView(original)
-    ? new Uint8Array(original.buffer, original.byteOffset, original.byteLength)
-    : new Uint8Array(original);
+  const bytes = ArrayBuffer.isView(original) ? new Uint8Array(original.buffer, original.byteOffset, original.byteLength) : new Uint8Array(original);
   let text = "";
   // In slices: String.fromCharCode takes its bytes as arguments, and arguments are limited.
   for (let offset = 0; offset < bytes.length; offset += 0x8000) {
@@ -195,8 +189,5 @@ function addHeaders(wire: Record<string, unknown>, headers: Readonly<Record<stri
 
 /** For a message whose `type` is outside the union (a caller's bug, or a cast). */
 function unknownTypeToWrite(message: never): ProtocolError {
-  return new ProtocolError(
-    ErrorCode.UnencodableMessage,
-    `Cannot write a message of unknown type '${String((message as { type?: unknown }).type)}'.`,
-  );
+  return new ProtocolError(ErrorCode.UnencodableMessage, `Cannot write a message of unknown type '${String((message as { type?: unknown }).type)}'.`);
 }

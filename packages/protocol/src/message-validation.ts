@@ -5,21 +5,23 @@
  *
  * @module
  */
-import * as ErrorCode from "./wire-error-codes.js";
+
 import {
-  MessageType,
   type CancelInvocationMessage,
   type CloseMessage,
   type CompletionMessage,
   type HubMessage,
   type InvocationMessage,
   type MessageHeaders,
+  MessageType,
   type StreamInvocationMessage,
   type StreamItemMessage,
 } from "./messages.js";
+import * as ErrorCode from "./wire-error-codes.js";
 
 /** A message under construction: its optional fields are set one by one. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 import { ProtocolError } from "./protocol-error.js";
 
 function invalid(message: string): ProtocolError {

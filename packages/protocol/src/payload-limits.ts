@@ -15,9 +15,10 @@
  * checkPayload(message, 64); // throws a ProtocolError with `envelope` set for arguments nested too deep
  * ```
  */
+
+import { type HubMessage, MessageType } from "./messages.js";
+import { type MessageEnvelope, ProtocolError } from "./protocol-error.js";
 import * as ErrorCode from "./wire-error-codes.js";
-import { MessageType, type HubMessage } from "./messages.js";
-import { ProtocolError, type MessageEnvelope } from "./protocol-error.js";
 
 /** The payload of a message, and the message's envelope; undefined for messages without one. */
 function payloadOf(message: HubMessage): { readonly value: unknown; readonly envelope: MessageEnvelope } | undefined {

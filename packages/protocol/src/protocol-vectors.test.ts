@@ -1,5 +1,5 @@
-import { JsonHubProtocol as OfficialJsonHubProtocol, NullLogger, type HubMessage as OfficialHubMessage } from "@microsoft/signalr";
 import { normalizeMessage, readProtocolVectors } from "@hubwire/test-support";
+import { NullLogger, type HubMessage as OfficialHubMessage, JsonHubProtocol as OfficialJsonHubProtocol } from "@microsoft/signalr";
 import { describe, expect, it } from "vitest";
 import { JsonHubProtocol } from "./json-protocol.js";
 import type { HubMessage } from "./messages.js";

@@ -46,9 +46,7 @@ describe("TextRecordReader", () => {
   it("accepts a record of exactly the limit and refuses one byte more", () => {
     const reader = new TextRecordReader({ maxMessageBytes: 10 });
     expect(reader.push(`${"x".repeat(10)}\u001e`)).toEqual(["x".repeat(10)]);
-    expect(() => reader.push(bytes(`${"x".repeat(11)}\u001e`))).toThrow(
-      expect.objectContaining({ code: ErrorCode.MessageTooLarge }),
-    );
+    expect(() => reader.push(bytes(`${"x".repeat(11)}\u001e`))).toThrow(expect.objectContaining({ code: ErrorCode.MessageTooLarge }));
   });
 
   it("counts the limit in UTF-8 bytes for string input too", () => {
@@ -60,16 +58,12 @@ describe("TextRecordReader", () => {
     for (const asBytes of [false, true]) {
       const reader = new TextRecordReader({ maxMessageBytes: 8 });
       reader.push(asBytes ? bytes("xxxxx") : "xxxxx");
-      expect(() => reader.push(asBytes ? bytes("xxxx") : "xxxx")).toThrow(
-        expect.objectContaining({ code: ErrorCode.MessageTooLarge }),
-      );
+      expect(() => reader.push(asBytes ? bytes("xxxx") : "xxxx")).toThrow(expect.objectContaining({ code: ErrorCode.MessageTooLarge }));
     }
   });
 
   it("refuses invalid UTF-8 with a typed error", () => {
-    expect(() => new TextRecordReader().push(Uint8Array.of(0x22, 0xc3, 0x28, 0x22, 0x1e))).toThrow(
-      expect.objectContaining({ code: ErrorCode.InvalidUtf8 }),
-    );
+    expect(() => new TextRecordReader().push(Uint8Array.of(0x22, 0xc3, 0x28, 0x22, 0x1e))).toThrow(expect.objectContaining({ code: ErrorCode.InvalidUtf8 }));
   });
 });
 

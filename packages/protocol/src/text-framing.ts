@@ -14,8 +14,8 @@
  */
 import { RECORD_SEPARATOR, RECORD_SEPARATOR_CODE } from "./constants.js";
 import * as ProtocolDefaults from "./protocol-defaults.js";
-import * as ErrorCode from "./wire-error-codes.js";
 import { ProtocolError } from "./protocol-error.js";
+import * as ErrorCode from "./wire-error-codes.js";
 
 /** Options of {@link TextRecordReader}. */
 export interface TextRecordReaderOptions {
@@ -65,10 +65,7 @@ export function writeTextRecord(record: string): string {
 }
 
 function tooLarge(bytes: number, max: number): ProtocolError {
-  return new ProtocolError(
-    ErrorCode.MessageTooLarge,
-    `The message is ${bytes} bytes or more, over the maximum of ${max} bytes.`,
-  );
+  return new ProtocolError(ErrorCode.MessageTooLarge, `The message is ${bytes} bytes or more, over the maximum of ${max} bytes.`);
 }
 
 /** What a reader holding no bytes holds: one frozen array for all readers (one lives per connection). */

@@ -1,4 +1,4 @@
-import { createNoopMeter, type Attributes, type BatchObservableCallback, type Meter, type Observable } from "@opentelemetry/api";
+import { type Attributes, type BatchObservableCallback, createNoopMeter, type Meter, type Observable } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { observeBackplane } from "./backplane-metrics.js";
 
@@ -24,7 +24,8 @@ describe("observeBackplane", () => {
     const stop = observeBackplane({ hubName: "chat", isConnected: () => connected, nodeCount: () => 3, stats }, { getMeter: () => meter });
     const collect = () => {
       const seen: Array<[string, number, Attributes]> = [];
-      for (const callback of callbacks) void callback({ observe: (instrument, value, attributes = {}) => void seen.push([named.get(instrument)!, value, attributes]) });
+      for (const callback of callbacks)
+        void callback({ observe: (instrument, value, attributes = {}) => void seen.push([named.get(instrument)!, value, attributes]) });
       return seen;
     };
     expect(collect()).toEqual([

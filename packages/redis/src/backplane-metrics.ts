@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { metrics, type BatchObservableCallback, type Meter, type MeterProvider, type Observable } from "@opentelemetry/api";
+import { type BatchObservableCallback, type Meter, type MeterProvider, metrics, type Observable } from "@opentelemetry/api";
 
 /** Counters for metrics and tests. */
 export interface BackplaneStats {
@@ -52,10 +52,22 @@ export function observeBackplane(readings: BackplaneReadings, meterProvider: Met
   const meter: Meter = meterProvider.getMeter("@hubwire/redis");
   const hub = { "hubwire.hub": readings.hubName };
   const connected = meter.createObservableGauge("hubwire.backplane.connected", { description: "1 while both Redis connections are ready, else 0." });
-  const nodes = meter.createObservableGauge("hubwire.backplane.nodes", { unit: "{node}", description: "Nodes this one hears heartbeats from, itself included." });
-  const messages = meter.createObservableCounter("hubwire.backplane.messages", { unit: "{message}", description: "Messages published to and received from Redis." });
-  const failures = meter.createObservableCounter("hubwire.backplane.publish_failures", { unit: "{message}", description: "Publishes that failed (Redis down or late): the sender got a BackplaneError." });
-  const dropped = meter.createObservableCounter("hubwire.backplane.dropped", { unit: "{message}", description: "Received messages dropped: duplicates (by id) and malformed envelopes." });
+  const nodes = meter.createObservableGauge("hubwire.backplane.nodes", {
+    unit: "{node}",
+    description: "Nodes this one hears heartbeats from, itself included.",
+  });
+  const messages = meter.createObservableCounter("hubwire.backplane.messages", {
+    unit: "{message}",
+    description: "Messages published to and received from Redis.",
+  });
+  const failures = meter.createObservableCounter("hubwire.backplane.publish_failures", {
+    unit: "{message}",
+    description: "Publishes that failed (Redis down or late): the sender got a BackplaneError.",
+  });
+  const dropped = meter.createObservableCounter("hubwire.backplane.dropped", {
+    unit: "{message}",
+    description: "Received messages dropped: duplicates (by id) and malformed envelopes.",
+  });
   const observables: Observable[] = [connected, nodes, messages, failures, dropped];
   const callback: BatchObservableCallback = (result) => {
     const { stats } = readings;

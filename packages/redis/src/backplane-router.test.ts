@@ -1,12 +1,12 @@
 // The backplane's inbound side alone: envelopes as Redis would hand them over, a request table on
 // a clock the test moves, in-memory connections. No Redis, no sockets, no real timers.
 import { JsonHubProtocol, MessageType } from "@hubwire/protocol";
-import { ClientResultError, MemoryLifetimeManager, SerializedMessage, silentLogger, type Logger } from "@hubwire/server";
+import { ClientResultError, type Logger, MemoryLifetimeManager, SerializedMessage, silentLogger } from "@hubwire/server";
 import { RecordingConnection } from "@hubwire/server/testing";
 import { describe, expect, it } from "vitest";
 import { emptyBackplaneStats } from "./backplane-metrics.js";
 import { BackplaneRouter } from "./backplane-router.js";
-import { encodeEnvelope, EnvelopeKind, type Envelope, type TargetKind } from "./envelope.js";
+import { type Envelope, EnvelopeKind, encodeEnvelope, type TargetKind } from "./envelope.js";
 import { deliverLocally } from "./local-delivery.js";
 import { PendingRequests } from "./pending-requests.js";
 import { ManualClock } from "./test-helpers/manual-clock.js";
@@ -42,7 +42,10 @@ function invocation(messageId: string, text: string, target: TargetKind = "all",
 }
 
 const ids = (routed: Array<[string, Envelope | string]>) =>
-  routed.map(([kind, envelope]) => `${kind} ${typeof envelope === "string" ? envelope : "messageId" in envelope ? envelope.messageId : "requestId" in envelope ? envelope.requestId : ""}`);
+  routed.map(
+    ([kind, envelope]) =>
+      `${kind} ${typeof envelope === "string" ? envelope : "messageId" in envelope ? envelope.messageId : "requestId" in envelope ? envelope.requestId : ""}`,
+  );
 
 describe("BackplaneRouter", () => {
   it("hands each kind of envelope from another node to what handles it, and counts it received", () => {
@@ -52,10 +55,22 @@ describe("BackplaneRouter", () => {
     route({ kind: EnvelopeKind.GroupCommand, requestId: "g1", serverId: "b", action: "add", connectionId: "c1", group: "red" });
     route({ kind: EnvelopeKind.ResultRequest, requestId: "q1", serverId: "b", connectionId: "c1", method: "ask", args: [], timeoutMs: null });
     route({ kind: EnvelopeKind.InspectRequest, requestId: "i1", serverId: "b", request: { connections: { limit: 5 } } });
-    const answer = { summary: { nodeId: "b", connections: 0, groups: 0, messagesIn: 0, messagesOut: 0, messagesInPerSecond: 0, messagesOutPerSecond: 0 }, connections: [], groups: [] };
+    const answer = {
+      summary: { nodeId: "b", connections: 0, transports: {}, groups: 0, messagesIn: 0, messagesOut: 0, messagesInPerSecond: 0, messagesOutPerSecond: 0 },
+      connections: [],
+      groups: [],
+    };
     route({ kind: EnvelopeKind.InspectResponse, requestId: "i2", answer });
     route({ kind: EnvelopeKind.DisconnectCommand, requestId: "d1", serverId: "b", connectionId: "c1" });
-    expect(ids(routed)).toEqual(["heartbeat b", "invocation m1", "group command g1", "result request q1", "inspect request i1", "inspect response i2", "disconnect d1"]);
+    expect(ids(routed)).toEqual([
+      "heartbeat b",
+      "invocation m1",
+      "group command g1",
+      "result request q1",
+      "inspect request i1",
+      "inspect response i2",
+      "disconnect d1",
+    ]);
     expect(stats.received).toBe(7);
     // The request and the answer arrive whole.
     expect(routed[4]![1]).toMatchObject({ request: { connections: { limit: 5 } } });
@@ -119,7 +134,10 @@ describe("BackplaneRouter", () => {
   it("times a request out on the clock, and ignores its acknowledgement when it comes later", async () => {
     const { clock, requests, route } = setup();
     const acknowledged = requests.expect("r1", { timeoutMs: 5_000, onTimeout: () => new Error("no node holds c9") });
-    const outcome = acknowledged.then(() => "acknowledged", (error: Error) => error.message);
+    const outcome = acknowledged.then(
+      () => "acknowledged",
+      (error: Error) => error.message,
+    );
     clock.advance(4_999);
     route({ kind: EnvelopeKind.Ack, requestId: "other" });
     clock.advance(1);

@@ -1,7 +1,7 @@
 import { Encoder } from "@msgpack/msgpack";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeEnvelope, encodeEnvelope, EnvelopeKind, type Envelope, type TargetKind } from "./envelope.js";
+import { decodeEnvelope, type Envelope, EnvelopeKind, encodeEnvelope, type TargetKind } from "./envelope.js";
 
 // Text of every length class MessagePack distinguishes (fixstr, str8, str16, str32): mostly short
 // and varied, sometimes long (two-byte characters, built quickly).
@@ -46,7 +46,13 @@ describe("envelopes", () => {
   });
 
   it("reads anything that is not an envelope as undefined", () => {
-    for (const junk of [Buffer.from([0xc1]), Buffer.from("not msgpack"), new Encoder().encode([1, 2, 3]), new Encoder().encode({ kind: 1 }), new Uint8Array()]) {
+    for (const junk of [
+      Buffer.from([0xc1]),
+      Buffer.from("not msgpack"),
+      new Encoder().encode([1, 2, 3]),
+      new Encoder().encode({ kind: 1 }),
+      new Uint8Array(),
+    ]) {
       expect(decodeEnvelope(junk)).toBeUndefined();
     }
   });

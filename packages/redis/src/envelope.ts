@@ -11,8 +11,8 @@
  * ```
  */
 import { HubMessageEncoder } from "@hubwire/protocol-msgpack";
-import { Decoder } from "@msgpack/msgpack";
 import type { InspectionRequest, NodeAnswer } from "@hubwire/server";
+import { Decoder } from "@msgpack/msgpack";
 
 // One of each for the process: the library's encode()/decode() functions build a new Encoder or
 // Decoder (with its 2 KiB buffer) on every call, which showed in profiles at one per message.
@@ -105,15 +105,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
     case EnvelopeKind.Ack:
       return encode([envelope.kind, envelope.requestId]);
     case EnvelopeKind.ResultRequest:
-      return encode([
-        envelope.kind,
-        envelope.requestId,
-        envelope.serverId,
-        envelope.connectionId,
-        envelope.method,
-        envelope.args,
-        envelope.timeoutMs,
-      ]);
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.connectionId, envelope.method, envelope.args, envelope.timeoutMs]);
     case EnvelopeKind.ResultResponse:
       return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
     case EnvelopeKind.Heartbeat:

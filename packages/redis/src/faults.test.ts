@@ -76,11 +76,15 @@ describe("the Redis backplane under faults", () => {
     await eventually(() => a.manager.isHealthy && b.manager.isHealthy, 10_000, "both nodes healthy");
     expect(healthChanges).toContain(true);
     await eventually(async () => (await numSub(redis, a.manager.channels.all)) === 2, 5_000, "both nodes subscribed");
-    await eventually(async () => {
-      await a.manager.send({ kind: "all" }, say("after recovery")).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      return b.connection.received.includes("after recovery");
-    }, 5_000, "delivery after recovery");
+    await eventually(
+      async () => {
+        await a.manager.send({ kind: "all" }, say("after recovery")).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return b.connection.received.includes("after recovery");
+      },
+      5_000,
+      "delivery after recovery",
+    );
   }, 30_000);
 
   it("loses nothing silently and duplicates nothing when Redis is killed and restarted mid-traffic", async () => {
@@ -146,7 +150,10 @@ describe("the Redis backplane under faults", () => {
     }
     await eventually(() => delivered.every((i) => b.connection.received.includes(String(i))), 2_000, "delivered ones to arrive").catch(() => undefined);
     const received = b.connection.received.map(Number);
-    expect(delivered.filter((i) => !received.includes(i)), "reported delivered but never arrived").toEqual([]);
+    expect(
+      delivered.filter((i) => !received.includes(i)),
+      "reported delivered but never arrived",
+    ).toEqual([]);
     expect(failed.length, "sends while the subscribers were away must fail").toBeGreaterThan(0);
     expect(delivered.length, "sends after they are back must go through").toBeGreaterThan(0);
   }, 20_000);

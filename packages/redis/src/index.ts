@@ -1,10 +1,10 @@
 export { BackplaneError } from "./backplane-error.js";
-export { type BackplaneStats } from "./backplane-metrics.js";
-export {
-  type RedisBackplaneOptions,
-  type RedisClient,
-  type RedisConnectionOptions,
-  type RedisLifetimeManagerOptions,
+export type { BackplaneStats } from "./backplane-metrics.js";
+export type {
+  RedisBackplaneOptions,
+  RedisClient,
+  RedisConnectionOptions,
+  RedisLifetimeManagerOptions,
 } from "./backplane-options.js";
+export { escapeChannelPart, HubChannels } from "./channels.js";
 export { RedisLifetimeManager, redisLifetimeManager } from "./redis-lifetime-manager.js";
-export { HubChannels, escapeChannelPart } from "./channels.js";

@@ -4,11 +4,12 @@
  * merged across nodes, and the actions reaching the node that holds the connection. Real
  * redis-server, official clients.
  */
-import { HttpTransportType, HubConnectionBuilder, NullLogger, type HubConnection } from "@microsoft/signalr";
-import { createHubServer, defineHub, type HubContract, type HubServer } from "@hubwire/server";
-import { RedisProcess } from "@hubwire/test-support";
+
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createHubServer, defineHub, type HubContract, type HubServer } from "@hubwire/server";
+import { RedisProcess } from "@hubwire/test-support";
+import { HttpTransportType, type HubConnection, HubConnectionBuilder, NullLogger } from "@microsoft/signalr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisLifetimeManager, redisLifetimeManager } from "./index.js";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { MessageType } from "@hubwire/protocol";
-import { SerializedMessage, type Logger, type ManagedConnection, type SendTarget } from "@hubwire/server";
+import { type Logger, type ManagedConnection, type SendTarget, SerializedMessage } from "@hubwire/server";
 import type { EnvelopeKind, EnvelopeOf } from "./envelope.js";
 
 type InvocationEnvelope = EnvelopeOf<typeof EnvelopeKind.Invocation>;
@@ -41,11 +41,7 @@ export function targetOf(envelope: InvocationEnvelope): SendTarget {
  * router = new BackplaneRouter({ ...options, onInvocation: (envelope) => deliverLocally(local, envelope, logger) });
  * ```
  */
-export function deliverLocally(
-  local: { resolve(target: SendTarget): Iterable<ManagedConnection> },
-  envelope: InvocationEnvelope,
-  logger: Logger,
-): void {
+export function deliverLocally(local: { resolve(target: SendTarget): Iterable<ManagedConnection> }, envelope: InvocationEnvelope, logger: Logger): void {
   const serialized = SerializedMessage.fromEncoded(MessageType.Invocation, envelope.encoded);
   const failed = (connection: ManagedConnection, error: unknown) =>
     logger.log("warn", "A backplane message could not be written to a connection.", { connectionId: connection.connectionId, error: (error as Error).message });

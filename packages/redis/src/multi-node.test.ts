@@ -1,10 +1,10 @@
-import { HttpTransportType, HubConnectionBuilder, NullLogger, type HubConnection } from "@microsoft/signalr";
 import { createHubServer, defineHub } from "@hubwire/server";
 import { RedisProcess } from "@hubwire/test-support";
+import { HttpTransportType, type HubConnection, HubConnectionBuilder, NullLogger } from "@microsoft/signalr";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisLifetimeManager } from "./redis-lifetime-manager.js";
-import { startHubNode, type HubNode } from "./test-helpers/hub-nodes.js";
+import { type HubNode, startHubNode } from "./test-helpers/hub-nodes.js";
 
 async function eventually(predicate: () => boolean, timeoutMs = 5_000, what = "a condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { systemClock, type Clock } from "./clock.js";
+import { type Clock, systemClock } from "./clock.js";
 
 /** How one awaited answer may end without arriving. */
 export interface ExpectOptions {

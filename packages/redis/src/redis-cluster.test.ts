@@ -1,5 +1,5 @@
-import { RedisCluster } from "@hubwire/test-support";
 import { lifetimeManagerContract } from "@hubwire/server/testing";
+import { RedisCluster } from "@hubwire/test-support";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisLifetimeManager } from "./redis-lifetime-manager.js";
@@ -56,7 +56,16 @@ describe("sharded pub/sub on Redis Cluster", () => {
       await manager.addToGroup(connection.connectionId, `group-${connection.connectionId}`);
     }
     await settle();
-    const perMaster = await Promise.all(cluster.nodes.map(async (redis) => Number((await redis.cli("pubsub", "shardnumsub", ...manager.subscribedChannels)).split("\n").filter((_, i) => i % 2 === 1).reduce((sum, count) => sum + Number(count), 0))));
+    const perMaster = await Promise.all(
+      cluster.nodes.map(async (redis) =>
+        Number(
+          (await redis.cli("pubsub", "shardnumsub", ...manager.subscribedChannels))
+            .split("\n")
+            .filter((_, i) => i % 2 === 1)
+            .reduce((sum, count) => sum + Number(count), 0),
+        ),
+      ),
+    );
     expect(perMaster.filter((count) => count > 0).length).toBeGreaterThan(1);
     expect(perMaster.reduce((sum, count) => sum + count, 0)).toBe(manager.subscribedChannels.length);
     await manager.close();

@@ -72,9 +72,7 @@ export class RedisConnections {
 
   /** UNSUBSCRIBE (or one SUNSUBSCRIBE per channel). */
   unsubscribe(channels: readonly string[]): Promise<unknown> {
-    return this.sharded
-      ? Promise.all(channels.map((channel) => this.subscriber.sunsubscribe(channel)))
-      : this.subscriber.unsubscribe(...channels);
+    return this.sharded ? Promise.all(channels.map((channel) => this.subscriber.sunsubscribe(channel))) : this.subscriber.unsubscribe(...channels);
   }
 
   /** Calls `listener` with each message the subscriber receives; returns a function that stops it. */

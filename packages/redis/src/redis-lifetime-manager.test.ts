@@ -1,5 +1,5 @@
-import { RedisProcess } from "@hubwire/test-support";
 import { lifetimeManagerContract } from "@hubwire/server/testing";
+import { RedisProcess } from "@hubwire/test-support";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisLifetimeManager, redisLifetimeManager } from "./redis-lifetime-manager.js";

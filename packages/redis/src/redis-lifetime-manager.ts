@@ -28,39 +28,40 @@
  *
  * @module
  */
+
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { InvocationMessage } from "@hubwire/protocol";
 import {
-  MemoryLifetimeManager,
-  SerializedMessage,
-  silentLogger,
   type ClientResultOptions,
   type GatheredAnswers,
   type HubLifetimeManager,
   type InspectionRequest,
   type LocalMembership,
-  type NodeInspector,
   type Logger,
   type ManagedConnection,
+  MemoryLifetimeManager,
+  type NodeInspector,
   type SendTarget,
+  SerializedMessage,
+  silentLogger,
 } from "@hubwire/server";
-import type { InvocationMessage } from "@hubwire/protocol";
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { BackplaneError } from "./backplane-error.js";
 import { BackplaneHealth } from "./backplane-health.js";
-import { emptyBackplaneStats, observeBackplane, type BackplaneStats } from "./backplane-metrics.js";
+import { type BackplaneStats, emptyBackplaneStats, observeBackplane } from "./backplane-metrics.js";
 import { backplaneDefaults, type RedisBackplaneOptions, type RedisConnectionOptions, type RedisLifetimeManagerOptions } from "./backplane-options.js";
 import { BackplanePublisher } from "./backplane-publisher.js";
 import { BackplaneRouter } from "./backplane-router.js";
 import { ChannelSubscriptions } from "./channel-subscriptions.js";
 import { HubChannels } from "./channels.js";
 import { DeadlineQueue } from "./deadline-queue.js";
-import { encodeEnvelope, EnvelopeKind } from "./envelope.js";
+import { EnvelopeKind, encodeEnvelope } from "./envelope.js";
 import { deliverLocally } from "./local-delivery.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { PendingRequests } from "./pending-requests.js";
 import { RedisConnections } from "./redis-connections.js";
 import { RemoteInspection } from "./remote-inspection.js";
-import { RemoteRequests, type GroupAction } from "./remote-requests.js";
+import { type GroupAction, RemoteRequests } from "./remote-requests.js";
 import { SendFanout } from "./send-fanout.js";
 
 /**
@@ -293,7 +294,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const before = this.#local.memberCount(group);
     if (action === "add") {
       await this.#local.addToGroup(connectionId, group);
-      if (before === 0 && this.#local.memberCount(group) === 1) await this.#bounded(this.#subscriptions.hold(this.channels.group(group)), "subscribing a group");
+      if (before === 0 && this.#local.memberCount(group) === 1)
+        await this.#bounded(this.#subscriptions.hold(this.channels.group(group)), "subscribing a group");
     } else {
       await this.#local.removeFromGroup(connectionId, group);
       if (before > 0 && this.#local.memberCount(group) === before - 1) void this.#subscriptions.release(this.channels.group(group));

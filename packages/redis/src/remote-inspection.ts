@@ -15,8 +15,8 @@
 import type { GatheredAnswers, InspectionRequest, Logger, NodeAnswer, NodeInspector } from "@hubwire/server";
 import type { BackplanePublisher } from "./backplane-publisher.js";
 import type { HubChannels } from "./channels.js";
-import { systemClock, type Clock } from "./clock.js";
-import { encodeEnvelope, EnvelopeKind, type EnvelopeOf } from "./envelope.js";
+import { type Clock, systemClock } from "./clock.js";
+import { EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
 
 export interface RemoteInspectionOptions {
   readonly serverId: string;
@@ -104,7 +104,9 @@ export class RemoteInspection {
       return;
     }
     const { channels, publisher } = this.#options;
-    void publisher.publish(channels.server(envelope.serverId), encodeEnvelope({ kind: EnvelopeKind.InspectResponse, requestId: envelope.requestId, answer })).catch(() => undefined);
+    void publisher
+      .publish(channels.server(envelope.serverId), encodeEnvelope({ kind: EnvelopeKind.InspectResponse, requestId: envelope.requestId, answer }))
+      .catch(() => undefined);
   }
 
   /** An answer to a gathering of this node's; a late one (after the deadline) is dropped. */

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { ClientResultError, UnknownConnectionError, type ClientResultOptions, type ManagedConnection } from "@hubwire/server";
+import { ClientResultError, type ClientResultOptions, type ManagedConnection, UnknownConnectionError } from "@hubwire/server";
 import type { BackplanePublisher } from "./backplane-publisher.js";
 import type { HubChannels } from "./channels.js";
-import { encodeEnvelope, EnvelopeKind, type Envelope, type EnvelopeOf } from "./envelope.js";
+import { type Envelope, EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
 import type { PendingRequests } from "./pending-requests.js";
 
 /** A group change, applied by the node holding the connection. */
@@ -67,7 +67,12 @@ export class RemoteRequests {
   /** Asks the node holding `connectionId` to end it; resolves once it has. */
   async disconnect(connectionId: string): Promise<void> {
     const { channels, serverId } = this.#options;
-    await this.#request(channels.connection(connectionId), connectionId, (requestId) => ({ kind: EnvelopeKind.DisconnectCommand, requestId, serverId, connectionId }));
+    await this.#request(channels.connection(connectionId), connectionId, (requestId) => ({
+      kind: EnvelopeKind.DisconnectCommand,
+      requestId,
+      serverId,
+      connectionId,
+    }));
   }
 
   /** Another node asks to end a connection: ended and acknowledged if this node holds it. */
@@ -115,12 +120,10 @@ export class RemoteRequests {
     if (connection === undefined) return;
     const resultId = envelope.requestId.endsWith(ackSuffix) ? envelope.requestId.slice(0, -ackSuffix.length) : envelope.requestId;
     void this.#reply(envelope.serverId, { kind: EnvelopeKind.Ack, requestId: envelope.requestId });
-    connection
-      .invokeClient(envelope.method, envelope.args, envelope.timeoutMs === null ? {} : { timeoutMs: envelope.timeoutMs })
-      .then(
-        (result) => this.#reply(envelope.serverId, { kind: EnvelopeKind.ResultResponse, requestId: resultId, error: null, result: result ?? null }),
-        (error: Error) => this.#reply(envelope.serverId, { kind: EnvelopeKind.ResultResponse, requestId: resultId, error: error.message, result: null }),
-      );
+    connection.invokeClient(envelope.method, envelope.args, envelope.timeoutMs === null ? {} : { timeoutMs: envelope.timeoutMs }).then(
+      (result) => this.#reply(envelope.serverId, { kind: EnvelopeKind.ResultResponse, requestId: resultId, error: null, result: result ?? null }),
+      (error: Error) => this.#reply(envelope.serverId, { kind: EnvelopeKind.ResultResponse, requestId: resultId, error: error.message, result: null }),
+    );
   }
 
   /** Publishes a request and waits for the node holding `connectionId` to acknowledge it. */

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { JsonHubProtocol, type HubProtocol } from "@hubwire/protocol";
+import { type HubProtocol, JsonHubProtocol } from "@hubwire/protocol";
 import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
 import type { SendTarget, SerializedMessage } from "@hubwire/server";
 import type { HubChannels } from "./channels.js";
-import { encodeEnvelope, EnvelopeKind, type TargetKind } from "./envelope.js";
+import { EnvelopeKind, encodeEnvelope, type TargetKind } from "./envelope.js";
 
 /** One publish a send needs. */
 export interface RemotePublish {

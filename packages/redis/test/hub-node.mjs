@@ -1,8 +1,8 @@
 // One Hubwire node for the multi-process tests: a test hub on a free port, scaled out through the
 // Redis at REDIS_PORT. Prints "READY <port>" once it listens; SIGTERM closes it gracefully.
 import { createServer } from "node:http";
-import { Redis } from "ioredis";
 import { createHubServer, defineHub } from "@hubwire/server";
+import { Redis } from "ioredis";
 import { redisLifetimeManager } from "../dist/index.js";
 
 const redisPort = Number(process.env.REDIS_PORT);
@@ -12,18 +12,30 @@ const subscriber = new Redis(redisPort, "127.0.0.1", { maxRetriesPerRequest: 1 }
 
 function clientsFor(clients, target) {
   switch (target.kind) {
-    case "all": return clients.all;
-    case "allExcept": return clients.allExcept(target.ids);
-    case "caller": return clients.caller;
-    case "others": return clients.others;
-    case "client": return clients.client(target.id);
-    case "clients": return clients.clients(target.ids);
-    case "group": return clients.group(target.name);
-    case "groups": return clients.groups(target.names);
-    case "groupExcept": return clients.groupExcept(target.name, target.ids);
-    case "othersInGroup": return clients.othersInGroup(target.name);
-    case "user": return clients.user(target.id);
-    case "users": return clients.users(target.ids);
+    case "all":
+      return clients.all;
+    case "allExcept":
+      return clients.allExcept(target.ids);
+    case "caller":
+      return clients.caller;
+    case "others":
+      return clients.others;
+    case "client":
+      return clients.client(target.id);
+    case "clients":
+      return clients.clients(target.ids);
+    case "group":
+      return clients.group(target.name);
+    case "groups":
+      return clients.groups(target.names);
+    case "groupExcept":
+      return clients.groupExcept(target.name, target.ids);
+    case "othersInGroup":
+      return clients.othersInGroup(target.name);
+    case "user":
+      return clients.user(target.id);
+    case "users":
+      return clients.users(target.ids);
   }
 }
 

@@ -5,7 +5,7 @@ import type { Principal } from "./index.js";
 import { buildOfficialClient, eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 // Tokens here read "<user>.<expiry in ms since the epoch>", as a verified JWT's sub and exp would.
 const token = (user: string, lifetimeMs: number) => `${user}.${Date.now() + lifetimeMs}`;

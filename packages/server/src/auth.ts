@@ -17,9 +17,9 @@
  */
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { authorityOf } from "./http-request.js";
-import type { HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 import type { MaybePromise } from "./hub.js";
 import type { Logger } from "./logger.js";
+import type { HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 
 /** What the authentication hook is given. */
 export interface AuthenticationRequest {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClientMethods, HubContract, TransportName } from "@hubwire/protocol";
-import { createCallerClients, type CallerClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import { type CallerClients, type ClientResultOptions, createCallerClients, type HubClients } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { GroupManager, HubCallContext } from "./hub.js";

@@ -1,13 +1,16 @@
-import type { HubRequest } from "./index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HubRequest } from "./index.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 /** As behind one proxy that appends the peer's address to X-Forwarded-For. */
 const forwardedFor = (request: HubRequest) =>
-  String(request.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() || request.remoteAddress;
+  String(request.headers["x-forwarded-for"] ?? "")
+    .split(",")
+    .at(-1)
+    ?.trim() || request.remoteAddress;
 
 async function whoAmI(port: number, headers: Record<string, string>): Promise<{ remoteAddress: string | null }> {
   const socket = await RawHubSocket.open(`ws://127.0.0.1:${port}/hub`, headers);

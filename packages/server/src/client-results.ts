@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isProtocolError, MessageType, type CompletionMessage, type HubMessage, type ProtocolError } from "@hubwire/protocol";
+import { type CompletionMessage, type HubMessage, isProtocolError, MessageType, type ProtocolError } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
 import { ClientResultError } from "./errors.js";
 

@@ -11,7 +11,7 @@
  * const ok = await ctx.clients.caller.invoke.confirm("Delete everything?"); // a client result
  * ```
  */
-import { MessageType, type InvocationMessage, type MethodArgs, type MethodName, type MethodResult } from "@hubwire/protocol";
+import { type InvocationMessage, MessageType, type MethodArgs, type MethodName, type MethodResult } from "@hubwire/protocol";
 import type { HubLifetimeManager, SendTarget } from "./lifetime-manager.js";
 
 /** Calls a client method on every connection the proxy addresses. */
@@ -89,11 +89,7 @@ function sendProxy<TClient>(manager: HubLifetimeManager, target: SendTarget): Cl
   });
 }
 
-function singleClientProxy<TClient>(
-  manager: HubLifetimeManager,
-  connectionId: string,
-  resultOptions: ClientResultOptions,
-): SingleClientProxy<TClient> {
+function singleClientProxy<TClient>(manager: HubLifetimeManager, connectionId: string, resultOptions: ClientResultOptions): SingleClientProxy<TClient> {
   const send = sendProxy<TClient>(manager, { kind: "connections", connectionIds: [connectionId] });
   const resultProxy = (options: ClientResultOptions) =>
     methodProxy<ClientResultProxy<TClient>>((method, args) => manager.invokeConnection(connectionId, method, args, options));
@@ -109,10 +105,7 @@ function singleClientProxy<TClient>(
 }
 
 /** Builds the targets for senders outside a hub (and the base of those inside one). */
-export function createHubClients<TClient>(
-  manager: HubLifetimeManager,
-  resultOptions: ClientResultOptions = {},
-): HubClients<TClient> {
+export function createHubClients<TClient>(manager: HubLifetimeManager, resultOptions: ClientResultOptions = {}): HubClients<TClient> {
   return {
     all: sendProxy(manager, { kind: "all" }),
     allExcept: (ids) => sendProxy(manager, { kind: "all", excludedConnectionIds: ids }),

@@ -10,23 +10,23 @@
  * @module
  */
 import { TransportName } from "@hubwire/protocol";
-import { admitPrincipal, describeRequest, type AuthOutcome, type Authenticate } from "./auth.js";
-import type { ConnectionRequest, Principal } from "./connection-request.js";
+import { type Authenticate, type AuthOutcome, admitPrincipal, describeRequest } from "./auth.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
+import { isOriginAllowed } from "./origin-policy.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
-import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { LongPollingTransport } from "./transports/long-polling.js";
+import { chooseNegotiateVersion, negotiateResponse, newConnectionId, queryValue } from "./transports/negotiate.js";
 import { ServerSentEventsTransport } from "./transports/sse.js";
 import type { Transport, TransportListener, TransportRequest } from "./transports/transport.js";
 import { WebSocketTransport } from "./transports/websocket.js";
-import { isOriginAllowed } from "./origin-policy.js";
 
 /** What every endpoint of a server shares. */
 export interface EndpointContext {
@@ -202,8 +202,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const connectionId = newConnectionId();
     const connection = this.#createConnection(connectionId, chosen.version === 0 ? connectionId : newConnectionId(), slot);
     // Offered only when both ask: a client that did not ask fails if the server says yes.
-    connection.statefulReconnectNegotiated =
-      this.#options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
+    connection.statefulReconnectNegotiated = this.#options.allowStatefulReconnect && queryValue(query, "useStatefulReconnect")?.toLowerCase() === "true";
     const body = negotiateResponse(chosen.version, connection, this.#options.transports, connection.statefulReconnectNegotiated);
     respondText(exchange, 200, JSON.stringify(body), "application/json");
   }
@@ -231,7 +230,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       });
       return;
     }
-    refuse(exchange, 400, kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.");
+    refuse(
+      exchange,
+      400,
+      kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.",
+    );
   }
 
   /** New negotiates and WebSockets are answered 503 from now on; open connections go on. */

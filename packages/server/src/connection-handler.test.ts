@@ -3,13 +3,14 @@
  * the official client's own connection layer (`HttpConnection`, what its HubConnection runs on)
  * over every transport, and by raw requests.
  */
-import { HttpTransportType, LogLevel, TransferFormat, type ILogger } from "@microsoft/signalr";
+
 import { createRequire } from "node:module";
+import { HttpTransportType, type ILogger, type LogLevel, TransferFormat } from "@microsoft/signalr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext } from "./index.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 /** The official client's connection layer: not exported from the package's entry, but shipped in it. */
 interface OfficialConnection {
@@ -57,7 +58,11 @@ describe("a connection handler", () => {
 
   for (const transport of ["WebSockets", "ServerSentEvents", "LongPolling"] as const) {
     it(`echoes text for the official connection layer over ${transport}, and ends when the handler returns`, async () => {
-      const connection = new HttpConnection(`${server.origin}/Echo?room=lobby`, { transport: HttpTransportType[transport], logger: quiet, accessTokenFactory: () => "grace" });
+      const connection = new HttpConnection(`${server.origin}/Echo?room=lobby`, {
+        transport: HttpTransportType[transport],
+        logger: quiet,
+        accessTokenFactory: () => "grace",
+      });
       const received: string[] = [];
       let closed: Error | undefined | null = null;
       connection.onreceive = (data) => received.push(String(data));
@@ -134,14 +139,17 @@ describe("a connection handler", () => {
     const bytesOverSse = await startServer({
       connectionHandlers: {
         "/bytes": async (connection) => {
-          connection.items.set("error", (() => {
-            try {
-              connection.send(Uint8Array.of(1));
-              return "sent";
-            } catch (error) {
-              return (error as Error).message;
-            }
-          })());
+          connection.items.set(
+            "error",
+            (() => {
+              try {
+                connection.send(Uint8Array.of(1));
+                return "sent";
+              } catch (error) {
+                return (error as Error).message;
+              }
+            })(),
+          );
           connection.send(String(connection.items.get("error")));
           await connection.closed;
         },

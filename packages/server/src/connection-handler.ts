@@ -19,13 +19,14 @@
  * });
  * ```
  */
-import type { ConnectionRequest, Principal } from "./connection-request.js";
+
 import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.js";
-import { HandlerConnection, type ConnectionHandler, type HandlerConnectionEvents } from "./handler-connection.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
+import { type ConnectionHandler, HandlerConnection, type HandlerConnectionEvents } from "./handler-connection.js";
 import type { MaybePromise } from "./hub.js";
+import { type HubOptions, resolveHubOptions } from "./hub-options.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
-import { resolveHubOptions, type HubOptions } from "./hub-options.js";
 
 /** The options a connection handler takes (a hub's, where they mean the same). */
 export type ConnectionHandlerOptions = Pick<

@@ -52,7 +52,8 @@ export class ConnectionLimiter {
 
   constructor(limits: ConnectionLimits = {}) {
     for (const [name, value] of Object.entries(limits)) {
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`limits.${name} must be a whole number of at least 1 (got ${value}).`);
+      if (value !== undefined && (!Number.isInteger(value) || value < 1))
+        throw new RangeError(`limits.${name} must be a whole number of at least 1 (got ${value}).`);
     }
     this.#limits = limits;
   }

@@ -1,9 +1,9 @@
 // The connection state machine alone: no sockets, no timers of its own. A recording transport
 // stands in for the network and the clock is a number the test moves, as the endpoint's timer
 // would call tick().
-import { JsonHubProtocol, MessageType, type HubMessage, type HubProtocol } from "@hubwire/protocol";
+import { type HubMessage, type HubProtocol, JsonHubProtocol, MessageType } from "@hubwire/protocol";
 import { describe, expect, it } from "vitest";
-import { HubConnection, type ConnectionEvents, type ConnectionSettings } from "./connection.js";
+import { type ConnectionEvents, type ConnectionSettings, HubConnection } from "./connection.js";
 import { silentLogger } from "./logger.js";
 import { HubMetrics } from "./metrics.js";
 import { ReplayBudget } from "./replay-buffer.js";
@@ -106,7 +106,10 @@ describe("a connection's states, on an injected clock", () => {
     connection.tick(clock.now);
     await flushed();
     expect(connection.state).toBe("closed");
-    expect(transport.messages.at(-1)).toEqual({ type: MessageType.Close, error: "Connection closed: the server heard nothing from the client within its timeout." });
+    expect(transport.messages.at(-1)).toEqual({
+      type: MessageType.Close,
+      error: "Connection closed: the server heard nothing from the client within its timeout.",
+    });
     expect(String(events.closed[0])).toContain("timed out");
   });
 
@@ -127,7 +130,11 @@ describe("a connection's states, on an injected clock", () => {
   it("closes when the principal's authentication expires, letting the client reconnect", async () => {
     const { connection, text, clock, flushed } = setup({ clientTimeoutMs: 1_000_000, keepAliveIntervalMs: 1_000_000 });
     const transport = new RecordingTransport();
-    connection.attach(transport, { url: "/hub", query: new URLSearchParams(), headers: {}, remoteAddress: undefined }, { userId: "ann", expiresAtMs: Date.now() + 60_000 });
+    connection.attach(
+      transport,
+      { url: "/hub", query: new URLSearchParams(), headers: {}, remoteAddress: undefined },
+      { userId: "ann", expiresAtMs: Date.now() + 60_000 },
+    );
     connection.receive(transport, text(`{"protocol":"json","version":1}${RS}`));
     clock.now += 59_000;
     connection.tick(clock.now);

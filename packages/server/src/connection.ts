@@ -9,33 +9,33 @@
  * @module
  */
 import {
-  HandshakeReader,
-  MessageType,
-  TransportName,
-  TransferFormat,
-  isProtocolError,
-  writeHandshakeResponse,
   type CompletionMessage,
+  HandshakeReader,
   type HandshakeRecord,
   type HubMessage,
-  type MessageEnvelope,
-  type ProtocolError,
   type HubProtocol,
+  isProtocolError,
+  type MessageEnvelope,
   type MessageParser,
+  MessageType,
+  type ProtocolError,
+  TransferFormat,
+  type TransportName,
+  writeHandshakeResponse,
 } from "@hubwire/protocol";
-import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ClientResults } from "./client-results.js";
 import type { ClientResultOptions } from "./clients.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
 import type { Slot } from "./connection-limits.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ErrorTexts } from "./error-texts.js";
 import { ClientResultError } from "./errors.js";
 import type { ManagedConnection } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
-import type { ReplayBudget } from "./replay-buffer.js";
 import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
 import { agreeOnProtocol } from "./protocol-agreement.js";
+import type { ReplayBudget } from "./replay-buffer.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
 import { ConnectionTraffic, type TrafficTotals } from "./traffic.js";

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { HttpExchange } from "./runtime/http-exchange.js";
+
 import { normalizeOrigin } from "./origin-policy.js";
+import type { HttpExchange } from "./runtime/http-exchange.js";
 
 /** Cross-origin settings, shared with the WebSocket origin check. */
 export interface CorsOptions {

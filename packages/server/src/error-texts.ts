@@ -19,11 +19,9 @@ export const ErrorTexts = {
   /** The reason added to {@link ErrorTexts.bindingFailed} for a method the hub does not have. */
   methodDoesNotExist: "Method does not exist.",
   /** A StreamInvocation of a method that does not stream. */
-  nonStreamingCalledAsStream: (target: string) =>
-    `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
+  nonStreamingCalledAsStream: (target: string) => `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
   /** An Invocation of a method that streams. */
-  streamingCalledAsInvocation: (target: string) =>
-    `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,
+  streamingCalledAsInvocation: (target: string) => `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,
   /** The method's own `authorize` refused the caller. */
   unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
   /** The method (or a filter around it) threw, or its result could not be written. */

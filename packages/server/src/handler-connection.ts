@@ -7,9 +7,9 @@
  * @module
  */
 import type { TransportName } from "@hubwire/protocol";
-import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
 import type { Slot } from "./connection-limits.js";
+import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { Logger } from "./logger.js";
 import type { Transport } from "./transports/transport.js";
 
@@ -174,7 +174,11 @@ export class HandlerConnection implements EndpointConnection {
       .then(
         () => this.close(),
         (error: unknown) => {
-          this.#settings.logger.log("error", "A connection handler threw; ending its connection.", { path: this.#settings.name, connectionId: this.connectionId, error });
+          this.#settings.logger.log("error", "A connection handler threw; ending its connection.", {
+            path: this.#settings.name,
+            connectionId: this.connectionId,
+            error,
+          });
           if (this.#state === "closed") return;
           // 1011 on a WebSocket: the server failed, as Kestrel closes when the application faults.
           this.#transport?.close(1011, "The server's connection handler failed.");

@@ -1,9 +1,9 @@
 // The dispatcher and the invocation runner with a real connection, no sockets: a recording
 // transport carries the records, the clock is a number, the lifetime manager is the in-memory one.
-import { JsonHubProtocol, MessageType, type HubContract, type HubMessage, type HubProtocol } from "@hubwire/protocol";
+import { type HubContract, type HubMessage, type HubProtocol, JsonHubProtocol, MessageType } from "@hubwire/protocol";
 import { describe, expect, it } from "vitest";
-import { HubConnection, type ConnectionSettings } from "./connection.js";
-import { defineHub, HubError, type HubDefinition } from "./api.js";
+import { defineHub, type HubDefinition, HubError } from "./api.js";
+import { type ConnectionSettings, HubConnection } from "./connection.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
 import { resolveHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
@@ -120,7 +120,9 @@ describe("the dispatcher and the invocation runner, without sockets", () => {
 
   it("fails only the call whose arguments were refused, and reads on", async () => {
     const { send, completion, connection } = setup();
-    send(`{"type":1,"invocationId":"p","target":"add","arguments":[{"__proto__":{}},1]}${RS}{"type":1,"invocationId":"q","target":"add","arguments":[1,1]}${RS}`);
+    send(
+      `{"type":1,"invocationId":"p","target":"add","arguments":[{"__proto__":{}},1]}${RS}{"type":1,"invocationId":"q","target":"add","arguments":[1,1]}${RS}`,
+    );
     expect(await completion("p")).toMatchObject({ error: "Failed to invoke 'add' due to an error on the server." });
     expect(await completion("q")).toMatchObject({ result: 2 });
     expect(connection.state).toBe("connected");

@@ -6,20 +6,13 @@
  *
  * @module
  */
-import {
-  MessageType,
-  type ClientMethods,
-  type HubContract,
-  type HubMessage,
-  type MessageEnvelope,
-  type ProtocolError,
-} from "@hubwire/protocol";
+import { type ClientMethods, type HubContract, type HubMessage, type MessageEnvelope, MessageType, type ProtocolError } from "@hubwire/protocol";
 import { ArgumentBindingError } from "./argument-binding.js";
 import type { CallContextShared } from "./call-context.js";
-import { createHubClients, type ClientResultOptions, type HubClients } from "./clients.js";
+import { type ClientResultOptions, createHubClients, type HubClients } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import { describeError, ErrorTexts } from "./error-texts.js";
-import { runFilters, type HubFilter } from "./filters.js";
+import { type HubFilter, runFilters } from "./filters.js";
 import type { GroupManager, HubDefinition } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import { HubSession, type SessionShared } from "./hub-session.js";
@@ -85,8 +78,7 @@ export class HubDispatcher {
       metrics: init.metrics,
       tracing: this.#tracing,
     });
-    this.#resultOptions =
-      init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
+    this.#resultOptions = init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
     this.#clients = createHubClients(init.manager, this.#resultOptions);
     this.#groups = {
       add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
@@ -142,7 +134,10 @@ export class HubDispatcher {
       );
     } catch (error) {
       this.#logger.log("error", "onConnected failed; closing the connection.", { hub: this.#hubName, connectionId: connection.connectionId, error });
-      connection.close({ error: describeError(ErrorTexts.connectionClosedWithError, error as Error, this.#options.enableDetailedErrors), cause: error as Error });
+      connection.close({
+        error: describeError(ErrorTexts.connectionClosedWithError, error as Error, this.#options.enableDetailedErrors),
+        cause: error as Error,
+      });
       return;
     }
     this.#logger.log("debug", "A connection connected.", {
@@ -219,7 +214,11 @@ export class HubDispatcher {
           reason: error.message,
         });
         // .NET ends the upload with this HubException and tells the client nothing.
-        this.#endUpload(session, envelope.invocationId ?? "", describeError(ErrorTexts.streamBindingFailed, new ArgumentBindingError(error.message), this.#options.enableDetailedErrors));
+        this.#endUpload(
+          session,
+          envelope.invocationId ?? "",
+          describeError(ErrorTexts.streamBindingFailed, new ArgumentBindingError(error.message), this.#options.enableDetailedErrors),
+        );
         return;
       case MessageType.Completion:
         // Not a client result (the connection settles those): it ends an upload, result or not.
@@ -247,9 +246,11 @@ export class HubDispatcher {
     } catch (hookError) {
       this.#logger.log("error", "onDisconnected failed.", { hub: this.#hubName, connectionId: connection.connectionId, error: hookError });
     } finally {
-      await this.#manager.onDisconnected(connection).catch((managerError: unknown) =>
-        this.#logger.log("error", "The lifetime manager failed to remove a connection.", { connectionId: connection.connectionId, error: managerError }),
-      );
+      await this.#manager
+        .onDisconnected(connection)
+        .catch((managerError: unknown) =>
+          this.#logger.log("error", "The lifetime manager failed to remove a connection.", { connectionId: connection.connectionId, error: managerError }),
+        );
     }
   }
 
@@ -266,7 +267,10 @@ export class HubDispatcher {
   #endUpload(session: HubSession, streamId: string, error: string | undefined): void {
     const upload = session.upload(streamId);
     if (upload === undefined) {
-      this.#logger.log("debug", "A Completion for no pending client result or upload was ignored.", { hub: this.#hubName, connectionId: session.connection.connectionId });
+      this.#logger.log("debug", "A Completion for no pending client result or upload was ignored.", {
+        hub: this.#hubName,
+        connectionId: session.connection.connectionId,
+      });
       return;
     }
     session.forgetUpload(streamId);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineHub } from "./hub.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket, RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
-import { defineHub } from "./hub.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 const handshake = '{"protocol":"json","version":1}\u001e';
 
@@ -281,8 +281,8 @@ describe("a client that stops reading", () => {
 
 describe("hub definition", () => {
   it("refuses two methods that differ only in case", () => {
-    expect(() =>
-      defineHub<{ server: { a(): void; A(): void }; client: object }>({ methods: { a: () => undefined, A: () => undefined } }),
-    ).toThrow(/differ only in case/);
+    expect(() => defineHub<{ server: { a(): void; A(): void }; client: object }>({ methods: { a: () => undefined, A: () => undefined } })).toThrow(
+      /differ only in case/,
+    );
   });
 });

@@ -5,21 +5,21 @@
  *
  * @module
  */
-import { JsonHubProtocol, type HubProtocol } from "@hubwire/protocol";
+import { type HubProtocol, JsonHubProtocol } from "@hubwire/protocol";
 import { MessagePackHubProtocol } from "@hubwire/protocol-msgpack";
-import { HubConnection, type ConnectionEvents, type ConnectionSettings } from "./connection.js";
+import type { TracerProvider } from "@opentelemetry/api";
+import { type ConnectionEvents, type ConnectionSettings, HubConnection } from "./connection.js";
 import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.js";
 import type { HubFilter } from "./filters.js";
 import type { HubDefinition } from "./hub.js";
+import { HubDispatcher } from "./hub-dispatcher.js";
+import { type ResolvedHubOptions, resolveHubOptions } from "./hub-options.js";
+import { type ConnectionReport, HubInspection, type InspectionRequest, type NodeAnswer, type NodeInspector, pageOf } from "./inspection.js";
+import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
-import { HubDispatcher } from "./hub-dispatcher.js";
-import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from "./hub-options.js";
-import type { HubLifetimeManager } from "./lifetime-manager.js";
 import { HubTracing } from "./tracing.js";
-import { HubInspection, pageOf, type ConnectionReport, type InspectionRequest, type NodeAnswer, type NodeInspector } from "./inspection.js";
 import { TrafficTotals } from "./traffic.js";
-import type { TracerProvider } from "@opentelemetry/api";
 
 /** What every hub of a server shares, beyond what every endpoint does. */
 export interface HubEndpointContext extends EndpointContext {
@@ -141,8 +141,21 @@ export class HubEndpoint {
       connections:
         connectionsQuery === undefined
           ? []
-          : pageOf(open, (connection) => connection.connectionId, (connection) => [connection.userId ?? null], connectionsQuery).map(report),
-      groups: groupsQuery === undefined ? [] : pageOf(groups, (group) => group.name, () => [], groupsQuery),
+          : pageOf(
+              open,
+              (connection) => connection.connectionId,
+              (connection) => [connection.userId ?? null],
+              connectionsQuery,
+            ).map(report),
+      groups:
+        groupsQuery === undefined
+          ? []
+          : pageOf(
+              groups,
+              (group) => group.name,
+              () => [],
+              groupsQuery,
+            ),
     };
   }
 

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineHub, type HubFilter, type Logger } from "./index.js";
 import { buildOfficialClient, eventually } from "./test-helpers/official-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface LifecycleContract extends HubContract {
   server: { getItem(): string; ping(): string; describe(): string; itemStream(): AsyncIterable<string>; leave(): void };
@@ -60,7 +60,9 @@ const serverFilter: HubFilter = {
 };
 
 const canary = "canary-token-5f1e9a";
-const logger: Logger = { log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields, (_k, v) => (v instanceof Error ? v.message : v))}`) };
+const logger: Logger = {
+  log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields, (_k, v) => (v instanceof Error ? v.message : v))}`),
+};
 
 describe("hub features", () => {
   let server: RunningServer;

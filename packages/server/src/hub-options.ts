@@ -67,11 +67,7 @@ export type ResolvedHubOptions = Required<Omit<HubOptions, "clientResultTimeoutM
 };
 
 /** The transports this server implements, in the order negotiate lists them. */
-export const supportedTransports: readonly TransportName[] = [
-  TransportName.WebSockets,
-  TransportName.ServerSentEvents,
-  TransportName.LongPolling,
-];
+export const supportedTransports: readonly TransportName[] = [TransportName.WebSockets, TransportName.ServerSentEvents, TransportName.LongPolling];
 
 /** Merges options over defaults; later sources win. Throws for values that cannot work. */
 export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefined>): ResolvedHubOptions {
@@ -97,7 +93,17 @@ export function resolveHubOptions(...sources: ReadonlyArray<HubOptions | undefin
     statefulReconnectBufferBytes: merged.statefulReconnectBufferBytes ?? ProtocolDefaults.statefulReconnectBufferBytes,
     statefulReconnectWindowMs: merged.statefulReconnectWindowMs ?? merged.disconnectTimeoutMs ?? ProtocolDefaults.disconnectTimeoutMs,
   };
-  for (const key of ["keepAliveIntervalMs", "clientTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "disconnectTimeoutMs", "longPollTimeoutMs", "statefulReconnectBufferBytes", "statefulReconnectWindowMs", "maxOutboundBufferBytes"] as const) {
+  for (const key of [
+    "keepAliveIntervalMs",
+    "clientTimeoutMs",
+    "handshakeTimeoutMs",
+    "maxMessageBytes",
+    "disconnectTimeoutMs",
+    "longPollTimeoutMs",
+    "statefulReconnectBufferBytes",
+    "statefulReconnectWindowMs",
+    "maxOutboundBufferBytes",
+  ] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`Hub option '${key}' must be a positive number, not ${String(resolved[key])}.`);
   }
   for (const key of ["maxParallelInvocationsPerClient", "streamBufferCapacity", "maxUploadStreamsPerConnection"] as const) {

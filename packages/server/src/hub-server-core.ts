@@ -8,25 +8,25 @@
  * @module
  */
 import type { ClientMethods, HubContract } from "@hubwire/protocol";
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { Authenticate } from "./auth.js";
 import type { HubClients } from "./clients.js";
-import { applyCors, originAllowList, type CorsOptions } from "./cors.js";
+import { type ConnectionHandlerDefinition, ConnectionHandlerEndpoint } from "./connection-handler.js";
+import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
+import { applyCors, type CorsOptions, originAllowList } from "./cors.js";
 import type { HubFilter } from "./filters.js";
-import type { GroupManager, HubDefinition } from "./hub.js";
-import { ConnectionHandlerEndpoint, type ConnectionHandlerDefinition } from "./connection-handler.js";
 import type { ConnectionHandler } from "./handler-connection.js";
+import { respondText } from "./http-request.js";
+import type { GroupManager, HubDefinition } from "./hub.js";
 import { HubEndpoint } from "./hub-endpoint.js";
 import type { HubOptions } from "./hub-options.js";
+import type { HubInspection } from "./inspection.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
-import { defaultLogger, redactingLogger, type Logger } from "./logger.js";
+import { defaultLogger, type Logger, redactingLogger } from "./logger.js";
 import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
-import { ReplayBudget } from "./replay-buffer.js";
-import { ConnectionLimiter, type ConnectionLimits } from "./connection-limits.js";
 import { HubMetrics } from "./metrics.js";
 import { monotonicNow } from "./monotonic-clock.js";
-import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
-import type { HubInspection } from "./inspection.js";
-import { respondText } from "./http-request.js";
+import { ReplayBudget } from "./replay-buffer.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 

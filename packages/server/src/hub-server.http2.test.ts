@@ -3,22 +3,23 @@
  * Server-Sent Events, long polling, and WebSockets as extended CONNECT streams), the official Node
  * client over the server's HTTP/1.1 fallback, and the refusals of a bad extended CONNECT.
  */
-import { HubConnectionBuilder, HttpTransportType, NullLogger } from "@microsoft/signalr";
-import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
+
 import { readFileSync } from "node:fs";
 import type { OutgoingHttpHeaders } from "node:http";
 import {
-  connect as connectHttp2,
-  constants as http2Constants,
-  createSecureServer,
   type ClientHttp2Session,
+  connect as connectHttp2,
+  createSecureServer,
   type Http2SecureServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  constants as http2Constants,
   type ServerHttp2Stream,
 } from "node:http2";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { launchChromium, selfSignedCertificate } from "@hubwire/test-support";
+import { HttpTransportType, HubConnectionBuilder, NullLogger } from "@microsoft/signalr";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -153,9 +154,7 @@ describe("hubs on an HTTP/2 server", () => {
         expect(report.headerNames.filter((name) => name.startsWith(":"))).toEqual([]);
         expect(errors).toEqual([]);
         // Every request the hub saw came over HTTP/2, the WebSocket as an extended CONNECT stream.
-        expect(authenticated).toEqual(
-          transport === "WebSockets" ? ["POST 2.0", "CONNECT 2.0"] : ["POST 2.0", "GET 2.0"],
-        );
+        expect(authenticated).toEqual(transport === "WebSockets" ? ["POST 2.0", "CONNECT 2.0"] : ["POST 2.0", "GET 2.0"]);
         expect(streams).toContain("POST /hub/negotiate");
         if (transport === "WebSockets") expect(streams).toContain("CONNECT /hub");
         else expect(streams.filter((stream) => stream === "POST /hub").length).toBeGreaterThan(0);
@@ -200,7 +199,17 @@ describe("hubs on an HTTP/2 server", () => {
           await until(() => webSocketStreams.length > before);
         }
         const report = await page.evaluate(async () => {
-          const state = (globalThis as unknown as { state: { received: number[]; reconnecting: number; firstId: string; pushed: Promise<unknown>; connection: { connectionId: string | null; stop(): Promise<void> } } }).state;
+          const state = (
+            globalThis as unknown as {
+              state: {
+                received: number[];
+                reconnecting: number;
+                firstId: string;
+                pushed: Promise<unknown>;
+                connection: { connectionId: string | null; stop(): Promise<void> };
+              };
+            }
+          ).state;
           const pushed = await state.pushed;
           const deadline = Date.now() + 5_000;
           while (state.received.length < (pushed as number) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -310,7 +319,13 @@ describe("hubs on an HTTP/2 server", () => {
         await new Promise<void>((resolve) => session.once("remoteSettings", () => resolve()));
         const connectTo = (path: string) =>
           new Promise<number>((resolve) => {
-            const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": path, ":scheme": "https", ":authority": new URL(sharedOrigin).host });
+            const stream = session.request({
+              ":method": "CONNECT",
+              ":protocol": "websocket",
+              ":path": path,
+              ":scheme": "https",
+              ":authority": new URL(sharedOrigin).host,
+            });
             stream.once("response", (headers) => {
               resolve(Number(headers[":status"]));
               stream.close();
@@ -321,7 +336,9 @@ describe("hubs on an HTTP/2 server", () => {
         expect(await connectTo("/neither")).toBe(404);
         // An HTTP/1.1 upgrade to neither path is answered too (400), not left open.
         const http1 = new WebSocket(`${sharedOrigin.replace("https", "wss")}/neither`, { rejectUnauthorized: false });
-        expect(await new Promise<string>((resolve) => http1.once("unexpected-response", (_request, response) => resolve(String(response.statusCode))))).toBe("400");
+        expect(await new Promise<string>((resolve) => http1.once("unexpected-response", (_request, response) => resolve(String(response.statusCode))))).toBe(
+          "400",
+        );
       } finally {
         session.close();
         raw.close();
@@ -338,7 +355,15 @@ describe("hubs on an HTTP/2 server", () => {
         await new Promise<void>((resolve) => session.once("remoteSettings", () => resolve()));
         expect(session.remoteSettings.enableConnectProtocol).toBe(true);
         const authority = new URL(origin).host;
-        return await exchange(session, { ":method": "CONNECT", ":protocol": "websocket", ":path": path, ":scheme": "https", ":authority": authority, "sec-websocket-version": "13", ...headers });
+        return await exchange(session, {
+          ":method": "CONNECT",
+          ":protocol": "websocket",
+          ":path": path,
+          ":scheme": "https",
+          ":authority": authority,
+          "sec-websocket-version": "13",
+          ...headers,
+        });
       } finally {
         session.close();
       }
@@ -361,7 +386,14 @@ describe("hubs on an HTTP/2 server", () => {
         await new Promise<void>((resolve) => session.once("remoteSettings", () => resolve()));
         const before = hubs.connectionCount("/hub");
         slowAuthentication = undefined;
-        const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/hub", ":scheme": "https", ":authority": new URL(origin).host, "x-slow": "1" });
+        const stream = session.request({
+          ":method": "CONNECT",
+          ":protocol": "websocket",
+          ":path": "/hub",
+          ":scheme": "https",
+          ":authority": new URL(origin).host,
+          "x-slow": "1",
+        });
         await until(() => slowAuthentication !== undefined);
         stream.close();
         await slowAuthentication;

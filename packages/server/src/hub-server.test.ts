@@ -1,4 +1,4 @@
-import { officialClientSuite, suiteHubOptions, type SuiteServer } from "./test-helpers/official-client-suite.js";
+import { officialClientSuite, type SuiteServer, suiteHubOptions } from "./test-helpers/official-client-suite.js";
 import { recorded, testHub } from "./test-helpers/test-hub.js";
 import { startServer } from "./test-helpers/test-server.js";
 

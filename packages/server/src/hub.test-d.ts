@@ -83,7 +83,7 @@ describe("defineHub types", () => {
     });
   });
 
-  it("takes streams declared: an async generator or stream: true for a stream, args with \"stream\" for uploads", () => {
+  it('takes streams declared: an async generator or stream: true for a stream, args with "stream" for uploads', () => {
     interface Files extends HubContract {
       server: {
         ticks(count: number): AsyncIterable<number>;
@@ -93,16 +93,31 @@ describe("defineHub types", () => {
       client: object;
     }
     const size = () => 1;
-    const iterable = (count: number): AsyncIterable<number> => ({ [Symbol.asyncIterator]: async function* () { yield count; } });
+    const iterable = (count: number): AsyncIterable<number> => ({
+      [Symbol.asyncIterator]: async function* () {
+        yield count;
+      },
+    });
     const upload = { args: ["string", "stream"], handler: async () => 0 } as const;
-    defineHub<Files>({ methods: { ticks: async function* (_ctx, count) { yield count; }, upload, size } });
+    defineHub<Files>({
+      methods: {
+        ticks: async function* (_ctx, count) {
+          yield count;
+        },
+        upload,
+        size,
+      },
+    });
     defineHub<Files>({
       methods: {
         ticks: { stream: true, handler: (_ctx, count) => iterable(count) },
-        upload: { args: ["string", "stream"], async handler(_ctx, name, chunks) {
-          expectTypeOf(chunks).toEqualTypeOf<AsyncIterable<string>>();
-          return name.length;
-        } },
+        upload: {
+          args: ["string", "stream"],
+          async handler(_ctx, name, chunks) {
+            expectTypeOf(chunks).toEqualTypeOf<AsyncIterable<string>>();
+            return name.length;
+          },
+        },
         size,
       },
     });

@@ -84,8 +84,11 @@ type IsStreaming<TContract extends HubContract, K extends MethodName<ServerMetho
   MethodReturn<TContract, K> extends AsyncIterable<unknown> ? true : false;
 
 /** Whether a contract method takes an upload stream (a parameter that is an async iterable). */
-type TakesUploads<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> =
-  true extends UploadFlags<MethodArgs<ServerMethods<TContract>, K>>[number] ? true : false;
+type TakesUploads<TContract extends HubContract, K extends MethodName<ServerMethods<TContract>>> = true extends UploadFlags<
+  MethodArgs<ServerMethods<TContract>, K>
+>[number]
+  ? true
+  : false;
 
 /** `true` at each parameter that is an async iterable (a type parameter, so that tuples map to tuples). */
 type UploadFlags<TArgs> = { [I in keyof TArgs]: TArgs[I] extends AsyncIterable<unknown> ? true : false };
@@ -94,16 +97,7 @@ type UploadFlags<TArgs> = { [I in keyof TArgs]: TArgs[I] extends AsyncIterable<u
  * Checks one argument before the method runs. A type name (`"stream"` marks an upload stream's
  * position), a predicate, or any Standard Schema validator (zod, valibot, arktype...).
  */
-export type ArgumentSpec =
-  | "string"
-  | "number"
-  | "boolean"
-  | "object"
-  | "array"
-  | "any"
-  | "stream"
-  | ((value: unknown) => boolean)
-  | StandardSchemaLike;
+export type ArgumentSpec = "string" | "number" | "boolean" | "object" | "array" | "any" | "stream" | ((value: unknown) => boolean) | StandardSchemaLike;
 
 /** The spec of each parameter: `"stream"` exactly where the contract takes an upload stream. */
 export type ArgumentSpecs<TArgs extends readonly unknown[]> = {
@@ -113,9 +107,7 @@ export type ArgumentSpecs<TArgs extends readonly unknown[]> = {
 /** The part of the Standard Schema interface (standardschema.dev) that Hubwire uses. */
 export interface StandardSchemaLike {
   readonly "~standard": {
-    readonly validate: (
-      value: unknown,
-    ) => MaybePromise<{ readonly value?: unknown; readonly issues?: ReadonlyArray<{ readonly message: string }> }>;
+    readonly validate: (value: unknown) => MaybePromise<{ readonly value?: unknown; readonly issues?: ReadonlyArray<{ readonly message: string }> }>;
   };
 }
 
@@ -231,7 +223,9 @@ export function defineHub<TContract extends HubContract>(definition: HubDefiniti
   const methods = new Map<string, CompiledMethod>();
   for (const [name, entry] of Object.entries(definition.methods as Record<string, unknown>)) {
     const spec =
-      typeof entry === "function" ? { handler: entry } : (entry as { handler?: unknown; args?: readonly ArgumentSpec[]; stream?: boolean; authorize?: unknown });
+      typeof entry === "function"
+        ? { handler: entry }
+        : (entry as { handler?: unknown; args?: readonly ArgumentSpec[]; stream?: boolean; authorize?: unknown });
     if (typeof spec.handler !== "function") throw new TypeError(`Hub method '${name}' needs a handler function.`);
     const key = name.toLowerCase();
     const existing = methods.get(key);

@@ -3,11 +3,12 @@
  * protocols, groups and traffic, groups with their sizes, pages and search, and the two actions.
  * Across nodes over Redis: packages/redis/src/inspection.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { ErrorCode, hasErrorCode } from "@hubwire/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOfficialClient } from "./test-helpers/official-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 describe("hubs.inspect(hub) on one node", () => {
   let server: RunningServer;
@@ -18,7 +19,11 @@ describe("hubs.inspect(hub) on one node", () => {
       hubs: { "/hub": testHub },
       authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }),
     });
-    for (const [user, protocol] of [["ada", "json"], ["grace", "messagepack"], ["linus", "json"]] as const) {
+    for (const [user, protocol] of [
+      ["ada", "json"],
+      ["grace", "messagepack"],
+      ["linus", "json"],
+    ] as const) {
       const { connection } = buildOfficialClient(`${server.origin}/hub`, protocol, { accessTokenFactory: () => user });
       await connection.start();
       clients.push(connection);

@@ -166,7 +166,12 @@ export class HubInspection {
     const limit = limitOf(query);
     const { answers, unanswered } = await this.#gather({ connections: { ...query, limit } });
     const all = answers.flatMap((answer) => answer.connections);
-    const items = pageOf(all, (connection) => connection.connectionId, () => [], { limit });
+    const items = pageOf(
+      all,
+      (connection) => connection.connectionId,
+      () => [],
+      { limit },
+    );
     // More may follow when some node sent a full page, or the nodes together sent more than one.
     const more = all.length > limit || answers.some((answer) => answer.connections.length === limit);
     return { items, next: more && items.length > 0 ? items.at(-1)!.connectionId : undefined, unanswered };
@@ -180,7 +185,12 @@ export class HubInspection {
     const sizes = new Map<string, number>();
     for (const answer of answers) for (const group of answer.groups) sizes.set(group.name, (sizes.get(group.name) ?? 0) + group.size);
     const merged = [...sizes].map(([name, size]) => ({ name, size }));
-    const items = pageOf(merged, (group) => group.name, () => [], { limit });
+    const items = pageOf(
+      merged,
+      (group) => group.name,
+      () => [],
+      { limit },
+    );
     const more = merged.length > limit || answers.some((answer) => answer.groups.length === limit);
     return { items, next: more && items.length > 0 ? items.at(-1)!.name : undefined, unanswered };
   }

@@ -6,11 +6,12 @@
  *
  * @module
  */
-import { MessageType, isProtocolError, type InvocationMessage, type StreamInvocationMessage } from "@hubwire/protocol";
+import { type InvocationMessage, isProtocolError, MessageType, type StreamInvocationMessage } from "@hubwire/protocol";
+import type { Span } from "@opentelemetry/api";
 import { bindArguments, isPromiseLike } from "./argument-binding.js";
 import { describeError, ErrorTexts } from "./error-texts.js";
 import { HubError, isHubError } from "./errors.js";
-import { runFilters, type HubFilter } from "./filters.js";
+import { type HubFilter, runFilters } from "./filters.js";
 import type { CompiledMethod, HubCallContext, HubDefinition } from "./hub.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import type { HubSession } from "./hub-session.js";
@@ -19,7 +20,6 @@ import type { HubMetrics } from "./metrics.js";
 import { streamToCaller } from "./result-stream.js";
 import { failed, type HubTracing } from "./tracing.js";
 import type { UploadStream } from "./upload-stream.js";
-import type { Span } from "@opentelemetry/api";
 
 /** A call from the client: an Invocation, or a StreamInvocation (its result streams). */
 export type CallMessage = InvocationMessage | StreamInvocationMessage;
@@ -174,7 +174,12 @@ export class InvocationRunner {
       if (isAsyncIterable(result)) {
         // Not declared as streaming, so its caller cannot read a stream: say why in the log.
         await closeIterable(result);
-        return this.#misdeclared(session, message, name, `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`);
+        return this.#misdeclared(
+          session,
+          message,
+          name,
+          `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`,
+        );
       }
       if (invocationId !== undefined) this.#answer(session, name, invocationId, result);
       return false;

@@ -2,14 +2,15 @@
  * What ASP.NET Core apps rely on (issue 17): hub paths match case-insensitively, a hub method reads
  * the transport and the query string, and a client's bare close frame is answered with 1000.
  */
-import { HttpTransportType } from "@microsoft/signalr";
+
 import type { HubContract } from "@hubwire/protocol";
+import { HttpTransportType } from "@microsoft/signalr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { defineHub } from "./index.js";
 import { buildOfficialClient, eventually } from "./test-helpers/official-client.js";
 import { negotiate } from "./test-helpers/raw-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Features extends HubContract {
   server: { features(): { transport: string; query: Record<string, string> } };
@@ -25,7 +26,10 @@ const hub = defineHub<Features>({
 describe("what ASP.NET Core apps rely on", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ hubs: { "/chatHub": hub }, authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }) });
+    server = await startServer({
+      hubs: { "/chatHub": hub },
+      authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }),
+    });
   });
   afterAll(() => server.close());
 

@@ -10,7 +10,7 @@ import { defineHub } from "./index.js";
 import { MAX_BATCH_BYTES, OutboundBatch } from "./outbound-batch.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Burst extends HubContract {
   server: { burst(count: number): number };
@@ -90,7 +90,10 @@ describe("a burst of 2,000 calls to one client", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = await openWebSocket(url);
     await eventually(() => second.frames.join("").includes('"invocationId":"1"'), 5_000, "the replay");
-    const replayed = second.frames.join("").split("\u001e").filter((record) => record.includes('"target":"seq"'));
+    const replayed = second.frames
+      .join("")
+      .split("\u001e")
+      .filter((record) => record.includes('"target":"seq"'));
     expect(replayed).toHaveLength(2000);
     expect(second.frames.length).toBeGreaterThan(1);
     for (const frame of second.frames) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(MAX_BATCH_BYTES);

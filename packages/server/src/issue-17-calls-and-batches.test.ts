@@ -3,15 +3,16 @@
  * records that arrive together run in order up to a bad one, streams are declared, and an upload
  * the client fails reaches the caller as a HubException.
  */
-import { encode } from "@msgpack/msgpack";
-import { HttpTransportType, Subject } from "@microsoft/signalr";
+
 import type { HubContract } from "@hubwire/protocol";
 import { writeBinaryRecord } from "@hubwire/protocol-msgpack";
+import { HttpTransportType, Subject } from "@microsoft/signalr";
+import { encode } from "@msgpack/msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineHub, type HubCallContext } from "./index.js";
 import { buildOfficialClient, eventually, type ProtocolChoice } from "./test-helpers/official-client.js";
 import { negotiate, RawHubSocket } from "./test-helpers/raw-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Calls extends HubContract {
   server: {
@@ -143,7 +144,11 @@ describe("refused arguments fail their own call, and the connection reads on", (
     socket.send(record({ type: 2, invocationId: "s", item: 1 }));
     socket.send(`{"type":2,"invocationId":"s","item":${nestedJson(70)}}\u001e`);
     const [answer] = await recordsAfterHandshake(socket, 1);
-    expect(answer).toEqual({ type: 3, invocationId: "1", error: "An unexpected error occurred invoking 'total' on the server. HubException: Failed to bind Stream message." });
+    expect(answer).toEqual({
+      type: 3,
+      invocationId: "1",
+      error: "An unexpected error occurred invoking 'total' on the server. HubException: Failed to bind Stream message.",
+    });
     socket.close();
   });
 });
@@ -156,7 +161,9 @@ describe("records that arrive together run in order up to a bad one", () => {
   afterAll(() => server.close());
 
   const calls = (from: number, to: number) =>
-    Array.from({ length: to - from + 1 }, (_, index) => record({ type: 1, invocationId: String(from + index), target: "record", arguments: [from + index] })).join("");
+    Array.from({ length: to - from + 1 }, (_, index) =>
+      record({ type: 1, invocationId: String(from + index), target: "record", arguments: [from + index] }),
+    ).join("");
 
   it("answers the calls before a malformed record in one WebSocket message, then closes with the error", async () => {
     const socket = await openJson(server.origin);
@@ -180,7 +187,10 @@ describe("records that arrive together run in order up to a bad one", () => {
     await fetch(url, { method: "POST", body: `${calls(1, 2)}{"type":1,"target":5,"arguments":[]}\u001e${calls(3, 3)}` });
     let text = "";
     for (let poll = 0; poll < 5 && !text.includes('"type":7'); poll++) text += await (await fetch(url)).text();
-    const records = text.split("\u001e").filter(Boolean).map((part) => JSON.parse(part));
+    const records = text
+      .split("\u001e")
+      .filter(Boolean)
+      .map((part) => JSON.parse(part));
     expect(records.slice(1)).toEqual([
       { type: 3, invocationId: "1", result: 1 },
       { type: 3, invocationId: "2", result: 2 },
@@ -236,7 +246,9 @@ describe.each(cases)("streams declared, with the official client over $transport
         /^The client attempted to invoke the streaming 'declaredTicks' method with a non-streaming invocation\.$/,
       );
       const refused = await new Promise<Error>((resolve) =>
-        connection.stream("record", 7).subscribe({ next: () => undefined, complete: () => resolve(new Error("completed")), error: (error) => resolve(error as Error) }),
+        connection
+          .stream("record", 7)
+          .subscribe({ next: () => undefined, complete: () => resolve(new Error("completed")), error: (error) => resolve(error as Error) }),
       );
       expect(refused.message).toBe("The client attempted to invoke the non-streaming 'record' method with a streaming invocation.");
       expect(await connection.invoke("calls")).toEqual([]);
@@ -266,14 +278,18 @@ describe.each(cases)("streams declared, with the official client over $transport
 
 describe("a stream's id already in use", () => {
   it("is refused with .NET's text, and the stream that holds it goes on", async () => {
-    const server = await startServer({ hubs: { "/hub": defineHub<{ server: { slow(): AsyncIterable<number> }; client: object }>({
-      methods: {
-        async *slow(ctx) {
-          yield 1;
-          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
-        },
+    const server = await startServer({
+      hubs: {
+        "/hub": defineHub<{ server: { slow(): AsyncIterable<number> }; client: object }>({
+          methods: {
+            async *slow(ctx) {
+              yield 1;
+              await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+            },
+          },
+        }),
       },
-    }) } });
+    });
     try {
       const socket = await openJson(server.origin);
       socket.send(record({ type: 4, invocationId: "s", target: "slow", arguments: [] }));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineHub } from "./index.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket, RawHubSocket } from "./test-helpers/raw-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Ending extends HubContract {
   server: { closeMe(): void; ok(): string };

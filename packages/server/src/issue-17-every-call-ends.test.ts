@@ -2,12 +2,13 @@
  * Every call ends (issue 17): whatever fails on the way from a call to its answer, the caller gets
  * one Completion with SignalR's error text and the server logs what failed, where.
  */
-import { HttpTransportType, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
+
 import type { HubContract } from "@hubwire/protocol";
+import { HttpTransportType, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defineHub, type Logger } from "./index.js";
 import { buildOfficialClient, type ProtocolChoice } from "./test-helpers/official-client.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Unwritable extends HubContract {
   server: {
@@ -101,7 +102,11 @@ describe.each(cases)("every call ends, with the official client over $transport,
   /** The log line about `method`, at warning level or above, naming the hub and the connection. */
   function loggedFailure(method: string): Logged | undefined {
     return logged.find(
-      (line) => (line.level === "error" || line.level === "warn") && line.fields["method"] === method && line.fields["hub"] === "/hub" && line.fields["connectionId"] === connection.connectionId,
+      (line) =>
+        (line.level === "error" || line.level === "warn") &&
+        line.fields["method"] === method &&
+        line.fields["hub"] === "/hub" &&
+        line.fields["connectionId"] === connection.connectionId,
     );
   }
 
@@ -135,7 +140,9 @@ describe.each(cases)("every call ends, with the official client over $transport,
     const client = await connect();
     const items: unknown[] = [];
     const ended = new Promise<Error | undefined>((resolve) =>
-      client.stream("streamBigint").subscribe({ next: (item) => items.push(item), complete: () => resolve(undefined), error: (error) => resolve(error as Error) }),
+      client
+        .stream("streamBigint")
+        .subscribe({ next: (item) => items.push(item), complete: () => resolve(undefined), error: (error) => resolve(error as Error) }),
     );
     expect((await ended)?.message).toBe("An error occurred on the server while streaming results.");
     expect(items).toEqual([1]);
@@ -152,7 +159,9 @@ describe("every call ends: detailed errors", () => {
       await expect(connection.invoke("bigint")).rejects.toThrow(
         /^An unexpected error occurred invoking 'bigint' on the server\. ProtocolError: The message cannot be written as JSON: .*BigInt/,
       );
-      await expect(connection.invoke("guarded")).rejects.toThrow("An unexpected error occurred invoking 'guarded' on the server. Error: the policy store is down");
+      await expect(connection.invoke("guarded")).rejects.toThrow(
+        "An unexpected error occurred invoking 'guarded' on the server. Error: the policy store is down",
+      );
     } finally {
       await connection.stop();
       await server.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultLogger, levelFromEnvironment, redactingLogger, redactSecrets, silentLogger, type Logger, type LogLevel } from "./logger.js";
+import { defaultLogger, type Logger, type LogLevel, levelFromEnvironment, redactingLogger, redactSecrets, silentLogger } from "./logger.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
@@ -61,7 +61,10 @@ describe("what a server logs", () => {
     expect(lines[0]!.fields["paths"]).toEqual(["/hub"]);
     expect(messages).toContain("A connection connected.");
     const connectionId = lines.find((line) => line.message === "A connection connected.")!.fields["connectionId"];
-    expect(lines.find((line) => line.message === "Invoking a hub method.")).toMatchObject({ level: "debug", fields: { hub: "/hub", method: "echo", invocationId: "1", connectionId } });
+    expect(lines.find((line) => line.message === "Invoking a hub method.")).toMatchObject({
+      level: "debug",
+      fields: { hub: "/hub", method: "echo", invocationId: "1", connectionId },
+    });
     expect(lines.find((line) => line.message === "A connection closed with an error.")).toMatchObject({ level: "warn", fields: { hub: "/hub", connectionId } });
     expect(messages.slice(-2)).toEqual(["Hubwire is shutting down.", "Hubwire has shut down."]);
   });

@@ -1,9 +1,9 @@
-import { createNoopMeter, type Attributes, type Meter, type MeterProvider } from "@opentelemetry/api";
+import { type Attributes, createNoopMeter, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./test-helpers/official-client.js";
 import { RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 interface Recorded {
   readonly instrument: string;
@@ -15,7 +15,10 @@ interface Recorded {
 function recordingProvider(): { provider: MeterProvider; recorded: Recorded[]; names: string[] } {
   const recorded: Recorded[] = [];
   const names: string[] = [];
-  const record = (instrument: string) => (value: number, attributes: Attributes = {}) => void recorded.push({ instrument, value, attributes });
+  const record =
+    (instrument: string) =>
+    (value: number, attributes: Attributes = {}) =>
+      void recorded.push({ instrument, value, attributes });
   const base = createNoopMeter();
   const meter: Meter = Object.assign(Object.create(base) as Meter, {
     createCounter: (name: string) => (names.push(name), { add: record(name) }),
@@ -56,7 +59,9 @@ describe("metrics through the OpenTelemetry API", () => {
     const socket = await RawHubSocket.open(`ws://127.0.0.1:${server.port}/hub`);
     socket.send('{"protocol":"json","version":1}\u001e');
     await eventually(() => sum(recorded, "signalr.server.active_connections", { "signalr.transport": "web_sockets" }) === 1, 5_000, "an active connection");
-    socket.send('{"type":1,"invocationId":"1","target":"echo","arguments":[1]}\u001e{"type":1,"invocationId":"2","target":"throwPlain","arguments":["no"]}\u001e');
+    socket.send(
+      '{"type":1,"invocationId":"1","target":"echo","arguments":[1]}\u001e{"type":1,"invocationId":"2","target":"throwPlain","arguments":["no"]}\u001e',
+    );
     await eventually(() => socket.records.length === 3, 5_000, "two completions");
     expect(sum(recorded, "hubwire.server.invocations", { "hubwire.outcome": "ok" })).toBe(1);
     expect(sum(recorded, "hubwire.server.invocations", { "hubwire.outcome": "error" })).toBe(1);

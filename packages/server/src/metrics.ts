@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { metrics, type Attributes, type Counter, type Histogram, type MeterProvider, type UpDownCounter } from "@opentelemetry/api";
+
 import { TransportName } from "@hubwire/protocol";
+import { type Attributes, type Counter, type Histogram, type MeterProvider, metrics, type UpDownCounter } from "@opentelemetry/api";
 
 /** SignalR's `signalr.transport` values. */
 const transportAttribute: Readonly<Record<TransportName, string>> = {

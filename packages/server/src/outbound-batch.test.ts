@@ -3,7 +3,7 @@ import { OutboundBatch } from "./outbound-batch.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 const bytes = (text: string) => Buffer.from(text);
 const nextTick = () => new Promise((resolve) => process.nextTick(resolve));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseHandshakeRequest, TransferFormat, isProtocolError, type HubProtocol } from "@hubwire/protocol";
+import { type HubProtocol, isProtocolError, parseHandshakeRequest, TransferFormat } from "@hubwire/protocol";
 
 /** The protocol agreed, and the version the client asked for; or why not. */
 export type ProtocolAgreement = { readonly protocol: HubProtocol; readonly version: number } | { readonly error: string };

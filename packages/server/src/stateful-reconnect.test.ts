@@ -1,11 +1,11 @@
-import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type ILogger } from "@microsoft/signalr";
+import { startTcpProxy, type TcpProxy } from "@hubwire/test-support";
+import { HttpTransportType, HubConnectionBuilder, HubConnectionState, type ILogger, type LogLevel } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
-import { startTcpProxy, type TcpProxy } from "@hubwire/test-support";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 const quiet: ILogger = { log: (_level: LogLevel, _message: string) => undefined };
 
@@ -130,7 +130,11 @@ describe("stateful reconnect on the server", () => {
     const second = reopened.socket!;
     const replay = reopened.frames;
     await eventually(() => replay.join("").includes('"invocationId":"2"'));
-    const records = replay.join("").split("\u001e").filter(Boolean).map((record) => JSON.parse(record) as { type: number });
+    const records = replay
+      .join("")
+      .split("\u001e")
+      .filter(Boolean)
+      .map((record) => JSON.parse(record) as { type: number });
     expect(records.slice(0, 2)).toEqual([
       { type: 9, sequenceId: 2 },
       { type: 3, invocationId: "2", result: "b" },
@@ -139,7 +143,10 @@ describe("stateful reconnect on the server", () => {
     second.send('{"type":9,"sequenceId":2}\u001e{"type":1,"invocationId":"2","target":"echo","arguments":["b"]}\u001e');
     second.send('{"type":1,"invocationId":"3","target":"echo","arguments":["c"]}\u001e');
     await eventually(() => replay.join("").includes('"invocationId":"3"'));
-    const completions = replay.join("").split("\u001e").filter((record) => record.includes('"type":3'));
+    const completions = replay
+      .join("")
+      .split("\u001e")
+      .filter((record) => record.includes('"type":3'));
     expect(completions.filter((record) => record.includes('"invocationId":"2"'))).toHaveLength(1);
     second.terminate();
   });

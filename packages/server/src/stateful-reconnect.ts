@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { isTrackableMessage, MessageType, type HubMessage } from "@hubwire/protocol";
-import { ReplayBuffer, type ReplayBudget } from "./replay-buffer.js";
+import { type HubMessage, isTrackableMessage, MessageType } from "@hubwire/protocol";
+import { type ReplayBudget, ReplayBuffer } from "./replay-buffer.js";
 
 /** What to do with an incoming message. */
 export type Verdict = "process" | "drop" | { readonly fatal: string };

@@ -21,7 +21,7 @@
  * await tracing.invocation("send", message.headers, () => method.handler(ctx, ...args));
  * ```
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, type TracerProvider, trace } from "@opentelemetry/api";
 import { isPromiseLike } from "./argument-binding.js";
 
 /** The tracer's name: the activity source ASP.NET Core's SignalR server uses. */

@@ -3,7 +3,7 @@ import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpgradeRefusingProxy } from "./test-helpers/http-proxy.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 describe("transport fallback with the official client's default options", () => {
   let server: RunningServer;

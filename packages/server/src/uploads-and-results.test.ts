@@ -1,10 +1,10 @@
-import { HttpTransportType, Subject, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
+import { HttpTransportType, type HubConnection as OfficialHubConnection, Subject } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildOfficialClient, eventually, type ProtocolChoice } from "./test-helpers/official-client.js";
 import { startOnBun } from "./test-helpers/bun-server.js";
+import { buildOfficialClient, eventually, type ProtocolChoice } from "./test-helpers/official-client.js";
 import { RawHubSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "./test-helpers/test-server.js";
+import { type RunningServer, startServer } from "./test-helpers/test-server.js";
 
 const cases: Array<{ protocol: ProtocolChoice; transport: "WebSockets" | "LongPolling" }> = [
   { protocol: "json", transport: "WebSockets" },
@@ -88,7 +88,9 @@ describe.each(runtimes.flatMap((runtime) => cases.map((choice) => ({ ...runtime,
       const connection = await connect();
       const items: number[] = [];
       const error = await new Promise<Error>((resolve) =>
-        connection.stream<number>("failingCounter", 3).subscribe({ next: (item) => items.push(item), complete: () => resolve(new Error("completed")), error: resolve }),
+        connection
+          .stream<number>("failingCounter", 3)
+          .subscribe({ next: (item) => items.push(item), complete: () => resolve(new Error("completed")), error: resolve }),
       );
       expect(items).toEqual([0, 1, 2]);
       expect(error.message).toBe("An error occurred on the server while streaming results. HubException: stream broke");
@@ -135,9 +137,9 @@ describe("uploads over raw WebSockets", () => {
     return socket;
   }
   const completion = (socket: RawHubSocket, id: string) =>
-    socket.records.find((record) => (record as { type: number; invocationId?: string }).type === 3 && (record as { invocationId?: string }).invocationId === id) as
-      | { result?: unknown; error?: string }
-      | undefined;
+    socket.records.find(
+      (record) => (record as { type: number; invocationId?: string }).type === 3 && (record as { invocationId?: string }).invocationId === id,
+    ) as { result?: unknown; error?: string } | undefined;
 
   it("ignores items and completions for unknown streams, and items after a stream's end", async () => {
     const socket = await connected();

@@ -2,7 +2,7 @@
  * Redis servers that a test starts itself, on free ports, and stops, kills, restarts or pauses by
  * pid. Nothing here touches the Redis at 127.0.0.1:6379.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -73,12 +73,18 @@ export class RedisProcess {
     const child = spawn(
       "redis-server",
       [
-        "--port", String(this.port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--enable-debug-command", "local",
-        "--dir", this.#dir,
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--enable-debug-command",
+        "local",
+        "--dir",
+        this.#dir,
         ...this.#args,
       ],
       { stdio: "ignore" },

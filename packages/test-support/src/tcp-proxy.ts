@@ -7,8 +7,9 @@
  * - `halfClose()`: end the client-bound direction only (FIN), keeping the other open;
  * - `retarget(port)`: send new connections elsewhere (a load balancer moving to another node).
  */
-import { createServer, connect, type Socket } from "node:net";
+
 import type { AddressInfo } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 
 export type ProxyFault =
   | { readonly kind: "pass" }

@@ -7,7 +7,7 @@ import { Agent, request } from "node:http";
 import { connect as connectTcp } from "node:net";
 import { WebSocket } from "ws";
 import type { Codec, Reader } from "./codecs.js";
-import { HttpExchange, type HttpAnswer } from "./http-exchange.js";
+import { type HttpAnswer, HttpExchange } from "./http-exchange.js";
 
 export interface BenchConnection {
   send(frame: Buffer): void;
@@ -30,13 +30,7 @@ export interface WebSocketHandshake {
 }
 
 /** A WebSocket; `handshake` sees every message until it resolves, then the reader does. */
-export function openWebSocket(
-  url: string,
-  codec: Codec,
-  reader: Reader,
-  options: OpenOptions,
-  handshake?: WebSocketHandshake,
-): Promise<BenchConnection> {
+export function openWebSocket(url: string, codec: Codec, reader: Reader, options: OpenOptions, handshake?: WebSocketHandshake): Promise<BenchConnection> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { perMessageDeflate: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     let opened = false;
@@ -180,11 +174,14 @@ class LongPollingConnection implements BenchConnection {
     const frames = this.#queued;
     this.#queued = [];
     this.#posting = true;
-    this.#posts.request("POST", this.#path, this.join(frames)).then(({ status, body }) => {
-      if (status !== 200) throw new Error(`Send answered ${status}: ${body.toString()}`);
-      this.#posting = false;
-      if (this.#queued.length > 0 && this.#open) this.#flush();
-    }).catch((error: Error) => this.#fail(error));
+    this.#posts
+      .request("POST", this.#path, this.join(frames))
+      .then(({ status, body }) => {
+        if (status !== 200) throw new Error(`Send answered ${status}: ${body.toString()}`);
+        this.#posting = false;
+        if (this.#queued.length > 0 && this.#open) this.#flush();
+      })
+      .catch((error: Error) => this.#fail(error));
   }
 
   #fail(error: Error): void {
@@ -211,13 +208,15 @@ export async function openSignalRLongPolling(baseUrl: string, reader: Reader, op
   if (bound.status !== 200) throw new Error(`The first poll answered ${bound.status}: ${bound.body.toString()}`);
   const connection = new LongPollingConnection(url, Buffer.concat, reader, options);
   const handshaken = new Promise<void>((resolve, reject) => {
-    connection.poll((body) => {
-      if (body.length === 0) return null;
-      const end = body.indexOf(RS);
-      if (body.toString("utf8", 0, end) !== "{}") reject(new Error(`Handshake refused: ${body.toString()}`));
-      resolve();
-      return body.subarray(end + 1);
-    }).catch(reject);
+    connection
+      .poll((body) => {
+        if (body.length === 0) return null;
+        const end = body.indexOf(RS);
+        if (body.toString("utf8", 0, end) !== "{}") reject(new Error(`Handshake refused: ${body.toString()}`));
+        resolve();
+        return body.subarray(end + 1);
+      })
+      .catch(reject);
   });
   connection.send(Buffer.from(`{"protocol":"json","version":1}\u001e`));
   await handshaken;
@@ -233,13 +232,15 @@ export async function openSocketIoPolling(baseUrl: string, reader: Reader, optio
   const connection = new LongPollingConnection(`${baseUrl}/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, joinPackets, reader, options);
   connection.send(Buffer.from("40"));
   await new Promise<void>((resolve, reject) => {
-    connection.poll((body) => {
-      if (body.length === 0) return null;
-      const [first, ...rest] = body.toString("utf8").split("\u001e");
-      if (!first?.startsWith("40")) reject(new Error(`Unexpected packet during the socket.io handshake: ${first}`));
-      resolve();
-      return Buffer.from(rest.join("\u001e"));
-    }).catch(reject);
+    connection
+      .poll((body) => {
+        if (body.length === 0) return null;
+        const [first, ...rest] = body.toString("utf8").split("\u001e");
+        if (!first?.startsWith("40")) reject(new Error(`Unexpected packet during the socket.io handshake: ${first}`));
+        resolve();
+        return Buffer.from(rest.join("\u001e"));
+      })
+      .catch(reject);
   });
   return connection;
 }

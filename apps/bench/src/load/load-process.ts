@@ -4,8 +4,8 @@
  * server's CPU and memory from the server process around each measured window.
  */
 import type { BenchConnection } from "./connections.js";
-import type { LoadJob, LoadReport, Latencies } from "./load-jobs.js";
-import { wires, type Wire } from "./wires.js";
+import type { Latencies, LoadJob, LoadReport } from "./load-jobs.js";
+import { type Wire, wires } from "./wires.js";
 
 interface Peer {
   connection: BenchConnection;

@@ -1,14 +1,14 @@
 /** Every wire the generator speaks, by name: its codec and how a connection opens. */
-import { plainTcp, rawWebSocket, signalRJson, signalRMessagePack, socketIo, type Codec, type Sink } from "./codecs.js";
+import { type Codec, plainTcp, rawWebSocket, type Sink, signalRJson, signalRMessagePack, socketIo } from "./codecs.js";
 import {
+  type BenchConnection,
+  type OpenOptions,
   openPlainTcp,
   openSignalRLongPolling,
   openSocketIoPolling,
   openWebSocket,
   signalRHandshake,
   socketIoHandshake,
-  type BenchConnection,
-  type OpenOptions,
 } from "./connections.js";
 
 export type WireName = "tcp" | "ws" | "signalr-json-ws" | "signalr-msgpack-ws" | "signalr-json-lp" | "socketio-ws" | "socketio-polling";

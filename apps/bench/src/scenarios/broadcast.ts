@@ -7,7 +7,7 @@ import { figureOf, formatFigure, formatRatio } from "../figures.js";
 import type { Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { onBunNote, onNode, systems, type System } from "../systems.js";
+import { onBunNote, onNode, type System, systems } from "../systems.js";
 
 interface BroadcastRun {
   readonly deliveriesPerSecond: number;
@@ -29,7 +29,9 @@ async function measureBroadcast(system: System, server: ServerProcess, load: Loa
       allHaveAllMs: result.seconds * 1000,
       cpuMsPer100k: ((after.cpuUs - before.cpuUs) / 1000 / result.deliveries) * 100_000,
     };
-    log(`  ${system.name}: ${Math.round(run.deliveriesPerSecond)} deliveries/s, all had all after ${run.allHaveAllMs.toFixed(0)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`);
+    log(
+      `  ${system.name}: ${Math.round(run.deliveriesPerSecond)} deliveries/s, all had all after ${run.allHaveAllMs.toFixed(0)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`,
+    );
     return run;
   } finally {
     await load.run({ type: "close" }, "closed");
@@ -90,8 +92,16 @@ export async function broadcastScenario(settings: Settings): Promise<Section[]> 
           versusNode(system),
         ]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
-          { text: `broadcast ${how}, ${system.name}: deliveries/s vs raw ws frame once`, measured: of(system).rate.median / of(systems.wsFrameOnce).rate.median, atLeast: 0.9 },
-          { text: `broadcast ${how}, ${system.name}: deliveries/s vs socket.io`, measured: of(system).rate.median / of(systems.socketIo).rate.median, atLeast: 1 },
+          {
+            text: `broadcast ${how}, ${system.name}: deliveries/s vs raw ws frame once`,
+            measured: of(system).rate.median / of(systems.wsFrameOnce).rate.median,
+            atLeast: 0.9,
+          },
+          {
+            text: `broadcast ${how}, ${system.name}: deliveries/s vs socket.io`,
+            measured: of(system).rate.median / of(systems.socketIo).rate.median,
+            atLeast: 1,
+          },
         ]),
       });
     }

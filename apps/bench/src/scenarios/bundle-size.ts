@@ -20,7 +20,8 @@ export function bundleSizeScenario(): Section[] {
   return [
     {
       title: "Client bundle sizes",
-      intro: "esbuild, ESM, minified, for the browser, then gzip -9; each bundle imports only its connection entry point. Details in [client-size.md](client-size.md).",
+      intro:
+        "esbuild, ESM, minified, for the browser, then gzip -9; each bundle imports only its connection entry point. Details in [client-size.md](client-size.md).",
       head: ["bundle", "min", "min+gzip"],
       rows: sizes.map((size) => [size.name, kb(size.minBytes), kb(size.gzipBytes)]),
       goals: [{ text: "JSON client bundle: KB min+gzip under 7 KB (7 - size)", measured: 7 - ours.gzipBytes / 1024, atLeast: 0, unit: " KB" }],

@@ -9,7 +9,7 @@ import { RedisServer } from "../redis-server.js";
 import type { Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { systems, throughRedis, type System } from "../systems.js";
+import { type System, systems, throughRedis } from "../systems.js";
 
 interface Subject {
   readonly system: System;
@@ -23,22 +23,28 @@ export async function crossNodeScenario(settings: Settings): Promise<Section[]> 
   log(`cross-node: ${pairs} pairs through Redis`);
   try {
     const peers = [systems.hubwireJson, systems.socketIo];
-    const subjects: Subject[] = peers.flatMap((system) => [{ system, nodes: 1 as const }, { system: throughRedis(system, redis.url), nodes: 2 as const }]);
+    const subjects: Subject[] = peers.flatMap((system) => [
+      { system, nodes: 1 as const },
+      { system: throughRedis(system, redis.url), nodes: 2 as const },
+    ]);
     const runs = await interleave(subjects, settings.runs, ({ system, nodes }) =>
-      withServers(Array.from({ length: nodes }, () => system.server), async (servers) => {
-        await openAll(load, { type: "open", wire: system.wire, urls: servers.map((server) => server.url), count: pairs * 2, payloadBytes, concurrency: 16 });
-        try {
-          await load.run({ type: "relay", payloadBytes, warmupMs }, "warm");
-          const result = await load.run({ type: "go", durationMs }, "relay-result");
-          if (result.failures > 0) throw new Error(`${system.name}: ${result.failures} connections failed during the relay.`);
-          if (result.roundTrips === 0) throw new Error(`${system.name}: no message came back.`);
-          const run = { perSecond: result.roundTrips / result.seconds, p50Ms: result.latency.p50Ms, p99Ms: result.latency.p99Ms };
-          log(`  ${system.name}, ${nodes} node(s): ${Math.round(run.perSecond)} round trips/s, p50 ${run.p50Ms.toFixed(2)} ms`);
-          return run;
-        } finally {
-          await load.run({ type: "close" }, "closed");
-        }
-      }),
+      withServers(
+        Array.from({ length: nodes }, () => system.server),
+        async (servers) => {
+          await openAll(load, { type: "open", wire: system.wire, urls: servers.map((server) => server.url), count: pairs * 2, payloadBytes, concurrency: 16 });
+          try {
+            await load.run({ type: "relay", payloadBytes, warmupMs }, "warm");
+            const result = await load.run({ type: "go", durationMs }, "relay-result");
+            if (result.failures > 0) throw new Error(`${system.name}: ${result.failures} connections failed during the relay.`);
+            if (result.roundTrips === 0) throw new Error(`${system.name}: no message came back.`);
+            const run = { perSecond: result.roundTrips / result.seconds, p50Ms: result.latency.p50Ms, p99Ms: result.latency.p99Ms };
+            log(`  ${system.name}, ${nodes} node(s): ${Math.round(run.perSecond)} round trips/s, p50 ${run.p50Ms.toFixed(2)} ms`);
+            return run;
+          } finally {
+            await load.run({ type: "close" }, "closed");
+          }
+        },
+      ),
     );
     const figures = new Map(
       [...runs].map(([subject, results]) => [
@@ -62,7 +68,13 @@ export async function crossNodeScenario(settings: Settings): Promise<Section[]> 
           formatFigure(of(system, 2).p99),
           (of(system, 2).p50.median - of(system, 1).p50.median).toFixed(2),
         ]),
-        goals: [{ text: "two nodes through Redis, Hubwire JSON: round trips/s vs socket.io with its Redis adapter", measured: of(systems.hubwireJson, 2).rate.median / of(systems.socketIo, 2).rate.median, atLeast: 1.5 }],
+        goals: [
+          {
+            text: "two nodes through Redis, Hubwire JSON: round trips/s vs socket.io with its Redis adapter",
+            measured: of(systems.hubwireJson, 2).rate.median / of(systems.socketIo, 2).rate.median,
+            atLeast: 1.5,
+          },
+        ],
       },
     ];
   } finally {

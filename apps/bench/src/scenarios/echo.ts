@@ -3,11 +3,11 @@
  * throughput, latency, and the server's CPU time per 100k requests.
  */
 import { LoadProcess } from "../child-processes.js";
-import { figureOf, formatFigure, formatRatio, type Figure } from "../figures.js";
+import { type Figure, figureOf, formatFigure, formatRatio } from "../figures.js";
 import type { Goal, Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { onBunNote, onNode, systems, type System } from "../systems.js";
+import { onBunNote, onNode, type System, systems } from "../systems.js";
 
 interface EchoRun {
   readonly perSecond: number;
@@ -30,7 +30,14 @@ export async function measureEcho(
   options: { readonly connections: number; readonly inflight: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number },
 ): Promise<EchoRun> {
   return withServers([system.server], async ([server]) => {
-    await openAll(load, { type: "open", wire: system.wire, urls: [server!.url], count: options.connections, payloadBytes: options.payloadBytes, concurrency: 16 });
+    await openAll(load, {
+      type: "open",
+      wire: system.wire,
+      urls: [server!.url],
+      count: options.connections,
+      payloadBytes: options.payloadBytes,
+      concurrency: 16,
+    });
     try {
       await load.run({ type: "echo", inflight: options.inflight, payloadBytes: options.payloadBytes, warmupMs: options.warmupMs }, "warm");
       const before = await server!.stats();
@@ -44,7 +51,9 @@ export async function measureEcho(
         p99Ms: result.latency.p99Ms,
         cpuMsPer100k: ((after.cpuUs - before.cpuUs) / 1000 / result.requests) * 100_000,
       };
-      log(`  ${system.name}: ${Math.round(run.perSecond)}/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`);
+      log(
+        `  ${system.name}: ${Math.round(run.perSecond)}/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`,
+      );
       return run;
     } finally {
       await load.run({ type: "close" }, "closed");
@@ -97,7 +106,13 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
     for (const { inflight, payloadBytes } of settings.echo.cases) {
       log(`echo: ${settings.echo.connections} connections, ${inflight} in flight, ${payloadBytes} B`);
       const runs = await interleave(subjects, settings.runs, (system) =>
-        measureEcho(system, load, { connections: settings.echo.connections, inflight, payloadBytes, warmupMs: settings.echo.warmupMs, durationMs: settings.echo.durationMs }),
+        measureEcho(system, load, {
+          connections: settings.echo.connections,
+          inflight,
+          payloadBytes,
+          warmupMs: settings.echo.warmupMs,
+          durationMs: settings.echo.durationMs,
+        }),
       );
       const figures = new Map([...runs].map(([system, results]) => [system, echoFigures(results)]));
       const of = (system: System) => figures.get(system)!;

@@ -3,7 +3,7 @@ import { LoadProcess } from "../child-processes.js";
 import type { Section } from "../report.js";
 import { interleave, log } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { systems, type System } from "../systems.js";
+import { type System, systems } from "../systems.js";
 import { echoFigures, echoGoals, echoRow, measureEcho } from "./echo.js";
 
 export async function longPollingScenario(settings: Settings): Promise<Section[]> {
@@ -12,7 +12,9 @@ export async function longPollingScenario(settings: Settings): Promise<Section[]
   const load = LoadProcess.start();
   log(`long polling: ${connections} connections`);
   try {
-    const runs = await interleave(subjects, settings.runs, (system) => measureEcho(system, load, { connections, inflight: 1, payloadBytes, warmupMs, durationMs }));
+    const runs = await interleave(subjects, settings.runs, (system) =>
+      measureEcho(system, load, { connections, inflight: 1, payloadBytes, warmupMs, durationMs }),
+    );
     const figures = new Map([...runs].map(([system, results]) => [system, echoFigures(results)]));
     const of = (system: System) => figures.get(system)!;
     return [

@@ -2,10 +2,11 @@
  * Hubwire under test on Node: the bench hub, every transport and both protocols on, defaults
  * otherwise. With --redis URL it joins the other nodes through Redis.
  */
-import { redisLifetimeManager } from "@hubwire/redis";
-import { createHubServer, defineHub, silentLogger } from "@hubwire/server";
+
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { redisLifetimeManager } from "@hubwire/redis";
+import { createHubServer, defineHub, silentLogger } from "@hubwire/server";
 import { argument, serveParent } from "../server-process.js";
 import { benchHub } from "./bench-hub.js";
 

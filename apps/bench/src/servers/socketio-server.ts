@@ -2,10 +2,11 @@
  * The socket.io peer on Node, with the bench's events (./socketio-events.ts).
  * --transports websocket|polling; with --redis URL, @socket.io/redis-adapter joins the nodes.
  */
-import { createAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
+
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { argument, serveParent } from "../server-process.js";
 import { handleBenchEvents } from "./socketio-events.js";

@@ -1,6 +1,7 @@
 /** This machine's ceiling: a plain TCP echo, no framing at all. */
-import { createServer } from "node:net";
+
 import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { argument, serveParent } from "../server-process.js";
 
 const server = createServer((socket) => {

@@ -18,8 +18,18 @@ const refreshMs = Number(body.dataset["refreshMs"] ?? 2_000);
 const element = <T extends HTMLElement | SVGSVGElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const connection = new HubConnection<AdminContract>(new URL(`${path}/hub`, location.href).href, { reconnect: true });
-const history = { connections: new Map<string, Array<[number, number]>>(), messages: new Map<string, Array<[number, number]>>(), transports: new Map<string, Array<[number, number]>>() };
-const state = { hub: "", connectionsAfter: undefined as string | undefined, connectionsNext: undefined as string | undefined, groupsAfter: undefined as string | undefined, groupsNext: undefined as string | undefined };
+const history = {
+  connections: new Map<string, Array<[number, number]>>(),
+  messages: new Map<string, Array<[number, number]>>(),
+  transports: new Map<string, Array<[number, number]>>(),
+};
+const state = {
+  hub: "",
+  connectionsAfter: undefined as string | undefined,
+  connectionsNext: undefined as string | undefined,
+  groupsAfter: undefined as string | undefined,
+  groupsNext: undefined as string | undefined,
+};
 
 function record(series: Map<string, Array<[number, number]>>, name: string, time: number, value: number): void {
   const points = series.get(name) ?? [];
@@ -56,7 +66,10 @@ async function refreshNodes(now: number): Promise<void> {
 
 function connectionRow(report: ConnectionReport): string {
   const groups = report.groups
-    .map((group) => `<span class="chip">${escapeHtml(group)}<button title="Remove from ${escapeHtml(group)}" data-remove="${escapeHtml(report.connectionId)}" data-group="${escapeHtml(group)}">×</button></span>`)
+    .map(
+      (group) =>
+        `<span class="chip">${escapeHtml(group)}<button title="Remove from ${escapeHtml(group)}" data-remove="${escapeHtml(report.connectionId)}" data-group="${escapeHtml(group)}">×</button></span>`,
+    )
     .join("");
   return (
     `<tr data-connection="${escapeHtml(report.connectionId)}"><td><code>${escapeHtml(report.connectionId)}</code></td><td>${escapeHtml(report.userId ?? "")}</td>` +
@@ -68,8 +81,16 @@ function connectionRow(report: ConnectionReport): string {
 }
 
 async function refreshTables(): Promise<void> {
-  const connectionsQuery = { limit: pageSize, search: element<HTMLInputElement>("connection-search").value, ...(state.connectionsAfter === undefined ? {} : { after: state.connectionsAfter }) };
-  const groupsQuery = { limit: pageSize, search: element<HTMLInputElement>("group-search").value, ...(state.groupsAfter === undefined ? {} : { after: state.groupsAfter }) };
+  const connectionsQuery = {
+    limit: pageSize,
+    search: element<HTMLInputElement>("connection-search").value,
+    ...(state.connectionsAfter === undefined ? {} : { after: state.connectionsAfter }),
+  };
+  const groupsQuery = {
+    limit: pageSize,
+    search: element<HTMLInputElement>("group-search").value,
+    ...(state.groupsAfter === undefined ? {} : { after: state.groupsAfter }),
+  };
   const [connections, groups]: [Page<ConnectionReport>, Page<GroupReport>] = await Promise.all([
     connection.invoke("connections", state.hub, connectionsQuery),
     connection.invoke("groups", state.hub, groupsQuery),
@@ -78,8 +99,9 @@ async function refreshTables(): Promise<void> {
   state.groupsNext = groups.next;
   element("connections").innerHTML = connections.items.map(connectionRow).join("") || `<tr><td colspan="10">No connections.</td></tr>`;
   element("groups").innerHTML =
-    groups.items.map((group) => `<tr data-group-row="${escapeHtml(group.name)}"><td>${escapeHtml(group.name)}</td><td class="num">${group.size}</td></tr>`).join("") ||
-    `<tr><td colspan="2">No groups.</td></tr>`;
+    groups.items
+      .map((group) => `<tr data-group-row="${escapeHtml(group.name)}"><td>${escapeHtml(group.name)}</td><td class="num">${group.size}</td></tr>`)
+      .join("") || `<tr><td colspan="2">No groups.</td></tr>`;
   element<HTMLButtonElement>("connections-next").disabled = connections.next === undefined;
   element<HTMLButtonElement>("groups-next").disabled = groups.next === undefined;
 }
@@ -105,8 +127,10 @@ document.addEventListener("click", (event) => {
     await refresh();
   };
   if (target.dataset["disconnect"] !== undefined) void act(connection.invoke("disconnect", state.hub, target.dataset["disconnect"]));
-  else if (target.dataset["remove"] !== undefined) void act(connection.invoke("removeFromGroup", state.hub, target.dataset["remove"], target.dataset["group"]!));
-  else if (target.id === "connections-next" && state.connectionsNext !== undefined) void act(Promise.resolve(void (state.connectionsAfter = state.connectionsNext)));
+  else if (target.dataset["remove"] !== undefined)
+    void act(connection.invoke("removeFromGroup", state.hub, target.dataset["remove"], target.dataset["group"]!));
+  else if (target.id === "connections-next" && state.connectionsNext !== undefined)
+    void act(Promise.resolve(void (state.connectionsAfter = state.connectionsNext)));
   else if (target.id === "connections-first") void act(Promise.resolve(void (state.connectionsAfter = undefined)));
   else if (target.id === "groups-next" && state.groupsNext !== undefined) void act(Promise.resolve(void (state.groupsAfter = state.groupsNext)));
   else if (target.id === "groups-first") void act(Promise.resolve(void (state.groupsAfter = undefined)));

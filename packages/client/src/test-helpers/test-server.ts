@@ -1,7 +1,8 @@
 /** A Hubwire server with the test contract's hub, on 127.0.0.1, for the client suites. */
-import { createHubServer, defineHub, HubError, type HubServerOptions } from "@hubwire/server";
+
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createHubServer, defineHub, HubError, type HubServerOptions } from "@hubwire/server";
 import type { TestContract } from "./contract.js";
 
 export const testHub = defineHub<TestContract>({

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { finish, post, request, type HttpOptions } from "../http.js";
+import { finish, type HttpOptions, post, request } from "../http.js";
 import type { Transport } from "./transport.js";
 
 /** How long `stop` waits for the server to end the poll in flight after its DELETE. */

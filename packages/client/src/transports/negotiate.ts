@@ -5,7 +5,7 @@
  * @module
  */
 import * as ProtocolDefaults from "@hubwire/protocol/defaults";
-import { request, type HttpOptions } from "../http.js";
+import { type HttpOptions, request } from "../http.js";
 
 /** What the server offered. */
 export interface Negotiated {
@@ -44,7 +44,10 @@ export async function negotiate(http: HttpOptions, url: string, statefulReconnec
     const queryAt = url.indexOf("?");
     const base = queryAt === -1 ? url : url.slice(0, queryAt);
     const query = queryAt === -1 ? "" : url.slice(queryAt + 1);
-    const negotiateUrl = withQuery(`${base}/negotiate${query ? `?${query}` : ""}`, `negotiateVersion=1${statefulReconnect ? "&useStatefulReconnect=true" : ""}`);
+    const negotiateUrl = withQuery(
+      `${base}/negotiate${query ? `?${query}` : ""}`,
+      `negotiateVersion=1${statefulReconnect ? "&useStatefulReconnect=true" : ""}`,
+    );
     const options = accessToken === undefined ? http : { ...http, accessToken: () => accessToken };
     const response = await request(options, "negotiate", negotiateUrl, { method: "POST" });
     const body = (await response.json()) as NegotiateBody;

@@ -5,7 +5,7 @@
  * @module
  */
 import { TransportError } from "../errors.js";
-import { post, request, type HttpOptions } from "../http.js";
+import { type HttpOptions, post, request } from "../http.js";
 import type { Transport } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {

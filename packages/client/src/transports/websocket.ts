@@ -6,7 +6,7 @@
  * @module
  */
 import { TransportError } from "../errors.js";
-import { isNode, type HttpOptions } from "../http.js";
+import { type HttpOptions, isNode } from "../http.js";
 import type { Transport, WebSocketConstructor } from "./transport.js";
 import { webSocketClass } from "./websocket-class.js";
 
@@ -66,7 +66,9 @@ export class WebSocketTransport implements Transport {
     socket.onclose = (event) => {
       this.#socket = undefined;
       const clean = this.#stopped || (event.code === 1000 && event.wasClean !== false);
-      this.onclose?.(clean ? undefined : new TransportError(this.name, `WebSocket closed with status code: ${event.code} (${event.reason || "no reason given"}).`));
+      this.onclose?.(
+        clean ? undefined : new TransportError(this.name, `WebSocket closed with status code: ${event.code} (${event.reason || "no reason given"}).`),
+      );
     };
     void binary;
   }

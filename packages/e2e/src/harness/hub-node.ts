@@ -1,5 +1,5 @@
 /** Hubwire nodes in child processes (fixtures/hub-node.mjs): crash them, drain them, read their logs. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const script = fileURLToPath(new URL("../../fixtures/hub-node.mjs", import.meta.url));

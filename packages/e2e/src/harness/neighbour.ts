@@ -2,7 +2,7 @@
  * The healthy neighbour every bad-input test keeps: an official SignalR client on the same server
  * that must go on answering, so an attack that hurts other connections fails the test.
  */
-import { HubConnectionBuilder, HttpTransportType, LogLevel, type HubConnection } from "@microsoft/signalr";
+import { HttpTransportType, type HubConnection, HubConnectionBuilder, LogLevel } from "@microsoft/signalr";
 
 export interface Neighbour {
   readonly connection: HubConnection;
@@ -12,10 +12,7 @@ export interface Neighbour {
 }
 
 export async function openNeighbour(url: string): Promise<Neighbour> {
-  const connection = new HubConnectionBuilder()
-    .withUrl(url, { transport: HttpTransportType.WebSockets })
-    .configureLogging(LogLevel.None)
-    .build();
+  const connection = new HubConnectionBuilder().withUrl(url, { transport: HttpTransportType.WebSockets }).configureLogging(LogLevel.None).build();
   // Pings often enough for the short client timeouts the suites configure.
   connection.keepAliveIntervalInMilliseconds = 500;
   await connection.start();

@@ -15,7 +15,11 @@ export interface RawAnswer {
  * Writes `chunks` (a function may write more, slowly) and collects the answer until the server
  * closes the socket or `timeoutMs` passes.
  */
-export function rawExchange(port: number, chunks: ReadonlyArray<string | Buffer>, options: { timeoutMs?: number; endAfterWrite?: boolean } = {}): Promise<RawAnswer> {
+export function rawExchange(
+  port: number,
+  chunks: ReadonlyArray<string | Buffer>,
+  options: { timeoutMs?: number; endAfterWrite?: boolean } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     const received: Buffer[] = [];
@@ -48,7 +52,11 @@ export function rawExchange(port: number, chunks: ReadonlyArray<string | Buffer>
 /** An HTTP/1.1 request as text. */
 export function httpRequest(method: string, path: string, headers: Record<string, string | number> = {}, body = ""): string {
   // Connection: close, so the server ends the socket after its answer (unless the caller says otherwise).
-  const lines = [`${method} ${path} HTTP/1.1`, "Host: 127.0.0.1", ...Object.entries({ Connection: "close", ...headers }).map(([name, value]) => `${name}: ${value}`)];
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    "Host: 127.0.0.1",
+    ...Object.entries({ Connection: "close", ...headers }).map(([name, value]) => `${name}: ${value}`),
+  ];
   return `${lines.join("\r\n")}\r\n\r\n${body}`;
 }
 
@@ -103,7 +111,10 @@ export class RawHubSocket {
   async invoke(target: string, args: unknown[], invocationId = String(Math.random())): Promise<Record<string, unknown>> {
     this.send(`${JSON.stringify({ type: 1, invocationId, target, arguments: args })}\u001e`);
     let found: Record<string, unknown> | undefined;
-    await this.until(() => (found = this.records.find((record) => record["type"] === 3 && record["invocationId"] === invocationId)) !== undefined, `the completion of ${target}`);
+    await this.until(
+      () => (found = this.records.find((record) => record["type"] === 3 && record["invocationId"] === invocationId)) !== undefined,
+      `the completion of ${target}`,
+    );
     return found!;
   }
 

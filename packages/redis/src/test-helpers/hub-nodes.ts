@@ -1,5 +1,5 @@
 /** Hubwire nodes in child processes (test/hub-node.mjs), scaled out through one Redis. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const script = fileURLToPath(new URL("../../test/hub-node.mjs", import.meta.url));

@@ -1,9 +1,9 @@
-import express from "express";
-import Fastify from "fastify";
-import { selfSignedCertificate } from "@hubwire/test-support";
 import { createServer, type Server } from "node:http";
 import { connect as connectHttp2 } from "node:http2";
 import type { AddressInfo } from "node:net";
+import { selfSignedCertificate } from "@hubwire/test-support";
+import express from "express";
+import Fastify from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createHubServer, createWebSocketEndpoint, useHubsWithExpress, useHubsWithFastify } from "../index.js";

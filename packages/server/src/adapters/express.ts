@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { HubServer } from "../node/node-hub-server.js";
 

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { NodeRequest, NodeResponse } from "../node/node-http-exchange.js";
-import { rejectUpgrade } from "../websockets/upgrade-response.js";
 import { listenAsHubwire, passOver } from "../websockets/unclaimed-requests.js";
+import { rejectUpgrade } from "../websockets/upgrade-response.js";
 
 /** What this adapter needs of a hub server. */
 export interface RequestRouter {

@@ -14,7 +14,9 @@ const encoder = new TextEncoder();
 /** Header names lower case, as Node gives them; repeated ones joined as the Fetch API joins them. */
 function headersOf(request: Request): Record<string, string> {
   const headers: Record<string, string> = {};
-  request.headers.forEach((value, name) => (headers[name] = value));
+  request.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
   return headers;
 }
 

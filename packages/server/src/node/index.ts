@@ -1,11 +1,8 @@
-export { createHubServer, HubServer } from "./node-hub-server.js";
-export { NodeHttpExchange, NodeHubRequest, type NodeRequest, type NodeResponse } from "./node-http-exchange.js";
-export { NodeWebSocket } from "./node-websocket.js";
 export { useHubsWithExpress } from "../adapters/express.js";
-export { useHubsWithFastify, type FastifyLike } from "../adapters/fastify.js";
+export { type FastifyLike, useHubsWithFastify } from "../adapters/fastify.js";
 export {
-  createWebSocketEndpoint,
   type CompressionOptions,
+  createWebSocketEndpoint,
   type EndpointClose,
   type EndpointMessage,
   type EndpointRequest,
@@ -14,3 +11,6 @@ export {
   type WebSocketEndpointOptions,
   type WebSocketHandler,
 } from "../websockets/websocket-endpoint.js";
+export { NodeHttpExchange, NodeHubRequest, type NodeRequest, type NodeResponse } from "./node-http-exchange.js";
+export { createHubServer, HubServer } from "./node-hub-server.js";
+export { NodeWebSocket } from "./node-websocket.js";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { constants as http2Constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { type Http2ServerRequest, type Http2ServerResponse, constants as http2Constants } from "node:http2";
 import type { BodyReader, HttpExchange, HttpHeaders, HubRequest } from "../runtime/http-exchange.js";
 
 /** A request to a hub on Node: HTTP/1.1, or HTTP/2 through Node's compatibility API. */

@@ -20,13 +20,13 @@
  * await hubs.hubContext(chat).clients.all.receive("system", "Deploying in 5 minutes.");
  * ```
  */
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
-import { constants as http2Constants, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, constants as http2Constants } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { attachToServer } from "../adapters/node-http.js";
-import { HubServerCore, type HubServerOptions } from "../hub-server-core.js";
 import { respondText } from "../http-request.js";
+import { HubServerCore, type HubServerOptions } from "../hub-server-core.js";
 import { rejectUpgrade } from "../websockets/upgrade-response.js";
 import { WebSocketAcceptor } from "../websockets/websocket-acceptor.js";
 import { NodeHttpExchange, NodeHubRequest, type NodeRequest, type NodeResponse } from "./node-http-exchange.js";
@@ -108,7 +108,8 @@ export class HubServer extends HubServerCore {
     const opened = this.openWebSocket(exchange, {
       refuse: (status, message) => respondText(exchange, status, message),
       // The client may have given up on the stream while it was authenticated.
-      accept: ({ maxMessageBytes }) => (stream.destroyed || stream.closed ? undefined : new NodeWebSocket(this.#acceptor(maxMessageBytes).acceptHttp2Stream(stream))),
+      accept: ({ maxMessageBytes }) =>
+        stream.destroyed || stream.closed ? undefined : new NodeWebSocket(this.#acceptor(maxMessageBytes).acceptHttp2Stream(stream)),
     });
     if (opened === false) return false;
     opened.catch((error: unknown) => {

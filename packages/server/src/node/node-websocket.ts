@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { WebSocket, type RawData } from "ws";
+import { type RawData, WebSocket } from "ws";
 import type { RuntimeWebSocket, WebSocketListener } from "../runtime/runtime-websocket.js";
 import { writeFrame } from "../websockets/frame-writer.js";
 

@@ -4,8 +4,9 @@
  * and, for the suite's questions from outside, `GET /test/connections`, `POST /test/send-to-user`
  * and `GET /test/recorded`. Prints `READY <port>` once it listens; stops on SIGTERM.
  */
-import { createHubServer } from "../bun/index.js";
+
 import type { BunServerLike } from "../bun/bun-types.js";
+import { createHubServer } from "../bun/index.js";
 import { suiteHubOptions } from "./official-client-suite.js";
 import { recorded, testHub } from "./test-hub.js";
 

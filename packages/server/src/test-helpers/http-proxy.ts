@@ -9,13 +9,10 @@ import { rejectUpgrade } from "../websockets/upgrade-response.js";
 export async function startUpgradeRefusingProxy(targetPort: number): Promise<{ origin: string; refusedUpgrades: () => number; close(): Promise<void> }> {
   let refused = 0;
   const server: Server = createServer((incoming, outgoing) => {
-    const forward = httpRequest(
-      { host: "127.0.0.1", port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
-      (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-      },
-    );
+    const forward = httpRequest({ host: "127.0.0.1", port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers }, (response) => {
+      outgoing.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(outgoing);
+    });
     forward.on("error", () => outgoing.destroy());
     outgoing.on("close", () => forward.destroy());
     incoming.pipe(forward);

@@ -1,8 +1,8 @@
 /** The official-client suite, run against a hub on each runtime (hub-server.test.ts, bun-runtime.test.ts). */
-import { HubConnectionState, HttpTransportType, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
+import { HttpTransportType, HubConnectionState, type HubConnection as OfficialHubConnection } from "@microsoft/signalr";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { HubServerOptions } from "../api.js";
-import { buildOfficialClient, eventually, type CollectingLogger, type ProtocolChoice } from "./official-client.js";
+import { buildOfficialClient, type CollectingLogger, eventually, type ProtocolChoice } from "./official-client.js";
 import type { TargetSpec } from "./test-hub.js";
 
 /**

@@ -6,10 +6,10 @@
 import {
   HttpTransportType,
   HubConnectionBuilder,
-  LogLevel,
-  type HubConnection as OfficialHubConnection,
   type IHttpConnectionOptions,
   type ILogger,
+  LogLevel,
+  type HubConnection as OfficialHubConnection,
 } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
@@ -30,9 +30,7 @@ export interface OfficialClientOptions extends IHttpConnectionOptions {
 export function buildOfficialClient(url: string, protocol: ProtocolChoice, options: OfficialClientOptions = {}) {
   const logger = new CollectingLogger();
   const { reconnectDelaysMs, statefulReconnect, ...http } = options;
-  let builder = new HubConnectionBuilder()
-    .withUrl(url, { transport: HttpTransportType.WebSockets, ...http })
-    .configureLogging(logger);
+  let builder = new HubConnectionBuilder().withUrl(url, { transport: HttpTransportType.WebSockets, ...http }).configureLogging(logger);
   if (protocol === "messagepack") builder = builder.withHubProtocol(new MessagePackHubProtocol());
   if (reconnectDelaysMs !== undefined) builder = builder.withAutomaticReconnect(reconnectDelaysMs);
   if (statefulReconnect === true) builder = builder.withStatefulReconnect();

@@ -69,7 +69,10 @@ export class RawHubSocket {
 
   /** JSON records received so far (the handshake answer included). */
   get records(): unknown[] {
-    return this.text.split("\u001e").filter(Boolean).map((record) => JSON.parse(record));
+    return this.text
+      .split("\u001e")
+      .filter(Boolean)
+      .map((record) => JSON.parse(record));
   }
 
   close(): void {

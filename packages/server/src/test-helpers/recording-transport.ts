@@ -1,5 +1,5 @@
 /** A transport for unit tests of connections and the dispatcher: no sockets, it records what it is sent. */
-import { TransportName, type HubMessage } from "@hubwire/protocol";
+import { type HubMessage, TransportName } from "@hubwire/protocol";
 import type { Transport, TransportRequest } from "../transports/transport.js";
 
 const RS = "\u001e";

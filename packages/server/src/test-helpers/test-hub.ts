@@ -3,7 +3,7 @@
  * to check, and a `sendTo` that reaches every target kind.
  */
 import type { HubContract } from "@hubwire/protocol";
-import { defineHub, HubError, type HubCallContext } from "../api.js";
+import { defineHub, type HubCallContext, HubError } from "../api.js";
 
 export type TargetSpec =
   | { kind: "all" }
@@ -220,4 +220,3 @@ export const testHub = defineHub<TestContract>({
     },
   },
 });
-

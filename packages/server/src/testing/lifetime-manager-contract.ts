@@ -2,9 +2,8 @@
  * The contract every lifetime manager must keep, as one suite: run it against the in-memory
  * manager here, and against each backplane in its own package.
  */
-import { ErrorCode, MessageType, type InvocationMessage } from "@hubwire/protocol";
+import { ErrorCode, type InvocationMessage, JsonHubProtocol, MessageType } from "@hubwire/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { JsonHubProtocol } from "@hubwire/protocol";
 import type { ClientResultOptions } from "../clients.js";
 import type { HubLifetimeManager, ManagedConnection } from "../lifetime-manager.js";
 import type { SerializedMessage } from "../serialized-message.js";
@@ -36,11 +35,7 @@ const say = (text: string): InvocationMessage => ({ type: MessageType.Invocation
  * Runs the contract. `create` returns managers that act as one hub: with a backplane, each call
  * may return a manager for another node; `settle` waits until messages between nodes have arrived.
  */
-export function lifetimeManagerContract(
-  name: string,
-  create: () => Promise<HubLifetimeManager[]>,
-  settle: () => Promise<void> = async () => undefined,
-): void {
+export function lifetimeManagerContract(name: string, create: () => Promise<HubLifetimeManager[]>, settle: () => Promise<void> = async () => undefined): void {
   describe(`${name}: the lifetime manager contract`, () => {
     const created: HubLifetimeManager[] = [];
     afterEach(async () => {

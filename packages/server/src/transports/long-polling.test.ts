@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { negotiate } from "../test-helpers/raw-client.js";
 import { testHub } from "../test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "../test-helpers/test-server.js";
+import { type RunningServer, startServer } from "../test-helpers/test-server.js";
 
 const handshake = '{"protocol":"json","version":1}\u001e';
 
@@ -70,7 +70,11 @@ describe("long polling over raw HTTP", () => {
     expect(results.map((result) => result.status)).toEqual([200, 200, 200]);
     let text = "";
     while ((text.match(/"type":3/g) ?? []).length < 5) text += await (await fetch(url(token))).text();
-    const ids = text.split("\u001e").filter(Boolean).map((record) => (JSON.parse(record) as { invocationId: string }).invocationId).sort();
+    const ids = text
+      .split("\u001e")
+      .filter(Boolean)
+      .map((record) => (JSON.parse(record) as { invocationId: string }).invocationId)
+      .sort();
     expect(ids).toEqual(["1", "2", "3", "4", "5"]);
   });
 
@@ -92,9 +96,7 @@ describe("long polling over raw HTTP", () => {
   it("refuses a POST body that stalls, and ends that connection", async () => {
     const token = await open();
     const status = await new Promise<number>((resolve, reject) => {
-      const request = httpRequest(url(token), { method: "POST", headers: { "Content-Length": "100" } }, (response) =>
-        resolve(response.statusCode ?? 0),
-      );
+      const request = httpRequest(url(token), { method: "POST", headers: { "Content-Length": "100" } }, (response) => resolve(response.statusCode ?? 0));
       request.on("error", reject);
       request.write("{");
     });

@@ -9,7 +9,7 @@
 import { TransportName } from "@hubwire/protocol";
 import { refuse, respondText } from "../http-request.js";
 import type { HttpExchange } from "../runtime/http-exchange.js";
-import { PostReceiver, type PostLimits } from "./http-post.js";
+import { type PostLimits, PostReceiver } from "./http-post.js";
 import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 /** Options of {@link LongPollingTransport}. */
@@ -32,7 +32,13 @@ const noCache = { "Cache-Control": "no-cache, no-store", Pragma: "no-cache", Exp
 function answerHeaders(length: number, contentType?: string): Readonly<Record<string, string>> {
   return contentType === undefined
     ? { "Cache-Control": noCache["Cache-Control"], Pragma: noCache.Pragma, Expires: noCache.Expires, "Content-Length": String(length) }
-    : { "Cache-Control": noCache["Cache-Control"], Pragma: noCache.Pragma, Expires: noCache.Expires, "Content-Type": contentType, "Content-Length": String(length) };
+    : {
+        "Cache-Control": noCache["Cache-Control"],
+        Pragma: noCache.Pragma,
+        Expires: noCache.Expires,
+        "Content-Type": contentType,
+        "Content-Length": String(length),
+      };
 }
 
 export class LongPollingTransport implements Transport {

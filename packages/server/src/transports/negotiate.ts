@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { TransferFormat, TransportName } from "@hubwire/protocol";
+
 import { randomBytes } from "node:crypto";
+import { TransferFormat, TransportName } from "@hubwire/protocol";
 
 /** The transfer formats each transport carries, as negotiate lists them. */
 export const transferFormats: Readonly<Record<TransportName, readonly TransferFormat[]>> = {
@@ -27,10 +28,7 @@ export function queryValue(query: URLSearchParams, name: string): string | undef
 }
 
 /** The version to use, or SignalR's error text for the `{error}` answer. */
-export function chooseNegotiateVersion(
-  query: URLSearchParams,
-  minimumVersion: number,
-): { readonly version: number } | { readonly error: string } {
+export function chooseNegotiateVersion(query: URLSearchParams, minimumVersion: number): { readonly version: number } | { readonly error: string } {
   const requested = queryValue(query, "negotiateVersion");
   let version = 0;
   if (requested !== undefined) {

@@ -1,10 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineHub } from "../hub.js";
 import { eventually } from "../test-helpers/official-client.js";
 import { negotiate } from "../test-helpers/raw-client.js";
 import { testHub } from "../test-helpers/test-hub.js";
-import { startServer, type RunningServer } from "../test-helpers/test-server.js";
-import { defineHub } from "../hub.js";
+import { type RunningServer, startServer } from "../test-helpers/test-server.js";
 
 describe("Server-Sent Events over raw HTTP", () => {
   let server: RunningServer;
@@ -52,9 +52,7 @@ describe("Server-Sent Events over raw HTTP", () => {
     const stream = await openStream(body.connectionToken!);
     await fetch(`${server.origin}/hub?id=${body.connectionToken}`, { method: "POST", body: '{"protocol":"messagepack","version":1}\u001e' });
     await eventually(() => stream.text().includes("error"));
-    expect(stream.text()).toContain(
-      "Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' transfer format.",
-    );
+    expect(stream.text()).toContain("Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' transfer format.");
   });
 
   it("lists and serves only the transports a hub allows", async () => {

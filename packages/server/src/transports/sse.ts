@@ -7,7 +7,7 @@
 import { TransportName } from "@hubwire/protocol";
 import { refuse } from "../http-request.js";
 import type { HttpExchange } from "../runtime/http-exchange.js";
-import { PostReceiver, type PostLimits } from "./http-post.js";
+import { type PostLimits, PostReceiver } from "./http-post.js";
 import type { Transport, TransportListener, TransportRequest } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {

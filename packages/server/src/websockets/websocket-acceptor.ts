@@ -8,7 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from "ws";
+import { type PerMessageDeflateOptions, WebSocket, WebSocketServer } from "ws";
 
 /** Options of {@link WebSocketAcceptor}. */
 export interface WebSocketAcceptorOptions {

@@ -1,6 +1,6 @@
-import { selfSignedCertificate } from "@hubwire/test-support";
-import { connect as connectHttp2, createSecureServer, type ClientHttp2Stream, type Http2SecureServer } from "node:http2";
+import { type ClientHttp2Stream, connect as connectHttp2, createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
+import { selfSignedCertificate } from "@hubwire/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWebSocketEndpoint, type EndpointRequest, type WebSocketEndpoint } from "./websocket-endpoint.js";
 
@@ -129,14 +129,27 @@ describe("WebSockets over HTTP/2 on a server with a compatibility 'request' hand
     const client = connectHttp2(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
     await new Promise<void>((resolve) => client.once("remoteSettings", () => resolve()));
     expect(client.remoteSettings.enableConnectProtocol).toBe(true);
-    const stream = client.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/ws", ":scheme": "https", ":authority": `127.0.0.1:${port}`, "sec-websocket-version": "13" });
+    const stream = client.request({
+      ":method": "CONNECT",
+      ":protocol": "websocket",
+      ":path": "/ws",
+      ":scheme": "https",
+      ":authority": `127.0.0.1:${port}`,
+      "sec-websocket-version": "13",
+    });
     expect(await new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))))).toBe(200);
     const received = frames(stream);
     stream.write(clientFrame(0x1, Buffer.from("beside a handler")));
     await until(() => received.length > 0);
     expect(received[0]).toEqual([0x1, Buffer.from("echo: beside a handler")]);
     // A CONNECT for another path is not the endpoint's: 404, not the handler's page.
-    const other = client.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/elsewhere", ":scheme": "https", ":authority": `127.0.0.1:${port}` });
+    const other = client.request({
+      ":method": "CONNECT",
+      ":protocol": "websocket",
+      ":path": "/elsewhere",
+      ":scheme": "https",
+      ":authority": `127.0.0.1:${port}`,
+    });
     expect(await new Promise<number>((resolve) => other.once("response", (headers) => resolve(Number(headers[":status"]))))).toBe(404);
     const page = client.request({ ":path": "/" });
     let body = "";

@@ -13,7 +13,9 @@ afterEach(async () => {
 
 async function serve(handler: WebSocketHandler, options: WebSocketEndpointOptions = {}) {
   const endpoint = createWebSocketEndpoint(handler, options);
-  const server: Server = createServer((request, response) => (request.url === "/ws" ? endpoint.handleRequest(request, response) : response.writeHead(404).end()));
+  const server: Server = createServer((request, response) =>
+    request.url === "/ws" ? endpoint.handleRequest(request, response) : response.writeHead(404).end(),
+  );
   server.on("upgrade", (request, socket, head) => endpoint.handleUpgrade(request, socket, head));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => {

@@ -18,14 +18,21 @@
  * ```
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from "node:http2";
+import type {
+  IncomingHttpHeaders as Http2Headers,
+  Http2SecureServer,
+  Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  ServerHttp2Stream,
+} from "node:http2";
 import type { Duplex } from "node:stream";
-import { WebSocket, type RawData } from "ws";
-import type { NodeRequest, NodeResponse } from "../node/node-http-exchange.js";
-import { listenAsHubwire, passOver } from "./unclaimed-requests.js";
+import { type RawData, WebSocket } from "ws";
 import { monotonicNow } from "../monotonic-clock.js";
-import { deliverFragments } from "./fragment-delivery.js";
+import type { NodeRequest, NodeResponse } from "../node/node-http-exchange.js";
 import { normalizeOrigin } from "../origin-policy.js";
+import { deliverFragments } from "./fragment-delivery.js";
+import { listenAsHubwire, passOver } from "./unclaimed-requests.js";
 import { rejectUpgrade } from "./upgrade-response.js";
 import { WebSocketAcceptor } from "./websocket-acceptor.js";
 
@@ -287,7 +294,8 @@ export function createWebSocketEndpoint(handler: WebSocketHandler, options: WebS
       duplex.on("error", () => undefined);
       if (!originAllowed(request.headers.origin)) return rejectUpgrade(duplex, 403, "This origin may not open a WebSocket here.");
       void acceptor.accept(request, duplex, head).then((ws) => {
-        if (ws !== undefined) adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion, remoteAddress: request.socket.remoteAddress });
+        if (ws !== undefined)
+          adopt(ws, { url: request.url ?? "/", headers: request.headers, httpVersion: request.httpVersion, remoteAddress: request.socket.remoteAddress });
       });
     },
     handleHttp2Stream(stream, headers) {
