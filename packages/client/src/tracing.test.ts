@@ -21,8 +21,9 @@ interface Traced extends HubContract {
     work(label: string): string;
     fail(): void;
     count(n: number): AsyncIterable<number>;
+    ask(question: string): string;
   };
-  client: Record<string, never>;
+  client: { question(text: string): string };
 }
 
 const exporter = new InMemorySpanExporter();
@@ -45,6 +46,7 @@ const tracedHubNamed = (name: string) =>
       async *count(_ctx, n) {
         for (let i = 0; i < n; i++) yield i;
       },
+      ask: (ctx, question) => ctx.clients.caller.invoke.question(question),
     },
   });
 const tracedHub = tracedHubNamed("TracedHub");
@@ -80,6 +82,7 @@ describe.each(cases)("spans of calls over $transport ($protocol)", ({ transport,
         return carrier;
       },
     });
+    connection.on("question", (text) => `${text}? yes`);
     await connection.start();
   });
   afterAll(async () => {
@@ -113,6 +116,17 @@ describe.each(cases)("spans of calls over $transport ($protocol)", ({ transport,
     expect(failed.parentSpanContext).toBeUndefined();
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed.attributes["error.type"]).toBe("HubError");
+  });
+
+  it("makes a CLIENT span for a client result, inside the span of the call that asked", async () => {
+    expect(await connection.invoke("ask", "ready")).toBe("ready? yes");
+    await eventually(() => exporter.getFinishedSpans().some((span) => span.name === "TracedHub/ask"), 3_000, "the asking call's span");
+    const spans = exporter.getFinishedSpans();
+    const asking = spans.find((span) => span.name === "TracedHub/ask")!;
+    const result = spans.find((span) => span.name === "TracedHub/question")!;
+    expect(result.kind).toBe(SpanKind.CLIENT);
+    expect(result.attributes).toEqual({ "rpc.method": "question", "rpc.system": "signalr", "rpc.service": "TracedHub" });
+    expect(result.parentSpanContext?.spanId).toBe(asking.spanContext().spanId);
   });
 
   it("ends a stream's span with its last item", async () => {

@@ -9,7 +9,7 @@
  * ```
  */
 import type { Logger } from "@hubwire/server";
-import type { MeterProvider } from "@opentelemetry/api";
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 
 /** An ioredis client or cluster. */
@@ -37,6 +37,8 @@ export interface RedisBackplaneOptions {
   readonly logger?: Logger;
   /** Where the backplane's health metrics go (OpenTelemetry). Default: the global MeterProvider. */
   readonly meterProvider?: MeterProvider;
+  /** Where each publish's span goes (OpenTelemetry, `publish {channel}`, PRODUCER). Default: the global TracerProvider. */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** Options for a backplane whose Redis connections Hubwire creates (and closes) itself. */

@@ -5,7 +5,9 @@
  *
  * @module
  */
+
 import type { Logger } from "@hubwire/server";
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { BackplaneError } from "./backplane-error.js";
 import type { BackplaneStats } from "./backplane-metrics.js";
 import type { DeadlineQueue } from "./deadline-queue.js";
@@ -22,6 +24,8 @@ export interface BackplanePublisherOptions {
   /** Counts `published` and `publishFailures`. */
   readonly stats: BackplaneStats;
   readonly logger: Logger;
+  /** Where each publish's PRODUCER span goes (heartbeats have none). */
+  readonly tracer: Tracer;
 }
 
 /** How one publish is checked and counted. */
@@ -35,7 +39,7 @@ export interface PublishOptions {
 /**
  * @example
  * ```ts
- * const publisher = new BackplanePublisher({ connections, deadlines, publishTimeoutMs: 2_000, liveness, stats, logger });
+ * const publisher = new BackplanePublisher({ connections, deadlines, publishTimeoutMs: 2_000, liveness, stats, logger, tracer: trace.getTracer("@hubwire/redis") });
  * await publisher.publish(channels.all, encodeEnvelope(envelope), { toAll: true }); // or rejects with BackplaneError
  * ```
  */
@@ -53,6 +57,30 @@ export class BackplanePublisher {
    * it was answered (ioredis resends a publish that was in flight when the connection dropped).
    */
   async publish(channel: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
+    if (options.quiet === true) return this.#publish(channel, payload, options);
+    // OpenTelemetry's messaging conventions: one PRODUCER span per publish, named after its channel.
+    const span = this.#options.tracer.startSpan(`publish ${channel}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        "messaging.system": "redis",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "publish",
+        "messaging.destination.name": channel,
+        "messaging.message.body.size": payload.length,
+      },
+    });
+    try {
+      await this.#publish(channel, payload, options);
+    } catch (error) {
+      span.setAttribute("error.type", (error as Error).name);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #publish(channel: string, payload: Uint8Array, options: PublishOptions): Promise<void> {
     const { connections, deadlines, publishTimeoutMs, liveness, stats, logger } = this.#options;
     const fail = (error: BackplaneError): never => {
       if (options.quiet !== true) {

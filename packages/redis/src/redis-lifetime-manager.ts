@@ -46,6 +46,7 @@ import {
   SerializedMessage,
   silentLogger,
 } from "@hubwire/server";
+import { trace } from "@opentelemetry/api";
 import { BackplaneError } from "./backplane-error.js";
 import { BackplaneHealth } from "./backplane-health.js";
 import { type BackplaneStats, emptyBackplaneStats, observeBackplane } from "./backplane-metrics.js";
@@ -120,6 +121,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       liveness: this.#liveness,
       stats: this.stats,
       logger: this.#logger,
+      tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer("@hubwire/redis"),
     });
     this.#fanout = new SendFanout({ channels: this.channels, serverId: this.serverId, newId, isLocal: (id) => this.#local.get(id) !== undefined });
     this.#remote = new RemoteRequests({

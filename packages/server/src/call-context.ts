@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClientMethods, HubContract, TransportName } from "@hubwire/protocol";
-import { type CallerClients, type ClientResultOptions, createCallerClients, type HubClients } from "./clients.js";
+import { type CallerClients, type ClientResultOptions, createCallerClients, type HubClients, type InvokeClient } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { GroupManager, HubCallContext } from "./hub.js";
@@ -19,6 +19,8 @@ export interface CallContextShared {
   readonly groups: GroupManager;
   readonly manager: HubLifetimeManager;
   readonly resultOptions: ClientResultOptions;
+  /** How client results are awaited (traced by the hub). */
+  readonly invokeClient?: InvokeClient;
 }
 
 /**
@@ -83,7 +85,7 @@ export class CallContext implements HubCallContext {
   /** Made on first use: most connections never send from a call, and idle ones are the many. */
   get clients(): CallerClients<ClientMethods<HubContract>> {
     const shared = this.#shared;
-    return (this.#clients ??= createCallerClients(shared.clients, shared.manager, this.#connection.connectionId, shared.resultOptions));
+    return (this.#clients ??= createCallerClients(shared.clients, shared.manager, this.#connection.connectionId, shared.resultOptions, shared.invokeClient));
   }
 
   get groups(): GroupManager {

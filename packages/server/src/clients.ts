@@ -89,10 +89,18 @@ function sendProxy<TClient>(manager: HubLifetimeManager, target: SendTarget): Cl
   });
 }
 
-function singleClientProxy<TClient>(manager: HubLifetimeManager, connectionId: string, resultOptions: ClientResultOptions): SingleClientProxy<TClient> {
+/** How a client result is awaited: the lifetime manager's `invokeConnection`, or the hub's traced wrapper of it. */
+export type InvokeClient = HubLifetimeManager["invokeConnection"];
+
+function singleClientProxy<TClient>(
+  manager: HubLifetimeManager,
+  connectionId: string,
+  resultOptions: ClientResultOptions,
+  invokeClient: InvokeClient = (id, method, args, options) => manager.invokeConnection(id, method, args, options),
+): SingleClientProxy<TClient> {
   const send = sendProxy<TClient>(manager, { kind: "connections", connectionIds: [connectionId] });
   const resultProxy = (options: ClientResultOptions) =>
-    methodProxy<ClientResultProxy<TClient>>((method, args) => manager.invokeConnection(connectionId, method, args, options));
+    methodProxy<ClientResultProxy<TClient>>((method, args) => invokeClient(connectionId, method, args, options));
   const invoke = resultProxy(resultOptions);
   const invokeWith = (options: ClientResultOptions) => resultProxy({ ...resultOptions, ...options });
   return new Proxy(send, {
@@ -105,11 +113,15 @@ function singleClientProxy<TClient>(manager: HubLifetimeManager, connectionId: s
 }
 
 /** Builds the targets for senders outside a hub (and the base of those inside one). */
-export function createHubClients<TClient>(manager: HubLifetimeManager, resultOptions: ClientResultOptions = {}): HubClients<TClient> {
+export function createHubClients<TClient>(
+  manager: HubLifetimeManager,
+  resultOptions: ClientResultOptions = {},
+  invokeClient?: InvokeClient,
+): HubClients<TClient> {
   return {
     all: sendProxy(manager, { kind: "all" }),
     allExcept: (ids) => sendProxy(manager, { kind: "all", excludedConnectionIds: ids }),
-    client: (id) => singleClientProxy(manager, id, resultOptions),
+    client: (id) => singleClientProxy(manager, id, resultOptions, invokeClient),
     clients: (ids) => sendProxy(manager, { kind: "connections", connectionIds: ids }),
     group: (name) => sendProxy(manager, { kind: "groups", groups: [name] }),
     groups: (names) => sendProxy(manager, { kind: "groups", groups: names }),
@@ -125,10 +137,11 @@ export function createCallerClients<TClient>(
   manager: HubLifetimeManager,
   callerId: string,
   resultOptions: ClientResultOptions = {},
+  invokeClient?: InvokeClient,
 ): CallerClients<TClient> {
   return {
     ...base,
-    caller: singleClientProxy(manager, callerId, resultOptions),
+    caller: singleClientProxy(manager, callerId, resultOptions, invokeClient),
     others: sendProxy(manager, { kind: "all", excludedConnectionIds: [callerId] }),
     othersInGroup: (name) => sendProxy(manager, { kind: "groups", groups: [name], excludedConnectionIds: [callerId] }),
   };

@@ -9,7 +9,7 @@
 import { type ClientMethods, type HubContract, type HubMessage, type MessageEnvelope, MessageType, type ProtocolError } from "@hubwire/protocol";
 import { ArgumentBindingError } from "./argument-binding.js";
 import type { CallContextShared } from "./call-context.js";
-import { type ClientResultOptions, createHubClients, type HubClients } from "./clients.js";
+import { type ClientResultOptions, createHubClients, type HubClients, type InvokeClient } from "./clients.js";
 import type { HubConnection } from "./connection.js";
 import { describeError, ErrorTexts } from "./error-texts.js";
 import { type HubFilter, runFilters } from "./filters.js";
@@ -79,7 +79,10 @@ export class HubDispatcher {
       tracing: this.#tracing,
     });
     this.#resultOptions = init.options.clientResultTimeoutMs === undefined ? {} : { timeoutMs: init.options.clientResultTimeoutMs };
-    this.#clients = createHubClients(init.manager, this.#resultOptions);
+    // A client result runs inside a span of its own (tracing.ts).
+    const invokeClient: InvokeClient = (connectionId, method, args, options) =>
+      this.#tracing.clientResult(method, () => init.manager.invokeConnection(connectionId, method, args, options));
+    this.#clients = createHubClients(init.manager, this.#resultOptions, invokeClient);
     this.#groups = {
       add: (connectionId, group) => init.manager.addToGroup(connectionId, group),
       remove: (connectionId, group) => init.manager.removeFromGroup(connectionId, group),
@@ -89,6 +92,7 @@ export class HubDispatcher {
       groups: this.#groups,
       manager: init.manager,
       resultOptions: this.#resultOptions,
+      invokeClient,
     };
     this.#sessionShared = {
       context,

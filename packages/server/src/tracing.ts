@@ -10,6 +10,8 @@
  *   until the stream ends.
  * - `{hub}/OnConnectedAsync` and `{hub}/OnDisconnectedAsync`, of kind INTERNAL, around the hub's
  *   connect and disconnect handlers.
+ * - `{hub}/{method}` of kind CLIENT for each client result the server awaits (a hub method, or
+ *   `hubContext`, calling a client method for its answer), child of whatever asked.
  * - Attributes as OpenTelemetry's RPC conventions and .NET give them: `rpc.system` = `signalr`,
  *   `rpc.service` = the hub's name, `rpc.method` = the method; on failure `error.type` (the
  *   error's class name) and an error status.
@@ -77,6 +79,22 @@ export class HubTracing {
     try {
       const result = context.with(trace.setSpan(context.active(), span), run);
       if (isPromiseLike(result)) await result;
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * Awaits a client result (the server calling a client method for its answer) inside a span of
+   * kind CLIENT, `{hub}/{method}`, child of the active context (the hub method that asked).
+   */
+  async clientResult<T>(method: string, run: () => Promise<T>): Promise<T> {
+    const span = this.#tracer.startSpan(`${this.#hubName}/${method}`, { kind: SpanKind.CLIENT, attributes: this.#attributes(method) });
+    try {
+      return await context.with(trace.setSpan(context.active(), span), run);
     } catch (error) {
       failed(span, error);
       throw error;
