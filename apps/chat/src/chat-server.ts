@@ -6,8 +6,9 @@
 import { createServer, type Server } from "node:http";
 import { createSecureServer, type Http2SecureServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
+import { type Admin, createAdmin } from "@hubwire/admin";
 import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
-import { chatPages, chatSetup } from "./chat-setup.js";
+import { type ChatSetup, chatPages, chatSetup } from "./chat-setup.js";
 
 export interface ChatServerOptions {
   readonly port?: number;
@@ -19,6 +20,11 @@ export interface ChatServerOptions {
   readonly scriptPath?: string;
   /** Serve over TLS with HTTP/2 (and HTTP/1.1 for clients without it) with this key and certificate. */
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+  /**
+   * The admin page at /admin opens to whoever has visited /admin/login?token=<this token>. Without
+   * one it is mounted only on a loopback host, open to anyone on this machine (local development).
+   */
+  readonly adminToken?: string;
 }
 
 export interface ChatServer {
@@ -28,10 +34,14 @@ export interface ChatServer {
 }
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
-  const { options: hubOptions, redisClients: redis } = await chatSetup(options.redisUrl);
-  const hubs = createHubServer(hubOptions);
+  const { hub, options: hubOptions, redisClients: redis } = await chatSetup(options.redisUrl);
+  const admin = chatAdmin(hub, options.host ?? "127.0.0.1", options.adminToken);
+  const hubs = createHubServer(admin === undefined ? hubOptions : { ...hubOptions, hubs: { ...hubOptions.hubs, [admin.hubPath]: admin.hub } });
+  admin?.attach(hubs);
   const pages = await chatPages(options);
   const serve = async (request: NodeRequest, response: NodeResponse) => {
+    if (admin?.handleRequest(request, response) === true) return;
+    if (options.adminToken !== undefined && adminLogin(request, response, options.adminToken)) return;
     const answer = await pages((request.url ?? "/").split("?")[0]!);
     response.writeHead(answer.status, { "Content-Type": answer.contentType }).end(answer.body);
   };
@@ -60,4 +70,43 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       for (const client of redis) client.disconnect();
     },
   };
+}
+
+/** The cookie that opens the admin page, once /admin/login has set it. */
+const adminCookie = "hubwire-chat-admin";
+
+/**
+ * The admin page (`@hubwire/admin`) for the chat hub: behind the token's cookie, or, with no
+ * token, only on a loopback host (local development). Undefined when neither holds.
+ */
+function chatAdmin(hub: ChatSetup["hub"], host: string, token: string | undefined): Admin | undefined {
+  if (token !== undefined) {
+    return createAdmin({ hubs: { chat: hub }, authorize: ({ headers }) => parseCookies(headers["cookie"])[adminCookie] === token });
+  }
+  if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
+    console.warn("The admin page is off: set ADMIN_TOKEN to serve it on a host other than this machine's loopback.");
+    return undefined;
+  }
+  return createAdmin({ hubs: { chat: hub }, localDevelopment: true });
+}
+
+/** `GET /admin/login?token=...`: sets the admin cookie for the right token and goes to the page; 403 otherwise. */
+function adminLogin(request: NodeRequest, response: NodeResponse, token: string): boolean {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  if (url.pathname !== "/admin/login") return false;
+  if (url.searchParams.get("token") !== token) {
+    response.writeHead(403, { "Content-Type": "text/plain; charset=utf-8" }).end("Wrong admin token.");
+    return true;
+  }
+  response.writeHead(303, { Location: "/admin", "Set-Cookie": `${adminCookie}=${encodeURIComponent(token)}; Path=/admin; HttpOnly; SameSite=Strict` }).end();
+  return true;
+}
+
+function parseCookies(header: string | string[] | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (Array.isArray(header) ? header.join(";") : (header ?? "")).split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0) cookies[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return cookies;
 }

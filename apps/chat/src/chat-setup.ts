@@ -15,6 +15,8 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
 /** The hub server's options and the Redis clients they use (to disconnect at the end). */
 export interface ChatSetup {
+  /** The chat hub (mounted at /chat by `options`). */
+  readonly hub: ReturnType<typeof createChatHub>;
   readonly options: HubServerOptions;
   readonly redisClients: readonly Redis[];
 }
@@ -68,6 +70,7 @@ export async function chatSetup(redisUrl: string | undefined): Promise<ChatSetup
   const [store, publisher, subscriber] = redis;
   const hub = createChatHub(store === undefined ? new MemoryChatStore() : new RedisChatStore(store));
   return {
+    hub,
     options: {
       hubs: { "/chat": hub },
       hubOptions: { allowStatefulReconnect: true },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the chat sample. PORT (default 3000), HOST (default 127.0.0.1), REDIS_URL to run
-// several nodes as one chat (see docs/deploying.md for two nodes behind nginx), and TLS_KEY and
-// TLS_CERT (PEM files) to serve it over HTTPS with HTTP/2.
+// several nodes as one chat (see docs/deploying.md for two nodes behind nginx), TLS_KEY and
+// TLS_CERT (PEM files) to serve it over HTTPS with HTTP/2, and ADMIN_TOKEN to guard the admin page
+// at /admin (without it, the page is served only on a loopback host).
 import { readFileSync } from "node:fs";
 import { startChatServer } from "./chat-server.js";
 
@@ -9,6 +10,7 @@ const chat = await startChatServer({
   port: Number(process.env["PORT"] ?? 3000),
   host: process.env["HOST"] ?? "127.0.0.1",
   ...(process.env["REDIS_URL"] ? { redisUrl: process.env["REDIS_URL"] } : {}),
+  ...(process.env["ADMIN_TOKEN"] ? { adminToken: process.env["ADMIN_TOKEN"] } : {}),
   ...(process.env["TLS_KEY"] && process.env["TLS_CERT"]
     ? { tls: { key: readFileSync(process.env["TLS_KEY"]), cert: readFileSync(process.env["TLS_CERT"]) } }
     : {}),
@@ -19,6 +21,11 @@ const chat = await startChatServer({
 });
 console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
+console.log(
+  process.env["ADMIN_TOKEN"]
+    ? `The admin page: ${chat.url.replace("127.0.0.1", "localhost")}admin/login?token=<ADMIN_TOKEN>`
+    : `The admin page (open to this machine only; set ADMIN_TOKEN to guard it): ${chat.url.replace("127.0.0.1", "localhost")}admin`,
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(
     signal,

@@ -20,8 +20,7 @@
  * hubs.attach(server);
  * ```
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HubDefinition, HubServerCore } from "@hubwire/server";
+import type { HubDefinition, HubServerCore, NodeRequest, NodeResponse } from "@hubwire/server";
 import type { AdminContract } from "./admin-contract.js";
 import { adminHub } from "./admin-hub.js";
 import type { AdminAuthorize, AdminOptions } from "./admin-options.js";
@@ -41,7 +40,7 @@ export interface Admin {
    * Serves the page and its script to requests `authorize` admits (403 to the others, with
    * nothing of the page); returns false, without answering, for a request that is not the page's.
    */
-  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  handleRequest(request: NodeRequest, response: NodeResponse): boolean;
 }
 
 /**
@@ -93,7 +92,7 @@ export function createAdmin(options: AdminOptions): Admin {
           const [type, body] = page ? ["text/html; charset=utf-8", pageHtml(path, refreshMs)] : ["text/javascript; charset=utf-8", pageScript()];
           response
             .writeHead(200, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" })
-            .end(request.method === "HEAD" ? undefined : body);
+            .end(request.method === "HEAD" ? "" : body);
         })
         .catch((error: unknown) => {
           // A hook that fails denies: the page is never shown by accident.
