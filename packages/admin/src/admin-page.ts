@@ -57,7 +57,7 @@ export function pageHtml(path: string, refreshMs: number): string {
   .cards { display: flex; flex-wrap: wrap; gap: 0.75rem; }
   .card { border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.5rem 0.75rem; min-width: 12rem; font-size: 0.85rem; }
   .card.missing { border-color: #dc2626; color: #dc2626; }
-  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 1rem; }
   svg { width: 100%; height: 9rem; background: #f9fafb; border-radius: 4px; }
   .legend { font-size: 0.75rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
   table { width: 100%; border-collapse: collapse; font-size: 0.85rem; }
@@ -78,6 +78,7 @@ export function pageHtml(path: string, refreshMs: number): string {
     <div><h2>Connections per node</h2><svg id="chart-connections" viewBox="0 0 300 100" preserveAspectRatio="none"></svg><div class="legend" id="legend-connections"></div></div>
     <div><h2>Messages per second per node (in + out)</h2><svg id="chart-messages" viewBox="0 0 300 100" preserveAspectRatio="none"></svg><div class="legend" id="legend-messages"></div></div>
     <div><h2>Connections per transport</h2><svg id="chart-transports" viewBox="0 0 300 100" preserveAspectRatio="none"></svg><div class="legend" id="legend-transports"></div></div>
+    <div><h2>Messages per second per transport</h2><svg id="chart-transport-messages" viewBox="0 0 300 100" preserveAspectRatio="none"></svg><div class="legend" id="legend-transport-messages"></div></div>
   </section>
   <section><h2>Connections</h2><input type="search" id="connection-search" placeholder="Search id or user">
     <table><thead><tr><th>Connection</th><th>User</th><th>Node</th><th>Transport</th><th>Protocol</th><th>Since</th><th>Groups</th><th>Msgs in/out</th><th>Bytes in/out</th><th></th></tr></thead><tbody id="connections"></tbody></table>

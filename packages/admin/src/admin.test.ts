@@ -91,6 +91,7 @@ describe("the admin page", () => {
     // The charts have a line per node and per transport once two readings are in.
     await page.waitForFunction(() => document.querySelectorAll("#chart-transports polyline").length === 2);
     expect(await page.textContent("#legend-transports")).toMatch(/LongPolling: 1.*WebSockets: 1/);
+    await page.waitForFunction(() => document.querySelectorAll("#chart-transport-messages polyline").length === 2);
     await page.screenshot({ path: `${output}admin-page.png`, fullPage: true });
 
     // Search narrows the table.

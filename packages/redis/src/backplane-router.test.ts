@@ -56,7 +56,17 @@ describe("BackplaneRouter", () => {
     route({ kind: EnvelopeKind.ResultRequest, requestId: "q1", serverId: "b", connectionId: "c1", method: "ask", args: [], timeoutMs: null });
     route({ kind: EnvelopeKind.InspectRequest, requestId: "i1", serverId: "b", request: { connections: { limit: 5 } } });
     const answer = {
-      summary: { nodeId: "b", connections: 0, transports: {}, groups: 0, messagesIn: 0, messagesOut: 0, messagesInPerSecond: 0, messagesOutPerSecond: 0 },
+      summary: {
+        nodeId: "b",
+        connections: 0,
+        transports: {},
+        groups: 0,
+        messagesIn: 0,
+        messagesOut: 0,
+        messagesInPerSecond: 0,
+        messagesOutPerSecond: 0,
+        messagesPerSecondByTransport: {},
+      },
       connections: [],
       groups: [],
     };

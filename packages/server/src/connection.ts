@@ -506,6 +506,7 @@ export class HubConnection implements ManagedConnection, EndpointConnection, Out
     this.#state = "connected";
     this.connectedAt = this.#settings.now();
     this.connectedOver = this.#transport!.name;
+    this.traffic.over(this.connectedOver);
     if (this.statefulReconnectNegotiated && version >= 2 && this.#transport!.canResume) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }

@@ -57,6 +57,8 @@ export interface NodeSummary {
   /** Messages per second between the node's last two readings (at least a second apart). */
   readonly messagesInPerSecond: number;
   readonly messagesOutPerSecond: number;
+  /** Messages per second both ways, by transport, over the same interval. */
+  readonly messagesPerSecondByTransport: Readonly<Record<string, number>>;
 }
 
 /** Which page of a list: items sorted, after `after`, at most `limit`, matching `search`. */

@@ -22,13 +22,14 @@ describe("traffic counts", () => {
     for (let i = 0; i < 50; i++) traffic.received();
     now = 500;
     // Too soon: the previous reading's rates (none yet).
-    expect(totals.rates()).toEqual({ messagesInPerSecond: 0, messagesOutPerSecond: 0 });
+    expect(totals.rates()).toEqual({ messagesInPerSecond: 0, messagesOutPerSecond: 0, messagesPerSecondByTransport: {} });
     now = 2_000;
-    expect(totals.rates()).toEqual({ messagesInPerSecond: 25, messagesOutPerSecond: 0 });
+    expect(totals.rates()).toEqual({ messagesInPerSecond: 25, messagesOutPerSecond: 0, messagesPerSecondByTransport: {} });
+    traffic.over("WebSockets");
     for (let i = 0; i < 10; i++) traffic.sent();
     now = 2_200;
-    expect(totals.rates()).toEqual({ messagesInPerSecond: 25, messagesOutPerSecond: 0 });
+    expect(totals.rates()).toEqual({ messagesInPerSecond: 25, messagesOutPerSecond: 0, messagesPerSecondByTransport: {} });
     now = 4_000;
-    expect(totals.rates()).toEqual({ messagesInPerSecond: 0, messagesOutPerSecond: 5 });
+    expect(totals.rates()).toEqual({ messagesInPerSecond: 0, messagesOutPerSecond: 5, messagesPerSecondByTransport: { WebSockets: 5 } });
   });
 });

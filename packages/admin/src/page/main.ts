@@ -22,6 +22,7 @@ const history = {
   connections: new Map<string, Array<[number, number]>>(),
   messages: new Map<string, Array<[number, number]>>(),
   transports: new Map<string, Array<[number, number]>>(),
+  "transport-messages": new Map<string, Array<[number, number]>>(),
 };
 const state = {
   hub: "",
@@ -45,12 +46,23 @@ function status(text: string): void {
 async function refreshNodes(now: number): Promise<void> {
   const { nodes, unanswered } = await connection.invoke("nodes", state.hub);
   const transports = new Map<string, number>();
+  const transportMessages = new Map<string, number>();
+  const add = (totals: Map<string, number>, counts: Readonly<Record<string, number>>) => {
+    for (const [name, count] of Object.entries(counts)) totals.set(name, (totals.get(name) ?? 0) + count);
+  };
   for (const node of nodes) {
     record(history.connections, node.nodeId, now, node.connections);
     record(history.messages, node.nodeId, now, node.messagesInPerSecond + node.messagesOutPerSecond);
-    for (const [transport, count] of Object.entries(node.transports)) transports.set(transport, (transports.get(transport) ?? 0) + count);
+    add(transports, node.transports);
+    add(transportMessages, node.messagesPerSecondByTransport);
   }
-  for (const name of new Set([...history.transports.keys(), ...transports.keys()])) record(history.transports, name, now, transports.get(name) ?? 0);
+  // Summed over the nodes; a transport that had some and has none now goes on at zero.
+  for (const [series, totals] of [
+    [history.transports, transports],
+    [history["transport-messages"], transportMessages],
+  ] as const) {
+    for (const name of new Set([...series.keys(), ...totals.keys()])) record(series, name, now, totals.get(name) ?? 0);
+  }
   element("nodes").innerHTML = [
     ...nodes.map(
       (node) =>
@@ -59,7 +71,7 @@ async function refreshNodes(now: number): Promise<void> {
     ),
     ...unanswered.map((nodeId) => `<div class="card missing"><strong>${escapeHtml(nodeId)}</strong><br>did not answer in time</div>`),
   ].join("");
-  for (const name of ["connections", "messages", "transports"] as const) {
+  for (const name of ["connections", "messages", "transports", "transport-messages"] as const) {
     drawChart(element<SVGSVGElement>(`chart-${name}`), element(`legend-${name}`), history[name] as Map<string, Series>, now, windowMs);
   }
 }
