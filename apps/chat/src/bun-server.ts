@@ -3,6 +3,7 @@
 // @hubwire/server/bun). PORT (default 3000, 0 for any free port), HOST (default 127.0.0.1) and
 // REDIS_URL as for `npm start`; Bun nodes and Node nodes share one chat over the same Redis.
 import { type BunServerLike, createHubServer } from "@hubwire/server/bun";
+import { chatBanner } from "./chat-banner.js";
 import { chatPages, chatSetup } from "./chat-setup.js";
 
 /** The part of Bun's global this file uses (no bun-types needed). */
@@ -19,8 +20,7 @@ const setup = await chatSetup(process.env["REDIS_URL"] || undefined).catch((erro
   console.error(error.message);
   process.exit(1);
 });
-const { options, redisClients } = setup;
-const hubs = createHubServer(options);
+const hubs = createHubServer(setup.options);
 const pages = await chatPages();
 const host = process.env["HOST"] ?? "127.0.0.1";
 const server = Bun.serve({
@@ -33,9 +33,7 @@ const server = Bun.serve({
     ),
   websocket: hubs.websocket,
 });
-console.log(
-  `Hubwire chat is running on Bun at http://${host.replace("127.0.0.1", "localhost")}:${server.port}/ (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`,
-);
+console.log(chatBanner(`http://${host}:${server.port}/`, setup.node.status, "Bun"));
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(
@@ -43,7 +41,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     () =>
       void hubs.close().then(() => {
         server.stop(true);
-        for (const client of redisClients) client.disconnect();
+        setup.close();
         console.log("Hubwire chat stopped.");
         process.exit(0);
       }),

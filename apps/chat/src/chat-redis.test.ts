@@ -1,14 +1,44 @@
-// The chat sample and its Redis: a REDIS_URL nobody answers fails fast with one line; Redis lost
-// while the sample runs is said once, and its return once, not once per reconnect attempt.
+// The chat sample and its Redis: a REDIS_URL nobody answers, or one that answers nothing, fails
+// fast with one line; Redis lost while the sample runs (closed, or silent) is said once in the log
+// and told to every page, and so is its return; store calls answer or fail within seconds, in
+// words the page can show.
+import { HubConnection } from "@hubwire/client";
 import { freePort, RedisProcess } from "@hubwire/test-support";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { startChatServer } from "./chat-server.js";
+import { WebSocket } from "ws";
+import { type ChatServer, startChatServer } from "./chat-server.js";
+import type { ChatContract, NodeStatus } from "./contract.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+async function startRedis(): Promise<RedisProcess> {
+  const redis = await RedisProcess.start();
+  cleanups.push(() => redis.dispose());
+  return redis;
+}
+
+/** A chat node over `redis` whose log lines go to `logged`. */
+async function startNode(redis: RedisProcess, logged: string[] = []): Promise<ChatServer> {
+  const chat = await startChatServer({ port: 0, redisUrl: redis.url, log: (line) => logged.push(line) });
+  cleanups.push(() => chat.close());
+  return chat;
+}
+
+/** A page's connection (the typed client over ws), and every node status the server told it. */
+async function openPage(chat: ChatServer): Promise<{ connection: HubConnection<ChatContract>; statuses: NodeStatus[] }> {
+  const statuses: NodeStatus[] = [];
+  const connection = new HubConnection<ChatContract>(`${chat.url}chat`, { WebSocket: WebSocket as never });
+  connection.on("nodeStatus", (status) => void statuses.push(status));
+  await connection.start();
+  cleanups.push(() => connection.stop());
+  return { connection, statuses };
+}
+
+const roomsSeen = (statuses: readonly NodeStatus[]) => statuses.map((status) => status.rooms);
 
 describe("the chat sample over Redis", () => {
   it("fails within a few seconds, saying what to do, when REDIS_URL does not answer", async () => {
@@ -19,9 +49,14 @@ describe("the chat sample over Redis", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("does not start (so says nothing of sharing over Redis) when Redis accepts connections but answers nothing", async () => {
+    const redis = await startRedis();
+    redis.pause();
+    await expect(startChatServer({ port: 0, redisUrl: redis.url })).rejects.toThrow(`Redis at ${redis.url} is not reachable (no answer within 3 s)`);
+  });
+
   it("says once that Redis is gone while it runs, and once that it is back", async () => {
-    const redis = await RedisProcess.start();
-    cleanups.push(() => redis.dispose());
+    const redis = await startRedis();
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
     const chat = await startChatServer({ port: 0, redisUrl: redis.url });
@@ -32,6 +67,57 @@ describe("the chat sample over Redis", () => {
     expect(errors.filter((line) => line.includes("is unavailable"))).toHaveLength(1);
     expect(errors[0]).toContain("messages may not reach other servers");
     await redis.restart();
-    await vi.waitFor(() => expect(errors.filter((line) => line.endsWith("is back."))).toHaveLength(1), { timeout: 15_000 });
+    // Not endsWith("is back."): the first line ends so too ("...until it is back.").
+    await vi.waitFor(() => expect(errors.filter((line) => line === `Redis at ${redis.url} is back.`)).toHaveLength(1), { timeout: 15_000 });
+    expect(errors).toHaveLength(2);
+  });
+
+  it("tells each page which node serves it, and once each when Redis is lost and when it is back", async () => {
+    const redis = await startRedis();
+    const first = await startNode(redis);
+    const second = await startNode(redis);
+    expect(first.node.nodeId).not.toBe(second.node.nodeId);
+    const onFirst = await openPage(first);
+    const onSecond = await openPage(second);
+    await vi.waitFor(() => expect(onFirst.statuses).toEqual([{ nodeId: first.node.nodeId, rooms: "redis" }]));
+    await vi.waitFor(() => expect(onSecond.statuses).toEqual([{ nodeId: second.node.nodeId, rooms: "redis" }]));
+
+    await redis.stop();
+    for (const page of [onFirst, onSecond]) await vi.waitFor(() => expect(roomsSeen(page.statuses)).toEqual(["redis", "redis-lost"]), { timeout: 10_000 });
+    await redis.restart();
+    for (const page of [onFirst, onSecond])
+      await vi.waitFor(() => expect(roomsSeen(page.statuses)).toEqual(["redis", "redis-lost", "redis"]), { timeout: 15_000 });
+  });
+
+  it("finds a Redis that keeps its connections but answers nothing through the backplane's heartbeat: the page is told, the log says it once", async () => {
+    const redis = await startRedis();
+    const logged: string[] = [];
+    const chat = await startNode(redis, logged);
+    const page = await openPage(chat);
+    await vi.waitFor(() => expect(roomsSeen(page.statuses)).toEqual(["redis"]));
+    redis.pause();
+    await vi.waitFor(() => expect(roomsSeen(page.statuses)).toEqual(["redis", "redis-lost"]), { timeout: 15_000 });
+    expect(logged).toEqual([
+      `Redis at ${redis.url} is unavailable (no answer to the backplane's heartbeat): messages may not reach other servers until it is back.`,
+    ]);
+    redis.resume();
+    await vi.waitFor(() => expect(roomsSeen(page.statuses)).toEqual(["redis", "redis-lost", "redis"]), { timeout: 15_000 });
+    expect(logged.slice(1)).toEqual([`Redis at ${redis.url} is back.`]);
+  });
+
+  it("answers a join or a message while Redis answers nothing with the store's words instead of hanging, and both work once it answers", async () => {
+    const redis = await startRedis();
+    const chat = await startNode(redis);
+    const { connection } = await openPage(chat);
+    expect(await connection.invoke("join", "lobby", "Ada")).toEqual([]);
+    redis.pause();
+    await redis.untilStalled();
+    const refused = "HubException: Redis did not answer within 2 s; try again.";
+    await expect(connection.invoke("join", "den", "Ada")).rejects.toThrow(refused);
+    await expect(connection.invoke("send", "lobby", "hello")).rejects.toThrow(refused);
+    redis.resume();
+    expect(await connection.invoke("join", "den", "Ada")).toEqual([]);
+    await connection.invoke("send", "den", "hello again");
+    expect(await connection.invoke("who", "den")).toEqual(["Ada"]);
   });
 });

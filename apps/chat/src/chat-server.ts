@@ -8,6 +8,7 @@ import { createSecureServer, type Http2SecureServer, type Http2Session } from "n
 import type { AddressInfo } from "node:net";
 import { type Admin, createAdmin } from "@hubwire/admin";
 import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
+import type { ChatNode } from "./chat-node.js";
 import { type ChatSetup, chatPages, chatSetup } from "./chat-setup.js";
 
 export interface ChatServerOptions {
@@ -25,16 +26,23 @@ export interface ChatServerOptions {
    * one it is mounted only on a loopback host, open to anyone on this machine (local development).
    */
   readonly adminToken?: string;
+  /** Where the sample's own lines go: Redis lost and back, failures no caller hears of. Default `console.error`. */
+  readonly log?: (line: string) => void;
+  /** A store call Redis has not answered within this long fails, and the page says so. Default 2 s. */
+  readonly storeTimeoutMs?: number;
 }
 
 export interface ChatServer {
   readonly url: string;
   readonly server: Server | Http2SecureServer;
+  /** This node as its pages see it: its id, and whether Redis answers. */
+  readonly node: ChatNode;
   close(): Promise<void>;
 }
 
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
-  const { hub, options: hubOptions, redisClients: redis } = await chatSetup(options.redisUrl);
+  const setup = await chatSetup(options.redisUrl, { log: options.log, storeTimeoutMs: options.storeTimeoutMs });
+  const { hub, options: hubOptions } = setup;
   const admin = chatAdmin(hub, options.host ?? "127.0.0.1", options.adminToken);
   const hubs = createHubServer(admin === undefined ? hubOptions : { ...hubOptions, hubs: { ...hubOptions.hubs, [admin.hubPath]: admin.hub } });
   admin?.attach(hubs);
@@ -62,12 +70,13 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   return {
     url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}/`,
     server,
+    node: setup.node,
     async close() {
       await hubs.close();
       if ("closeAllConnections" in server) server.closeAllConnections();
       for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of redis) client.disconnect();
+      setup.close();
     },
   };
 }

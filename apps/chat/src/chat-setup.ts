@@ -9,16 +9,30 @@ import { redisLifetimeManager } from "@hubwire/redis";
 import type { HubServerOptions } from "@hubwire/server";
 import { Redis } from "ioredis";
 import { createChatHub } from "./chat-hub.js";
-import { MemoryChatStore, RedisChatStore } from "./chat-store.js";
+import { ChatNode } from "./chat-node.js";
+import { MemoryChatStore } from "./memory-chat-store.js";
+import { RedisAvailability } from "./redis-availability.js";
+import { RedisChatStore } from "./redis-chat-store.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
-/** The hub server's options and the Redis clients they use (to disconnect at the end). */
+/** What a server needs to serve the chat hub, and what to close after it. */
 export interface ChatSetup {
   /** The chat hub (mounted at /chat by `options`). */
   readonly hub: ReturnType<typeof createChatHub>;
   readonly options: HubServerOptions;
-  readonly redisClients: readonly Redis[];
+  /** This node as its pages see it: its id, and whether Redis answers. */
+  readonly node: ChatNode;
+  /** Stops watching Redis and disconnects from it; call it once the hub server has closed. */
+  close(): void;
+}
+
+/** How the chat is set up, beyond where Redis is. */
+export interface ChatSetupOptions {
+  /** Where the sample's own lines go: Redis lost and back, failures no caller hears of. Default `console.error`. */
+  readonly log?: (line: string) => void;
+  /** A store call Redis has not answered within this long fails, and the page says so. Default 2 s. */
+  readonly storeTimeoutMs?: number;
 }
 
 /** How long Redis has to answer at start-up before the sample gives up with one clear line. */
@@ -26,28 +40,12 @@ const REDIS_START_TIMEOUT_MS = 3_000;
 
 /**
  * Three connections to Redis (the store, the backplane's publisher and subscriber), once Redis has
- * answered: an unreachable `REDIS_URL` fails within a few seconds with one line that says what to
- * do. While running, losing Redis is logged once (not once per retry), and so is its return.
+ * answered: an unreachable `REDIS_URL`, or one that accepts connections and answers nothing, fails
+ * within a few seconds with one line that says what to do. `availability` follows them from then on.
  */
-async function connectRedis(redisUrl: string): Promise<Redis[]> {
+async function connectRedis(redisUrl: string, where: string, availability: RedisAvailability): Promise<[Redis, Redis, Redis]> {
   const clients = [0, 1, 2].map(() => new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: REDIS_START_TIMEOUT_MS }));
-  const where = redisUrl.replace(/\/\/[^@/]*@/, "//");
-  // Until Redis has answered once, its errors are the start-up failure below (not ioredis's
-  // "Unhandled error event" for every retry); after that, an outage is said once.
-  let started = false;
-  let lost = false;
-  for (const client of clients) {
-    client.on("error", (error: Error) => {
-      if (!started || lost) return;
-      lost = true;
-      console.error(`Redis at ${where} is unavailable (${error.message}): messages may not reach other servers until it is back.`);
-    });
-    client.on("ready", () => {
-      if (!lost) return;
-      lost = false;
-      console.error(`Redis at ${where} is back.`);
-    });
-  }
+  for (const client of clients) availability.watchClient(client);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -60,25 +58,53 @@ async function connectRedis(redisUrl: string): Promise<Redis[]> {
   } finally {
     clearTimeout(timer);
   }
-  started = true;
-  return clients;
+  availability.start();
+  return [clients[0]!, clients[1]!, clients[2]!];
 }
 
-/** The chat hub, in memory or over Redis at `redisUrl` (which must answer; see {@link connectRedis}). */
-export async function chatSetup(redisUrl: string | undefined): Promise<ChatSetup> {
-  const redis = redisUrl === undefined ? [] : await connectRedis(redisUrl);
-  const [store, publisher, subscriber] = redis;
-  const hub = createChatHub(store === undefined ? new MemoryChatStore() : new RedisChatStore(store));
+/**
+ * The chat hub, in memory or over Redis at `redisUrl`, which must answer first (see
+ * {@link connectRedis}): a server that says it shares its rooms over Redis has heard from Redis.
+ *
+ * @example
+ * ```ts
+ * const setup = await chatSetup(process.env["REDIS_URL"] || undefined);
+ * const hubs = createHubServer(setup.options);
+ * console.log(chatBanner(url, setup.node.status));
+ * ```
+ */
+export async function chatSetup(redisUrl: string | undefined, setupOptions: ChatSetupOptions = {}): Promise<ChatSetup> {
+  const log = setupOptions.log ?? ((line: string) => console.error(line));
+  const hubOptions = { allowStatefulReconnect: true };
+  if (redisUrl === undefined) {
+    const node = new ChatNode("local");
+    const hub = createChatHub({ store: new MemoryChatStore(), node, log });
+    return { hub, node, options: { hubs: { "/chat": hub }, hubOptions }, close: () => undefined };
+  }
+  const where = redisUrl.replace(/\/\/[^@/]*@/, "//");
+  const availability = new RedisAvailability({ where, log });
+  const clients = await connectRedis(redisUrl, where, availability);
+  const [storeClient, publisher, subscriber] = clients;
+  const backplane = redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" });
+  // The chat hub's manager is made here rather than when the hub server asks for it: its id is the
+  // node's id on the page and in the banner (the admin page shows the same), and its heartbeat
+  // finds a Redis that answers nothing.
+  const chatManager = backplane("chat");
+  availability.watchBackplane(chatManager);
+  const node = new ChatNode(chatManager.nodeId, availability);
+  const hub = createChatHub({ store: new RedisChatStore(storeClient, { timeoutMs: setupOptions.storeTimeoutMs }), node, log });
   return {
     hub,
+    node,
     options: {
       hubs: { "/chat": hub },
-      hubOptions: { allowStatefulReconnect: true },
-      ...(publisher !== undefined && subscriber !== undefined
-        ? { lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix: "hubwire-chat" }) }
-        : {}),
+      hubOptions,
+      lifetimeManager: (hubName) => (hubName === hub.name ? chatManager : backplane(hubName)),
     },
-    redisClients: redis,
+    close() {
+      availability.close();
+      for (const client of clients) client.disconnect();
+    },
   };
 }
 

@@ -9,6 +9,17 @@ export interface ChatMessage {
   readonly at: number;
 }
 
+/** Which node serves a page, and whether that node's rooms reach the other nodes. */
+export interface NodeStatus {
+  /** The node's id, as the admin page shows it (`local` for a node in memory). */
+  readonly nodeId: string;
+  /**
+   * `memory`: one process, nothing shared; `redis`: shared over Redis, which answers;
+   * `redis-lost`: Redis does not answer, so messages may not reach other servers until it is back.
+   */
+  readonly rooms: "memory" | "redis" | "redis-lost";
+}
+
 export interface ChatContract extends HubContract {
   server: {
     /** Joins a room under a name; returns who is already there. */
@@ -26,5 +37,7 @@ export interface ChatContract extends HubContract {
     joined(room: string, user: string): void;
     left(room: string, user: string): void;
     typing(room: string, user: string): void;
+    /** Sent when the page connects, and again whenever Redis is lost or back. */
+    nodeStatus(status: NodeStatus): void;
   };
 }

@@ -4,6 +4,7 @@
 // TLS_CERT (PEM files) to serve it over HTTPS with HTTP/2, and ADMIN_TOKEN to guard the admin page
 // at /admin (without it, the page is served only on a loopback host).
 import { readFileSync } from "node:fs";
+import { chatBanner } from "./chat-banner.js";
 import { startChatServer } from "./chat-server.js";
 
 const chat = await startChatServer({
@@ -19,7 +20,7 @@ const chat = await startChatServer({
   console.error(error.message);
   process.exit(1);
 });
-console.log(`Hubwire chat is running at ${chat.url.replace("127.0.0.1", "localhost")} (${process.env["REDIS_URL"] ? "shared over Redis" : "in memory"}).`);
+console.log(chatBanner(chat.url, chat.node.status));
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
 console.log(
   process.env["ADMIN_TOKEN"]
