@@ -65,7 +65,22 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     });
   }
   hubs.attach(server);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => (server.off("error", reject), resolve()));
+    });
+  } catch (error) {
+    // One line that says what to do (server.ts prints it), and nothing left open behind it.
+    await hubs.close();
+    setup.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === "EADDRINUSE"
+        ? `Port ${options.port ?? 3000} is in use: stop what uses it, or set PORT to another port.`
+        : `Could not listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 3000}: ${(error as Error).message}`,
+    );
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}/`,
