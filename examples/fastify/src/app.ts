@@ -15,14 +15,9 @@ export interface ExampleApp {
 export function buildApp(): ExampleApp {
   const app = Fastify();
   const hubs = createHubServer({ hubs: { "/board": board } });
-  // The hubs answer their own requests in front of Fastify's router.
+  // The hubs answer their own requests in front of Fastify's router, and app.close() closes them
+  // first (each client gets a Close), so that Fastify's server can close.
   useHubsWithFastify(app, hubs);
-  // The adapter closes the hubs in an onClose hook, but Fastify runs those only after its server
-  // has closed, and the server waits for every open WebSocket first: app.close() would hang while
-  // a client is connected. Closing the hubs before that (preClose, where Fastify wants WebSockets
-  // ended) sends each client a Close and lets the server go; the adapter's close then finds
-  // nothing left to close.
-  app.addHook("preClose", () => hubs.close());
 
   app.get("/health", async () => ({ status: "ok", connections: hubs.connectionCount("/board") }));
 

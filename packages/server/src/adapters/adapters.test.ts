@@ -57,18 +57,20 @@ describe("mounting", () => {
     expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
   });
 
-  it("works on Fastify, next to Fastify routes, and closes with it", async () => {
+  it("works on Fastify, next to Fastify routes, and closes with it, with a client still connected", async () => {
     const app = Fastify();
     const hubs = createHubServer({ hubs: { "/hub": testHub } });
     useHubsWithFastify(app, hubs);
     app.get("/health", async () => "ok");
     const origin = await app.listen({ port: 0, host: "127.0.0.1" });
-    cleanups.push(async () => {
-      app.server.closeAllConnections();
-      await app.close();
-    });
     expect(await roundTrip(origin)).toBe("through the adapter");
     expect(await (await fetch(`${origin}/health`)).text()).toBe("ok");
+    // app.close() ends the hubs first: the connected client is told, and the close does not hang.
+    const { connection } = buildOfficialClient(`${origin}/hub`, "json");
+    await connection.start();
+    const closed = new Promise<Error | undefined>((resolve) => connection.onclose(resolve));
+    await app.close();
+    expect(String(await closed)).toContain("The server is shutting down.");
   });
 
   it("works on Fastify over HTTP/2: negotiate and routes as HTTP/2 requests, WebSockets as extended CONNECT", async () => {

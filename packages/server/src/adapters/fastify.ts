@@ -13,7 +13,7 @@ import type { HubServer } from "../node/node-hub-server.js";
 export interface FastifyLike {
   /** HTTP/1.1, HTTPS, or HTTP/2 (`Fastify({ http2: true, https: { allowHTTP1: true, ... } })`). */
   readonly server: HttpServer | HttpsServer | Http2Server | Http2SecureServer;
-  addHook(name: "onClose", hook: () => Promise<void>): unknown;
+  addHook(name: "preClose", hook: () => Promise<void>): unknown;
 }
 
 /**
@@ -31,5 +31,7 @@ export interface FastifyLike {
  */
 export function useHubsWithFastify(app: FastifyLike, hubs: HubServer): void {
   hubs.attach(app.server);
-  app.addHook("onClose", () => hubs.close());
+  // preClose, not onClose: Fastify runs onClose after its server has closed, and the server
+  // waits for the open WebSockets that only closing the hubs ends.
+  app.addHook("preClose", () => hubs.close());
 }
