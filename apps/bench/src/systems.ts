@@ -1,5 +1,6 @@
 /** Every system the bench measures: its server process and the wire its clients speak. */
 import type { ServerSpec } from "./child-processes.js";
+import { type Figure, formatRatio } from "./figures.js";
 import type { WireName } from "./load/wires.js";
 
 export interface System {
@@ -32,6 +33,20 @@ export const onNode: ReadonlyMap<System, System> = new Map<System, System>([
   [systems.hubwireMessagePackOnBun, systems.hubwireMessagePack],
   [systems.socketIoOnBun, systems.socketIo],
 ]);
+
+/**
+ * The "vs the same on Node" cell of a row: the system's figure over the same system's on Node,
+ * for a system on Bun; empty for the others.
+ *
+ * @example
+ * ```ts
+ * versusNode(systems.hubwireJsonOnBun, (system) => of(system).perSecond); // "1.37x"
+ * ```
+ */
+export function versusNode(system: System, figure: (system: System) => Figure): string {
+  const peer = onNode.get(system);
+  return peer === undefined ? "" : formatRatio(figure(system), figure(peer));
+}
 
 /** What the rows on Bun are, for the intro of a table that has them. */
 export const onBunNote =

@@ -7,7 +7,7 @@ import { figureOf, formatFigure, formatRatio } from "../figures.js";
 import type { Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { onBunNote, onNode, type System, systems } from "../systems.js";
+import { onBunNote, type System, systems, versusNode } from "../systems.js";
 
 interface BroadcastRun {
   readonly deliveriesPerSecond: number;
@@ -71,10 +71,6 @@ export async function broadcastScenario(settings: Settings): Promise<Section[]> 
         ]),
       );
       const of = (system: System) => figures.get(system)!;
-      const versusNode = (system: System) => {
-        const peer = onNode.get(system);
-        return peer === undefined ? "" : formatRatio(of(system).rate, of(peer).rate);
-      };
       sections.push({
         title: `Broadcast, ${how}: ${clients.toLocaleString("en-US")} clients, ${messages} messages of ${payloadBytes} B`,
         intro: `${
@@ -89,7 +85,7 @@ export async function broadcastScenario(settings: Settings): Promise<Section[]> 
           formatFigure(of(system).allMs),
           formatFigure(of(system).cpu),
           formatRatio(of(system).rate, of(systems.wsFrameOnce).rate),
-          versusNode(system),
+          versusNode(system, (each) => of(each).rate),
         ]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
           {

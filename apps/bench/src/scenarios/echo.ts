@@ -7,7 +7,7 @@ import { type Figure, figureOf, formatFigure, formatRatio } from "../figures.js"
 import type { Goal, Section } from "../report.js";
 import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
-import { onBunNote, onNode, type System, systems } from "../systems.js";
+import { onBunNote, type System, systems, versusNode } from "../systems.js";
 
 interface EchoRun {
   readonly perSecond: number;
@@ -116,16 +116,12 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
       );
       const figures = new Map([...runs].map(([system, results]) => [system, echoFigures(results)]));
       const of = (system: System) => figures.get(system)!;
-      const versusNode = (system: System) => {
-        const peer = onNode.get(system);
-        return peer === undefined ? "" : formatRatio(of(system).perSecond, of(peer).perSecond);
-      };
       const label = `echo ${inflight} in flight, ${payloadBytes} B`;
       sections.push({
         title: `Echo RPC: ${settings.echo.connections} connections, ${inflight} in flight, ${payloadBytes} B payload`,
         intro: `Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests. ${onBunNote}`,
         head: ["system", "requests/s", "p50 ms", "p99 ms", "server CPU ms per 100k", "vs raw ws", "vs the same on Node"],
-        rows: subjects.map((system) => [...echoRow(system, of(system), of(systems.ws)), versusNode(system)]),
+        rows: subjects.map((system) => [...echoRow(system, of(system), of(systems.ws)), versusNode(system, (each) => of(each).perSecond)]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
           ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.ws), "raw ws", 0.9),
           ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.socketIo), "socket.io", 1.5),
