@@ -25,6 +25,15 @@ export {
   type MethodImplementation,
   type StandardSchemaLike,
 } from "./hub.js";
+export type { ConnectionTransport, HubConnectionContext } from "./hub-connection-context.js";
+export {
+  type AdmittedClient,
+  type GatewayAdmission,
+  type GatewayClient,
+  GatewayConnection,
+  type GatewayRequest,
+  HubGateway,
+} from "./hub-gateway.js";
 export type { HubOptions, ProtocolName } from "./hub-options.js";
 export { type HubContext, HubServerCore, type HubServerOptions } from "./hub-server-core.js";
 export {

@@ -61,11 +61,11 @@ export interface AdmissionRules {
  * if ("status" in outcome) return refuse(exchange, outcome.status, outcome.message);
  * ```
  */
-export async function admitPrincipal(request: HubRequest, query: URLSearchParams, rules: AdmissionRules): Promise<AuthOutcome> {
+export async function admitPrincipal(request: HubRequest, query: URLSearchParams, rules: AdmissionRules, accessToken?: string): Promise<AuthOutcome> {
   let principal: Principal | undefined;
   if (rules.authenticate !== undefined) {
     try {
-      principal = await rules.authenticate({ accessToken: readAccessToken(request, query), request });
+      principal = await rules.authenticate({ accessToken: accessToken ?? readAccessToken(request, query), request });
     } catch (error) {
       rules.logger.log("warn", "Authentication threw; treating the request as unauthenticated.", { path: rules.path, error });
       principal = undefined;

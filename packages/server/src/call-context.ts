@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { ClientMethods, HubContract, TransportName } from "@hubwire/protocol";
+import type { ClientMethods, HubContract } from "@hubwire/protocol";
 import { type CallerClients, type ClientResultOptions, createCallerClients, type HubClients, type InvokeClient } from "./clients.js";
-import type { HubConnection } from "./connection.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { GroupManager, HubCallContext } from "./hub.js";
+import type { ConnectionTransport, HubConnectionContext } from "./hub-connection-context.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 
 /** What every context of one hub shares. */
@@ -34,13 +34,13 @@ export interface CallContextShared {
  * ```
  */
 export class CallContext implements HubCallContext {
-  readonly #connection: HubConnection;
+  readonly #connection: HubConnectionContext;
   readonly #shared: CallContextShared;
   readonly #signal: AbortSignal | undefined;
   #clients: CallerClients<ClientMethods<HubContract>> | undefined;
 
   /** `signal` replaces the connection's (a stream's own, which also ends with the connection). */
-  constructor(connection: HubConnection, shared: CallContextShared, signal?: AbortSignal) {
+  constructor(connection: HubConnectionContext, shared: CallContextShared, signal?: AbortSignal) {
     this.#connection = connection;
     this.#shared = shared;
     this.#signal = signal;
@@ -77,7 +77,7 @@ export class CallContext implements HubCallContext {
     return this.#connection.request;
   }
 
-  get transport(): TransportName {
+  get transport(): ConnectionTransport {
     // Set by the handshake, before any hook or call can see the context.
     return this.#connection.connectedOver!;
   }

@@ -30,7 +30,7 @@ import type { Slot } from "./connection-limits.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ErrorTexts } from "./error-texts.js";
 import { ClientResultError } from "./errors.js";
-import type { ManagedConnection } from "./lifetime-manager.js";
+import type { HubConnectionContext } from "./hub-connection-context.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
@@ -100,7 +100,7 @@ function isTrackableType(type: number): boolean {
  * Timing is driven from outside by {@link HubConnection.tick}: one timer per hub endpoint visits
  * every connection, instead of a timer or two per connection.
  */
-export class HubConnection implements ManagedConnection, EndpointConnection, OutboundSink {
+export class HubConnection implements HubConnectionContext, EndpointConnection, OutboundSink {
   readonly connectionId: string;
   readonly connectionToken: string;
   #items: Map<unknown, unknown> | undefined;

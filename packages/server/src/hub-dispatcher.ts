@@ -10,10 +10,10 @@ import { type ClientMethods, type HubContract, type HubMessage, type MessageEnve
 import { ArgumentBindingError } from "./argument-binding.js";
 import type { CallContextShared } from "./call-context.js";
 import { type ClientResultOptions, createHubClients, type HubClients, type InvokeClient } from "./clients.js";
-import type { HubConnection } from "./connection.js";
 import { describeError, ErrorTexts } from "./error-texts.js";
 import { type HubFilter, runFilters } from "./filters.js";
 import type { GroupManager, HubDefinition } from "./hub.js";
+import type { HubConnectionContext } from "./hub-connection-context.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
 import { HubSession, type SessionShared } from "./hub-session.js";
 import { InvocationRunner } from "./invocation-runner.js";
@@ -44,7 +44,7 @@ export class HubDispatcher {
   readonly #clients: HubClients<unknown>;
   readonly #groups: GroupManager;
   readonly #resultOptions: ClientResultOptions;
-  readonly #sessions = new WeakMap<HubConnection, HubSession>();
+  readonly #sessions = new WeakMap<HubConnectionContext, HubSession>();
   readonly #sessionShared: SessionShared;
   readonly #runner: InvocationRunner;
   readonly #tracing: HubTracing;
@@ -125,7 +125,7 @@ export class HubDispatcher {
   }
 
   /** The handshake is done: register the connection, run `onConnected`, then let invocations run. */
-  async connected(connection: HubConnection): Promise<void> {
+  async connected(connection: HubConnectionContext): Promise<void> {
     const session = this.#session(connection);
     try {
       await this.#manager.onConnected(connection);
@@ -147,7 +147,7 @@ export class HubDispatcher {
     this.#logger.log("debug", "A connection connected.", {
       hub: this.#hubName,
       connectionId: connection.connectionId,
-      transport: connection.transport?.name,
+      transport: connection.connectedOver,
       protocol: connection.protocol?.name,
       userId: connection.userId,
     });
@@ -155,7 +155,7 @@ export class HubDispatcher {
   }
 
   /** A message arrived on a connected connection. */
-  message(connection: HubConnection, message: HubMessage): void {
+  message(connection: HubConnectionContext, message: HubMessage): void {
     const session = this.#session(connection);
     switch (message.type) {
       case MessageType.Invocation:
@@ -195,7 +195,7 @@ export class HubDispatcher {
   }
 
   /** Resolves once the calls the connection made so far have been answered. */
-  callsAnswered(connection: HubConnection): Promise<void> {
+  callsAnswered(connection: HubConnectionContext): Promise<void> {
     return this.#sessions.get(connection)?.whenCallsAnswered() ?? Promise.resolve();
   }
 
@@ -203,7 +203,7 @@ export class HubDispatcher {
    * A message whose payload the protocol refused: a call fails as a binding failure, an upload
    * ends with an error (SignalR's stream binding failure); the connection reads on.
    */
-  refused(connection: HubConnection, envelope: MessageEnvelope, error: ProtocolError): void {
+  refused(connection: HubConnectionContext, envelope: MessageEnvelope, error: ProtocolError): void {
     const session = this.#session(connection);
     switch (envelope.type) {
       case MessageType.Invocation:
@@ -232,7 +232,7 @@ export class HubDispatcher {
   }
 
   /** The connection ended: run `onDisconnected` (it may still send to the groups it was in), then unregister. */
-  async disconnected(connection: HubConnection, error: Error | undefined, wasConnected: boolean): Promise<void> {
+  async disconnected(connection: HubConnectionContext, error: Error | undefined, wasConnected: boolean): Promise<void> {
     const session = this.#sessions.get(connection);
     if (session === undefined) return;
     session.close();
@@ -258,7 +258,7 @@ export class HubDispatcher {
     }
   }
 
-  #session(connection: HubConnection): HubSession {
+  #session(connection: HubConnectionContext): HubSession {
     let session = this.#sessions.get(connection);
     if (session === undefined) {
       session = new HubSession(connection, this.#sessionShared);

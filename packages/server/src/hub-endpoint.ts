@@ -13,6 +13,7 @@ import { ConnectionEndpoint, type EndpointContext } from "./connection-endpoint.
 import type { HubFilter } from "./filters.js";
 import type { HubDefinition } from "./hub.js";
 import { HubDispatcher } from "./hub-dispatcher.js";
+import { type GatewayConnection, HubGateway } from "./hub-gateway.js";
 import { type ResolvedHubOptions, resolveHubOptions } from "./hub-options.js";
 import { type ConnectionReport, HubInspection, type InspectionRequest, type NodeAnswer, type NodeInspector, pageOf } from "./inspection.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
@@ -41,6 +42,8 @@ export class HubEndpoint {
   readonly #now: () => number;
   /** This hub across its nodes: connections, groups, rates, and two actions. */
   readonly inspection: HubInspection;
+  /** Connections carried by another stack (socket.io's), served by this hub. */
+  readonly gateway: HubGateway;
 
   /** What every connection of this hub reports to it: one object for all of them. */
   readonly #events: ConnectionEvents = {
@@ -101,6 +104,25 @@ export class HubEndpoint {
       create: (ids) => new HubConnection(ids, this.#settings, this.#events),
       authorize: hub.authorize,
     });
+    this.gateway = new HubGateway({
+      hubName: this.name,
+      dispatcher: this.dispatcher,
+      admission: {
+        authenticate: context.authenticate,
+        requireAuthentication: this.options.requireAuthentication,
+        authorize: hub.authorize,
+        logger: context.logger,
+        path,
+      },
+      clientAddress: context.clientAddress,
+      protocols: [...protocols.values()],
+      traffic: this.#traffic,
+      logger: context.logger,
+      now: context.now,
+      // The invocation queue pauses at its own threshold; past this many more, the client is flooding.
+      maxHeldCalls: 1_024,
+      isAccepting: () => !this.#connections.isClosing,
+    });
     const inspector: NodeInspector = { answer: (request) => this.#answer(request), disconnect: (id) => this.#disconnect(id) };
     this.manager.serveInspection?.(inspector);
     this.inspection = new HubInspection(inspector, this.manager);
@@ -110,11 +132,14 @@ export class HubEndpoint {
   #answer(request: InspectionRequest): NodeAnswer {
     const nodeId = this.manager.nodeId ?? "local";
     const membership = this.manager.localMembership?.();
-    const open = [...this.#connections.connections()].filter((connection) => connection.state === "connected" || connection.state === "reconnecting");
+    const open: Array<HubConnection | GatewayConnection> = [...this.#connections.connections()].filter(
+      (connection) => connection.state === "connected" || connection.state === "reconnecting",
+    );
+    open.push(...this.gateway.connections());
     const groups = [...(membership?.groups() ?? [])];
     const rates = this.#traffic.rates();
     const sinceEpoch = Date.now() - this.#now();
-    const report = (connection: HubConnection): ConnectionReport => ({
+    const report = (connection: HubConnection | GatewayConnection): ConnectionReport => ({
       connectionId: connection.connectionId,
       userId: connection.userId ?? null,
       nodeId,
@@ -161,8 +186,9 @@ export class HubEndpoint {
 
   /** Ends a connection this node holds, at an operator's request. */
   #disconnect(connectionId: string): boolean {
-    for (const connection of this.#connections.connections()) {
-      if (connection.connectionId !== connectionId || connection.state === "closed") continue;
+    const connections: Iterable<HubConnection | GatewayConnection> = [...this.#connections.connections(), ...this.gateway.connections()];
+    for (const connection of connections) {
+      if (connection.connectionId !== connectionId || ("state" in connection ? connection.state === "closed" : connection.isClosed)) continue;
       this.#settings.logger.log("info", "An operator disconnected a connection.", { hub: this.name, connectionId });
       connection.close({ error: "The server's operator ended the connection." });
       return true;
@@ -172,7 +198,7 @@ export class HubEndpoint {
 
   /** Connections known to this hub, negotiated or open. */
   get connectionCount(): number {
-    return this.#connections.connectionCount;
+    return this.#connections.connectionCount + this.gateway.connectionCount;
   }
 
   /** `POST {path}/negotiate`. */
@@ -209,6 +235,7 @@ export class HubEndpoint {
    */
   async close(): Promise<void> {
     this.#connections.close();
+    this.gateway.close();
     await this.manager.close();
   }
 }

@@ -19,6 +19,7 @@ import type { ConnectionHandler } from "./handler-connection.js";
 import { respondText } from "./http-request.js";
 import type { GroupManager, HubDefinition } from "./hub.js";
 import { HubEndpoint } from "./hub-endpoint.js";
+import type { HubGateway } from "./hub-gateway.js";
 import type { HubOptions } from "./hub-options.js";
 import type { HubInspection } from "./inspection.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
@@ -278,6 +279,24 @@ export class HubServerCore {
       clients: endpoint.dispatcher.clients as HubClients<ClientMethods<TContract>>,
       groups: endpoint.dispatcher.groups,
     };
+  }
+
+  /**
+   * The hub's gateway: how another stack (socket.io's server, in `@hubwire/socket.io`) connects
+   * the clients it carries to this hub, which authenticates them, registers them and runs their
+   * calls as it does a SignalR client's.
+   *
+   * @example
+   * ```ts
+   * const gateway = hubs.gateway(chat);
+   * const admission = await gateway.admit({ request });
+   * if (!("status" in admission)) gateway.connect("socket.io", client, admission, socket.id);
+   * ```
+   */
+  gateway<TContract extends HubContract>(hub: HubDefinition<TContract>): HubGateway {
+    const endpoint = this.#byHub.get(hub as HubDefinition<HubContract>);
+    if (endpoint === undefined) throw new TypeError("That hub is not mounted on this server.");
+    return endpoint.gateway;
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import type { CallContextShared } from "./call-context.js";
 import { CallContext } from "./call-context.js";
-import type { HubConnection } from "./connection.js";
+import type { HubConnectionContext } from "./hub-connection-context.js";
 import { InvocationQueue, type QueueOwner } from "./invocation-queue.js";
 import { UploadStream } from "./upload-stream.js";
 
@@ -43,7 +43,7 @@ export class HubSession implements QueueOwner {
   #pauseReasons: Set<unknown> | undefined;
 
   constructor(
-    readonly connection: HubConnection,
+    readonly connection: HubConnectionContext,
     shared: SessionShared,
   ) {
     this.#shared = shared;

@@ -25,10 +25,11 @@
  * });
  * ```
  */
-import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf, TransportName } from "@hubwire/protocol";
+import type { ClientMethods, HubContract, MethodArgs, MethodName, ServerMethods, StreamItemOf } from "@hubwire/protocol";
 import type { CallerClients } from "./clients.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { HubFilter } from "./filters.js";
+import type { ConnectionTransport } from "./hub-connection-context.js";
 import type { HubOptions } from "./hub-options.js";
 
 /** A value or a promise of it. */
@@ -54,8 +55,11 @@ export interface HubCallContext<TContract extends HubContract = HubContract> {
   readonly signal: AbortSignal;
   /** The HTTP request that opened the connection (SignalR's `Context.GetHttpContext()`). */
   readonly request: ConnectionRequest | undefined;
-  /** The transport the connection uses (SignalR's `IHttpTransportFeature.TransportType`). */
-  readonly transport: TransportName;
+  /**
+   * The transport the connection uses (SignalR's `IHttpTransportFeature.TransportType`), or the
+   * gateway that carries it (`"socket.io"` for a socket.io client, `@hubwire/socket.io`).
+   */
+  readonly transport: ConnectionTransport;
   /** Targets for calling client methods. */
   readonly clients: CallerClients<ClientMethods<TContract>>;
   readonly groups: GroupManager;

@@ -7,9 +7,9 @@
  * @module
  */
 import { MessageType } from "@hubwire/protocol";
-import type { HubConnection } from "./connection.js";
 import { describeError, ErrorTexts } from "./error-texts.js";
 import { isHubError } from "./errors.js";
+import type { HubConnectionContext } from "./hub-connection-context.js";
 import type { Logger } from "./logger.js";
 
 /** Who streams, for the log lines of a failed stream. */
@@ -30,7 +30,7 @@ export interface StreamSource {
  * ```
  */
 export async function streamToCaller(
-  connection: HubConnection,
+  connection: HubConnectionContext,
   invocationId: string,
   items: AsyncIterable<unknown>,
   signal: AbortSignal,

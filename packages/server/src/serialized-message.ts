@@ -37,6 +37,23 @@ export class SerializedMessage {
     return serialized;
   }
 
+  /**
+   * The message itself: the one it was made from, or, for one that came encoded, decoded once from
+   * the first of `protocols` it has bytes for (the same object for every later caller).
+   */
+  messageFor(protocols: readonly HubProtocol[]): HubMessage {
+    if (this.#message !== undefined) return this.#message;
+    for (const protocol of protocols) {
+      const bytes = this.#bytes.get(protocol.name);
+      if (bytes === undefined) continue;
+      const [message] = protocol.parse(bytes);
+      if (message === undefined) break;
+      this.#message = message;
+      return message;
+    }
+    throw new Error(`None of the encodings given (${[...this.#bytes.keys()].join(", ")}) can be decoded here.`);
+  }
+
   /** The message as one complete record of `protocol` (UTF-8 bytes for text protocols). */
   bytesFor(protocol: HubProtocol): Uint8Array {
     let bytes = this.#bytes.get(protocol.name);

@@ -1,0 +1,117 @@
+/**
+ * One socket.io socket as a Hubwire gateway client: what the hub sends becomes socket.io's own
+ * packets. A call to a client method is an event with the method's name and arguments; a client
+ * result is the same event with an acknowledgement; the answer to the client's call is the
+ * acknowledgement of its event; the end of the connection is a `hubwire:close` event (when there
+ * is something to say) and a disconnect.
+ *
+ * @module
+ */
+import { ErrorCode, type HubMessage, MessageType, ProtocolError } from "@hubwire/protocol";
+import type { GatewayClient, GatewayConnection, Logger } from "@hubwire/server";
+import type { Socket } from "socket.io";
+import { answerOf } from "./call-answers.js";
+
+/** The event that tells a socket.io client why the hub ended its connection: `{ error?, allowReconnect? }`. */
+export const closeEvent = "hubwire:close";
+
+/** Event names socket.io keeps for itself: a hub cannot call client methods with these names. */
+const reservedEvents = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
+
+type Ack = (...args: unknown[]) => void;
+
+/**
+ * Carries one socket.io socket for the hub.
+ *
+ * @example
+ * ```ts
+ * const client = new SocketClient(socket, logger);
+ * client.connection = gateway.connect("socket.io", client, admitted, socket.id);
+ * ```
+ */
+export class SocketClient implements GatewayClient {
+  /** The hub's side of this socket, once connected. */
+  connection: GatewayConnection | undefined;
+  readonly #socket: Socket;
+  readonly #logger: Logger;
+  readonly #hubName: string;
+  /** The acknowledgements of the client's calls still running, by the invocation id the hub knows them by. */
+  readonly #acks = new Map<string, Ack>();
+  #nextId = 0;
+
+  constructor(socket: Socket, logger: Logger, hubName: string) {
+    this.#socket = socket;
+    this.#logger = logger;
+    this.#hubName = hubName;
+  }
+
+  /** Keeps a call's acknowledgement; the id under which the hub answers it. */
+  track(ack: Ack): string {
+    const invocationId = String(this.#nextId++);
+    this.#acks.set(invocationId, ack);
+    return invocationId;
+  }
+
+  deliver(message: HubMessage): void {
+    switch (message.type) {
+      case MessageType.Invocation: {
+        const { target, arguments: args, invocationId } = message;
+        if (invocationId !== undefined) {
+          // A client result: the hub learns why it cannot be sent (ClientResults rejects the call).
+          if (reservedEvents.has(target)) throw new ProtocolError(ErrorCode.UnencodableMessage, `'${target}' is an event name socket.io reserves.`);
+          assertEncodable(args);
+          this.#socket.emit(target, ...args, (response: unknown) => this.connection?.answer(invocationId, answerOf(response)));
+          return;
+        }
+        try {
+          if (reservedEvents.has(target)) throw new Error(`'${target}' is an event name socket.io reserves.`);
+          this.#socket.emit(target, ...args);
+        } catch (error) {
+          // A send to many must not fail for the others: this one is logged and skipped.
+          this.#logger.log("warn", "A message could not be sent to a socket.io client.", {
+            hub: this.#hubName,
+            connectionId: this.#socket.id,
+            target,
+            error,
+          });
+        }
+        return;
+      }
+      case MessageType.Completion: {
+        const ack = this.#acks.get(message.invocationId);
+        if (ack === undefined) return;
+        const answer = message.error !== undefined ? { error: message.error } : message.result;
+        // Checked before the acknowledgement, which sends once: an error must still be able to follow.
+        assertEncodable(answer);
+        this.#acks.delete(message.invocationId);
+        if (answer === undefined) ack();
+        else ack(answer);
+        return;
+      }
+      default:
+        // Stream items, pings and the rest have no socket.io form: streams are refused before they start.
+        return;
+    }
+  }
+
+  end(options: { readonly error?: string; readonly allowReconnect?: boolean }): void {
+    this.#acks.clear();
+    if (options.error !== undefined || options.allowReconnect !== undefined) this.#socket.emit(closeEvent, options);
+    // socket.io clients reconnect by themselves after a transport close, never after a server disconnect.
+    if (options.allowReconnect === true) this.#socket.conn.close();
+    else this.#socket.disconnect();
+  }
+}
+
+/** Throws a ProtocolError for a value socket.io's JSON encoding cannot carry (a BigInt, a cycle, a toJSON that throws). */
+function assertEncodable(value: unknown): void {
+  const kind = typeof value;
+  if (kind === "bigint" || kind === "symbol" || kind === "function")
+    throw new ProtocolError(ErrorCode.UnencodableMessage, `A ${kind} cannot be sent to a socket.io client.`);
+  if (kind !== "object" || value === null) return;
+  try {
+    JSON.stringify(value);
+  } catch (error) {
+    throw new ProtocolError(ErrorCode.UnencodableMessage, `The value cannot be sent to a socket.io client: ${(error as Error).message}`, { cause: error });
+  }
+}
