@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const published = ["protocol", "protocol-msgpack", "server", "redis", "client", "admin"];
+const published = ["protocol", "protocol-msgpack", "server", "redis", "client", "admin", "socket.io"];
 const destination = resolve(process.argv[2] ?? join(root, "packed"));
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
 

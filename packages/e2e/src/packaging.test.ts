@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = fileURLToPath(new URL("../fixtures/packaged-app/", import.meta.url));
-const published = ["protocol", "protocol-msgpack", "server", "redis", "client", "admin"];
+const published = ["protocol", "protocol-msgpack", "server", "redis", "client", "admin", "socket.io"];
 const require = createRequire(import.meta.url);
 /** The type packages at the versions the monorepo has, so npm finds them in its cache. */
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
@@ -74,7 +74,9 @@ describe("the packed packages", () => {
     cpSync(fixture, app, { recursive: true });
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "packaged-app", private: true, type: "module" }));
     const install = ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"];
-    await run("npm", [...install, ...tarballs.values(), "ws"], { cwd: app });
+    await run("npm", [...install, ...tarballs.values(), "ws", `socket.io@${versionOf("socket.io")}`, `socket.io-client@${versionOf("socket.io-client")}`], {
+      cwd: app,
+    });
     // No @types/ws here: the server's public types name ws's, so it must bring them itself.
     await run("npm", [...install, "-D", `@types/node@${versionOf("@types/node")}`], { cwd: app });
     const installed = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -90,7 +92,9 @@ describe("the packed packages", () => {
       const { stdout } = await run(process.execPath, [join(app, "out", "main.js")], { env: { ...process.env, REDIS_URL: redis.url }, timeout: 30_000 });
       expect(JSON.parse(stdout.trim())).toEqual({
         received: "lobby/ada/hello from the other node",
+        receivedBySocketIo: "lobby/ada/hello from the other node",
         sum: 5,
+        socketIoSum: 5,
         refused: expect.stringContaining("Messages are limited to 500 characters."),
       });
     } finally {

@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { redisLifetimeManager } from "@hubwire/redis";
 import { createHubServer, defineHub, type HubContract, HubError, type HubServer, type Principal, silentLogger } from "@hubwire/server";
 import * as signalR from "@microsoft/signalr";
 import { Server } from "socket.io";
@@ -20,6 +21,7 @@ interface ChatContract extends HubContract {
     big(): unknown;
     count(to: number): AsyncIterable<number>;
     note(text: string): void;
+    hold(): void;
   };
   client: {
     receive(from: string, text: string): void;
@@ -28,6 +30,14 @@ interface ChatContract extends HubContract {
 }
 
 const notes: string[] = [];
+/** Released by a test: `hold` waits for it, so the calls behind it queue up. */
+let gate = openableGate();
+
+function openableGate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
 const disconnected: Array<{ connectionId: string; error: string | undefined }> = [];
 
 const chat = defineHub<ChatContract>({
@@ -51,6 +61,7 @@ const chat = defineHub<ChatContract>({
     note: (_ctx, text) => {
       notes.push(text);
     },
+    hold: () => gate.promise,
   },
   onDisconnected: (ctx, error) => {
     disconnected.push({ connectionId: ctx.connectionId, error: error?.message });
@@ -64,6 +75,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   notes.length = 0;
   disconnected.length = 0;
+  gate.resolve();
+  gate = openableGate();
 });
 
 async function eventually(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
@@ -288,6 +301,42 @@ describe("socket.io clients on a hub", () => {
     expect(await neighbour.emitWithAck("add", 20, 22)).toBe(42);
   });
 
+  it("holds a burst of calls while the hub's queue is full and runs them all, in order", async () => {
+    const { url } = await serve();
+    const socket = await socketIoClient(url);
+    socket.emit("hold");
+    for (let i = 0; i < 600; i++) socket.emit("note", String(i));
+    const last = socket.emitWithAck("add", 0, 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(notes).toEqual([]);
+    gate.resolve();
+    expect(await last).toBe(0);
+    expect(notes).toEqual(Array.from({ length: 600 }, (_, i) => String(i)));
+  });
+
+  it("closes a client that floods calls past what the server holds, and its neighbour carries on", async () => {
+    const { url } = await serve();
+    const neighbour = await socketIoClient(url);
+    const flooder = await socketIoClient(url);
+    const told = new Promise<unknown>((resolve) => flooder.once("hubwire:close", resolve));
+    flooder.emit("hold");
+    for (let i = 0; i < 2_000; i++) flooder.emit("note", String(i));
+    expect(await told).toEqual({ error: "Connection closed with an error. The client sent more calls than the server could queue." });
+    await eventually(() => disconnected.length === 1, "onDisconnected");
+    expect(await neighbour.emitWithAck("add", 1, 2)).toBe(3);
+  });
+
+  it("serves socket.io's long polling as its WebSockets", async () => {
+    const { url, hubs } = await serve();
+    const socket = await socketIoClient(url, { transports: ["polling"] });
+    const received: string[] = [];
+    socket.on("receive", (_from, text) => received.push(text));
+    expect(await socket.emitWithAck("add", 4, 5)).toBe(9);
+    await hubs.hubContext(chat).clients.all.receive("server", "polled");
+    await eventually(() => received.includes("polled"), "the message over long polling");
+    expect(((await socket.emitWithAck("fail", "no")) as { error: string }).error).toMatch(/HubException: no$/);
+  });
+
   it("tells socket.io clients the server is shutting down, and they reconnect", async () => {
     const { url, hubs } = await serve();
     const socket = await socketIoClient(url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50 });
@@ -298,4 +347,45 @@ describe("socket.io clients on a hub", () => {
     expect(await reason).toBe("transport close");
     await eventually(() => disconnected.length === 1, "onDisconnected");
   });
+});
+
+describe("socket.io clients on two nodes over Redis", () => {
+  it("carries groups, users, hubContext sends and client results between a socket.io client on one node and a SignalR client on the other", async () => {
+    const prefix = `socketio-${Math.random()}`;
+    const backplane = () => redisLifetimeManager({ redis: "redis://127.0.0.1:6379", prefix });
+    const a = await serve({ lifetimeManager: backplane(), hubOptions: { clientResultTimeoutMs: 3_000 } });
+    const b = await serve({ lifetimeManager: backplane(), hubOptions: { clientResultTimeoutMs: 3_000 } });
+    const socket = await socketIoClient(a.url);
+    const signalr = await signalRClient(b.url);
+    const bySocket: string[] = [];
+    const bySignalR: string[] = [];
+    socket.on("receive", (from, text) => bySocket.push(`${from}:${text}`));
+    signalr.on("receive", (from: string, text: string) => bySignalR.push(`${from}:${text}`));
+    socket.on("confirm", (question, ack) => ack(question.endsWith("?")));
+    signalr.on("confirm", () => false);
+
+    await socket.emitWithAck("join", "room");
+    await signalr.invoke("join", "room");
+    await socket.emitWithAck("say", "room", "from a");
+    await signalr.invoke("say", "room", "from b");
+    // From the other node's hubContext, and to the socket.io client by its id from the SignalR client's node.
+    await b.hubs.hubContext(chat).clients.group("room").receive("server b", "to the room");
+    await b.hubs.hubContext(chat).clients.client(socket.id!).receive("server b", "to the socket");
+    const room = [`${socket.id}:from a`, `${signalr.connectionId}:from b`, "server b:to the room"];
+    await eventually(() => bySocket.length === 4 && bySignalR.length === 3, "the messages across nodes", 5_000);
+    expect(bySocket).toEqual([...room, "server b:to the socket"]);
+    expect(bySignalR).toEqual(room);
+
+    // Client results across nodes, both ways.
+    expect(await signalr.invoke("ask", socket.id, "across?")).toBe(true);
+    expect(await socket.emitWithAck("ask", signalr.connectionId!, "across?")).toBe(false);
+    // The inspection on either node sees both kinds, once the nodes know each other (heartbeats).
+    let transports: string[] = [];
+    const deadline = Date.now() + 8_000;
+    while (transports.length < 2 && Date.now() < deadline) {
+      transports = (await b.hubs.inspect(chat).connections({ limit: 10 })).items.map((item) => item.transport).sort();
+      if (transports.length < 2) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(transports).toEqual(["WebSockets", "socket.io"]);
+  }, 20_000);
 });
