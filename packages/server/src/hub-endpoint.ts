@@ -117,6 +117,7 @@ export class HubEndpoint {
       clientAddress: context.clientAddress,
       protocols: [...protocols.values()],
       traffic: this.#traffic,
+      metrics: context.metrics,
       logger: context.logger,
       now: context.now,
       // The invocation queue pauses at its own threshold; past this many more, the client is flooding.

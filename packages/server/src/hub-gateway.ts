@@ -18,6 +18,7 @@ import { ClientResultError } from "./errors.js";
 import type { HubConnectionContext } from "./hub-connection-context.js";
 import type { HubDispatcher } from "./hub-dispatcher.js";
 import type { Logger } from "./logger.js";
+import type { HubMetrics } from "./metrics.js";
 import type { HubRequest } from "./runtime/http-exchange.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { ConnectionTraffic, type TrafficTotals } from "./traffic.js";
@@ -66,6 +67,7 @@ export interface GatewayHost {
   readonly clientAddress: (request: HubRequest) => string | undefined;
   readonly protocols: readonly HubProtocol[];
   readonly traffic: TrafficTotals;
+  readonly metrics: HubMetrics;
   readonly logger: Logger;
   readonly now: () => number;
   /** Calls held while the hub's queue for a connection is full, before the connection is closed. */
@@ -136,10 +138,13 @@ export class HubGateway {
    * inspection); `connectionId` is the id the stack gave it.
    */
   connect(transport: string, client: GatewayClient, admitted: AdmittedClient, connectionId: string): GatewayConnection {
-    const connection = new GatewayConnection(connectionId, transport, client, admitted.principal, admitted.request, this.#host, (closed) =>
-      this.#open.delete(closed),
-    );
+    const connection = new GatewayConnection(connectionId, transport, client, admitted.principal, admitted.request, this.#host, (closed) => {
+      this.#open.delete(closed);
+      const status = this.#host.isAccepting() ? "normal_closure" : "app_shutdown";
+      this.#host.metrics.connectionEnded(transport, this.#host.now() - closed.connectedAt, status);
+    });
     this.#open.add(connection);
+    this.#host.metrics.connectionOpened(transport);
     void this.#host.dispatcher.connected(connection);
     return connection;
   }
@@ -245,6 +250,7 @@ export class GatewayConnection implements HubConnectionContext {
   invoke(target: string, args: unknown[], invocationId?: string): void {
     if (this.#closed) return;
     this.traffic.received();
+    this.#host.metrics.messageReceived();
     const message: HubMessage = { type: MessageType.Invocation, target, arguments: args, ...(invocationId === undefined ? {} : { invocationId }) };
     if (this.#paused) {
       const held = (this.#held ??= []);
@@ -266,6 +272,7 @@ export class GatewayConnection implements HubConnectionContext {
   answer(invocationId: string, answer: { readonly result?: unknown } | { readonly error: string }): void {
     if (this.#closed) return;
     this.traffic.received();
+    this.#host.metrics.messageReceived();
     const completion: CompletionMessage =
       "error" in answer
         ? { type: MessageType.Completion, invocationId, error: answer.error }
@@ -285,6 +292,7 @@ export class GatewayConnection implements HubConnectionContext {
   write(message: SerializedMessage): void {
     if (this.#closed) return;
     this.traffic.sent();
+    this.#host.metrics.messageSent();
     const decoded = () => message.messageFor(this.#host.protocols);
     if (this.#client.deliverShared !== undefined) this.#client.deliverShared(message, decoded);
     else this.#client.deliver(decoded());
@@ -293,6 +301,7 @@ export class GatewayConnection implements HubConnectionContext {
   send(message: HubMessage): void {
     if (this.#closed) return;
     this.traffic.sent();
+    this.#host.metrics.messageSent();
     this.#client.deliver(message);
   }
 

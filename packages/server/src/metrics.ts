@@ -9,6 +9,7 @@
 
 import { TransportName } from "@hubwire/protocol";
 import { type Attributes, type Counter, type Histogram, type MeterProvider, metrics, type UpDownCounter } from "@opentelemetry/api";
+import type { ConnectionTransport } from "./hub-connection-context.js";
 
 /** SignalR's `signalr.transport` values. */
 const transportAttribute: Readonly<Record<TransportName, string>> = {
@@ -26,6 +27,15 @@ const transportAttributes: Readonly<Record<TransportName, Attributes>> = {
   [TransportName.ServerSentEvents]: { "signalr.transport": transportAttribute[TransportName.ServerSentEvents] },
   [TransportName.LongPolling]: { "signalr.transport": transportAttribute[TransportName.LongPolling] },
 };
+/** A gateway's connections (`"socket.io"`) carry the gateway's name as their transport. */
+const gatewayAttributes = new Map<string, Attributes>();
+function attributesOf(transport: ConnectionTransport): Attributes {
+  const known = transportAttributes[transport as TransportName];
+  if (known !== undefined) return known;
+  let attributes = gatewayAttributes.get(transport);
+  if (attributes === undefined) gatewayAttributes.set(transport, (attributes = { "signalr.transport": transport }));
+  return attributes;
+}
 const received = Object.freeze({ "hubwire.direction": "received" });
 const sent = Object.freeze({ "hubwire.direction": "sent" });
 
@@ -75,13 +85,13 @@ export class HubMetrics {
     });
   }
 
-  connectionOpened(transport: TransportName): void {
-    this.#activeConnections.add(1, transportAttributes[transport]);
+  connectionOpened(transport: ConnectionTransport): void {
+    this.#activeConnections.add(1, attributesOf(transport));
   }
 
-  connectionEnded(transport: TransportName, durationMs: number, status: ConnectionEndStatus): void {
-    this.#activeConnections.add(-1, transportAttributes[transport]);
-    this.#connectionDuration.record(durationMs / 1000, { "signalr.transport": transportAttribute[transport], "signalr.connection.status": status });
+  connectionEnded(transport: ConnectionTransport, durationMs: number, status: ConnectionEndStatus): void {
+    this.#activeConnections.add(-1, attributesOf(transport));
+    this.#connectionDuration.record(durationMs / 1000, { ...attributesOf(transport), "signalr.connection.status": status });
   }
 
   messageReceived(): void {

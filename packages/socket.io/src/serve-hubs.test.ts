@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { redisLifetimeManager } from "@hubwire/redis";
 import { createHubServer, defineHub, type HubContract, HubError, type HubServer, type Principal, silentLogger } from "@hubwire/server";
 import * as signalR from "@microsoft/signalr";
+import { type Attributes, createNoopMeter, type Meter } from "@opentelemetry/api";
 import { Server } from "socket.io";
 import { io, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -22,6 +23,7 @@ interface ChatContract extends HubContract {
     count(to: number): AsyncIterable<number>;
     note(text: string): void;
     hold(): void;
+    double(n: number): number;
   };
   client: {
     receive(from: string, text: string): void;
@@ -62,6 +64,7 @@ const chat = defineHub<ChatContract>({
       notes.push(text);
     },
     hold: () => gate.promise,
+    double: { args: ["number"], handler: (_ctx, n) => n * 2 },
   },
   onDisconnected: (ctx, error) => {
     disconnected.push({ connectionId: ctx.connectionId, error: error?.message });
@@ -163,6 +166,7 @@ describe("socket.io clients on a hub", () => {
       ["noSuchMethod", []], // unknown method
       ["add", [1]], // too few arguments
       ["add", [1, 2, 3]], // too many
+      ["double", ["two"]], // the wrong type for its spec
       ["count", [3]], // a streaming method, called as a plain one
       ["big", []], // a result the encoding cannot carry
     ];
@@ -335,6 +339,29 @@ describe("socket.io clients on a hub", () => {
     await hubs.hubContext(chat).clients.all.receive("server", "polled");
     await eventually(() => received.includes("polled"), "the message over long polling");
     expect(((await socket.emitWithAck("fail", "no")) as { error: string }).error).toMatch(/HubException: no$/);
+  });
+
+  it("counts socket.io connections and messages in the server's metrics", async () => {
+    const recorded: Array<{ instrument: string; value: number; attributes: Attributes }> = [];
+    const record =
+      (instrument: string) =>
+      (value: number, attributes: Attributes = {}) =>
+        void recorded.push({ instrument, value, attributes });
+    const meter: Meter = Object.assign(Object.create(createNoopMeter()) as Meter, {
+      createCounter: (name: string) => ({ add: record(name) }),
+      createUpDownCounter: (name: string) => ({ add: record(name) }),
+      createHistogram: (name: string) => ({ record: record(name) }),
+    });
+    const { url } = await serve({ meterProvider: { getMeter: () => meter } });
+    const socket = await socketIoClient(url);
+    await socket.emitWithAck("add", 1, 2);
+    const socketIo = (instrument: string) =>
+      recorded.filter((entry) => entry.instrument === instrument && entry.attributes["signalr.transport"] === "socket.io");
+    expect(socketIo("signalr.server.active_connections").map((entry) => entry.value)).toEqual([1]);
+    expect(recorded.filter((entry) => entry.instrument === "hubwire.server.messages").length).toBe(2); // the call and its answer
+    socket.disconnect();
+    await eventually(() => socketIo("signalr.server.connection.duration").length === 1, "the connection's duration");
+    expect(socketIo("signalr.server.active_connections").map((entry) => entry.value)).toEqual([1, -1]);
   });
 
   it("tells socket.io clients the server is shutting down, and they reconnect", async () => {
