@@ -104,9 +104,18 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   #counter = 0;
   #closed = false;
 
-  constructor(options: RedisLifetimeManagerOptions) {
+  /**
+   * `shared`: connections another hub of this server already uses (`redisLifetimeManager` passes
+   * them); without it, the caller's clients are shared with every other hub given the same ones,
+   * and `redis` opens a pair for this hub alone.
+   */
+  constructor(options: RedisLifetimeManagerOptions, shared?: RedisConnections) {
     this.channels = new HubChannels(options.prefix ?? backplaneDefaults.prefix, options.hubName);
-    this.#connections = RedisConnections.open(options);
+    const connections = shared ?? RedisConnections.acquire(options);
+    if (connections.serves(this.channels.base)) {
+      throw new TypeError(`Two hubs named '${this.channels.base}' share one Redis backplane; give them different names or prefixes.`);
+    }
+    this.#connections = connections.retain();
     this.#publishTimeoutMs = options.publishTimeoutMs ?? backplaneDefaults.publishTimeoutMs;
     this.#deadlines = new DeadlineQueue(this.#publishTimeoutMs);
     this.#logger = options.logger ?? silentLogger;
@@ -160,7 +169,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       onInspectResponse: (envelope) => this.#inspection.receive(envelope),
       onDisconnectCommand: (envelope) => this.#remote.answerDisconnect(envelope),
     });
-    this.#stopReceiving = this.#connections.onMessage((message) => router.route(message));
+    this.#stopReceiving = this.#connections.onMessage(this.channels.base, (message) => router.route(message));
     this.#health = new BackplaneHealth({
       serverId: this.serverId,
       isConnected: () => this.#connections.isReady,
@@ -280,7 +289,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     await this.#bounded(this.#subscriptions.close(), "unsubscribing");
     this.#deadlines.close();
     await this.#local.close();
-    this.#connections.close();
+    this.#connections.release();
   }
 
   readonly #onStatus = (): void => {
@@ -318,8 +327,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
 /**
  * The `lifetimeManager` option of `createHubServer` for a Redis backplane: one manager per hub,
- * sharing the caller's clients (or, given `redis`, two connections per hub that each manager
- * opens and closes itself).
+ * and one pair of Redis connections for all of them: the caller's clients, or, given `redis`, two
+ * connections opened with the first hub and closed with the last. Each message goes only to the
+ * hub whose channel it came on.
  *
  * @example
  * ```ts
@@ -330,5 +340,10 @@ export class RedisLifetimeManager implements HubLifetimeManager {
  * ```
  */
 export function redisLifetimeManager(options: RedisBackplaneOptions | RedisConnectionOptions): (hubName: string) => RedisLifetimeManager {
-  return (hubName) => new RedisLifetimeManager({ ...options, hubName });
+  // One pair of connections for every hub of the server: opened from `redis` for the first hub, disconnected with the last.
+  let shared: RedisConnections | undefined;
+  return (hubName) => {
+    if (shared === undefined || shared.isDisconnected) shared = RedisConnections.acquire(options);
+    return new RedisLifetimeManager({ ...options, hubName }, shared);
+  };
 }
