@@ -24,6 +24,9 @@ function setup(options: { seenLimit?: number; logger?: Logger } = {}) {
     stats,
     logger: options.logger ?? silentLogger,
     onHeartbeat: (serverId) => void routed.push(["heartbeat", serverId]),
+    onPresenceDelta: (envelope) => void routed.push(["presence", envelope.serverId]),
+    onPresenceSyncRequest: (envelope) => void routed.push(["presence sync", envelope.serverId]),
+    onPresenceSnapshot: (envelope) => void routed.push(["presence snapshot", envelope.serverId]),
     onInvocation: (envelope) => void routed.push(["invocation", envelope]),
     onGroupCommand: (envelope) => void routed.push(["group command", envelope]),
     onResultRequest: (envelope) => void routed.push(["result request", envelope]),
@@ -50,7 +53,7 @@ const ids = (routed: Array<[string, Envelope | string]>) =>
 describe("BackplaneRouter", () => {
   it("hands each kind of envelope from another node to what handles it, and counts it received", () => {
     const { route, routed, stats } = setup();
-    route({ kind: EnvelopeKind.Heartbeat, serverId: "b" });
+    route({ kind: EnvelopeKind.Heartbeat, serverId: "b", presenceSeq: 0 });
     route(invocation("m1", "hello"));
     route({ kind: EnvelopeKind.GroupCommand, requestId: "g1", serverId: "b", action: "add", connectionId: "c1", group: "red" });
     route({ kind: EnvelopeKind.ResultRequest, requestId: "q1", serverId: "b", connectionId: "c1", method: "ask", args: [], timeoutMs: null });
@@ -72,6 +75,9 @@ describe("BackplaneRouter", () => {
     };
     route({ kind: EnvelopeKind.InspectResponse, requestId: "i2", answer });
     route({ kind: EnvelopeKind.DisconnectCommand, requestId: "d1", serverId: "b", connectionId: "c1" });
+    route({ kind: EnvelopeKind.PresenceDelta, serverId: "b", seq: 1, ops: [[0, "c1", "ada"]] });
+    route({ kind: EnvelopeKind.PresenceSyncRequest, serverId: "b" });
+    route({ kind: EnvelopeKind.PresenceSnapshot, serverId: "b", seq: 1, records: [] });
     expect(ids(routed)).toEqual([
       "heartbeat b",
       "invocation m1",
@@ -80,8 +86,11 @@ describe("BackplaneRouter", () => {
       "inspect request i1",
       "inspect response i2",
       "disconnect d1",
+      "presence b",
+      "presence sync b",
+      "presence snapshot b",
     ]);
-    expect(stats.received).toBe(7);
+    expect(stats.received).toBe(10);
     // The request and the answer arrive whole.
     expect(routed[4]![1]).toMatchObject({ request: { connections: { limit: 5 } } });
     expect(routed[5]![1]).toMatchObject({ answer });
@@ -89,10 +98,13 @@ describe("BackplaneRouter", () => {
 
   it("ignores the heartbeats, invocations, group commands and inspections this node sent itself", () => {
     const { route, routed } = setup();
-    route({ kind: EnvelopeKind.Heartbeat, serverId: "me" });
+    route({ kind: EnvelopeKind.Heartbeat, serverId: "me", presenceSeq: 0 });
     route(invocation("m1", "mine", "all", [], "me"));
     route({ kind: EnvelopeKind.GroupCommand, requestId: "g1", serverId: "me", action: "add", connectionId: "c1", group: "red" });
     route({ kind: EnvelopeKind.InspectRequest, requestId: "i1", serverId: "me", request: {} });
+    route({ kind: EnvelopeKind.PresenceDelta, serverId: "me", seq: 1, ops: [[1, "c1"]] });
+    route({ kind: EnvelopeKind.PresenceSyncRequest, serverId: "me" });
+    route({ kind: EnvelopeKind.PresenceSnapshot, serverId: "me", seq: 1, records: [] });
     expect(routed).toEqual([]);
   });
 
@@ -168,6 +180,9 @@ describe("BackplaneRouter", () => {
       stats,
       logger: silentLogger,
       onHeartbeat: () => undefined,
+      onPresenceDelta: () => undefined,
+      onPresenceSyncRequest: () => undefined,
+      onPresenceSnapshot: () => undefined,
       onInvocation: (envelope) => deliverLocally(local, envelope, silentLogger),
       onGroupCommand: () => undefined,
       onResultRequest: () => undefined,

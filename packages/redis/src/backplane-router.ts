@@ -23,8 +23,14 @@ export interface BackplaneRouterOptions {
   /** Counts `received`, `duplicatesDropped` and `malformedDropped`. */
   readonly stats: BackplaneStats;
   readonly logger: Logger;
-  /** Another node's heartbeat. */
-  onHeartbeat(serverId: string): void;
+  /** Another node's heartbeat, with the number of its last presence delta. */
+  onHeartbeat(serverId: string, presenceSeq: number): void;
+  /** Another node's presence changes. */
+  onPresenceDelta(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceDelta>): void;
+  /** A node asks for this node's whole presence. */
+  onPresenceSyncRequest(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceSyncRequest>): void;
+  /** A node's whole presence, as this one asked. */
+  onPresenceSnapshot(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceSnapshot>): void;
   /** An invocation from another node, the first time its id arrives. */
   onInvocation(envelope: EnvelopeOf<typeof EnvelopeKind.Invocation>): void;
   /** Another node asks to add or remove a connection to or from a group. */
@@ -71,7 +77,16 @@ export class BackplaneRouter {
     stats.received++;
     switch (envelope.kind) {
       case EnvelopeKind.Heartbeat:
-        if (envelope.serverId !== serverId) this.#options.onHeartbeat(envelope.serverId);
+        if (envelope.serverId !== serverId) this.#options.onHeartbeat(envelope.serverId, envelope.presenceSeq);
+        return;
+      case EnvelopeKind.PresenceDelta:
+        if (envelope.serverId !== serverId) this.#options.onPresenceDelta(envelope);
+        return;
+      case EnvelopeKind.PresenceSyncRequest:
+        if (envelope.serverId !== serverId) this.#options.onPresenceSyncRequest(envelope);
+        return;
+      case EnvelopeKind.PresenceSnapshot:
+        if (envelope.serverId !== serverId) this.#options.onPresenceSnapshot(envelope);
         return;
       case EnvelopeKind.Invocation:
         // Already delivered locally by its sender; or seen before (a resend, or a second channel).

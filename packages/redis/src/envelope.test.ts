@@ -40,7 +40,29 @@ describe("envelopes", () => {
       { kind: EnvelopeKind.Ack, requestId: "r1" },
       { kind: EnvelopeKind.ResultRequest, requestId: "r2", serverId: "s1", connectionId: "c1", method: "ask", args: [1, "two", { three: 3 }], timeoutMs: 500 },
       { kind: EnvelopeKind.ResultResponse, requestId: "r2", error: null, result: { answer: 42 } },
-      { kind: EnvelopeKind.Heartbeat, serverId: "s1" },
+      { kind: EnvelopeKind.Heartbeat, serverId: "s1", presenceSeq: 7 },
+      {
+        kind: EnvelopeKind.PresenceDelta,
+        serverId: "s1",
+        seq: 8,
+        ops: [
+          [0, "c1", "ada"],
+          [0, "c2", null],
+          [2, "c1", "lobby"],
+          [3, "c1", "lobby"],
+          [1, "c2"],
+        ],
+      },
+      { kind: EnvelopeKind.PresenceSyncRequest, serverId: "s2" },
+      {
+        kind: EnvelopeKind.PresenceSnapshot,
+        serverId: "s1",
+        seq: 8,
+        records: [
+          ["c1", "ada", ["lobby", "news"]],
+          ["c2", null, []],
+        ],
+      },
     ];
     for (const envelope of others) expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
   });

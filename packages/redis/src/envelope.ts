@@ -44,7 +44,22 @@ export const EnvelopeKind = {
   InspectResponse: 8,
   /** Ask the node holding a connection to end it (on the connection's channel); acknowledged. */
   DisconnectCommand: 9,
+  /** A node's presence changes, numbered (on the `all` channel): connects, disconnects, joins, leaves. */
+  PresenceDelta: 10,
+  /** A node asks another for its whole presence (on the other's server channel). */
+  PresenceSyncRequest: 11,
+  /** A node's whole presence, numbered as its last delta (on the asking node's server channel). */
+  PresenceSnapshot: 12,
 } as const;
+
+/** One presence change: connect (with the user, or null), disconnect, join or leave (with the group). */
+export type PresenceOp =
+  | readonly [op: 0, connectionId: string, userId: string | null]
+  | readonly [op: 1, connectionId: string]
+  | readonly [op: 2 | 3, connectionId: string, group: string];
+
+/** One connection in a presence snapshot: its id, user and groups. */
+export type PresenceRecord = readonly [connectionId: string, userId: string | null, groups: readonly string[]];
 
 /** How an invocation envelope names its recipients. */
 export type TargetKind = "all" | "connections" | "groups" | "users";
@@ -80,7 +95,15 @@ export type Envelope =
       readonly timeoutMs: number | null;
     }
   | { readonly kind: typeof EnvelopeKind.ResultResponse; readonly requestId: string; readonly error: string | null; readonly result: unknown }
-  | { readonly kind: typeof EnvelopeKind.Heartbeat; readonly serverId: string }
+  | {
+      readonly kind: typeof EnvelopeKind.Heartbeat;
+      readonly serverId: string;
+      /** The number of the node's last presence delta: a node that has seen fewer asks for a snapshot. */
+      readonly presenceSeq: number;
+    }
+  | { readonly kind: typeof EnvelopeKind.PresenceDelta; readonly serverId: string; readonly seq: number; readonly ops: readonly PresenceOp[] }
+  | { readonly kind: typeof EnvelopeKind.PresenceSyncRequest; readonly serverId: string }
+  | { readonly kind: typeof EnvelopeKind.PresenceSnapshot; readonly serverId: string; readonly seq: number; readonly records: readonly PresenceRecord[] }
   | { readonly kind: typeof EnvelopeKind.InspectRequest; readonly requestId: string; readonly serverId: string; readonly request: InspectionRequest }
   | { readonly kind: typeof EnvelopeKind.InspectResponse; readonly requestId: string; readonly answer: NodeAnswer }
   | { readonly kind: typeof EnvelopeKind.DisconnectCommand; readonly requestId: string; readonly serverId: string; readonly connectionId: string };
@@ -109,7 +132,13 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
     case EnvelopeKind.ResultResponse:
       return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
     case EnvelopeKind.Heartbeat:
+      return encode([envelope.kind, envelope.serverId, envelope.presenceSeq]);
+    case EnvelopeKind.PresenceDelta:
+      return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.ops]);
+    case EnvelopeKind.PresenceSyncRequest:
       return encode([envelope.kind, envelope.serverId]);
+    case EnvelopeKind.PresenceSnapshot:
+      return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.records]);
     case EnvelopeKind.InspectRequest:
       return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.request]);
     case EnvelopeKind.InspectResponse:
@@ -122,6 +151,26 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === "string");
+
+const isNullableString = (value: unknown): value is string | null => value === null || typeof value === "string";
+
+function isPresenceOp(value: unknown): value is PresenceOp {
+  if (!Array.isArray(value) || typeof value[1] !== "string") return false;
+  switch (value[0]) {
+    case 0:
+      return value.length === 3 && isNullableString(value[2]);
+    case 1:
+      return value.length === 2;
+    case 2:
+    case 3:
+      return value.length === 3 && typeof value[2] === "string";
+    default:
+      return false;
+  }
+}
+
+const isPresenceRecord = (value: unknown): value is PresenceRecord =>
+  Array.isArray(value) && value.length === 3 && typeof value[0] === "string" && isNullableString(value[1]) && isStrings(value[2]);
 
 /** Reads an envelope; undefined for anything that is not one (logged by the caller, never thrown). */
 export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
@@ -155,7 +204,15 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       if (typeof a !== "string" || (b !== null && typeof b !== "string")) return undefined;
       return { kind, requestId: a, error: b, result: c };
     case EnvelopeKind.Heartbeat:
+      return typeof a === "string" ? { kind, serverId: a, presenceSeq: typeof b === "number" ? b : 0 } : undefined;
+    case EnvelopeKind.PresenceDelta:
+      if (typeof a !== "string" || typeof b !== "number" || !Array.isArray(c) || !c.every(isPresenceOp)) return undefined;
+      return { kind, serverId: a, seq: b, ops: c };
+    case EnvelopeKind.PresenceSyncRequest:
       return typeof a === "string" ? { kind, serverId: a } : undefined;
+    case EnvelopeKind.PresenceSnapshot:
+      if (typeof a !== "string" || typeof b !== "number" || !Array.isArray(c) || !c.every(isPresenceRecord)) return undefined;
+      return { kind, serverId: a, seq: b, records: c };
     case EnvelopeKind.InspectRequest:
       if (typeof a !== "string" || typeof b !== "string" || !isObject(c)) return undefined;
       return { kind, requestId: a, serverId: b, request: c as InspectionRequest };

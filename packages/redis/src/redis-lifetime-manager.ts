@@ -36,12 +36,14 @@ import {
   type ClientResultOptions,
   type GatheredAnswers,
   type HubLifetimeManager,
+  type HubPresence,
   type InspectionRequest,
   type LocalMembership,
   type Logger,
   type ManagedConnection,
   MemoryLifetimeManager,
   type NodeInspector,
+  PresenceMap,
   type SendTarget,
   SerializedMessage,
   silentLogger,
@@ -60,6 +62,7 @@ import { EnvelopeKind, encodeEnvelope } from "./envelope.js";
 import { deliverLocally } from "./local-delivery.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { PendingRequests } from "./pending-requests.js";
+import { PresenceReplication } from "./presence-replication.js";
 import { RedisConnections } from "./redis-connections.js";
 import { RemoteInspection } from "./remote-inspection.js";
 import { type GroupAction, RemoteRequests } from "./remote-requests.js";
@@ -85,7 +88,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly serverId = `${hostname()}_${randomBytes(8).toString("hex")}`;
   readonly stats: BackplaneStats = emptyBackplaneStats();
   readonly channels: HubChannels;
-  readonly #local = new MemoryLifetimeManager();
+  readonly #local = new MemoryLifetimeManager({ tracksPresence: false });
   readonly #connections: RedisConnections;
   readonly #publishTimeoutMs: number;
   readonly #deadlines: DeadlineQueue;
@@ -98,6 +101,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #remote: RemoteRequests;
   readonly #fanout: SendFanout;
   readonly #inspection: RemoteInspection;
+  readonly #presence: PresenceMap;
+  readonly #replication: PresenceReplication;
   readonly #stopObserving: () => void;
   readonly #stopReceiving: () => void;
   readonly #stopWatching: () => void;
@@ -156,12 +161,32 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       { hubName: options.hubName, isConnected: () => this.#connections.isReady, nodeCount: () => 1 + this.liveNodeCount, stats: this.stats },
       options.meterProvider,
     );
+    this.#presence = new PresenceMap(this.serverId, this.#logger);
+    this.#replication = new PresenceReplication({
+      serverId: this.serverId,
+      map: this.#presence,
+      publishDelta: (delta) => this.#publisher.publish(this.channels.all, encodeEnvelope(delta), { quiet: true }),
+      requestSnapshot: (serverId) =>
+        this.#publisher.publish(this.channels.server(serverId), encodeEnvelope({ kind: EnvelopeKind.PresenceSyncRequest, serverId: this.serverId }), {
+          quiet: true,
+        }),
+      sendSnapshot: (serverId, snapshot) => this.#publisher.publish(this.channels.server(serverId), encodeEnvelope(snapshot), { quiet: true }),
+      liveNodeIds: () => this.#liveness.liveNodeIds(),
+      heartbeatIntervalMs,
+      logger: this.#logger,
+    });
     const router = new BackplaneRouter({
       serverId: this.serverId,
       requests: this.#requests,
       stats: this.stats,
       logger: this.#logger,
-      onHeartbeat: (serverId) => this.#liveness.heard(serverId),
+      onHeartbeat: (serverId, presenceSeq) => {
+        this.#liveness.heard(serverId);
+        this.#replication.heartbeat(serverId, presenceSeq);
+      },
+      onPresenceDelta: (envelope) => this.#replication.delta(envelope),
+      onPresenceSyncRequest: (envelope) => this.#replication.syncRequested(envelope),
+      onPresenceSnapshot: (envelope) => this.#replication.snapshot(envelope),
       onInvocation: (envelope) => deliverLocally(this.#local, envelope, this.#logger),
       onGroupCommand: (envelope) => this.#remote.answerGroupCommand(envelope),
       onResultRequest: (envelope) => this.#remote.answerResult(envelope),
@@ -173,7 +198,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#health = new BackplaneHealth({
       serverId: this.serverId,
       isConnected: () => this.#connections.isReady,
-      beat: () => this.#publisher.publish(this.channels.all, encodeEnvelope({ kind: EnvelopeKind.Heartbeat, serverId: this.serverId }), { quiet: true }),
+      beat: () =>
+        this.#publisher.publish(
+          this.channels.all,
+          encodeEnvelope({ kind: EnvelopeKind.Heartbeat, serverId: this.serverId, presenceSeq: this.#replication.seq }),
+          { quiet: true },
+        ),
       heartbeatIntervalMs,
       logger: this.#logger,
     });
@@ -209,6 +239,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   async onConnected(connection: ManagedConnection): Promise<void> {
     await this.#local.onConnected(connection);
+    this.#replication.connected(connection.connectionId, connection.userId ?? null);
     const subscriptions = [this.#subscriptions.hold(this.channels.connection(connection.connectionId))];
     if (connection.userId !== undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
     // A Redis outage must not stop local clients from connecting: wait a bounded time, then go on.
@@ -218,6 +249,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   async onDisconnected(connection: ManagedConnection): Promise<void> {
     const groups = this.#local.groupsOf(connection);
     await this.#local.onDisconnected(connection);
+    this.#replication.disconnected(connection.connectionId);
     void this.#subscriptions.release(this.channels.connection(connection.connectionId));
     if (connection.userId !== undefined) void this.#subscriptions.release(this.channels.user(connection.userId));
     for (const group of groups) void this.#subscriptions.release(this.channels.group(group));
@@ -251,6 +283,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     return this.#remote.invoke(connectionId, method, args, options);
   }
 
+  /** Who is online on every node of the hub, with events: this node's copy, kept by replication (presence-replication.ts). */
+  get presence(): HubPresence {
+    return this.#presence;
+  }
+
   /** This node's id among the hub's nodes (its server id). */
   get nodeId(): string {
     return this.serverId;
@@ -281,6 +318,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#replication.close();
     this.#health.close();
     this.#stopObserving();
     this.#stopReceiving();
@@ -305,10 +343,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const before = this.#local.memberCount(group);
     if (action === "add") {
       await this.#local.addToGroup(connectionId, group);
+      this.#replication.joined(connectionId, group);
       if (before === 0 && this.#local.memberCount(group) === 1)
         await this.#bounded(this.#subscriptions.hold(this.channels.group(group)), "subscribing a group");
     } else {
       await this.#local.removeFromGroup(connectionId, group);
+      this.#replication.left(connectionId, group);
       if (before > 0 && this.#local.memberCount(group) === before - 1) void this.#subscriptions.release(this.channels.group(group));
     }
   }

@@ -51,6 +51,7 @@ export {
 export type { HubLifetimeManager, LocalMembership, ManagedConnection, SendTarget } from "./lifetime-manager.js";
 export { consoleLogger, defaultLogger, type Logger, type LogLevel, levelFromEnvironment, silentLogger } from "./logger.js";
 export { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
+export { type HubPresence, type PresenceChange, type PresenceEntry, PresenceMap, type PresenceMember } from "./presence.js";
 export type { BodyReader, HttpExchange, HttpHeaders, HubRequest } from "./runtime/http-exchange.js";
 export type { RuntimeWebSocket, WebSocketHandshake, WebSocketListener } from "./runtime/runtime-websocket.js";
 export { SerializedMessage } from "./serialized-message.js";

@@ -27,6 +27,7 @@ import { defaultLogger, type Logger, redactingLogger } from "./logger.js";
 import { MemoryLifetimeManager } from "./memory-lifetime-manager.js";
 import { HubMetrics } from "./metrics.js";
 import { monotonicNow } from "./monotonic-clock.js";
+import type { HubPresence } from "./presence.js";
 import { ReplayBudget } from "./replay-buffer.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
@@ -148,6 +149,12 @@ interface MountedEndpoint {
 export interface HubContext<TContract extends HubContract> {
   readonly clients: HubClients<ClientMethods<TContract>>;
   readonly groups: GroupManager;
+  /**
+   * Who is online across every node: users, a user's connections, a group's members and counts,
+   * and events when a user comes online or goes offline. Throws when the hub's lifetime manager
+   * does not track presence.
+   */
+  readonly presence: HubPresence;
 }
 
 /**
@@ -183,7 +190,7 @@ export class HubServerCore {
       filters: options.filters ?? [],
       logger: this.logger,
       originAllowList: this.#allowList,
-      createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager()),
+      createLifetimeManager: options.lifetimeManager ?? (() => new MemoryLifetimeManager({ logger: this.logger })),
       now: options.now ?? monotonicNow,
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
       replayBudget: this.#replayBudget,
@@ -275,9 +282,14 @@ export class HubServerCore {
   hubContext<TContract extends HubContract>(hub: HubDefinition<TContract>): HubContext<TContract> {
     const endpoint = this.#byHub.get(hub as HubDefinition<HubContract>);
     if (endpoint === undefined) throw new TypeError("That hub is not mounted on this server.");
+    const manager = endpoint.manager;
     return {
       clients: endpoint.dispatcher.clients as HubClients<ClientMethods<TContract>>,
       groups: endpoint.dispatcher.groups,
+      get presence(): HubPresence {
+        if (manager.presence === undefined) throw new TypeError(`The lifetime manager of hub '${endpoint.name}' does not track presence.`);
+        return manager.presence;
+      },
     };
   }
 

@@ -14,6 +14,7 @@
 import type { InvocationMessage } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
 import type { GatheredAnswers, GroupReport, InspectionRequest, NodeInspector } from "./inspection.js";
+import type { HubPresence } from "./presence.js";
 import type { SerializedMessage } from "./serialized-message.js";
 
 /** Who a message goes to. */
@@ -64,6 +65,9 @@ export interface HubLifetimeManager {
   inspectNodes?(request: InspectionRequest, timeoutMs: number): Promise<GatheredAnswers>;
   /** Ends a connection another node holds; rejects with UnknownConnectionError if none does. */
   disconnectConnection?(connectionId: string): Promise<void>;
+
+  /** Who is online on every node the manager serves, with events (presence.ts). Optional: `hubContext(hub).presence` throws without it. */
+  readonly presence?: HubPresence;
 }
 
 /** The groups of the connections one node holds. */

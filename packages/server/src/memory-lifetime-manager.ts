@@ -7,6 +7,8 @@ import type { InvocationMessage } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
 import { UnknownConnectionError } from "./errors.js";
 import type { HubLifetimeManager, LocalMembership, ManagedConnection, SendTarget } from "./lifetime-manager.js";
+import type { Logger } from "./logger.js";
+import { type HubPresence, PresenceMap } from "./presence.js";
 import { SerializedMessage } from "./serialized-message.js";
 
 /**
@@ -25,6 +27,20 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
   readonly #users = new Map<string, Set<ManagedConnection>>();
   /** The groups of each connection, to leave them all on disconnect. */
   readonly #membership = new Map<ManagedConnection, Set<string>>();
+  readonly #presence: PresenceMap | undefined;
+
+  /**
+   * `logger`: where a presence listener's failure is logged (the hub server passes its own);
+   * `tracksPresence: false` for a manager inside a backplane that keeps presence across nodes itself.
+   */
+  constructor(options: { readonly logger?: Logger; readonly tracksPresence?: boolean } = {}) {
+    this.#presence = options.tracksPresence === false ? undefined : new PresenceMap("local", options.logger);
+  }
+
+  /** Who is online in this process, with events (presence.ts); undefined when it does not track presence. */
+  get presence(): HubPresence | undefined {
+    return this.#presence;
+  }
 
   /** How many connections are held (for tests and metrics). */
   get connectionCount(): number {
@@ -39,6 +55,7 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
   async onConnected(connection: ManagedConnection): Promise<void> {
     this.#connections.set(connection.connectionId, connection);
     if (connection.userId !== undefined) addTo(this.#users, connection.userId, connection);
+    this.#presence?.connect("local", connection.connectionId, connection.userId ?? null);
   }
 
   async onDisconnected(connection: ManagedConnection): Promise<void> {
@@ -47,6 +64,7 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
     if (connection.userId !== undefined) removeFrom(this.#users, connection.userId, connection);
     for (const group of this.#membership.get(connection) ?? []) removeFrom(this.#groups, group, connection);
     this.#membership.delete(connection);
+    this.#presence?.disconnect("local", connection.connectionId);
   }
 
   async send(target: SendTarget, message: InvocationMessage): Promise<void> {
@@ -111,12 +129,14 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
     let groups = this.#membership.get(connection);
     if (groups === undefined) this.#membership.set(connection, (groups = new Set()));
     groups.add(group);
+    this.#presence?.join("local", connectionId, group);
   }
 
   async removeFromGroup(connectionId: string, group: string): Promise<void> {
     const connection = this.#require(connectionId);
     removeFrom(this.#groups, group, connection);
     this.#membership.get(connection)?.delete(group);
+    this.#presence?.leave("local", connectionId, group);
   }
 
   async invokeConnection(connectionId: string, method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown> {
@@ -128,6 +148,7 @@ export class MemoryLifetimeManager implements HubLifetimeManager {
     this.#groups.clear();
     this.#users.clear();
     this.#membership.clear();
+    this.#presence?.clear();
   }
 
   #require(connectionId: string): ManagedConnection {
