@@ -2,6 +2,10 @@
 // `npm run start:bun`: the chat sample on Bun (Bun.serve and its own WebSockets, through
 // @hubwire/server/bun). PORT (default 3000, 0 for any free port), HOST (default 127.0.0.1) and
 // REDIS_URL as for `npm start`; Bun nodes and Node nodes share one chat over the same Redis.
+// socket.io clients are not served here: socket.io's Server (and so @hubwire/socket.io) attaches to
+// a node:http server, and this file serves with Bun.serve, so it is not wired. Pages with
+// ?client=socket.io say so; socket.io clients use a Node node (`npm start`), which shares the
+// rooms over Redis with this one.
 import { type BunServerLike, createHubServer } from "@hubwire/server/bun";
 import { chatBanner } from "./chat-banner.js";
 import { chatPages, chatSetup } from "./chat-setup.js";
@@ -35,6 +39,7 @@ const server = Bun.serve({
 });
 console.log(chatBanner(`http://${host}:${server.port}/`, setup.node.status, "Bun"));
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
+console.log("socket.io clients are not served on Bun (npm start serves them at the namespace /chat).");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(
     signal,

@@ -164,6 +164,13 @@ export function createChatHub({ store, node, log }: ChatHubOptions) {
           });
         },
       },
+      recent: {
+        args: ["string"],
+        handler: (_ctx, room) =>
+          store.history(room).catch((error: unknown) => {
+            throw forCaller(error);
+          }),
+      },
     },
     async onConnected(ctx) {
       pages.set(ctx.connectionId, ctx);

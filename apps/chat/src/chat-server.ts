@@ -1,6 +1,7 @@
 /**
- * The chat sample's server: the page, its script, and the chat hub at /chat. In memory by
- * default; with a Redis URL, history, presence and the hub itself are shared by every node.
+ * The chat sample's server: the page, its script, and the chat hub at /chat, for SignalR clients
+ * and, through @hubwire/socket.io, for socket.io clients (the namespace /chat, the same rooms). In
+ * memory by default; with a Redis URL, history, presence and the hub itself are shared by every node.
  */
 
 import { createServer, type Server } from "node:http";
@@ -8,6 +9,8 @@ import { createSecureServer, type Http2SecureServer, type Http2Session } from "n
 import type { AddressInfo } from "node:net";
 import { type Admin, createAdmin } from "@hubwire/admin";
 import { createHubServer, type NodeRequest, type NodeResponse } from "@hubwire/server";
+import { serveHubs } from "@hubwire/socket.io";
+import { Server as SocketIoServer } from "socket.io";
 import type { ChatNode } from "./chat-node.js";
 import { type ChatSetup, chatPages, chatSetup } from "./chat-setup.js";
 
@@ -65,6 +68,13 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     });
   }
   hubs.attach(server);
+  // socket.io on the same server, after the hubs: each hub path is also a socket.io namespace
+  // (/chat), and socket.io serves its browser client under /socket.io/ for the ?client=socket.io
+  // page. destroyUpgrade: false, or engine.io would cut the upgrades it does not own: the hubs'.
+  // Over TLS (HTTP/2) browsers open WebSockets as HTTP/2 streams, which engine.io does not take:
+  // socket.io pages fall back to long polling there.
+  const io = new SocketIoServer(server, { destroyUpgrade: false });
+  serveHubs(io, hubs, hubOptions.hubs ?? {});
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -73,6 +83,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   } catch (error) {
     // One line that says what to do (server.ts prints it), and nothing left open behind it.
     await hubs.close();
+    await io.close();
     setup.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
@@ -88,6 +99,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     node: setup.node,
     async close() {
       await hubs.close();
+      // The socket.io clients the hubs have not ended, and its engine; it closes the HTTP server too, which the lines below wait for.
+      await io.close();
       if ("closeAllConnections" in server) server.closeAllConnections();
       for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

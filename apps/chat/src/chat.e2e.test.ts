@@ -80,7 +80,8 @@ const times = (page: Page) =>
   );
 
 /** The `data-transport` of the highlighted transport link. */
-const activeTransport = (page: Page) => page.$$eval("a[aria-current]", (links) => links.map((link) => (link as HTMLElement).dataset["transport"]));
+const activeTransport = (page: Page) =>
+  page.$$eval("a[data-transport][aria-current]", (links) => links.map((link) => (link as HTMLElement).dataset["transport"]));
 
 /** The id of the node serving the page, once the server has said it. */
 async function nodeOf(page: Page): Promise<string> {
@@ -378,5 +379,126 @@ describe("the chat sample when its Redis fails", () => {
     await page.click("#join button");
     await page.waitForFunction(() => document.querySelector("#messages")?.textContent?.includes("You joined"));
     await page.close();
+  });
+});
+
+/** The highlighted client link: `hubwire` or `socket.io`. */
+const activeClient = (page: Page) => page.$$eval("a[data-client][aria-current]", (links) => links.map((link) => (link as HTMLElement).dataset["client"]));
+
+function socketIoScenario(title: string, slug: string, start: () => Promise<Omit<Running, "check">>): void {
+  describe(title, () => {
+    let running: Omit<Running, "check">;
+    beforeAll(async () => {
+      running = await start();
+    });
+    afterAll(() => running?.close());
+
+    it("a socket.io-client page and a Hubwire client page in one room see each other's messages, presence and history", async (context) => {
+      const { urls, nodeIds } = running;
+      const room = newRoom();
+      const ada = await openChat(urls[0], "Ada", room);
+      const bob = await openChat(`${urls[1]}?client=socket.io`, "Bob", room);
+      // Each page says which client it runs on, and over which transport.
+      expect(await activeClient(ada)).toEqual(["hubwire"]);
+      expect(await activeClient(bob)).toEqual(["socket.io"]);
+      expect(await bob.textContent("#status")).toBe("Connected over WebSockets");
+      expect(await activeTransport(bob)).toEqual(["WebSockets"]);
+      expect(await nodeOf(bob)).toBe(nodeIds[1]);
+      // The transport links keep the client, the client links the transport.
+      expect(await bob.getAttribute("a[data-transport=LongPolling]", "href")).toBe("?client=socket.io&transport=LongPolling");
+      expect(await bob.getAttribute("a[data-client=hubwire]", "href")).toBe("?");
+
+      await waitForLine(ada, "Bob joined");
+      await say(ada, "hello from the Hubwire client");
+      await waitForLine(bob, "Ada: hello from the Hubwire client");
+      await say(bob, "hi from socket.io");
+      await waitForLine(ada, "Bob: hi from socket.io");
+      await bob.type("#text", "typing…");
+      await ada.waitForFunction(() => document.querySelector("#typing")?.textContent === "Bob is typing…");
+      expect(await lines(bob, "#messages li.mine")).toEqual(["Bob: hi from socket.io"]);
+
+      // A late joiner on socket.io's long polling gets the history (`recent`) and who is here.
+      const cat = await openChat(`${urls[0]}?client=socket.io&transport=LongPolling`, "Cat", room);
+      expect(await cat.textContent("#status")).toBe("Connected over LongPolling");
+      expect(await lines(cat)).toEqual(["Ada: hello from the Hubwire client", "Bob: hi from socket.io", `You joined ${room}`]);
+      expect(await cat.$$eval("#who li", (items) => items.map((item) => item.textContent))).toEqual(["Ada", "Bob", "Cat"]);
+      // The hub's refusal, from the { error } acknowledgement, in the hub's own words.
+      await cat.evaluate(() => {
+        // The input stops at 500 characters; a longer message gets past it only by script.
+        const input = document.querySelector<HTMLInputElement>("#text")!;
+        input.removeAttribute("maxlength");
+        input.value = "x".repeat(501);
+      });
+      await cat.press("#text", "Enter");
+      await waitForLine(cat, "Not sent: Messages are limited to 500 characters.");
+      await screenshot(bob, `chat-e2e-${slug}-socket-io.png`, context);
+
+      await bob.click("#leave");
+      await waitForLine(ada, "Bob left");
+      await waitForLine(cat, "Bob left");
+      await cat.close({ runBeforeUnload: true });
+      await waitForLine(ada, "Cat left");
+      for (const page of [ada, bob]) await page.close();
+    });
+  });
+}
+
+socketIoScenario("the chat sample for socket.io clients, one process in memory", "memory", async () => {
+  const chat = await startChatServer({ port: 0 });
+  return { urls: [chat.url, chat.url], nodeIds: ["local", "local"], rooms: "memory", close: () => chat.close() };
+});
+
+socketIoScenario("the chat sample for socket.io clients, two nodes over Redis, one page on each", "redis", async () => {
+  const redis = await RedisProcess.start();
+  const first = await startChatServer({ port: 0, redisUrl: redis.url });
+  const second = await startChatServer({ port: 0, redisUrl: redis.url });
+  return {
+    urls: [first.url, second.url],
+    nodeIds: [first.node.nodeId, second.node.nodeId],
+    rooms: "redis",
+    async close() {
+      await first.close();
+      await second.close();
+      await redis.dispose();
+    },
+  };
+});
+
+describe("the chat page on socket.io-client, when the server ends it or cannot serve it", () => {
+  it("shows the hub's hubwire:close reason when the server shuts down, and reconnects when it is back", async (context) => {
+    const chat = await startChatServer({ port: 0 });
+    const port = Number(new URL(chat.url).port);
+    const room = newRoom();
+    const page = await openChat(`${chat.url}?client=socket.io`, "Ada", room);
+    await chat.close();
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent === "Reconnecting… (The server is shutting down.)");
+    await screenshot(page, "chat-e2e-socket-io-shutdown.png", context);
+    const again = await startChatServer({ port });
+    try {
+      await page.waitForFunction(() => document.querySelector("#status")?.textContent === "Connected over WebSockets", undefined, { timeout: 15_000 });
+      // A new connection, which the page puts in its room again: a message there reaches it.
+      const bob = await openChat(again.url, "Bob", room);
+      await say(bob, "welcome back");
+      await waitForLine(page, "Bob: welcome back");
+      await bob.close();
+    } finally {
+      await page.close();
+      await again.close();
+    }
+  });
+
+  it("on Bun, says that this server does not serve socket.io clients", async () => {
+    const chat = await startOnBun();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${chat.url}?client=socket.io`);
+      await page.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("Could not connect"));
+      expect(await page.textContent("#status")).toBe(
+        "Could not connect: This server does not serve socket.io clients (the chat on Bun does not): open the page without ?client=socket.io.",
+      );
+      await page.close();
+    } finally {
+      await chat.close();
+    }
   });
 });

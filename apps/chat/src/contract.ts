@@ -31,6 +31,8 @@ export interface ChatContract extends HubContract {
     who(room: string): string[];
     /** The room's last messages, oldest first. */
     history(room: string): AsyncIterable<ChatMessage>;
+    /** The same messages in one answer, for clients without streams (socket.io-client). */
+    recent(room: string): ChatMessage[];
   };
   client: {
     message(message: ChatMessage): void;

@@ -2,7 +2,8 @@
 // `npm start`: the chat sample. PORT (default 3000), HOST (default 127.0.0.1), REDIS_URL to run
 // several nodes as one chat (see docs/deploying.md for two nodes behind nginx), TLS_KEY and
 // TLS_CERT (PEM files) to serve it over HTTPS with HTTP/2, and ADMIN_TOKEN to guard the admin page
-// at /admin (without it, the page is served only on a loopback host).
+// at /admin (without it, the page is served only on a loopback host). socket.io clients reach the
+// same chat hub at the namespace /chat; the page runs on socket.io-client with ?client=socket.io.
 import { readFileSync } from "node:fs";
 import { chatBanner } from "./chat-banner.js";
 import { startChatServer } from "./chat-server.js";
@@ -22,6 +23,7 @@ const chat = await startChatServer({
 });
 console.log(chatBanner(chat.url, chat.node.status));
 console.log("Open it in two browser tabs; add ?transport=LongPolling or ?transport=ServerSentEvents to see the fallbacks.");
+console.log(`The same rooms on socket.io-client: ${chat.url.replace("127.0.0.1", "localhost")}?client=socket.io (socket.io clients: the namespace /chat).`);
 console.log(
   process.env["ADMIN_TOKEN"]
     ? `The admin page: ${chat.url.replace("127.0.0.1", "localhost")}admin/login?token=<ADMIN_TOKEN>`

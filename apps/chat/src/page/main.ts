@@ -1,7 +1,12 @@
-/** The chat page: @hubwire/client, typed by the same contract as the hub. */
-import { HubConnection, type TransportName } from "@hubwire/client";
-import type { ChatContract, ChatMessage, NodeStatus } from "../contract.js";
+/**
+ * The chat page, typed by the same contract as the hub: on @hubwire/client, or on socket.io-client
+ * with `?client=socket.io` (the same rooms either way); `?transport=` forces a transport.
+ */
+import type { ChatMessage, NodeStatus } from "../contract.js";
+import type { ChatLink } from "./chat-link.js";
+import { hubwireLink } from "./hubwire-link.js";
 import { serverErrorText } from "./server-error-text.js";
+import { socketIoLink } from "./socket-io-link.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>("status");
@@ -12,11 +17,10 @@ const who = $<HTMLUListElement>("who");
 const typing = $<HTMLParagraphElement>("typing");
 const text = $<HTMLInputElement>("text");
 
-const forced = new URLSearchParams(location.search).get("transport") as TransportName | null;
-const connection = new HubConnection<ChatContract>("/chat", {
-  reconnect: true,
-  ...(forced === null ? {} : { transports: [forced] }),
-});
+const query = new URLSearchParams(location.search);
+const forced = query.get("transport");
+const link: ChatLink = query.get("client") === "socket.io" ? socketIoLink(forced) : hubwireLink(forced);
+document.body.dataset["client"] = link.client;
 let room: string | undefined;
 let name = "";
 const present = new Set<string>();
@@ -56,12 +60,26 @@ function show(message: ChatMessage): void {
 /** The status line, and the transport link in use highlighted (none while not connected). */
 function showConnection(state: string): void {
   status.textContent = state;
-  const active = connection.state === "Connected" ? connection.transport : undefined;
-  for (const link of document.querySelectorAll<HTMLAnchorElement>("a[data-transport]")) {
-    if (link.dataset["transport"] === active) link.setAttribute("aria-current", "true");
-    else link.removeAttribute("aria-current");
+  const active = link.transport;
+  for (const anchor of document.querySelectorAll<HTMLAnchorElement>("a[data-transport]")) {
+    if (anchor.dataset["transport"] === active) anchor.setAttribute("aria-current", "true");
+    else anchor.removeAttribute("aria-current");
   }
 }
+
+/** The client link in use highlighted; each link keeps the other choice (the client, the transport) of this page's address. */
+function showClient(): void {
+  for (const anchor of document.querySelectorAll<HTMLAnchorElement>("a[data-client], a[data-transport]")) {
+    const target = new URLSearchParams(query);
+    const { client, transport } = anchor.dataset;
+    if (transport !== undefined) target.set("transport", transport);
+    if (client === "hubwire") target.delete("client");
+    else if (client !== undefined) target.set("client", client);
+    anchor.href = `?${target}`;
+    if (client === link.client) anchor.setAttribute("aria-current", "true");
+  }
+}
+showClient();
 
 function showNode(current: NodeStatus): void {
   node.dataset["nodeId"] = current.nodeId;
@@ -79,50 +97,53 @@ function stopTyping(user?: string): void {
   typingUser = undefined;
 }
 
-connection.on("message", (message) => {
+link.on("message", (message) => {
   if (message.room !== room) return;
   stopTyping(message.user);
   show(message);
 });
-connection.on("joined", (joinedRoom, user) => {
+link.on("joined", (joinedRoom, user) => {
   if (joinedRoom !== room) return;
   present.add(user);
   showWho();
   line(`${user} joined`, true);
 });
-connection.on("left", (leftRoom, user) => {
+link.on("left", (leftRoom, user) => {
   if (leftRoom !== room) return;
   present.delete(user);
   showWho();
   stopTyping(user);
   line(`${user} left`, true);
 });
-connection.on("typing", (typingRoom, user) => {
+link.on("typing", (typingRoom, user) => {
   if (typingRoom !== room) return;
   typing.textContent = `${user} is typing…`;
   typingUser = user;
   clearTimeout(typingTimer);
   typingTimer = setTimeout(stopTyping, 1500);
 });
-connection.on("nodeStatus", showNode);
-connection.onReconnecting(() => showConnection("Reconnecting…"));
-connection.onReconnected(async () => {
-  showConnection(`Connected over ${connection.transport}`);
+link.on("nodeStatus", showNode);
+link.onReconnecting((error) => showConnection(error === undefined ? "Reconnecting…" : `Reconnecting… (${serverErrorText(error)})`));
+link.onReconnected(async () => {
+  showConnection(`Connected over ${link.transport}`);
   // A reconnect is a new connection: join the room again.
   if (room === undefined) return;
   await enter(room).catch((error: unknown) => line(`Could not join again: ${serverErrorText(error)}`, true));
 });
-connection.onClose(() => showConnection("Disconnected"));
+link.onClose((error) => {
+  showConnection(error === undefined ? "Disconnected" : `Disconnected: ${serverErrorText(error)}`);
+  if (error !== undefined) line(`Connection closed: ${serverErrorText(error)}`, true);
+});
 
 async function enter(target: string): Promise<void> {
-  const members = await connection.invoke("join", target, name);
+  const members = await link.join(target, name);
   room = target;
   present.clear();
   for (const user of [...members, name]) present.add(user);
   showWho();
   messages.replaceChildren();
   try {
-    for await (const message of connection.stream("history", target)) show(message);
+    for await (const message of link.history(target)) show(message);
   } catch (error) {
     // In the room all the same: new messages arrive.
     line(`Could not load the history: ${serverErrorText(error)}`, true);
@@ -137,7 +158,7 @@ $<HTMLFormElement>("join").addEventListener("submit", async (event) => {
   name = $<HTMLInputElement>("name").value.trim();
   const target = $<HTMLInputElement>("room").value.trim();
   try {
-    if (room !== undefined && room !== target) await connection.invoke("leave", room);
+    if (room !== undefined && room !== target) await link.leave(room);
     await enter(target);
   } catch (error) {
     line(`Could not join: ${serverErrorText(error)}`, true);
@@ -147,7 +168,7 @@ $<HTMLFormElement>("join").addEventListener("submit", async (event) => {
 $<HTMLButtonElement>("leave").addEventListener("click", async () => {
   if (room === undefined) return;
   try {
-    await connection.invoke("leave", room);
+    await link.leave(room);
   } catch (error) {
     line(`Could not leave: ${serverErrorText(error)}`, true);
     return;
@@ -167,21 +188,21 @@ $<HTMLFormElement>("send").addEventListener("submit", async (event) => {
   text.value = "";
   // The others hide "typing…" when the message arrives: announce the next keystroke at once.
   lastTyping = 0;
-  await connection.invoke("send", room, value).catch((error: unknown) => line(`Not sent: ${serverErrorText(error)}`, true));
+  await link.send(room, value).catch((error: unknown) => line(`Not sent: ${serverErrorText(error)}`, true));
 });
 
 text.addEventListener("input", () => {
   if (room === undefined || Date.now() - lastTyping < 1000) return;
   lastTyping = Date.now();
-  void connection.send("typing", room);
+  link.typing(room);
 });
 
 // Closing the tab leaves at once instead of after the server's disconnect timeout.
-addEventListener("pagehide", () => void connection.stop());
+addEventListener("pagehide", () => link.stop());
 
 try {
-  await connection.start();
-  showConnection(`Connected over ${connection.transport}`);
+  await link.start();
+  showConnection(`Connected over ${link.transport}`);
   document.body.dataset["ready"] = "true";
 } catch (error) {
   showConnection(`Could not connect: ${serverErrorText(error)}`);
