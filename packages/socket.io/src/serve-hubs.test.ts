@@ -157,6 +157,19 @@ describe("socket.io clients on a hub", () => {
     await eventually(() => notes.includes("fire and forget"), "the note");
   });
 
+  it("ends a call in flight when the connection does, given socket.io-client's ackTimeout (as the docs advise)", async () => {
+    const { url, hubs } = await serve();
+    const socket = await socketIoClient(url, { ackTimeout: 30_000 });
+    const call = socket.emitWithAck("hold").then(
+      () => "answered",
+      (error: Error) => error.message,
+    );
+    await eventually(() => hubs.connectionCount("/chat") === 1, "the connection");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await hubs.inspect(chat).disconnect(socket.id!);
+    expect(await call).toBe("socket has been disconnected");
+  });
+
   it("answers failures with the text a SignalR client reads", async () => {
     const { url } = await serve();
     const socket = await socketIoClient(url);
