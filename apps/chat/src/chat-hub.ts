@@ -1,6 +1,8 @@
 /**
  * The chat hub: rooms are groups, a connection's name and rooms live in its items, history and
- * presence in a ChatStore (so they work across nodes with Redis). Each page is told which node
+ * the names used in each room in a ChatStore (so they work across nodes with Redis). Who is in a
+ * room is the hub's presence (`ctx.presence`): a node that dies takes its pages out of every
+ * room within a few heartbeats, whatever its store entries say. Each page is told which node
  * serves it and whether Redis answers, when it connects and whenever that changes.
  *
  * What a caller reads when something fails: the hub's own refusals, and a store that failed or
@@ -90,6 +92,12 @@ export function createChatHub({ store, node, log }: ChatHubOptions) {
     await store.exit(room, ctx.connectionId);
   }
 
+  /** The names of the connections in a room's group, on every node, as presence knows them. */
+  function whoIsIn(ctx: HubCallContext<ChatContract>, room: string): Promise<string[]> {
+    const here = ctx.presence.groupMembers(room).map((member) => member.connectionId);
+    return store.names(room, here);
+  }
+
   /** Undoes a join that failed half-way, so that the room does not count this page in. */
   async function forget(ctx: HubCallContext<ChatContract>, room: string): Promise<void> {
     rooms(ctx).delete(room);
@@ -107,7 +115,7 @@ export function createChatHub({ store, node, log }: ChatHubOptions) {
           if (!NAME.test(room) || !NAME.test(user)) throw new HubError("Room and name: 1 to 32 letters, digits, spaces, '.', '_' or '-'.");
           const wasIn = rooms(ctx).has(room);
           try {
-            const present = await store.members(room);
+            const present = await whoIsIn(ctx, room);
             rooms(ctx).set(room, user);
             try {
               await ctx.groups.add(ctx.connectionId, room);
@@ -151,8 +159,8 @@ export function createChatHub({ store, node, log }: ChatHubOptions) {
       typing: { args: ["string"], handler: (ctx, room) => ctx.clients.othersInGroup(room).typing(room, nameIn(ctx, room)) },
       who: {
         args: ["string"],
-        handler: (_ctx, room) =>
-          store.members(room).catch((error: unknown) => {
+        handler: (ctx, room) =>
+          whoIsIn(ctx, room).catch((error: unknown) => {
             throw forCaller(error);
           }),
       },

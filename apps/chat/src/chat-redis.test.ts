@@ -120,4 +120,25 @@ describe("the chat sample over Redis", () => {
     await connection.invoke("send", "den", "hello again");
     expect(await connection.invoke("who", "den")).toEqual(["Ada"]);
   });
+
+  it("shows who is in a room across nodes from the hub's presence, not from entries a dead node left in the store", async () => {
+    const redis = await startRedis();
+    const one = await startNode(redis);
+    const two = await startNode(redis);
+    const ada = (await openPage(one)).connection;
+    const bob = (await openPage(two)).connection;
+    expect(await ada.invoke("join", "den", "Ada")).toEqual([]);
+    // Bob's node hears of Ada's join through presence replication (a delta per turn, within moments).
+    let present: string[] = [];
+    for (const deadline = Date.now() + 5_000; !present.includes("Ada") && Date.now() < deadline; ) {
+      present = await bob.invoke("who", "den");
+      if (!present.includes("Ada")) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(present).toEqual(["Ada"]);
+    expect(await bob.invoke("join", "den", "Bob")).toEqual(["Ada"]);
+    // A page of a node that died without a word leaves its name in the store; presence says it is gone.
+    await redis.cli("hset", "hubwire-chat:members:den", "a-connection-of-a-dead-node", "Ghost");
+    expect(await ada.invoke("who", "den")).toEqual(["Ada", "Bob"]);
+    expect(await bob.invoke("who", "den")).toEqual(["Ada", "Bob"]);
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * Where the chat keeps room history and who is in each room: in memory for one process
+ * Where the chat keeps room history and the name each connection uses in a room (who is in a
+ * room at all is the hub's presence, across nodes): in memory for one process
  * (`memory-chat-store.ts`), in Redis when several nodes share the rooms (`redis-chat-store.ts`).
  * A store that cannot do a call says so with a {@link ChatStoreError}, whose message is meant for
  * the person who asked (the hub passes it on to the page).
@@ -15,8 +16,8 @@ export interface ChatStore {
   /** Records that a connection is in a room under a name. */
   enter(room: string, connectionId: string, user: string): Promise<void>;
   exit(room: string, connectionId: string): Promise<void>;
-  /** The names in a room, each once, sorted. */
-  members(room: string): Promise<string[]>;
+  /** The names these connections use in a room, each once, sorted (a connection with none there is left out). */
+  names(room: string, connectionIds: readonly string[]): Promise<string[]>;
 }
 
 /** How many messages a room keeps. */

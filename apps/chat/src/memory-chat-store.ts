@@ -35,7 +35,9 @@ export class MemoryChatStore implements ChatStore {
     if (members?.size === 0) this.#members.delete(room);
   }
 
-  async members(room: string): Promise<string[]> {
-    return [...new Set(this.#members.get(room)?.values() ?? [])].sort();
+  async names(room: string, connectionIds: readonly string[]): Promise<string[]> {
+    const members = this.#members.get(room);
+    const names = connectionIds.map((id) => members?.get(id)).filter((name) => name !== undefined);
+    return [...new Set(names)].sort();
   }
 }

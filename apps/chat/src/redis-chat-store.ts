@@ -23,7 +23,7 @@ export const redisChatStoreDefaults = { prefix: "hubwire-chat", timeoutMs: 2_000
  * @example
  * ```ts
  * const store = new RedisChatStore(new Redis(url), { timeoutMs: 2_000 });
- * await store.members("lobby"); // or a ChatStoreError within 2 s
+ * await store.names("lobby", connectionIds); // or a ChatStoreError within 2 s
  * ```
  */
 export class RedisChatStore implements ChatStore {
@@ -58,8 +58,10 @@ export class RedisChatStore implements ChatStore {
     await this.#answer(this.#redis.hdel(`${this.#prefix}:members:${room}`, connectionId));
   }
 
-  async members(room: string): Promise<string[]> {
-    return [...new Set(await this.#answer(this.#redis.hvals(`${this.#prefix}:members:${room}`)))].sort();
+  async names(room: string, connectionIds: readonly string[]): Promise<string[]> {
+    if (connectionIds.length === 0) return [];
+    const names = await this.#answer(this.#redis.hmget(`${this.#prefix}:members:${room}`, ...connectionIds));
+    return [...new Set(names.filter((name) => name !== null))].sort();
   }
 
   /**

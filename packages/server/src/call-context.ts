@@ -12,6 +12,7 @@ import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { GroupManager, HubCallContext } from "./hub.js";
 import type { ConnectionTransport, HubConnectionContext } from "./hub-connection-context.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
+import type { HubPresence } from "./presence.js";
 
 /** What every context of one hub shares. */
 export interface CallContextShared {
@@ -86,6 +87,12 @@ export class CallContext implements HubCallContext {
   get clients(): CallerClients<ClientMethods<HubContract>> {
     const shared = this.#shared;
     return (this.#clients ??= createCallerClients(shared.clients, shared.manager, this.#connection.connectionId, shared.resultOptions, shared.invokeClient));
+  }
+
+  get presence(): HubPresence {
+    const presence = this.#shared.manager.presence;
+    if (presence === undefined) throw new TypeError("This hub's lifetime manager does not track presence.");
+    return presence;
   }
 
   get groups(): GroupManager {

@@ -31,6 +31,7 @@ import type { ConnectionRequest, Principal } from "./connection-request.js";
 import type { HubFilter } from "./filters.js";
 import type { ConnectionTransport } from "./hub-connection-context.js";
 import type { HubOptions } from "./hub-options.js";
+import type { HubPresence } from "./presence.js";
 
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -62,6 +63,8 @@ export interface HubCallContext<TContract extends HubContract = HubContract> {
   readonly transport: ConnectionTransport;
   /** Targets for calling client methods. */
   readonly clients: CallerClients<ClientMethods<TContract>>;
+  /** Who is online on every node of the hub (presence.ts); throws when the lifetime manager does not track presence. */
+  readonly presence: HubPresence;
   readonly groups: GroupManager;
   /** Ends the connection at once, without a Close message (SignalR's `Context.Abort()`). */
   abort(): void;
