@@ -34,6 +34,11 @@ export interface RedisBackplaneOptions {
   readonly publishTimeoutMs?: number;
   /** How often a node announces itself and probes Redis. Default 2 s; a node unheard for three intervals is gone. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * How long a request forwarded to the node holding its connection may take (a long poll there
+   * waits for messages up to the hub's \`longPollTimeoutMs\`). Default 130 s.
+   */
+  readonly forwardTimeoutMs?: number;
   readonly logger?: Logger;
   /** Where the backplane's health metrics go (OpenTelemetry). Default: the global MeterProvider. */
   readonly meterProvider?: MeterProvider;
@@ -59,4 +64,5 @@ export const backplaneDefaults = {
   ackTimeoutMs: 5_000,
   publishTimeoutMs: 2_000,
   heartbeatIntervalMs: 2_000,
+  forwardTimeoutMs: 130_000,
 } as const;

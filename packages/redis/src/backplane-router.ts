@@ -31,6 +31,16 @@ export interface BackplaneRouterOptions {
   onPresenceSyncRequest(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceSyncRequest>): void;
   /** A node's whole presence, as this one asked. */
   onPresenceSnapshot(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceSnapshot>): void;
+  /** A node asks who holds a connection token. */
+  onLocateRequest(envelope: EnvelopeOf<typeof EnvelopeKind.LocateRequest>): void;
+  /** A node answers this one's locate. */
+  onLocateAnswer(envelope: EnvelopeOf<typeof EnvelopeKind.LocateAnswer>): void;
+  /** A request forwarded to this node (the first time its id arrives). */
+  onForwardRequest(envelope: EnvelopeOf<typeof EnvelopeKind.ForwardRequest>): void;
+  /** The answer to a request this node forwarded. */
+  onForwardResponse(envelope: EnvelopeOf<typeof EnvelopeKind.ForwardResponse>): void;
+  /** The client of a request forwarded here went away. */
+  onForwardCancel(envelope: EnvelopeOf<typeof EnvelopeKind.ForwardCancel>): void;
   /** An invocation from another node, the first time its id arrives. */
   onInvocation(envelope: EnvelopeOf<typeof EnvelopeKind.Invocation>): void;
   /** Another node asks to add or remove a connection to or from a group. */
@@ -88,6 +98,19 @@ export class BackplaneRouter {
       case EnvelopeKind.PresenceSnapshot:
         if (envelope.serverId !== serverId) this.#options.onPresenceSnapshot(envelope);
         return;
+      case EnvelopeKind.LocateRequest:
+        if (envelope.serverId !== serverId) this.#options.onLocateRequest(envelope);
+        return;
+      case EnvelopeKind.LocateAnswer:
+        return this.#options.onLocateAnswer(envelope);
+      case EnvelopeKind.ForwardRequest:
+        // A forward is run once, however often it arrives (a resend, or a replay).
+        if (this.#isRepeat(`forward:${envelope.requestId}`)) return;
+        return this.#options.onForwardRequest(envelope);
+      case EnvelopeKind.ForwardResponse:
+        return this.#options.onForwardResponse(envelope);
+      case EnvelopeKind.ForwardCancel:
+        return this.#options.onForwardCancel(envelope);
       case EnvelopeKind.Invocation:
         // Already delivered locally by its sender; or seen before (a resend, or a second channel).
         if (envelope.serverId === serverId || this.#isRepeat(envelope.messageId)) return;

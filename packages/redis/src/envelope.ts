@@ -50,6 +50,16 @@ export const EnvelopeKind = {
   PresenceSyncRequest: 11,
   /** A node's whole presence, numbered as its last delta (on the asking node's server channel). */
   PresenceSnapshot: 12,
+  /** A node asks every node which holds a connection token (on the `all` channel); with `claim`, one that only negotiated it releases it. */
+  LocateRequest: 13,
+  /** Each node's answer to a locate (on the asking node's server channel). */
+  LocateAnswer: 14,
+  /** An HTTP request forwarded to the node holding its connection (on that node's server channel). */
+  ForwardRequest: 15,
+  /** The holder's answer to a forwarded request (on the forwarding node's server channel). */
+  ForwardResponse: 16,
+  /** The client of a forwarded request went away (on the holder's server channel). */
+  ForwardCancel: 17,
 } as const;
 
 /** One presence change: connect (with the user, or null), disconnect, join or leave (with the group). */
@@ -103,6 +113,34 @@ export type Envelope =
     }
   | { readonly kind: typeof EnvelopeKind.PresenceDelta; readonly serverId: string; readonly seq: number; readonly ops: readonly PresenceOp[] }
   | { readonly kind: typeof EnvelopeKind.PresenceSyncRequest; readonly serverId: string }
+  | { readonly kind: typeof EnvelopeKind.LocateRequest; readonly requestId: string; readonly serverId: string; readonly token: string; readonly claim: boolean }
+  | {
+      readonly kind: typeof EnvelopeKind.LocateAnswer;
+      readonly requestId: string;
+      readonly serverId: string;
+      /** `none`: not here; `elsewhere`: held here (the asker forwards to this node); `claimed`: released to the asker. */
+      readonly held: "none" | "elsewhere" | "claimed";
+      readonly connectionId: string | null;
+      readonly statefulReconnect: boolean;
+    }
+  | {
+      readonly kind: typeof EnvelopeKind.ForwardRequest;
+      readonly requestId: string;
+      readonly serverId: string;
+      readonly method: string;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly remoteAddress: string | null;
+      readonly body: Uint8Array;
+    }
+  | {
+      readonly kind: typeof EnvelopeKind.ForwardResponse;
+      readonly requestId: string;
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly body: Uint8Array;
+    }
+  | { readonly kind: typeof EnvelopeKind.ForwardCancel; readonly requestId: string; readonly serverId: string }
   | { readonly kind: typeof EnvelopeKind.PresenceSnapshot; readonly serverId: string; readonly seq: number; readonly records: readonly PresenceRecord[] }
   | { readonly kind: typeof EnvelopeKind.InspectRequest; readonly requestId: string; readonly serverId: string; readonly request: InspectionRequest }
   | { readonly kind: typeof EnvelopeKind.InspectResponse; readonly requestId: string; readonly answer: NodeAnswer }
@@ -137,6 +175,25 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.ops]);
     case EnvelopeKind.PresenceSyncRequest:
       return encode([envelope.kind, envelope.serverId]);
+    case EnvelopeKind.LocateRequest:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.token, envelope.claim]);
+    case EnvelopeKind.LocateAnswer:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.held, envelope.connectionId, envelope.statefulReconnect]);
+    case EnvelopeKind.ForwardRequest:
+      return encode([
+        envelope.kind,
+        envelope.requestId,
+        envelope.serverId,
+        envelope.method,
+        envelope.url,
+        envelope.headers,
+        envelope.remoteAddress,
+        envelope.body,
+      ]);
+    case EnvelopeKind.ForwardResponse:
+      return encode([envelope.kind, envelope.requestId, envelope.status, envelope.headers, envelope.body]);
+    case EnvelopeKind.ForwardCancel:
+      return encode([envelope.kind, envelope.requestId, envelope.serverId]);
     case EnvelopeKind.PresenceSnapshot:
       return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.records]);
     case EnvelopeKind.InspectRequest:
@@ -153,6 +210,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === "string");
 
 const isNullableString = (value: unknown): value is string | null => value === null || typeof value === "string";
+
+const isStringMap = (value: unknown): value is Record<string, string> =>
+  isObject(value) && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every((item) => typeof item === "string");
 
 function isPresenceOp(value: unknown): value is PresenceOp {
   if (!Array.isArray(value) || typeof value[1] !== "string") return false;
@@ -181,7 +241,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
     return undefined;
   }
   if (!Array.isArray(value)) return undefined;
-  const [kind, a, b, c, d, e, f] = value as unknown[];
+  const [kind, a, b, c, d, e, f, g] = value as unknown[];
   switch (kind) {
     case EnvelopeKind.Invocation: {
       if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || !isStrings(d) || !isStrings(e)) return undefined;
@@ -210,6 +270,31 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       return { kind, serverId: a, seq: b, ops: c };
     case EnvelopeKind.PresenceSyncRequest:
       return typeof a === "string" ? { kind, serverId: a } : undefined;
+    case EnvelopeKind.LocateRequest:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || typeof d !== "boolean") return undefined;
+      return { kind, requestId: a, serverId: b, token: c, claim: d };
+    case EnvelopeKind.LocateAnswer:
+      if (
+        typeof a !== "string" ||
+        typeof b !== "string" ||
+        (c !== "none" && c !== "elsewhere" && c !== "claimed") ||
+        !isNullableString(d) ||
+        typeof e !== "boolean"
+      ) {
+        return undefined;
+      }
+      return { kind, requestId: a, serverId: b, held: c, connectionId: d, statefulReconnect: e };
+    case EnvelopeKind.ForwardRequest:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || typeof d !== "string" || !isStringMap(e) || !isNullableString(f))
+        return undefined;
+      if (!(g instanceof Uint8Array)) return undefined;
+      return { kind, requestId: a, serverId: b, method: c, url: d, headers: e, remoteAddress: f, body: g };
+    case EnvelopeKind.ForwardResponse:
+      if (typeof a !== "string" || typeof b !== "number" || !isStringMap(c) || !(d instanceof Uint8Array)) return undefined;
+      return { kind, requestId: a, status: b, headers: c, body: d };
+    case EnvelopeKind.ForwardCancel:
+      if (typeof a !== "string" || typeof b !== "string") return undefined;
+      return { kind, requestId: a, serverId: b };
     case EnvelopeKind.PresenceSnapshot:
       if (typeof a !== "string" || typeof b !== "number" || !Array.isArray(c) || !c.every(isPresenceRecord)) return undefined;
       return { kind, serverId: a, seq: b, records: c };

@@ -34,6 +34,7 @@ import { hostname } from "node:os";
 import type { InvocationMessage } from "@hubwire/protocol";
 import {
   type ClientResultOptions,
+  type ConnectionRouting,
   type GatheredAnswers,
   type HubLifetimeManager,
   type HubPresence,
@@ -57,6 +58,7 @@ import { BackplanePublisher } from "./backplane-publisher.js";
 import { BackplaneRouter } from "./backplane-router.js";
 import { ChannelSubscriptions } from "./channel-subscriptions.js";
 import { HubChannels } from "./channels.js";
+import { ConnectionForwarding } from "./connection-forwarding.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import { EnvelopeKind, encodeEnvelope } from "./envelope.js";
 import { deliverLocally } from "./local-delivery.js";
@@ -103,6 +105,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #inspection: RemoteInspection;
   readonly #presence: PresenceMap;
   readonly #replication: PresenceReplication;
+  readonly #forwarding: ConnectionForwarding;
   readonly #stopObserving: () => void;
   readonly #stopReceiving: () => void;
   readonly #stopWatching: () => void;
@@ -175,6 +178,17 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       heartbeatIntervalMs,
       logger: this.#logger,
     });
+    this.#forwarding = new ConnectionForwarding({
+      serverId: this.serverId,
+      channels: this.channels,
+      publisher: this.#publisher,
+      liveNodeIds: () => this.#liveness.liveNodeIds(),
+      newId,
+      logger: this.#logger,
+      locateTimeoutMs: this.#publishTimeoutMs,
+      forwardTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
+      sweepIntervalMs: heartbeatIntervalMs,
+    });
     const router = new BackplaneRouter({
       serverId: this.serverId,
       requests: this.#requests,
@@ -187,6 +201,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       onPresenceDelta: (envelope) => this.#replication.delta(envelope),
       onPresenceSyncRequest: (envelope) => this.#replication.syncRequested(envelope),
       onPresenceSnapshot: (envelope) => this.#replication.snapshot(envelope),
+      onLocateRequest: (envelope) => this.#forwarding.answerLocate(envelope),
+      onLocateAnswer: (envelope) => this.#forwarding.receiveLocateAnswer(envelope),
+      onForwardRequest: (envelope) => this.#forwarding.runForward(envelope),
+      onForwardResponse: (envelope) => this.#forwarding.receiveForwardResponse(envelope),
+      onForwardCancel: (envelope) => this.#forwarding.cancelForward(envelope),
       onInvocation: (envelope) => deliverLocally(this.#local, envelope, this.#logger),
       onGroupCommand: (envelope) => this.#remote.answerGroupCommand(envelope),
       onResultRequest: (envelope) => this.#remote.answerResult(envelope),
@@ -283,6 +302,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     return this.#remote.invoke(connectionId, method, args, options);
   }
 
+  /** How any node serves any request of a connection: locating, claiming and forwarding over Redis (connection-forwarding.ts). */
+  get routing(): ConnectionRouting {
+    return this.#forwarding;
+  }
+
   /** Who is online on every node of the hub, with events: this node's copy, kept by replication (presence-replication.ts). */
   get presence(): HubPresence {
     return this.#presence;
@@ -319,6 +343,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (this.#closed) return;
     this.#closed = true;
     this.#replication.close();
+    this.#forwarding.close();
     this.#health.close();
     this.#stopObserving();
     this.#stopReceiving();

@@ -8,6 +8,16 @@ export type { CallerClients, ClientProxy, ClientResultOptions, ClientResultProxy
 export type { ConnectionHandlerDefinition, ConnectionHandlerOptions } from "./connection-handler.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { ConnectionRequest, Principal } from "./connection-request.js";
+export {
+  type ConnectionRouting,
+  type ForwardedRequest,
+  type ForwardedResponse,
+  type HeldConnection,
+  type Located,
+  type NegotiatedConnection,
+  type RoutedEndpoint,
+  RoutingError,
+} from "./connection-routing.js";
 export type { CorsOptions } from "./cors.js";
 export { ClientResultError, HubError, isHubError, UnknownConnectionError } from "./errors.js";
 export type { HubFilter, HubInvocation } from "./filters.js";

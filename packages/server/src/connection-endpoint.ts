@@ -13,6 +13,16 @@ import { TransportName } from "@hubwire/protocol";
 import { type Authenticate, type AuthOutcome, admitPrincipal, describeRequest } from "./auth.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
+import {
+  type ConnectionRouting,
+  ForwardedExchange,
+  type ForwardedRequest,
+  type ForwardedResponse,
+  forwardedHeaders,
+  type HeldConnection,
+  type NegotiatedConnection,
+  RoutingError,
+} from "./connection-routing.js";
 import { refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
@@ -88,6 +98,8 @@ export interface ConnectionApplication<TConnection extends EndpointConnection> {
   create(ids: { readonly connectionId: string; readonly connectionToken: string }): TConnection;
   /** Refuses a principal (403) at negotiate and at connect, when given. */
   readonly authorize: ((principal: Principal | undefined, request: ConnectionRequest) => MaybePromise<boolean>) | undefined;
+  /** How requests for connections held by other nodes reach them (a backplane's); none: this node alone. */
+  readonly routing?: ConnectionRouting | undefined;
 }
 
 /** What a request for a running connection asks of its transport. */
@@ -145,6 +157,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs) / 10,
     );
     this.#timer = setInterval(() => this.#tick(), tickMs).unref();
+    application.routing?.serve({
+      find: (token) => this.#find(token),
+      release: (token) => this.#release(token),
+      handle: (request, signal) => this.#handleForwarded(request, signal),
+    });
   }
 
   /** Connections known to this endpoint, negotiated or open. */
@@ -221,7 +238,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (!transport.isDraining) this.#draining.delete(token);
       return;
     }
-    if (connection === undefined) return refuse(exchange, 404, "No Connection with that ID");
+    if (connection === undefined) {
+      if (this.#application.routing === undefined || exchange instanceof ForwardedExchange) return refuse(exchange, 404, "No Connection with that ID");
+      return void this.#routeHttp(exchange, query, kind, token);
+    }
     if (transport !== undefined) return transport.handleRequest(kind, exchange);
     if (kind === "poll" || kind === "events") {
       this.#startHttpTransport(connection, exchange, query, kind).catch((error: unknown) => {
@@ -267,7 +287,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const token = query.get("id") ?? undefined;
     let connection: TConnection | undefined;
     if (token !== undefined) {
-      connection = this.#byToken.get(token);
+      connection = this.#byToken.get(token) ?? (await this.#claim(request, token));
       if (connection === undefined) return handshake.refuse(404, "No Connection with that ID");
       if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
         return handshake.refuse(409, "Another transport request is already active for this connection.");
@@ -305,6 +325,108 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     } finally {
       if (token !== undefined) this.#claimed.delete(token);
     }
+  }
+
+  /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded to the one that holds it, or 404. */
+  async #routeHttp(exchange: HttpExchange, query: URLSearchParams, kind: TransportRequest, token: string): Promise<void> {
+    const routing = this.#application.routing!;
+    let located: Awaited<ReturnType<ConnectionRouting["locate"]>>;
+    try {
+      located = await routing.locate(token, kind === "poll" || kind === "events");
+    } catch (error) {
+      this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
+      return refuse(exchange, 503, "The other nodes of this hub cannot be reached; try again.");
+    }
+    if (located.kind === "unknown") return refuse(exchange, 404, "No Connection with that ID");
+    if (located.kind === "claimed") {
+      if (this.#adopt(exchange, token, located) === undefined) return;
+      return this.handleHttp(exchange, query);
+    }
+    // An event stream for a connection whose transport runs on another node.
+    if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
+    await this.#forward(exchange, located.nodeId);
+  }
+
+  /** The WebSocket's token belongs to a connection another node negotiated: claim it, or nothing (404). */
+  async #claim(request: HubRequest, token: string): Promise<TConnection | undefined> {
+    const routing = this.#application.routing;
+    if (routing === undefined) return undefined;
+    const located = await routing.locate(token, true).catch((error: unknown) => {
+      this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
+      return { kind: "unknown" } as const;
+    });
+    // A WebSocket cannot be forwarded: a connection whose transport runs elsewhere is not found here.
+    return located.kind === "claimed" ? this.#adopt(request, token, located) : undefined;
+  }
+
+  /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
+  #adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined {
+    const existing = this.#byToken.get(token);
+    if (existing !== undefined) return existing;
+    const slot = this.#admit(request);
+    if ("status" in slot) {
+      if ("respond" in request) refuse(request, slot.status, slot.message);
+      return undefined;
+    }
+    const connection = this.#createConnection(negotiated.connectionId, token, slot);
+    connection.statefulReconnectNegotiated = negotiated.statefulReconnect;
+    return connection;
+  }
+
+  /** Sends a request to the node that holds its connection and answers with what it answered. */
+  async #forward(exchange: HttpExchange, nodeId: string): Promise<void> {
+    const body = await readWhole(exchange, this.#context.maxFrameBytes);
+    if (body === "too large") {
+      respondText(exchange, 413, `The request body is over the limit of ${this.#context.maxFrameBytes} bytes.`);
+      return exchange.closeAfterAnswer();
+    }
+    if (body === "broken") return;
+    const gone = new AbortController();
+    exchange.onClose(() => gone.abort());
+    const request: ForwardedRequest = {
+      method: exchange.method,
+      url: exchange.url,
+      headers: forwardedHeaders(exchange.headers),
+      remoteAddress: exchange.remoteAddress,
+      body,
+    };
+    try {
+      const answer = await this.#application.routing!.forward(nodeId, request, gone.signal);
+      exchange.respond(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      if (gone.signal.aborted) return;
+      const status = error instanceof RoutingError ? error.status : 503;
+      this.#context.logger.log(status === 404 ? "debug" : "warn", "A request could not be forwarded to the node holding its connection.", {
+        path: this.path,
+        nodeId,
+        error,
+      });
+      respondText(exchange, status, status === 404 ? "No Connection with that ID" : "The node that holds this connection cannot be reached; try again.");
+    }
+  }
+
+  /** What this node holds under a token, for another node's question. */
+  #find(token: string): HeldConnection | undefined {
+    const connection = this.#byToken.get(token);
+    if (connection === undefined) return undefined;
+    return connection.state === "negotiated" && !this.#claimed.has(token) ? "negotiated" : "attached";
+  }
+
+  /** Gives up a connection that has no transport yet, so that another node's transport request claims it. */
+  #release(token: string): NegotiatedConnection | undefined {
+    const connection = this.#byToken.get(token);
+    if (connection === undefined || connection.state !== "negotiated" || this.#claimed.has(token)) return undefined;
+    this.#byToken.delete(token);
+    connection.slot?.release();
+    return { connectionId: connection.connectionId, statefulReconnect: connection.statefulReconnectNegotiated };
+  }
+
+  /** A request forwarded from another node, run as if it had arrived here. */
+  #handleForwarded(request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse> {
+    const exchange = new ForwardedExchange(request, signal);
+    const queryAt = request.url.indexOf("?");
+    this.handleHttp(exchange, new URLSearchParams(queryAt === -1 ? "" : request.url.slice(queryAt + 1)));
+    return exchange.answer;
   }
 
   async #startHttpTransport(connection: TConnection, exchange: HttpExchange, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
@@ -376,4 +498,25 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       }
     }
   }
+}
+
+/** A request's whole body, up to `limit` bytes. */
+function readWhole(exchange: HttpExchange, limit: number): Promise<Uint8Array | "too large" | "broken"> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    exchange.readBody({
+      data: (chunk) => {
+        total += chunk.byteLength;
+        if (total > limit) {
+          exchange.pauseBody();
+          return resolve("too large");
+        }
+        chunks.push(chunk);
+      },
+      end: () => resolve(Buffer.concat(chunks, total)),
+      error: () => resolve("broken"),
+    });
+    exchange.resumeBody();
+  });
 }

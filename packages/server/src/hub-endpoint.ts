@@ -103,6 +103,7 @@ export class HubEndpoint {
       name: this.name,
       create: (ids) => new HubConnection(ids, this.#settings, this.#events),
       authorize: hub.authorize,
+      routing: this.manager.routing,
     });
     this.gateway = new HubGateway({
       hubName: this.name,

@@ -13,6 +13,7 @@
  */
 import type { InvocationMessage } from "@hubwire/protocol";
 import type { ClientResultOptions } from "./clients.js";
+import type { ConnectionRouting } from "./connection-routing.js";
 import type { GatheredAnswers, GroupReport, InspectionRequest, NodeInspector } from "./inspection.js";
 import type { HubPresence } from "./presence.js";
 import type { SerializedMessage } from "./serialized-message.js";
@@ -65,6 +66,12 @@ export interface HubLifetimeManager {
   inspectNodes?(request: InspectionRequest, timeoutMs: number): Promise<GatheredAnswers>;
   /** Ends a connection another node holds; rejects with UnknownConnectionError if none does. */
   disconnectConnection?(connectionId: string): Promise<void>;
+
+  /**
+   * How requests for a connection another node holds reach it (connection-routing.ts): a backplane
+   * that offers it lets any node serve any request, so no load balancer needs sticky sessions.
+   */
+  readonly routing?: ConnectionRouting;
 
   /** Who is online on every node the manager serves, with events (presence.ts). Optional: `hubContext(hub).presence` throws without it. */
   readonly presence?: HubPresence;
