@@ -2,7 +2,9 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { createHubServer, defineHub, type HubContract, type HubDefinition, HubError, type HubServer, silentLogger } from "@hubwire/server";
+import { RedisProcess } from "@hubwire/test-support";
 import * as signalR from "@microsoft/signalr";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { redisLifetimeManager } from "./redis-lifetime-manager.js";
 
@@ -14,6 +16,7 @@ interface Contract extends HubContract {
     say(group: string, text: string): void;
     count(to: number): AsyncIterable<number>;
     whereAmI(): string;
+    note(text: string): void;
   };
   client: { receive(text: string): void };
 }
@@ -21,6 +24,7 @@ interface Contract extends HubContract {
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  notes.length = 0;
 });
 
 async function eventually(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -31,8 +35,22 @@ async function eventually(predicate: () => boolean, what: string, timeoutMs = 5_
   }
 }
 
+/** What the in-process nodes' `note` method was called with, in order. */
+const notes: string[] = [];
+
+interface NodeOptions {
+  /** A Redis of the test's own (default the machine's). */
+  readonly redisPort?: number;
+  /** Clients that never reconnect, so that killing them takes the node off the backplane for good. */
+  readonly mortal?: boolean;
+}
+
 /** A hub node on its own port, over the shared Redis, named so that a call can tell where it ran. */
-async function startNode(name: string, prefix: string): Promise<{ hubs: HubServer; hub: HubDefinition<Contract>; port: number; name: string }> {
+async function startNode(
+  name: string,
+  prefix: string,
+  options: NodeOptions = {},
+): Promise<{ hubs: HubServer; hub: HubDefinition<Contract>; port: number; name: string; clients: Redis[] }> {
   const hub = defineHub<Contract>({
     methods: {
       add: (_ctx, a, b) => a + b,
@@ -45,12 +63,23 @@ async function startNode(name: string, prefix: string): Promise<{ hubs: HubServe
         for (let i = 1; i <= to; i++) yield i;
       },
       whereAmI: () => name,
+      note: (_ctx, text) => {
+        notes.push(`${name} ${text}`);
+      },
     },
   });
+  const redisOptions = {
+    port: options.redisPort ?? 6379,
+    host: "127.0.0.1",
+    connectionName: `node-${name}`,
+    ...(options.mortal ? { retryStrategy: () => null } : {}),
+  };
+  const clients = [new Redis(redisOptions), new Redis(redisOptions)];
+  for (const client of clients) client.on("error", () => undefined);
   const hubs = createHubServer({
     hubs: { "/hub": hub },
     logger: silentLogger,
-    lifetimeManager: redisLifetimeManager({ redis: "redis://127.0.0.1:6379", prefix, heartbeatIntervalMs: 100 }),
+    lifetimeManager: redisLifetimeManager({ publisher: clients[0]!, subscriber: clients[1]!, prefix, heartbeatIntervalMs: 100, publishTimeoutMs: 500 }),
   });
   const server: Server = createServer((_request, response) => response.writeHead(404).end());
   hubs.attach(server);
@@ -59,8 +88,9 @@ async function startNode(name: string, prefix: string): Promise<{ hubs: HubServe
     await hubs.close({ drainTimeoutMs: 0 });
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+    for (const client of clients) client.disconnect();
   });
-  return { hubs, hub, port: (server.address() as AddressInfo).port, name };
+  return { hubs, hub, port: (server.address() as AddressInfo).port, name, clients };
 }
 
 /**
@@ -109,9 +139,9 @@ async function roundRobin(ports: readonly number[]): Promise<{ url: string; serv
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served };
 }
 
-async function threeNodes() {
+async function threeNodes(options: NodeOptions = {}) {
   const prefix = `forwarding-${Math.random()}`;
-  const nodes = [await startNode("a", prefix), await startNode("b", prefix), await startNode("c", prefix)];
+  const nodes = [await startNode("a", prefix, options), await startNode("b", prefix, options), await startNode("c", prefix, options)];
   // Each node must know the others are alive (their heartbeats) before a locate asks them.
   for (const node of nodes) {
     let seen = 0;
@@ -175,5 +205,91 @@ describe("any node serves any request, behind a balancer with no affinity", () =
     expect(await response.text()).toBe("No Connection with that ID");
     // Every live node answered "not here": no locate timeout (2 s) was waited.
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+});
+
+describe("routing under bad input and faults", () => {
+  const url = (node: { port: number }, query = "") => `http://127.0.0.1:${node.port}/hub${query}`;
+  /** Negotiates on `node`: the token of a connection with no transport yet. */
+  async function negotiate(node: { port: number }): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${node.port}/hub/negotiate?negotiateVersion=1`, { method: "POST" });
+    return ((await response.json()) as { connectionToken: string }).connectionToken;
+  }
+  const handshake = '{"protocol":"json","version":1}\u001e';
+  const call = (text: string) => `{"type":1,"target":"note","arguments":["${text}"]}\u001e`;
+  const held = (nodes: ReadonlyArray<{ hubs: HubServer }>) => nodes.map((node) => node.hubs.connectionCount("/hub"));
+
+  it("lets exactly one of two nodes claim a connection both were asked to start at once", async () => {
+    const [a, b, c] = await threeNodes();
+    for (let round = 0; round < 5; round++) {
+      const token = await negotiate(a!);
+      expect(held([a!, b!, c!])).toEqual([1, 0, 0]);
+      const polls = Promise.all([fetch(url(b!, `?id=${token}`)), fetch(url(c!, `?id=${token}`))]);
+      await eventually(() => held([a!])[0] === 0, "a to release it");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(held([a!, b!, c!]).sort(), "the connection exists on exactly one node").toEqual([0, 0, 1]);
+      // The DELETE (forwarded from a) ends the connection and its waiting poll.
+      expect((await fetch(url(a!, `?id=${token}`), { method: "DELETE" })).status).toBe(202);
+      // Neither poll was refused: one started the connection, the other was forwarded to it.
+      for (const poll of await polls) expect([200, 204]).toContain(poll.status);
+    }
+  });
+
+  it("runs a forwarded POST once, even when its envelope is replayed on the holder's channel", async () => {
+    const [a, b, c] = await threeNodes();
+    const token = await negotiate(a!);
+    expect((await fetch(url(b!, `?id=${token}`))).status).toBe(200); // b claims it
+    const spy = new Redis(6379, "127.0.0.1");
+    const captured: Array<[string, Buffer]> = [];
+    cleanups.push(() => spy.disconnect());
+    await spy.psubscribe("*:internal:server:*");
+    spy.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer, message: Buffer) => captured.push([channel.toString(), message]));
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: handshake })).status).toBe(200);
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: call("once") })).status).toBe(200);
+    await eventually(() => notes.length === 1, "the call to run");
+    const publisher = new Redis(6379, "127.0.0.1");
+    cleanups.push(() => publisher.disconnect());
+    // Replay everything sent to the nodes' own channels (the forwards among it), twice.
+    for (const [channel, message] of [...captured, ...captured]) await publisher.publish(channel, message);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(notes).toEqual(["b once"]);
+  });
+
+  it("answers 503 and runs nothing when Redis is gone before a request can be forwarded", async () => {
+    const redis = await RedisProcess.start();
+    cleanups.push(() => redis.dispose());
+    const [a, b, c] = await threeNodes({ redisPort: redis.port });
+    const token = await negotiate(a!);
+    expect((await fetch(url(b!, `?id=${token}`))).status).toBe(200);
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: handshake })).status).toBe(200);
+    await redis.kill();
+    const refused = await fetch(url(a!, `?id=${token}`), { method: "POST", body: call("lost") });
+    expect(refused.status).toBe(503);
+    await redis.restart();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(notes).toEqual([]);
+  });
+
+  it("answers 404 on the others once the node holding a connection has died, within its liveness bound", async () => {
+    const [a, b, c] = await threeNodes({ mortal: true });
+    const token = await negotiate(a!);
+    expect((await fetch(url(b!, `?id=${token}`))).status).toBe(200); // b holds it
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: handshake })).status).toBe(200);
+    // b leaves the backplane without a word (its Redis connections killed, never to return).
+    const clients = (await new Redis(6379, "127.0.0.1").client("LIST")) as string;
+    const ids = clients
+      .split("\n")
+      .filter((line) => line.includes("name=node-b"))
+      .map((line) => /id=(\d+)/.exec(line)![1]!);
+    const killer = new Redis(6379, "127.0.0.1");
+    cleanups.push(() => killer.disconnect());
+    for (const id of ids) await killer.client("KILL", "ID", id);
+    // Three heartbeat intervals (300 ms here) and a check; the wait allows five times that.
+    let status = 0;
+    for (const deadline = Date.now() + 2_000; status !== 404 && Date.now() < deadline; ) {
+      status = (await fetch(url(c!, `?id=${token}`), { method: "POST", body: call("after") })).status;
+      if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(404);
   });
 });

@@ -40,6 +40,8 @@ export interface ConnectionForwardingOptions {
   readonly logger: Logger;
   /** How long a locate waits for the nodes that have not answered. */
   readonly locateTimeoutMs: number;
+  /** Whether this node started so recently that it may not have heard every node yet: then it asks even when it knows of none. */
+  isNewcomer(): boolean;
   /** How long a forwarded request may take (a long poll waits for messages up to its own timeout). */
   readonly forwardTimeoutMs: number;
   /** How often forwards to nodes that stopped being alive are failed. */
@@ -78,6 +80,8 @@ export class ConnectionForwarding implements ConnectionRouting {
   /** Forwards being run here, by request id, to cancel them. */
   readonly #running = new Map<string, AbortController>();
   readonly #holders = new Map<string, string>();
+  /** Tokens this node released, and to whom: a claim that lost the race learns where the connection went. */
+  readonly #released = new Map<string, { readonly to: string; readonly at: number }>();
   readonly #sweep: ReturnType<typeof setInterval>;
 
   constructor(options: ConnectionForwardingOptions) {
@@ -96,7 +100,7 @@ export class ConnectionForwarding implements ConnectionRouting {
     const live = this.#options.liveNodeIds();
     const remembered = this.#holders.get(token);
     if (remembered !== undefined && live.includes(remembered)) return { kind: "elsewhere", nodeId: remembered };
-    if (live.length === 0) return { kind: "unknown" };
+    if (live.length === 0 && !this.#options.isNewcomer()) return { kind: "unknown" };
     const requestId = this.#options.newId();
     const located = new Promise<Located>((resolve) => {
       const timer = setTimeout(() => this.#settleLocate(requestId, { kind: "unknown" }), this.#options.locateTimeoutMs);
@@ -160,18 +164,23 @@ export class ConnectionForwarding implements ConnectionRouting {
   answerLocate(envelope: EnvelopeOf<typeof EnvelopeKind.LocateRequest>): void {
     const endpoint = this.#endpoint;
     const held = endpoint?.find(envelope.token);
+    const self = this.#options.serverId;
+    const movedTo = this.#released.get(envelope.token)?.to;
     let answer: EnvelopeOf<typeof EnvelopeKind.LocateAnswer> = {
       kind: EnvelopeKind.LocateAnswer,
       requestId: envelope.requestId,
-      serverId: this.#options.serverId,
-      held: held === undefined ? "none" : "elsewhere",
+      serverId: self,
+      held: held !== undefined ? "elsewhere" : movedTo !== undefined && movedTo !== envelope.serverId ? "elsewhere" : "none",
+      holder: held !== undefined ? self : (movedTo ?? null),
       connectionId: null,
       statefulReconnect: false,
     };
     if (held === "negotiated" && envelope.claim) {
       const released = endpoint!.release(envelope.token);
-      if (released !== undefined) answer = { ...answer, held: "claimed", connectionId: released.connectionId, statefulReconnect: released.statefulReconnect };
-      else if (endpoint!.find(envelope.token) === undefined) answer = { ...answer, held: "none" };
+      if (released !== undefined) {
+        this.#released.set(envelope.token, { to: envelope.serverId, at: Date.now() });
+        answer = { ...answer, held: "claimed", holder: null, connectionId: released.connectionId, statefulReconnect: released.statefulReconnect };
+      } else if (endpoint!.find(envelope.token) === undefined) answer = { ...answer, held: "none", holder: null };
     }
     this.#reply(envelope.serverId, answer);
   }
@@ -190,7 +199,7 @@ export class ConnectionForwarding implements ConnectionRouting {
         statefulReconnect: envelope.statefulReconnect,
       });
     }
-    if (envelope.held === "elsewhere") return this.#settleLocate(envelope.requestId, { kind: "elsewhere", nodeId: envelope.serverId });
+    if (envelope.held === "elsewhere") return this.#settleLocate(envelope.requestId, { kind: "elsewhere", nodeId: envelope.holder ?? envelope.serverId });
     pending.awaiting.delete(envelope.serverId);
     if (pending.awaiting.size === 0) this.#settleLocate(envelope.requestId, { kind: "unknown" });
   }
@@ -239,6 +248,9 @@ export class ConnectionForwarding implements ConnectionRouting {
       if (!live.has(pending.nodeId)) this.#failForward(requestId, new RoutingError(404, "The node that held the connection is gone."));
     }
     for (const [token, nodeId] of this.#holders) if (!live.has(nodeId)) this.#holders.delete(token);
+    // A release is remembered long enough for a claim that raced it (a locate's few seconds).
+    const forgetBefore = Date.now() - 10 * this.#options.locateTimeoutMs;
+    for (const [token, released] of this.#released) if (released.at < forgetBefore || !live.has(released.to)) this.#released.delete(token);
   }
 
   close(): void {

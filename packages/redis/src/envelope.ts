@@ -118,8 +118,10 @@ export type Envelope =
       readonly kind: typeof EnvelopeKind.LocateAnswer;
       readonly requestId: string;
       readonly serverId: string;
-      /** `none`: not here; `elsewhere`: held here (the asker forwards to this node); `claimed`: released to the asker. */
+      /** `none`: not here; `elsewhere`: held by `holder` (the asker forwards there); `claimed`: released to the asker. */
       readonly held: "none" | "elsewhere" | "claimed";
+      /** For `elsewhere`: the node holding it (this one, or the one it was released to). */
+      readonly holder: string | null;
       readonly connectionId: string | null;
       readonly statefulReconnect: boolean;
     }
@@ -178,7 +180,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
     case EnvelopeKind.LocateRequest:
       return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.token, envelope.claim]);
     case EnvelopeKind.LocateAnswer:
-      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.held, envelope.connectionId, envelope.statefulReconnect]);
+      return encode([envelope.kind, envelope.requestId, envelope.serverId, envelope.held, envelope.connectionId, envelope.statefulReconnect, envelope.holder]);
     case EnvelopeKind.ForwardRequest:
       return encode([
         envelope.kind,
@@ -283,7 +285,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       ) {
         return undefined;
       }
-      return { kind, requestId: a, serverId: b, held: c, connectionId: d, statefulReconnect: e };
+      if (f !== undefined && !isNullableString(f)) return undefined;
+      return { kind, requestId: a, serverId: b, held: c, connectionId: d, statefulReconnect: e, holder: f ?? null };
     case EnvelopeKind.ForwardRequest:
       if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || typeof d !== "string" || !isStringMap(e) || !isNullableString(f))
         return undefined;

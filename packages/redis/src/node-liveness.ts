@@ -46,12 +46,14 @@ export class NodeLiveness {
     this.#wasReady = this.#everReady = isReady;
   }
 
-  /** Another node's heartbeat arrived. */
-  heard(serverId: string): void {
+  /** Another node's heartbeat arrived; true when that node was not counted before (it is new, or back). */
+  heard(serverId: string): boolean {
     // Nodes no longer counted are forgotten here, so that the table holds only those that count.
     const cutoff = this.#cutoff();
     for (const [other, seen] of this.#nodes) if (seen < cutoff) this.#nodes.delete(other);
+    const isNew = !this.#nodes.has(serverId);
     this.#nodes.set(serverId, this.#now());
+    return isNew;
   }
 
   /** The ids of the nodes {@link NodeLiveness.liveNodeCount} counts. */

@@ -178,6 +178,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       heartbeatIntervalMs,
       logger: this.#logger,
     });
+    const startedAt = Date.now();
     this.#forwarding = new ConnectionForwarding({
       serverId: this.serverId,
       channels: this.channels,
@@ -186,6 +187,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       newId,
       logger: this.#logger,
       locateTimeoutMs: this.#publishTimeoutMs,
+      // Until it has heard every node, a node just started asks even when it knows of none.
+      isNewcomer: () => Date.now() - startedAt < 3 * heartbeatIntervalMs,
       forwardTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
       sweepIntervalMs: heartbeatIntervalMs,
     });
@@ -195,7 +198,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       stats: this.stats,
       logger: this.#logger,
       onHeartbeat: (serverId, presenceSeq) => {
-        this.#liveness.heard(serverId);
+        // A node new to this one is answered at once, so that it learns of this node within a round
+        // trip rather than a heartbeat interval (it may be asked to locate a connection already).
+        if (this.#liveness.heard(serverId)) void this.#health.beat();
         this.#replication.heartbeat(serverId, presenceSeq);
       },
       onPresenceDelta: (envelope) => this.#replication.delta(envelope),

@@ -138,6 +138,8 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   readonly #application: ConnectionApplication<TConnection>;
   /** Connections by secret token (by id for negotiate version 0). */
   readonly #byToken = new Map<string, TConnection>();
+  /** Tokens this node is claiming from another: a forward for one waits for the claim to end. */
+  readonly #adopting = new Map<string, Promise<unknown>>();
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
   /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
@@ -239,8 +241,12 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       return;
     }
     if (connection === undefined) {
-      if (this.#application.routing === undefined || exchange instanceof ForwardedExchange) return refuse(exchange, 404, "No Connection with that ID");
-      return void this.#routeHttp(exchange, query, kind, token);
+      if (this.#application.routing === undefined) return refuse(exchange, 404, "No Connection with that ID");
+      if (!(exchange instanceof ForwardedExchange)) return void this.#routeHttp(exchange, query, kind, token);
+      // Forwarded here by a node that lost a race to claim it, while this node's claim is under way.
+      const adopting = this.#adopting.get(token);
+      if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
+      return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, query) : refuse(exchange, 404, "No Connection with that ID")));
     }
     if (transport !== undefined) return transport.handleRequest(kind, exchange);
     if (kind === "poll" || kind === "events") {
@@ -332,7 +338,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const routing = this.#application.routing!;
     let located: Awaited<ReturnType<ConnectionRouting["locate"]>>;
     try {
-      located = await routing.locate(token, kind === "poll" || kind === "events");
+      located = await this.#locate(routing, token, kind === "poll" || kind === "events");
     } catch (error) {
       this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
       return refuse(exchange, 503, "The other nodes of this hub cannot be reached; try again.");
@@ -351,12 +357,26 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   async #claim(request: HubRequest, token: string): Promise<TConnection | undefined> {
     const routing = this.#application.routing;
     if (routing === undefined) return undefined;
-    const located = await routing.locate(token, true).catch((error: unknown) => {
+    const located = await this.#locate(routing, token, true).catch((error: unknown) => {
       this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
       return { kind: "unknown" } as const;
     });
     // A WebSocket cannot be forwarded: a connection whose transport runs elsewhere is not found here.
     return located.kind === "claimed" ? this.#adopt(request, token, located) : undefined;
+  }
+
+  /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */
+  #locate(routing: ConnectionRouting, token: string, claim: boolean): ReturnType<ConnectionRouting["locate"]> {
+    const located = routing.locate(token, claim);
+    if (!claim || this.#adopting.has(token)) return located;
+    // Adoption follows the answer in the same turn; forwards that arrive meanwhile wait one turn more.
+    const settled = located.then(
+      () => new Promise((resolve) => setImmediate(resolve)),
+      () => undefined,
+    );
+    this.#adopting.set(token, settled);
+    void settled.then(() => this.#adopting.delete(token));
+    return located;
   }
 
   /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { finish, type HttpOptions, post, request } from "../http.js";
+import { SendQueue } from "./send-queue.js";
 import type { Transport } from "./transport.js";
 
 /** How long `stop` waits for the server to end the poll in flight after its DELETE. */
@@ -35,8 +36,11 @@ export class LongPollingTransport implements Transport {
     this.#loop = this.#poll();
   }
 
+  /** One POST at a time, in order (send-queue.ts). */
+  readonly #sends = new SendQueue((data) => post(this.#http, this.name, this.#url, data));
+
   send(data: string | Uint8Array): Promise<void> {
-    return post(this.#http, this.name, this.#url, data);
+    return this.#sends.send(data);
   }
 
   async stop(): Promise<void> {

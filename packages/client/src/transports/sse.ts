@@ -6,6 +6,7 @@
  */
 import { TransportError } from "../errors.js";
 import { type HttpOptions, post, request } from "../http.js";
+import { SendQueue } from "./send-queue.js";
 import type { Transport } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
@@ -36,8 +37,11 @@ export class ServerSentEventsTransport implements Transport {
     void this.#read(this.#reader);
   }
 
+  /** One POST at a time, in order (send-queue.ts). */
+  readonly #sends = new SendQueue((data) => post(this.#http, this.name, this.#url, data));
+
   send(data: string | Uint8Array): Promise<void> {
-    return post(this.#http, this.name, this.#url, data);
+    return this.#sends.send(data);
   }
 
   async stop(): Promise<void> {
