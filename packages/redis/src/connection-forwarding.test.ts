@@ -270,6 +270,23 @@ describe("routing under bad input and faults", () => {
     expect(notes).toEqual([]);
   });
 
+  it("answers 503 at once, not at its deadline, when Redis goes away while a forward waits for its answer", async () => {
+    const redis = await RedisProcess.start();
+    cleanups.push(() => redis.dispose());
+    const [a, b, c] = await threeNodes({ redisPort: redis.port });
+    const token = await negotiate(a!);
+    expect((await fetch(url(b!, `?id=${token}`))).status).toBe(200); // b claims it; its next poll waits there
+    expect((await fetch(url(b!, `?id=${token}`), { method: "POST", body: handshake })).status).toBe(200);
+    await fetch(url(b!, `?id=${token}`)); // the handshake's answer
+    const started = Date.now();
+    const poll = fetch(url(c!, `?id=${token}`)); // forwarded to b, where it waits for messages
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await redis.kill();
+    const answer = await poll;
+    expect(answer.status).toBe(503);
+    expect(Date.now() - started, "long before the forward's deadline (130 s) or the poll's (90 s)").toBeLessThan(10_000);
+  });
+
   it("answers 404 on the others once the node holding a connection has died, within its liveness bound", async () => {
     const [a, b, c] = await threeNodes({ mortal: true });
     const token = await negotiate(a!);

@@ -51,6 +51,7 @@ export interface ConnectionForwardingOptions {
 interface PendingLocate {
   readonly awaiting: Set<string>;
   readonly resolve: (located: Located) => void;
+  readonly reject: (error: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -102,9 +103,9 @@ export class ConnectionForwarding implements ConnectionRouting {
     if (remembered !== undefined && live.includes(remembered)) return { kind: "elsewhere", nodeId: remembered };
     if (live.length === 0 && !this.#options.isNewcomer()) return { kind: "unknown" };
     const requestId = this.#options.newId();
-    const located = new Promise<Located>((resolve) => {
+    const located = new Promise<Located>((resolve, reject) => {
       const timer = setTimeout(() => this.#settleLocate(requestId, { kind: "unknown" }), this.#options.locateTimeoutMs);
-      this.#locates.set(requestId, { awaiting: new Set(live), resolve, timer });
+      this.#locates.set(requestId, { awaiting: new Set(live), resolve, reject, timer });
     });
     try {
       await this.#options.publisher.publish(
@@ -251,6 +252,18 @@ export class ConnectionForwarding implements ConnectionRouting {
     // A release is remembered long enough for a claim that raced it (a locate's few seconds).
     const forgetBefore = Date.now() - 10 * this.#options.locateTimeoutMs;
     for (const [token, released] of this.#released) if (released.at < forgetBefore || !live.has(released.to)) this.#released.delete(token);
+  }
+
+  /** This node lost its Redis subscriber: no answer can arrive, so what waits for one fails now (503), not at its deadline. */
+  connectionLost(): void {
+    for (const [requestId, pending] of [...this.#locates]) {
+      this.#locates.delete(requestId);
+      clearTimeout(pending.timer);
+      pending.reject(new RoutingError(503, "Redis went away before the other nodes answered."));
+    }
+    for (const requestId of [...this.#forwards.keys()]) {
+      this.#failForward(requestId, new RoutingError(503, "Redis went away before the node holding the connection answered."));
+    }
   }
 
   close(): void {

@@ -366,6 +366,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#health.update();
     // Back after an outage: tell the others at once instead of at the next interval.
     if (this.#connections.isReady) void this.#health.beat();
+    // Answers to forwards in flight come through the subscriber: without it they cannot arrive.
+    else if (!this.#connections.isSubscriberReady) this.#forwarding.connectionLost();
   };
 
   /** Applies a group change to a connection this node holds, subscribing to the group's channel for its first local member. */
