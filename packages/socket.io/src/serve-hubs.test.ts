@@ -216,6 +216,24 @@ describe("socket.io clients on a hub", () => {
     expect(bySignalR).toEqual(expected);
   });
 
+  it("skips, for socket.io clients only, a send to many that socket.io cannot carry, and delivers the next", async () => {
+    const { url, hubs } = await serve();
+    const socket = await socketIoClient(url);
+    const signalr = await signalRClient(url);
+    const bySocket: string[] = [];
+    const bySignalR: string[] = [];
+    socket.on("receive", (_from, text) => bySocket.push(text));
+    signalr.on("receive", (_from: string, text: string) => bySignalR.push(text));
+    signalr.on("disconnect", (text: string) => bySignalR.push(`disconnect ${text}`));
+    const all = hubs.hubContext(chat).clients.all as unknown as Record<string, (...args: unknown[]) => Promise<void>>;
+    await all["disconnect"]!("a reserved name"); // socket.io keeps "disconnect" for itself
+    await all["receive"]!("server", "after");
+    await eventually(() => bySocket.length === 1 && bySignalR.length === 2, "the sends");
+    expect(bySocket).toEqual(["after"]);
+    expect(bySignalR).toEqual(["disconnect a reserved name", "after"]);
+    expect(socket.connected).toBe(true);
+  });
+
   it("runs client results both ways between the two kinds", async () => {
     const { url, hubs } = await serve({ hubOptions: { clientResultTimeoutMs: 2_000 } });
     const socket = await socketIoClient(url);

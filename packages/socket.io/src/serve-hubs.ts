@@ -9,7 +9,7 @@
  */
 import type { HubContract, HubDefinition, HubServerCore } from "@hubwire/server";
 import type { ExtendedError, Server, Socket } from "socket.io";
-import { SocketClient } from "./socket-client.js";
+import { SharedPackets, SocketClient } from "./socket-client.js";
 import { hubRequestOf, tokenOf } from "./socket-request.js";
 
 /** The name `ctx.transport` and the inspection API give a socket.io client. */
@@ -49,6 +49,7 @@ export function serveHubs(io: Server, hubs: HubServerCore, namespaces: Readonly<
     const gateway = hubs.gateway(hub);
     const admitted = new WeakMap<Socket, Exclude<Awaited<ReturnType<typeof gateway.admit>>, { status: number }>>();
     const namespace = io.of(name);
+    const shared = new SharedPackets((packet) => io.encoder.encode(packet as never) as unknown[], namespace.name);
     namespace.use((socket, next) => {
       gateway.admit({ request: hubRequestOf(socket), accessToken: tokenOf(socket) }).then(
         (admission) => {
@@ -70,7 +71,7 @@ export function serveHubs(io: Server, hubs: HubServerCore, namespaces: Readonly<
       const admission = admitted.get(socket);
       if (admission === undefined) return void socket.disconnect(true);
       admitted.delete(socket);
-      const client = new SocketClient(socket, gateway.logger, gateway.hubName);
+      const client = new SocketClient(socket, gateway.logger, gateway.hubName, shared);
       const connection = gateway.connect(socketIoTransport, client, admission, socket.id);
       client.connection = connection;
       socket.onAny((event: string, ...args: unknown[]) => {

@@ -8,7 +8,7 @@
  * @module
  */
 import { ErrorCode, type HubMessage, MessageType, ProtocolError } from "@hubwire/protocol";
-import type { GatewayClient, GatewayConnection, Logger } from "@hubwire/server";
+import type { GatewayClient, GatewayConnection, Logger, SerializedMessage } from "@hubwire/server";
 import type { Socket } from "socket.io";
 import { answerOf } from "./call-answers.js";
 
@@ -20,12 +20,54 @@ const reservedEvents = new Set(["connect", "connect_error", "disconnect", "disco
 
 type Ack = (...args: unknown[]) => void;
 
+/** socket.io's EVENT packet type (socket.io-parser's `PacketType.EVENT`). */
+const eventPacket = 2;
+
+/**
+ * A namespace's packets for messages sent to many of its sockets: each encoded once by socket.io's
+ * encoder, and written to every socket as it is (what socket.io's own broadcast does), instead of
+ * once per socket. `null`: the message cannot be sent to socket.io clients (logged once).
+ */
+export class SharedPackets {
+  readonly #encode: (packet: { type: number; nsp: string; data: unknown[] }) => unknown[];
+  readonly #namespace: string;
+  readonly #packets = new WeakMap<SerializedMessage, unknown[] | null>();
+
+  constructor(encode: (packet: { type: number; nsp: string; data: unknown[] }) => unknown[], namespace: string) {
+    this.#encode = encode;
+    this.#namespace = namespace;
+  }
+
+  /** The encoded packets of a send to many, or why there are none. */
+  packetsFor(message: SerializedMessage, decoded: () => HubMessage, failed: (target: string, error: unknown) => void): unknown[] | null {
+    let packets = this.#packets.get(message);
+    if (packets !== undefined) return packets;
+    const hubMessage = decoded();
+    packets = null;
+    if (hubMessage.type === MessageType.Invocation) {
+      try {
+        if (reservedEvents.has(hubMessage.target)) throw new Error(`'${hubMessage.target}' is an event name socket.io reserves.`);
+        packets = this.#encode({ type: eventPacket, nsp: this.#namespace, data: [hubMessage.target, ...hubMessage.arguments] });
+      } catch (error) {
+        failed(hubMessage.target, error);
+      }
+    }
+    this.#packets.set(message, packets);
+    return packets;
+  }
+}
+
+/** The part of socket.io's Client that writes packets already encoded (what socket.io's adapter writes broadcasts with). */
+interface PacketWriter {
+  _packet(packets: unknown[], options: { readonly preEncoded: true }): void;
+}
+
 /**
  * Carries one socket.io socket for the hub.
  *
  * @example
  * ```ts
- * const client = new SocketClient(socket, logger);
+ * const client = new SocketClient(socket, logger, "chat", new SharedPackets((packet) => io.encoder.encode(packet), "/chat"));
  * client.connection = gateway.connect("socket.io", client, admitted, socket.id);
  * ```
  */
@@ -39,10 +81,22 @@ export class SocketClient implements GatewayClient {
   readonly #acks = new Map<string, Ack>();
   #nextId = 0;
 
-  constructor(socket: Socket, logger: Logger, hubName: string) {
+  readonly #shared: SharedPackets;
+
+  constructor(socket: Socket, logger: Logger, hubName: string, shared: SharedPackets) {
     this.#socket = socket;
     this.#logger = logger;
     this.#hubName = hubName;
+    this.#shared = shared;
+  }
+
+  /** A send to many (a group, all, a user): the namespace's packets for it, encoded once. */
+  deliverShared(message: SerializedMessage, decoded: () => HubMessage): void {
+    const packets = this.#shared.packetsFor(message, decoded, (target, error) =>
+      this.#logger.log("warn", "A message could not be sent to socket.io clients.", { hub: this.#hubName, target, error }),
+    );
+    if (packets === null) return;
+    (this.#socket.client as unknown as PacketWriter)._packet(packets, { preEncoded: true });
   }
 
   /** Keeps a call's acknowledgement; the id under which the hub answers it. */
