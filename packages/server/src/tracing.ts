@@ -47,6 +47,7 @@ const headerGetter = {
 export class HubTracing {
   readonly #hubName: string;
   readonly #tracer: Tracer;
+  readonly #methods = new Map<string, { readonly name: string; readonly attributes: Readonly<Record<string, string>> }>();
 
   /** `provider`: where spans go; the global one (set by the app's SDK) unless given. */
   constructor(hubName: string, provider: TracerProvider = trace.getTracerProvider()) {
@@ -62,8 +63,11 @@ export class HubTracing {
   invocation<T>(method: string, headers: Readonly<Record<string, string>> | undefined, run: () => T): { result: T; span: Span } {
     // A call's parent comes from its client, never from whatever context this turn runs in.
     const parent = headers === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers, headerGetter);
-    const span = this.#tracer.startSpan(`${this.#hubName}/${method}`, { kind: SpanKind.SERVER, attributes: this.#attributes(method) }, parent);
+    const { name, attributes } = this.#ofMethod(method);
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     try {
+      // Without an SDK (or not sampled, with no parent to pass on), the span is nothing to run inside.
+      if (!span.isRecording() && trace.getSpanContext(parent) === undefined) return { result: run(), span };
       return { result: context.with(trace.setSpan(parent, span), run), span };
     } catch (error) {
       // Thrown before there was anything to await: the caller never gets the span, so end it here.
@@ -104,8 +108,19 @@ export class HubTracing {
   }
 
   #attributes(method: string): Record<string, string> {
-    // In .NET's order: rpc.method, rpc.system, rpc.service.
-    return { "rpc.method": method, "rpc.system": "signalr", "rpc.service": this.#hubName };
+    return this.#ofMethod(method).attributes;
+  }
+
+  /** A method's span name and attributes, made once per method (the attributes are never changed by the API). */
+  #ofMethod(method: string): { readonly name: string; readonly attributes: Readonly<Record<string, string>> } {
+    let made = this.#methods.get(method);
+    if (made === undefined) {
+      // In .NET's order: rpc.method, rpc.system, rpc.service.
+      made = { name: `${this.#hubName}/${method}`, attributes: Object.freeze({ "rpc.method": method, "rpc.system": "signalr", "rpc.service": this.#hubName }) };
+      // Bounded by the hub's methods, plus OnConnectedAsync/OnDisconnectedAsync and client methods.
+      if (this.#methods.size < 1_000) this.#methods.set(method, made);
+    }
+    return made;
   }
 }
 
