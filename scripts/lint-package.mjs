@@ -25,7 +25,7 @@ const allowedImports = {
   "@hubwire/redis": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "@hubwire/server", "ioredis", "@msgpack/msgpack", "@opentelemetry/api", "node:*"],
   "@hubwire/client": ["@hubwire/protocol", "@hubwire/protocol-msgpack", "ws"],
   "@hubwire/admin": ["@hubwire/protocol", "@hubwire/server", "@hubwire/client", "node:*"],
-  "@hubwire/socket.io": ["@hubwire/protocol", "@hubwire/server", "socket.io"],
+  "@hubwire/socket.io": ["@hubwire/protocol", "@hubwire/server", "socket.io", "ws"],
   "@hubwire/test-support": ["*"],
 };
 

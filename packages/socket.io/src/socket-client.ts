@@ -10,6 +10,7 @@
 import { ErrorCode, type HubMessage, MessageType, ProtocolError } from "@hubwire/protocol";
 import type { GatewayClient, GatewayConnection, Logger, SerializedMessage } from "@hubwire/server";
 import type { Socket } from "socket.io";
+import * as ws from "ws";
 import { answerOf } from "./call-answers.js";
 
 /** The event that tells a socket.io client why the hub ended its connection: `{ error?, allowReconnect? }`. */
@@ -23,6 +24,15 @@ type Ack = (...args: unknown[]) => void;
 /** socket.io's EVENT packet type (socket.io-parser's `PacketType.EVENT`). */
 const eventPacket = 2;
 
+/** ws's frame builder (untyped in @types/ws): what socket.io's adapter frames a broadcast with, once. */
+const frameOf = (ws as unknown as { Sender?: { frame?(data: Buffer, options: object): Buffer[] } }).Sender?.frame;
+
+/** A send to many, ready to write: the encoded packets, and the WebSocket frame of a single text packet. */
+interface Encoded {
+  readonly packets: unknown[];
+  readonly options: { readonly preEncoded: true; readonly wsPreEncodedFrame?: Buffer[] };
+}
+
 /**
  * A namespace's packets for messages sent to many of its sockets: each encoded once by socket.io's
  * encoder, and written to every socket as it is (what socket.io's own broadcast does), instead of
@@ -31,7 +41,7 @@ const eventPacket = 2;
 export class SharedPackets {
   readonly #encode: (packet: { type: number; nsp: string; data: unknown[] }) => unknown[];
   readonly #namespace: string;
-  readonly #packets = new WeakMap<SerializedMessage, unknown[] | null>();
+  readonly #packets = new WeakMap<SerializedMessage, Encoded | null>();
 
   constructor(encode: (packet: { type: number; nsp: string; data: unknown[] }) => unknown[], namespace: string) {
     this.#encode = encode;
@@ -39,27 +49,34 @@ export class SharedPackets {
   }
 
   /** The encoded packets of a send to many, or why there are none. */
-  packetsFor(message: SerializedMessage, decoded: () => HubMessage, failed: (target: string, error: unknown) => void): unknown[] | null {
-    let packets = this.#packets.get(message);
-    if (packets !== undefined) return packets;
+  packetsFor(message: SerializedMessage, decoded: () => HubMessage, failed: (target: string, error: unknown) => void): Encoded | null {
+    let encoded = this.#packets.get(message);
+    if (encoded !== undefined) return encoded;
     const hubMessage = decoded();
-    packets = null;
+    encoded = null;
     if (hubMessage.type === MessageType.Invocation) {
       try {
         if (reservedEvents.has(hubMessage.target)) throw new Error(`'${hubMessage.target}' is an event name socket.io reserves.`);
-        packets = this.#encode({ type: eventPacket, nsp: this.#namespace, data: [hubMessage.target, ...hubMessage.arguments] });
+        const packets = this.#encode({ type: eventPacket, nsp: this.#namespace, data: [hubMessage.target, ...hubMessage.arguments] });
+        const [only] = packets;
+        // As socket.io's adapter: one text packet is also framed once ("4": engine.io's message type), for sockets without compression.
+        const frame =
+          frameOf !== undefined && packets.length === 1 && typeof only === "string"
+            ? frameOf(Buffer.from(`4${only}`), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true })
+            : undefined;
+        encoded = { packets, options: frame === undefined ? { preEncoded: true } : { preEncoded: true, wsPreEncodedFrame: frame } };
       } catch (error) {
         failed(hubMessage.target, error);
       }
     }
-    this.#packets.set(message, packets);
-    return packets;
+    this.#packets.set(message, encoded);
+    return encoded;
   }
 }
 
 /** The part of socket.io's Client that writes packets already encoded (what socket.io's adapter writes broadcasts with). */
 interface PacketWriter {
-  _packet(packets: unknown[], options: { readonly preEncoded: true }): void;
+  _packet(packets: unknown[], options: Encoded["options"]): void;
 }
 
 /**
@@ -92,11 +109,11 @@ export class SocketClient implements GatewayClient {
 
   /** A send to many (a group, all, a user): the namespace's packets for it, encoded once. */
   deliverShared(message: SerializedMessage, decoded: () => HubMessage): void {
-    const packets = this.#shared.packetsFor(message, decoded, (target, error) =>
+    const encoded = this.#shared.packetsFor(message, decoded, (target, error) =>
       this.#logger.log("warn", "A message could not be sent to socket.io clients.", { hub: this.#hubName, target, error }),
     );
-    if (packets === null) return;
-    (this.#socket.client as unknown as PacketWriter)._packet(packets, { preEncoded: true });
+    if (encoded === null) return;
+    (this.#socket.client as unknown as PacketWriter)._packet(encoded.packets, encoded.options);
   }
 
   /** Keeps a call's acknowledgement; the id under which the hub answers it. */
