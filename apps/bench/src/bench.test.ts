@@ -18,6 +18,7 @@ describe("npm run bench -- --quick", () => {
       "Idle memory",
       "Two nodes through Redis",
       "Long-polling echo",
+      "socket.io clients on Hubwire",
       "Client bundle sizes",
       "Idle connections held by one process (target 300)",
     ]);
@@ -26,6 +27,12 @@ describe("npm run bench -- --quick", () => {
     expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     expect(systemsOf("Long-polling echo")).toEqual(["Hubwire long polling", "socket.io 4.8 polling"]);
+    // Its rows are cells (each echo case, both broadcasts), each set Hubwire via socket.io against socket.io.
+    expect(systemsOf("socket.io clients on Hubwire")).toEqual([
+      "echo 4 in flight, 32 B (requests/s)",
+      "broadcast back to back, 50 clients (deliveries/s)",
+      "broadcast one at a time, 50 clients (deliveries/s)",
+    ]);
     for (const section of sections) {
       for (const row of section.rows) {
         // Every measured cell is a number (memory deltas of a few connections may be negative).

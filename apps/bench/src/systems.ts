@@ -25,6 +25,8 @@ export const systems = {
   hubwireMessagePackOnBun: { name: "Hubwire MessagePack on Bun", wire: "signalr-msgpack-ws", server: hubwireOnBun },
   socketIoOnBun: { name: "socket.io 4.8 on Bun", wire: "socketio-ws", server: { script: "socketio-bun-server", args: [], runtime: "bun" } },
   socketIoPolling: { name: "socket.io 4.8 polling", wire: "socketio-polling", server: { script: "socketio-server", args: ["--transports", "polling"] } },
+  /** The bench hub behind `@hubwire/socket.io`: socket.io's wire, the hub's work. */
+  hubwireViaSocketIo: { name: "Hubwire via socket.io", wire: "socketio-ws", server: { script: "hubwire-socketio-server", args: [] } },
 } as const satisfies Record<string, System>;
 
 /** Each system on Bun and the same system on Node, which its figures are set against. */

@@ -15,7 +15,8 @@ interface BroadcastRun {
   readonly cpuMsPer100k: number;
 }
 
-async function measureBroadcast(system: System, server: ServerProcess, load: LoadProcess, settings: Settings, paced: boolean): Promise<BroadcastRun> {
+/** One measured broadcast (also used by the socket.io-clients scenario); `paced`: one at a time. */
+export async function measureBroadcast(system: System, server: ServerProcess, load: LoadProcess, settings: Settings, paced: boolean): Promise<BroadcastRun> {
   const { clients, messages, payloadBytes } = settings.broadcast;
   await openAll(load, { type: "open", wire: system.wire, urls: [server.url], count: clients, payloadBytes, concurrency: 64 });
   try {
