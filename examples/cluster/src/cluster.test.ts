@@ -68,7 +68,7 @@ describe("the cluster example: three workers on one port, no sticky sessions", (
         while (clients.some(({ counted }, index) => counted.length < clients.length - index) && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        clients.forEach(({ counted }, index) => expect(counted.length, `client ${index}`).toBe(clients.length - index));
+        for (const [index, { counted }] of clients.entries()) expect(counted.length, `client ${index}`).toBe(clients.length - index);
         const workers = new Set(await Promise.all(clients.map(({ connection }) => connection.invoke<number>("worker"))));
         expect(workers.size, "the clients' connections live on several workers").toBeGreaterThan(1);
       } finally {
