@@ -49,7 +49,7 @@ export async function request(
 }
 
 /** Sends frames by POST, as Server-Sent Events and long polling do. */
-export async function post(http: HttpOptions, transport: string, url: string, data: string | Uint8Array): Promise<void> {
+export async function post(http: HttpOptions, transport: string, url: string, data: string | Uint8Array | Blob): Promise<void> {
   const response = await request(http, transport, url, {
     method: "POST",
     body: data as BodyInit,

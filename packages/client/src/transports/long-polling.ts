@@ -5,7 +5,7 @@
  * @module
  */
 import { finish, type HttpOptions, post, request } from "../http.js";
-import { SendQueue } from "./send-queue.js";
+import { sendQueue } from "./send-queue.js";
 import type { Transport } from "./transport.js";
 
 /** How long `stop` waits for the server to end the poll in flight after its DELETE. */
@@ -37,11 +37,7 @@ export class LongPollingTransport implements Transport {
   }
 
   /** One POST at a time, in order (send-queue.ts). */
-  readonly #sends = new SendQueue((data) => post(this.#http, this.name, this.#url, data));
-
-  send(data: string | Uint8Array): Promise<void> {
-    return this.#sends.send(data);
-  }
+  readonly send = sendQueue((body) => post(this.#http, this.name, this.#url, body));
 
   async stop(): Promise<void> {
     const loop = this.#loop;

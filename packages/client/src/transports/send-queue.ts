@@ -6,60 +6,34 @@
  * @module
  */
 
-type Waiter = readonly [resolve: () => void, reject: (error: unknown) => void];
+type Body = string | Uint8Array | Blob;
 
 /**
+ * A send function that queues: each call resolves once the POST that carried its data was
+ * answered, and rejects with that POST's failure.
+ *
  * @example
  * ```ts
- * const queue = new SendQueue((data) => post(http, "LongPolling", url, data));
- * await Promise.all([queue.send("a\u001e"), queue.send("b\u001e")]); // one POST, then one with both
+ * const send = sendQueue((body) => post(http, "LongPolling", url, body));
+ * await Promise.all([send("a\u001e"), send("b\u001e")]); // one POST with both
  * ```
  */
-export class SendQueue {
-  readonly #transmit: (data: string | Uint8Array) => Promise<void>;
-  #parts: Array<string | Uint8Array> = [];
-  #waiters: Waiter[] = [];
-  #sending = false;
-
-  constructor(transmit: (data: string | Uint8Array) => Promise<void>) {
-    this.#transmit = transmit;
-  }
-
-  /** Resolves once the POST that carried `data` was answered; rejects with that POST's failure. */
-  send(data: string | Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#parts.push(data);
-      this.#waiters.push([resolve, reject]);
-      if (!this.#sending) void this.#drain();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    this.#sending = true;
-    while (this.#parts.length > 0) {
-      const parts = this.#parts;
-      const waiters = this.#waiters;
-      this.#parts = [];
-      this.#waiters = [];
-      try {
-        await this.#transmit(joined(parts));
-        for (const [resolve] of waiters) resolve();
-      } catch (error) {
-        for (const [, reject] of waiters) reject(error);
-      }
+export function sendQueue(transmit: (body: Body) => Promise<void>): (data: string | Uint8Array) => Promise<void> {
+  /** The batch not sent yet, which later sends join, and its POST's answer. */
+  let open: Array<string | Uint8Array> | undefined;
+  let sent: Promise<void>;
+  let previous: Promise<unknown> = Promise.resolve();
+  return (data) => {
+    if (open === undefined) {
+      const parts: Array<string | Uint8Array> = (open = []);
+      // Starts once the POST before it was answered (or failed), with whatever joined it by then.
+      sent = previous.then(() => {
+        open = undefined;
+        return transmit(parts.length > 1 ? (typeof parts[0] === "string" ? parts.join("") : new Blob(parts as BlobPart[])) : parts[0]!);
+      });
+      previous = sent.catch(() => undefined);
     }
-    this.#sending = false;
-  }
-}
-
-/** The parts as one body: text joined, bytes concatenated (a connection sends one kind). */
-function joined(parts: Array<string | Uint8Array>): string | Uint8Array {
-  if (parts.length === 1 || typeof parts[0] === "string") return parts.length === 1 ? parts[0]! : parts.join("");
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + (part as Uint8Array).byteLength, 0));
-  let at = 0;
-  for (const part of parts as Uint8Array[]) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
-  return bytes;
+    open.push(data);
+    return sent;
+  };
 }

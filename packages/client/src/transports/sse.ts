@@ -6,7 +6,7 @@
  */
 import { TransportError } from "../errors.js";
 import { type HttpOptions, post, request } from "../http.js";
-import { SendQueue } from "./send-queue.js";
+import { sendQueue } from "./send-queue.js";
 import type { Transport } from "./transport.js";
 
 export class ServerSentEventsTransport implements Transport {
@@ -38,11 +38,7 @@ export class ServerSentEventsTransport implements Transport {
   }
 
   /** One POST at a time, in order (send-queue.ts). */
-  readonly #sends = new SendQueue((data) => post(this.#http, this.name, this.#url, data));
-
-  send(data: string | Uint8Array): Promise<void> {
-    return this.#sends.send(data);
-  }
+  readonly send = sendQueue((body) => post(this.#http, this.name, this.#url, body));
 
   async stop(): Promise<void> {
     this.#stopped = true;
