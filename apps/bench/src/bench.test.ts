@@ -21,6 +21,7 @@ describe("npm run bench -- --quick", () => {
       "socket.io clients on Hubwire",
       "Client bundle sizes",
       "Idle connections held by one process (target 300)",
+      "Idle connections held by one machine",
     ]);
     const systemsOf = (title: string) => sections.find((section) => section.title.startsWith(title))!.rows.map((row) => row[0]);
     const onBun = ["Hubwire JSON on Bun", "Hubwire MessagePack on Bun", "socket.io 4.8 on Bun"];
@@ -35,9 +36,9 @@ describe("npm run bench -- --quick", () => {
     ]);
     for (const section of sections) {
       for (const row of section.rows) {
-        // Every measured cell is a number (memory deltas of a few connections may be negative).
+        // Every measured cell is a number (memory deltas of a few connections may be negative), or a yes.
         for (const cell of row.slice(1).filter((value) => value !== ""))
-          expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?$/);
+          expect(cell, `${section.title}: ${row.join(" | ")}`).toMatch(/^(yes|-?[\d,.]+( \(-?[\d,.]+--?[\d,.]+\))?(x| KB| MiB)?)$/);
       }
       for (const goal of section.goals) expect(Number.isFinite(goal.measured), goal.text).toBe(true);
     }
@@ -45,7 +46,11 @@ describe("npm run bench -- --quick", () => {
     for (const section of sections.filter((section) => /^(Echo RPC|Broadcast)/.test(section.title))) {
       for (const row of section.rows) expect(row.at(-1), `${section.title}: ${row[0]}`).toMatch(onBun.includes(row[0]!) ? /^[\d.]+x$/ : /^$/);
     }
-    const held = sections.at(-1)!.rows[0]!;
+    const held = sections.at(-2)!.rows[0]!;
     expect(held[3]).toBe("300");
+    // Across processes on one port: every connection held, and every one answered its echo.
+    const [across] = sections.at(-1)!.rows;
+    const column = (name: string) => across![sections.at(-1)!.head.indexOf(name)];
+    expect([column("still open after idling"), column("answered the echo"), column("all answered")]).toEqual(["200", "200", "yes"]);
   }, 180_000);
 });

@@ -7,7 +7,7 @@
  *   --quick         a smoke run (tiny sizes, 1 run) that proves the harness; writes nothing
  *   --no-write      full sizes, but only prints the tables: docs/ stays as it was
  *   --only a,b      only these scenarios (echo, broadcast, idle-memory, cross-node, long-polling,
- *                   socketio-clients, bundle-size, max-connections)
+ *                   socketio-clients, bundle-size, max-connections, max-connections-cluster)
  *   --json          print the sections as JSON on stdout
  *
  * BENCH_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured servers on Node.
@@ -24,6 +24,7 @@ import { echoScenario } from "./scenarios/echo.js";
 import { idleMemoryScenario } from "./scenarios/idle-memory.js";
 import { longPollingScenario } from "./scenarios/long-polling.js";
 import { maxConnectionsScenario } from "./scenarios/max-connections.js";
+import { maxConnectionsClusterScenario } from "./scenarios/max-connections-cluster.js";
 import { socketIoClientsScenario } from "./scenarios/socketio-clients.js";
 import { fullSettings, quickSettings, type Settings } from "./settings.js";
 
@@ -36,6 +37,7 @@ const scenarios: Record<string, (settings: Settings) => Promise<Section[]> | Sec
   "socketio-clients": socketIoClientsScenario,
   "bundle-size": bundleSizeScenario,
   "max-connections": maxConnectionsScenario,
+  "max-connections-cluster": maxConnectionsClusterScenario,
 };
 
 const args = process.argv.slice(2);

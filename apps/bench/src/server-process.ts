@@ -3,12 +3,17 @@
  * the parent's requests for CPU time and memory (after a full GC when asked) over IPC, so the
  * figures come from the server's own process and nothing measures from the outside.
  */
+import { existsSync, readdirSync } from "node:fs";
 
 export interface ServerStats {
   /** User + system CPU time of the process so far, microseconds. */
   readonly cpuUs: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Files the process holds open, sockets included (from /proc; absent where there is none). */
+  readonly openFiles?: number;
+  /** A server of several processes (a cluster) sums its workers' figures above and gives each here. */
+  readonly workers?: readonly ServerStats[];
 }
 
 export type ParentRequest = { readonly type: "stats"; readonly id: number; readonly gc: boolean } | { readonly type: "stop" };
@@ -32,19 +37,27 @@ export function argument(name: string, fallback?: string): string {
   return value;
 }
 
-/** Announces the listening port and serves the parent's stats requests until told to stop. */
-export function serveParent(port: number, stop: () => Promise<void>): void {
+/** This process's own figures, after a full GC if `gc`. */
+export async function ownStats(gc: boolean): Promise<ServerStats> {
+  if (gc) await collectGarbage();
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  const openFiles = existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : undefined;
+  return { cpuUs: cpu.user + cpu.system, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, ...(openFiles === undefined ? {} : { openFiles }) };
+}
+
+/**
+ * Announces the listening port and serves the parent's stats requests until told to stop. A
+ * server of several processes passes `stats`, which gathers its workers' figures.
+ */
+export function serveParent(port: number, stop: () => Promise<void>, stats: (gc: boolean) => Promise<ServerStats> = ownStats): void {
   const send = (report: ChildReport) => process.send?.(report);
   process.on("message", (request: ParentRequest) => {
     if (request.type === "stop") {
       void stop().finally(() => process.exit(0));
       return;
     }
-    void (request.gc ? collectGarbage() : Promise.resolve()).then(() => {
-      const cpu = process.cpuUsage();
-      const memory = process.memoryUsage();
-      send({ type: "stats", id: request.id, cpuUs: cpu.user + cpu.system, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed });
-    });
+    void stats(request.gc).then((figures) => send({ type: "stats", id: request.id, ...figures }));
   });
   // An orphaned server (the bench died) must not linger.
   process.on("disconnect", () => process.exit(0));

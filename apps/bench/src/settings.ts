@@ -14,6 +14,18 @@ export interface Settings {
   readonly relay: { readonly pairs: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number };
   readonly longPolling: { readonly connections: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number };
   readonly maxConnections: { readonly target: number; readonly sourceAddresses: number };
+  readonly maxConnectionsCluster: {
+    /** Connections to open, spread over as many server workers and load processes as `perProcess` asks. */
+    readonly connections: number;
+    /** The most connections one process (a server worker, a load process) is given. */
+    readonly perProcess: number;
+    /** Source addresses of each load process, its own (each gives its own port range). */
+    readonly sourceAddressesPerProcess: number;
+    /** How long the connections stay idle before they are counted (past a keep-alive round). */
+    readonly idleMs: number;
+    /** The goal: at least this many held and answering. */
+    readonly goal: number;
+  };
 }
 
 export const fullSettings: Settings = {
@@ -35,6 +47,8 @@ export const fullSettings: Settings = {
   relay: { pairs: 64, payloadBytes: 32, warmupMs: 1_000, durationMs: 3_000 },
   longPolling: { connections: 64, payloadBytes: 32, warmupMs: 1_000, durationMs: 3_000 },
   maxConnections: { target: 50_000, sourceAddresses: 8 },
+  // Client pings every 10 s, server every 15 s: 35 s idle spans a round of both.
+  maxConnectionsCluster: { connections: 60_000, perProcess: 12_000, sourceAddressesPerProcess: 4, idleMs: 35_000, goal: 50_000 },
 };
 
 export const quickSettings: Settings = {
@@ -46,4 +60,5 @@ export const quickSettings: Settings = {
   relay: { pairs: 4, payloadBytes: 32, warmupMs: 100, durationMs: 300 },
   longPolling: { connections: 4, payloadBytes: 32, warmupMs: 100, durationMs: 300 },
   maxConnections: { target: 300, sourceAddresses: 2 },
+  maxConnectionsCluster: { connections: 200, perProcess: 100, sourceAddressesPerProcess: 2, idleMs: 500, goal: 50_000 },
 };

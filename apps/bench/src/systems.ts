@@ -58,3 +58,15 @@ export const onBunNote =
 export function throughRedis(system: System, redisUrl: string): System {
   return { ...system, server: { ...system.server, args: [...system.server.args, "--redis", redisUrl] } };
 }
+
+/**
+ * Hubwire JSON as `workers` processes sharing one port with node:cluster
+ * (servers/hubwire-cluster-server.ts); one hub once {@link throughRedis} gives it a Redis.
+ */
+export function hubwireCluster(workers: number): System {
+  return {
+    name: `Hubwire JSON, ${workers} processes on one port`,
+    wire: "signalr-json-ws",
+    server: { script: "hubwire-cluster-server", args: ["--workers", String(workers)] },
+  };
+}

@@ -34,9 +34,20 @@ export function openWebSocket(url: string, codec: Codec, reader: Reader, options
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { perMessageDeflate: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
     let opened = false;
+    let isClosing = false;
+    let hasFailed = false;
+    // Once per connection, as OpenOptions promises: an error is followed by a close.
+    const fail = (error: Error) => {
+      if (hasFailed) return;
+      hasFailed = true;
+      options.onFailure(error);
+    };
     const connection: BenchConnection = {
       send: (frame) => socket.send(frame, { binary: codec.binary }),
-      close: () => socket.terminate(),
+      close: () => {
+        isClosing = true;
+        socket.terminate();
+      },
     };
     const ready = () => {
       opened = true;
@@ -53,7 +64,7 @@ export function openWebSocket(url: string, codec: Codec, reader: Reader, options
         const answer = reader(data);
         if (answer !== undefined) socket.send(answer, { binary: false });
       } catch (error) {
-        options.onFailure(error as Error);
+        fail(error as Error);
         socket.terminate();
       }
     });
@@ -61,9 +72,11 @@ export function openWebSocket(url: string, codec: Codec, reader: Reader, options
       if (handshake === undefined) ready();
       else handshake.start?.(socket);
     });
-    socket.on("error", (error) => (opened ? options.onFailure(error) : reject(error)));
+    socket.on("error", (error) => (opened ? fail(error) : reject(error)));
     socket.on("close", (code) => {
       if (!opened) reject(new Error(`Closed during the handshake (${code}).`));
+      // A server that goes away cleanly (a process that exits) sends no error: the close is the failure.
+      else if (!isClosing) fail(new Error(`The server closed the connection (${code}).`));
     });
   });
 }

@@ -23,6 +23,8 @@ export type LoadJob =
       readonly paced: boolean;
     }
   | { readonly type: "relay"; readonly payloadBytes: number; readonly warmupMs: number }
+  /** Every connection sends one echo at once; the answers that came within `timeoutMs` are counted. */
+  | { readonly type: "echo-each"; readonly payloadBytes: number; readonly timeoutMs: number }
   | { readonly type: "go"; readonly durationMs: number }
   | { readonly type: "status" }
   | { readonly type: "close" };
@@ -38,6 +40,7 @@ export type LoadReport =
   | { readonly type: "echo-result"; readonly requests: number; readonly seconds: number; readonly latency: Latencies; readonly failures: number }
   | { readonly type: "broadcast-result"; readonly deliveries: number; readonly seconds: number; readonly failures: number }
   | { readonly type: "relay-result"; readonly roundTrips: number; readonly seconds: number; readonly latency: Latencies; readonly failures: number }
+  | { readonly type: "echo-each-result"; readonly asked: number; readonly answered: number; readonly seconds: number }
   | { readonly type: "status"; readonly open: number; readonly failures: number; readonly firstError?: string }
   | { readonly type: "closed" }
   | { readonly type: "error"; readonly message: string };

@@ -191,6 +191,33 @@ async function relay(job: Extract<LoadJob, { type: "relay" }>): Promise<void> {
   report({ type: "relay-result", roundTrips: samples.count, seconds, latency: samples.summary(), failures });
 }
 
+/** Every connection asks for one echo, all at once; counts those answered within the job's time. */
+async function echoEach(job: Extract<LoadJob, { type: "echo-each" }>): Promise<void> {
+  const frame = wire!.codec.echo(0, payloadOf(job.payloadBytes));
+  let answered = 0;
+  const started = performance.now();
+  const seconds = await new Promise<number>((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      resolve((performance.now() - started) / 1000);
+    };
+    const timer = setTimeout(end, job.timeoutMs);
+    for (const peer of peers) {
+      let isAnswered = false;
+      peer.onReply = () => {
+        if (isAnswered) return;
+        isAnswered = true;
+        if (++answered === peers.length) end();
+      };
+      // A connection that has failed takes the frame and drops it: it counts as not answering.
+      peer.connection.send(frame);
+    }
+    if (peers.length === 0) end();
+  });
+  for (const peer of peers) peer.onReply = ignore;
+  report({ type: "echo-each-result", asked: peers.length, answered, seconds });
+}
+
 function close(): void {
   for (const peer of peers) peer.connection.close();
   peers = [];
@@ -214,6 +241,8 @@ process.on("message", (job: LoadJob) => {
         return broadcast(job);
       case "relay":
         return relay(job);
+      case "echo-each":
+        return echoEach(job);
       case "go":
         awaitingGo?.(job.durationMs);
         awaitingGo = undefined;

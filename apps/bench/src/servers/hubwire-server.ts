@@ -1,6 +1,7 @@
 /**
  * Hubwire under test on Node: the bench hub, every transport and both protocols on, defaults
- * otherwise. With --redis URL it joins the other nodes through Redis.
+ * otherwise. With --redis URL it joins the other nodes through Redis, on channels under --prefix
+ * (default "bench"). It also runs as each worker of servers/hubwire-cluster-server.ts.
  */
 
 import { createServer } from "node:http";
@@ -11,10 +12,11 @@ import { argument, serveParent } from "../server-process.js";
 import { benchHub } from "./bench-hub.js";
 
 const redis = argument("redis", "");
+const prefix = argument("prefix", "bench");
 const hubs = createHubServer({
   hubs: { "/hub": defineHub(benchHub) },
   logger: silentLogger,
-  ...(redis === "" ? {} : { lifetimeManager: redisLifetimeManager({ redis, prefix: "bench" }) }),
+  ...(redis === "" ? {} : { lifetimeManager: redisLifetimeManager({ redis, prefix }) }),
 });
 const server = createServer((_request, response) => response.writeHead(404).end());
 hubs.attach(server);
