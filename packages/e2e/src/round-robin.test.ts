@@ -386,3 +386,54 @@ describe("round-robin load balancing with no affinity (nginx, three nodes over R
     });
   });
 });
+
+describe("a node killed with SIGKILL behind the round-robin balancer", () => {
+  it(
+    "answers its connections' requests with 404 on the other nodes within the liveness bound, and its clients reconnect",
+    needsNginx(async () => {
+      // Last in the file: it kills one of the three nodes the cases above share.
+      const victim = nodes[2]!;
+      const survivor = nodes[0]!;
+      // A raw connection held by the victim: negotiated anywhere, claimed by a poll on the victim.
+      const negotiated = (await (await fetch(`${nginx.url}/hub/negotiate?negotiateVersion=1`, { method: "POST" })).json()) as { connectionToken: string };
+      const token = negotiated.connectionToken;
+      expect((await fetch(`http://127.0.0.1:${victim.port}/hub?id=${token}`)).status).toBe(200);
+      // An official client over long polling, reconnecting by itself, whose calls run on whichever node holds it.
+      const connection = new HubConnectionBuilder()
+        .withUrl(`${nginx.url}/hub`, { transport: HttpTransportType.LongPolling })
+        .withAutomaticReconnect([0, 200, 500, 1_000, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000])
+        .configureLogging(LogLevel.None)
+        .build();
+      let reconnected = 0;
+      connection.onreconnected(() => reconnected++);
+      const holders = new Set<string>();
+      try {
+        // Connect until one connection lives on the victim (round-robin: within a few tries).
+        for (let attempt = 0; attempt < 6 && !holders.has(victim.name); attempt++) {
+          if (connection.state !== "Disconnected") await connection.stop();
+          await connection.start();
+          holders.add((await connection.invoke("node")) as string);
+        }
+        expect(holders.has(victim.name), `the client's connections lived on ${[...holders].join(", ")}`).toBe(true);
+        const killedAt = Date.now();
+        await victim.stop(); // SIGKILL
+        // The victim's connection: the others say 404 once its liveness has run out (three heartbeat
+        // intervals of 2 s, checked every interval); the wait allows about twice that.
+        let status = 0;
+        while (status !== 404 && Date.now() - killedAt < 15_000) {
+          status = (await fetch(`http://127.0.0.1:${survivor.port}/hub?id=${token}`, { method: "POST", body: '{"type":6}\u001e' })).status;
+          if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        expect(status).toBe(404);
+        tally({ kind: "figure", case: "round-robin: a SIGKILLed node's connection answered 404 elsewhere after", value: Date.now() - killedAt, unit: "ms" });
+        // The client noticed, reconnected through nginx to a survivor, and calls again.
+        await eventually(() => reconnected > 0 && connection.state === "Connected", "the client to reconnect", 15_000);
+        expect(await connection.invoke("add", 2, 3)).toBe(5);
+        expect(await connection.invoke("node")).not.toBe(victim.name);
+      } finally {
+        await connection.stop();
+      }
+    }),
+    40_000,
+  );
+});
