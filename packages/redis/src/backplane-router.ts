@@ -23,8 +23,8 @@ export interface BackplaneRouterOptions {
   /** Counts `received`, `duplicatesDropped` and `malformedDropped`. */
   readonly stats: BackplaneStats;
   readonly logger: Logger;
-  /** Another node's heartbeat, with the number of its last presence delta. */
-  onHeartbeat(serverId: string, presenceSeq: number): void;
+  /** Another node's heartbeat, with the number of its last presence delta and the protocols its connections speak (undefined: not said). */
+  onHeartbeat(serverId: string, presenceSeq: number, protocols: readonly string[] | undefined): void;
   /** Another node's presence changes. */
   onPresenceDelta(envelope: EnvelopeOf<typeof EnvelopeKind.PresenceDelta>): void;
   /** A node asks for this node's whole presence. */
@@ -87,7 +87,7 @@ export class BackplaneRouter {
     stats.received++;
     switch (envelope.kind) {
       case EnvelopeKind.Heartbeat:
-        if (envelope.serverId !== serverId) this.#options.onHeartbeat(envelope.serverId, envelope.presenceSeq);
+        if (envelope.serverId !== serverId) this.#options.onHeartbeat(envelope.serverId, envelope.presenceSeq, envelope.protocols);
         return;
       case EnvelopeKind.PresenceDelta:
         if (envelope.serverId !== serverId) this.#options.onPresenceDelta(envelope);

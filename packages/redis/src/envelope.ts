@@ -110,6 +110,8 @@ export type Envelope =
       readonly serverId: string;
       /** The number of the node's last presence delta: a node that has seen fewer asks for a snapshot. */
       readonly presenceSeq: number;
+      /** The hub protocols its connections speak (`json`, `messagepack`): what others encode for it. Absent: all. */
+      readonly protocols?: readonly string[];
     }
   | { readonly kind: typeof EnvelopeKind.PresenceDelta; readonly serverId: string; readonly seq: number; readonly ops: readonly PresenceOp[] }
   | { readonly kind: typeof EnvelopeKind.PresenceSyncRequest; readonly serverId: string }
@@ -172,7 +174,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
     case EnvelopeKind.ResultResponse:
       return encode([envelope.kind, envelope.requestId, envelope.error, envelope.result]);
     case EnvelopeKind.Heartbeat:
-      return encode([envelope.kind, envelope.serverId, envelope.presenceSeq]);
+      return encode([envelope.kind, envelope.serverId, envelope.presenceSeq, envelope.protocols ?? null]);
     case EnvelopeKind.PresenceDelta:
       return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.ops]);
     case EnvelopeKind.PresenceSyncRequest:
@@ -266,7 +268,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       if (typeof a !== "string" || (b !== null && typeof b !== "string")) return undefined;
       return { kind, requestId: a, error: b, result: c };
     case EnvelopeKind.Heartbeat:
-      return typeof a === "string" ? { kind, serverId: a, presenceSeq: typeof b === "number" ? b : 0 } : undefined;
+      if (typeof a !== "string") return undefined;
+      return { kind, serverId: a, presenceSeq: typeof b === "number" ? b : 0, ...(isStrings(c) ? { protocols: c } : {}) };
     case EnvelopeKind.PresenceDelta:
       if (typeof a !== "string" || typeof b !== "number" || !Array.isArray(c) || !c.every(isPresenceOp)) return undefined;
       return { kind, serverId: a, seq: b, ops: c };

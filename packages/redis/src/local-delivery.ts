@@ -7,6 +7,7 @@
 import { MessageType } from "@hubwire/protocol";
 import { type Logger, type ManagedConnection, type SendTarget, SerializedMessage } from "@hubwire/server";
 import type { EnvelopeKind, EnvelopeOf } from "./envelope.js";
+import { backplaneProtocols } from "./send-fanout.js";
 
 type InvocationEnvelope = EnvelopeOf<typeof EnvelopeKind.Invocation>;
 
@@ -42,7 +43,8 @@ export function targetOf(envelope: InvocationEnvelope): SendTarget {
  * ```
  */
 export function deliverLocally(local: { resolve(target: SendTarget): Iterable<ManagedConnection> }, envelope: InvocationEnvelope, logger: Logger): void {
-  const serialized = SerializedMessage.fromEncoded(MessageType.Invocation, envelope.encoded);
+  // An encoding the sender did not include (its view of this node's protocols was behind) is made here.
+  const serialized = SerializedMessage.fromEncoded(MessageType.Invocation, envelope.encoded, backplaneProtocols);
   const failed = (connection: ManagedConnection, error: unknown) =>
     logger.log("warn", "A backplane message could not be written to a connection.", { connectionId: connection.connectionId, error: (error as Error).message });
   for (const connection of local.resolve(targetOf(envelope))) {

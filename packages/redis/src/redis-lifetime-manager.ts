@@ -106,6 +106,10 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #presence: PresenceMap;
   readonly #replication: PresenceReplication;
   readonly #forwarding: ConnectionForwarding;
+  /** This node's connections by the protocol they speak (a name the backplane encodes for). */
+  readonly #localProtocols = new Map<string, number>();
+  /** What each other node said its connections speak, in its last heartbeat. */
+  readonly #nodeProtocols = new Map<string, readonly string[]>();
   readonly #stopObserving: () => void;
   readonly #stopReceiving: () => void;
   readonly #stopWatching: () => void;
@@ -140,7 +144,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       logger: this.#logger,
       tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer("@hubwire/redis"),
     });
-    this.#fanout = new SendFanout({ channels: this.channels, serverId: this.serverId, newId, isLocal: (id) => this.#local.get(id) !== undefined });
+    this.#fanout = new SendFanout({
+      channels: this.channels,
+      serverId: this.serverId,
+      newId,
+      isLocal: (id) => this.#local.get(id) !== undefined,
+      remoteProtocols: () => this.#remoteProtocols(),
+    });
     this.#remote = new RemoteRequests({
       serverId: this.serverId,
       channels: this.channels,
@@ -197,10 +207,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       requests: this.#requests,
       stats: this.stats,
       logger: this.#logger,
-      onHeartbeat: (serverId, presenceSeq) => {
+      onHeartbeat: (serverId, presenceSeq, protocols) => {
         // A node new to this one is answered at once, so that it learns of this node within a round
         // trip rather than a heartbeat interval (it may be asked to locate a connection already).
         if (this.#liveness.heard(serverId)) void this.#health.beat();
+        if (protocols === undefined) this.#nodeProtocols.delete(serverId);
+        else this.#nodeProtocols.set(serverId, protocols);
         this.#replication.heartbeat(serverId, presenceSeq);
       },
       onPresenceDelta: (envelope) => this.#replication.delta(envelope),
@@ -225,7 +237,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       beat: () =>
         this.#publisher.publish(
           this.channels.all,
-          encodeEnvelope({ kind: EnvelopeKind.Heartbeat, serverId: this.serverId, presenceSeq: this.#replication.seq }),
+          encodeEnvelope({
+            kind: EnvelopeKind.Heartbeat,
+            serverId: this.serverId,
+            presenceSeq: this.#replication.seq,
+            protocols: [...this.#localProtocols.keys()],
+          }),
           { quiet: true },
         ),
       heartbeatIntervalMs,
@@ -263,6 +280,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   async onConnected(connection: ManagedConnection): Promise<void> {
     await this.#local.onConnected(connection);
+    this.#countProtocol(connection, 1);
     this.#replication.connected(connection.connectionId, connection.userId ?? null);
     const subscriptions = [this.#subscriptions.hold(this.channels.connection(connection.connectionId))];
     if (connection.userId !== undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
@@ -273,6 +291,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   async onDisconnected(connection: ManagedConnection): Promise<void> {
     const groups = this.#local.groupsOf(connection);
     await this.#local.onDisconnected(connection);
+    this.#countProtocol(connection, -1);
     this.#replication.disconnected(connection.connectionId);
     void this.#subscriptions.release(this.channels.connection(connection.connectionId));
     if (connection.userId !== undefined) void this.#subscriptions.release(this.channels.user(connection.userId));
@@ -358,6 +377,32 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#deadlines.close();
     await this.#local.close();
     this.#connections.release();
+  }
+
+  /**
+   * Counts a connection's protocol. A protocol new to this node is announced at once (a heartbeat),
+   * so that the others start encoding it; what they sent meanwhile is re-encoded here from what it
+   * carries (local-delivery.ts).
+   */
+  #countProtocol(connection: ManagedConnection, delta: 1 | -1): void {
+    const name = connection.protocol?.name;
+    // A connection of no known protocol (a gateway's) reads whatever arrives, decoded once.
+    if (name !== "json" && name !== "messagepack") return;
+    const count = (this.#localProtocols.get(name) ?? 0) + delta;
+    if (count > 0) this.#localProtocols.set(name, count);
+    else this.#localProtocols.delete(name);
+    if (delta === 1 && count === 1) void this.#health.beat();
+  }
+
+  /** The protocols the other live nodes' connections speak; undefined when one of them has not said. */
+  #remoteProtocols(): ReadonlySet<string> | undefined {
+    const needed = new Set<string>();
+    for (const nodeId of this.#liveness.liveNodeIds()) {
+      const protocols = this.#nodeProtocols.get(nodeId);
+      if (protocols === undefined) return undefined;
+      for (const name of protocols) needed.add(name);
+    }
+    return needed;
   }
 
   readonly #onStatus = (): void => {

@@ -27,7 +27,12 @@ export interface SendFanoutOptions {
   newId(): string;
   /** Whether this node holds the connection (it was written to directly, not through Redis). */
   isLocal(connectionId: string): boolean;
+  /** The protocols the other nodes' connections speak, by name; undefined when a node has not said (then every protocol). */
+  remoteProtocols?(): ReadonlySet<string> | undefined;
 }
+
+/** The protocols a backplane encodes for: MessagePack first, the one others are made from without loss. */
+export const backplaneProtocols: readonly HubProtocol[] = [new MessagePackHubProtocol(), new JsonHubProtocol()];
 
 /**
  * @example
@@ -40,7 +45,6 @@ export interface SendFanoutOptions {
  */
 export class SendFanout {
   readonly #options: SendFanoutOptions;
-  readonly #protocols: readonly HubProtocol[] = [new JsonHubProtocol(), new MessagePackHubProtocol()];
 
   constructor(options: SendFanoutOptions) {
     this.#options = options;
@@ -71,6 +75,18 @@ export class SendFanout {
     }
   }
 
+  /**
+   * Only what the other nodes' connections read: a node whose connections all speak JSON is sent no
+   * MessagePack. With none to read (or a node that has not said), MessagePack at least: a receiver
+   * makes any other encoding from it without loss.
+   */
+  #protocolsNeeded(): readonly HubProtocol[] {
+    const needed = this.#options.remoteProtocols?.();
+    if (needed === undefined) return backplaneProtocols;
+    const chosen = backplaneProtocols.filter((protocol) => needed.has(protocol.name));
+    return chosen.length > 0 ? chosen : [backplaneProtocols[0]!];
+  }
+
   #encode(serialized: SerializedMessage, target: TargetKind, names: readonly string[], excluded: readonly string[]): Uint8Array {
     return encodeEnvelope({
       kind: EnvelopeKind.Invocation,
@@ -79,7 +95,7 @@ export class SendFanout {
       target,
       names,
       excluded,
-      encoded: new Map(this.#protocols.map((protocol) => [protocol.name, serialized.bytesFor(protocol)])),
+      encoded: new Map(this.#protocolsNeeded().map((protocol) => [protocol.name, serialized.bytesFor(protocol)])),
     });
   }
 }

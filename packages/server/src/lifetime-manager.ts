@@ -29,6 +29,8 @@ export type SendTarget =
 export interface ManagedConnection {
   readonly connectionId: string;
   readonly userId: string | undefined;
+  /** The hub protocol it speaks (`json`, `messagepack`), so that a backplane encodes only what its nodes' connections read; none: any. */
+  readonly protocol?: { readonly name: string } | undefined;
   /**
    * Writes a message that may be shared with other connections (encoded once per protocol). A
    * promise means the connection wants the sender to wait (its replay buffer is full).

@@ -22,6 +22,8 @@ export class SerializedMessage {
   readonly type: MessageType;
   #message: HubMessage | undefined;
   readonly #bytes: Map<string, Uint8Array>;
+  /** For a message that came encoded: how to decode it when another encoding is asked for. */
+  #decoders: readonly HubProtocol[] = [];
 
   constructor(message: HubMessage) {
     this.type = message.type;
@@ -29,10 +31,15 @@ export class SerializedMessage {
     this.#bytes = new Map();
   }
 
-  /** A message that exists only as records already encoded, by protocol name. */
-  static fromEncoded(type: MessageType, encoded: ReadonlyMap<string, Uint8Array>): SerializedMessage {
+  /**
+   * A message that exists only as records already encoded, by protocol name. With `decoders`, an
+   * encoding it was not given is made from one it was (decoded once with the first of `decoders`
+   * it has bytes for, then written): list the lossless one (MessagePack) first.
+   */
+  static fromEncoded(type: MessageType, encoded: ReadonlyMap<string, Uint8Array>, decoders: readonly HubProtocol[] = []): SerializedMessage {
     const serialized = new SerializedMessage({ type } as HubMessage);
     serialized.#message = undefined;
+    serialized.#decoders = decoders;
     for (const [name, bytes] of encoded) serialized.#bytes.set(name, bytes);
     return serialized;
   }
@@ -58,8 +65,8 @@ export class SerializedMessage {
   bytesFor(protocol: HubProtocol): Uint8Array {
     let bytes = this.#bytes.get(protocol.name);
     if (bytes === undefined) {
-      if (this.#message === undefined) throw new Error(`No '${protocol.name}' encoding was given for this message.`);
-      const written = protocol.write(this.#message);
+      if (this.#message === undefined && this.#decoders.length === 0) throw new Error(`No '${protocol.name}' encoding was given for this message.`);
+      const written = protocol.write(this.#message ?? this.messageFor(this.#decoders));
       bytes = typeof written === "string" ? Buffer.from(written, "utf8") : written;
       this.#bytes.set(protocol.name, bytes);
     }
