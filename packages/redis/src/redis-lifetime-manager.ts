@@ -396,8 +396,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   /** The protocols the other live nodes' connections speak; undefined when one of them has not said. */
   #remoteProtocols(): ReadonlySet<string> | undefined {
+    const live = this.#liveness.liveNodeIds();
+    // Nodes no longer alive are forgotten here, so the table holds only those that count.
+    if (this.#nodeProtocols.size > live.length) for (const nodeId of this.#nodeProtocols.keys()) if (!live.includes(nodeId)) this.#nodeProtocols.delete(nodeId);
     const needed = new Set<string>();
-    for (const nodeId of this.#liveness.liveNodeIds()) {
+    for (const nodeId of live) {
       const protocols = this.#nodeProtocols.get(nodeId);
       if (protocols === undefined) return undefined;
       for (const name of protocols) needed.add(name);
