@@ -158,3 +158,28 @@ describe("spans of a connection's life", () => {
     }
   });
 });
+
+describe("spans through the global provider", () => {
+  it("makes no span while no SDK is installed, and spans once one is, on the same running server", async () => {
+    // No tracerProvider: the server reads OpenTelemetry's global one, which has nothing behind it yet.
+    const server = await startTestServer({ hubs: { "/hub": tracedHubNamed("GlobalHub") } });
+    const connection = new HubConnection<Traced>(server.url, { transports: ["WebSockets"], WebSocket });
+    try {
+      await connection.start();
+      expect(await connection.invoke("work", "before")).toBe("before");
+      expect(exporter.getFinishedSpans().filter((span) => span.name === "GlobalHub/work")).toEqual([]);
+      trace.setGlobalTracerProvider(provider);
+      expect(await connection.invoke("work", "after")).toBe("after");
+      await eventually(() => exporter.getFinishedSpans().some((span) => span.name === "GlobalHub/work"), 3_000, "the call's span");
+      const call = exporter.getFinishedSpans().find((span) => span.name === "GlobalHub/work")!;
+      expect(call.kind).toBe(SpanKind.SERVER);
+      const inside = exporter.getFinishedSpans().find((span) => span.name === "inside after")!;
+      expect(inside.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
+    } finally {
+      trace.disable();
+      exporter.reset();
+      await connection.stop();
+      await server.close();
+    }
+  });
+});

@@ -251,7 +251,10 @@ export class GatewayConnection implements HubConnectionContext {
     if (this.#closed) return;
     this.traffic.received();
     this.#host.metrics.messageReceived();
-    const message: HubMessage = { type: MessageType.Invocation, target, arguments: args, ...(invocationId === undefined ? {} : { invocationId }) };
+    const message: HubMessage =
+      invocationId === undefined
+        ? { type: MessageType.Invocation, target, arguments: args }
+        : { type: MessageType.Invocation, target, arguments: args, invocationId };
     if (this.#paused) {
       const held = (this.#held ??= []);
       held.push(message);

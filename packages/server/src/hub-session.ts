@@ -7,7 +7,7 @@
 import type { CallContextShared } from "./call-context.js";
 import { CallContext } from "./call-context.js";
 import type { HubConnectionContext } from "./hub-connection-context.js";
-import { InvocationQueue, type QueueOwner } from "./invocation-queue.js";
+import { InvocationQueue, type QueueOwner, type QueueTask } from "./invocation-queue.js";
 import { UploadStream } from "./upload-stream.js";
 
 /** What every session of one hub shares. */
@@ -56,7 +56,7 @@ export class HubSession implements QueueOwner {
   }
 
   /** Queues an invocation (in arrival order, at most the parallel limit at once). */
-  invoke(task: () => Promise<unknown>): void {
+  invoke(task: QueueTask): void {
     if (this.#closed) return;
     if (this.#queue === undefined) {
       this.#queue = new InvocationQueue(this.#shared.maxParallelInvocations, this, this.#shared.countInvocations);

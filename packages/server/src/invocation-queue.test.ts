@@ -83,4 +83,40 @@ describe("the invocation queue", () => {
     expect(log).toEqual(["start a", "end a"]);
     expect(count).toBe(0);
   });
+
+  it("frees the place of a task that finished in its own turn at once: the next starts in the same turn", async () => {
+    let count = 0;
+    const queue = new InvocationQueue(1, { queuePaused: () => {} }, (delta) => (count += delta));
+    const log: string[] = [];
+    const now = (name: string) => () => void log.push(name);
+    queue.push(now("a"));
+    queue.push(now("b"));
+    const later = controlledTask(log, "c");
+    queue.push(later.task);
+    queue.push(now("d"));
+    queue.start();
+    // a and b end as they start; c waits, and holds d behind it.
+    expect(log).toEqual(["a", "b", "start c"]);
+    expect(count).toBe(2);
+    later.finish();
+    await settle();
+    expect(log).toEqual(["a", "b", "start c", "end c", "d"]);
+    expect(count).toBe(0);
+    await expect(queue.whenIdle()).resolves.toBeUndefined();
+    // Started queue, nothing running: a task that ends in its turn runs inside push.
+    queue.push(now("e"));
+    expect(log.at(-1)).toBe("e");
+    expect(count).toBe(0);
+  });
+
+  it("goes on past a task that throws as it starts", () => {
+    const queue = new InvocationQueue(1, { queuePaused: () => {} });
+    const log: string[] = [];
+    queue.start();
+    queue.push(() => {
+      throw new Error("its own to handle");
+    });
+    queue.push(() => void log.push("next"));
+    expect(log).toEqual(["next"]);
+  });
 });

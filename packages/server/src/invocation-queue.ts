@@ -9,6 +9,9 @@
 /** Tasks queued before the connection is paused; it resumes at half of this. */
 export const INVOCATION_BACKLOG_LIMIT = 32;
 
+/** A queued task: a promise while it runs on, nothing once it finished in the turn it started. */
+export type QueueTask = () => Promise<unknown> | undefined;
+
 /** Who a queue asks to stop and resume reading (a connection's dispatcher session). */
 export interface QueueOwner {
   queuePaused(paused: boolean): void;
@@ -17,7 +20,7 @@ export interface QueueOwner {
 export class InvocationQueue {
   readonly #limit: number;
   readonly #owner: QueueOwner;
-  readonly #waiting: Array<() => Promise<unknown>> = [];
+  readonly #waiting: QueueTask[] = [];
   #running = 0;
   #started = false;
   #paused = false;
@@ -60,8 +63,12 @@ export class InvocationQueue {
     this.#pump();
   }
 
-  /** Queues a task. Its errors are the task's own to handle: a rejection is ignored here. */
-  push(task: () => Promise<unknown>): void {
+  /**
+   * Queues a task: it returns a promise while it runs on, or nothing when it finished in its own
+   * turn (no promise to wait for). Its errors are the task's own to handle: a throw or a rejection
+   * is ignored here.
+   */
+  push(task: QueueTask): void {
     if (this.#closed) return;
     this.#waiting.push(task);
     this.#onCountChange(1);
@@ -88,12 +95,27 @@ export class InvocationQueue {
   }
 
   #pump(): void {
+    let finishedNow = false;
     while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
       const task = this.#waiting.shift()!;
       this.#running++;
+      let pending: Promise<unknown> | undefined;
+      try {
+        pending = task();
+      } catch {
+        pending = undefined;
+      }
+      if (pending === undefined) {
+        // Finished in this turn: its place is free at once, without a promise's turn.
+        this.#running--;
+        this.#onCountChange(-1);
+        finishedNow = true;
+        continue;
+      }
       const done = () => this.#done();
-      void task().then(done, done);
+      pending.then(done, done);
     }
+    if (finishedNow) this.#wakeIdleWaiters();
     if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
       this.#paused = false;
       this.#owner.queuePaused(false);

@@ -78,29 +78,53 @@ export class InvocationRunner {
     return this.method(target)?.name ?? target;
   }
 
-  /** Runs one call; whatever happens, a call with an id ends with one Completion. */
-  async invoke(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<void> {
-    let keepUploads = false;
+  /**
+   * Runs one call; whatever happens, a call with an id ends with one Completion. A call that ends
+   * in the turn it started (a method that answers at once, without filters or schemas that wait)
+   * returns nothing and takes no promise on the way; one that waits returns the promise of its end.
+   */
+  invoke(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<void> | undefined {
+    let outcome: boolean | Promise<boolean> = false;
     try {
-      keepUploads = await this.#run(session, message, uploads);
+      outcome = this.#run(session, message, uploads);
     } catch (error) {
-      // Every step that runs application code answers its own failures; this is the last net.
-      this.#logger.log("error", "A hub call failed outside its method.", { ...this.#where(session, message.target), error });
-      this.#fail(session, message.invocationId, describeError(ErrorTexts.invocationFailed(message.target), error as Error, this.#options.enableDetailedErrors));
+      this.#lastNet(session, message, error);
     } finally {
-      if (!keepUploads) session.closeUploads(message.streamIds ?? [], uploads);
+      if (outcome === false) this.#closeUploads(session, message, uploads);
     }
+    if (typeof outcome === "boolean") return undefined;
+    return outcome.then(
+      (keepUploads) => {
+        if (!keepUploads) this.#closeUploads(session, message, uploads);
+      },
+      (error: unknown) => {
+        try {
+          this.#lastNet(session, message, error);
+        } finally {
+          this.#closeUploads(session, message, uploads);
+        }
+      },
+    );
+  }
+
+  /** Every step that runs application code answers its own failures; this is the last net. */
+  #lastNet(session: HubSession, message: CallMessage, error: unknown): void {
+    this.#logger.log("error", "A hub call failed outside its method.", { ...this.#where(session, message.target), error });
+    this.#fail(session, message.invocationId, describeError(ErrorTexts.invocationFailed(message.target), error as Error, this.#options.enableDetailedErrors));
+  }
+
+  #closeUploads(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): void {
+    if (message.streamIds !== undefined) session.closeUploads(message.streamIds, uploads);
   }
 
   /**
    * The steps of one call, in ASP.NET Core's order: find the method, bind the arguments, check
    * the kind of call, authorize, check the upload streams, run it (inside the filters), answer.
-   * True when it became a stream that still reads its uploads.
+   * True when it became a stream that still reads its uploads. Each step goes on in the same turn
+   * unless it has something to wait for.
    */
-  async #run(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): Promise<boolean> {
-    const { connection } = session;
+  #run(session: HubSession, message: CallMessage, uploads: readonly UploadStream[]): boolean | Promise<boolean> {
     const { target, invocationId } = message;
-    const isStreamCall = message.type === MessageType.StreamInvocation;
     const method = this.method(target);
     if (method === undefined) {
       this.bindingFailed(session, target, invocationId, new HubError(ErrorTexts.methodDoesNotExist));
@@ -108,23 +132,66 @@ export class InvocationRunner {
     }
     // From here on the method's own name: .NET's binder matches the target case-insensitively and
     // reports the name as the hub declares it.
-    const name = method.name;
-    if (this.#logsInvocations) this.#logger.log("debug", "Invoking a hub method.", { ...this.#where(session, name), invocationId, streaming: isStreamCall });
-    let args: unknown[];
+    if (this.#logsInvocations) {
+      this.#logger.log("debug", "Invoking a hub method.", {
+        ...this.#where(session, method.name),
+        invocationId,
+        streaming: message.type === MessageType.StreamInvocation,
+      });
+    }
+    let bound: unknown[] | Promise<unknown[]>;
     try {
-      const bound = bindArguments(method, message.arguments, uploads);
-      args = isPromiseLike(bound) ? await bound : bound;
+      bound = bindArguments(method, message.arguments, uploads);
     } catch (error) {
-      this.bindingFailed(session, name, invocationId, error as Error);
+      this.bindingFailed(session, method.name, invocationId, error as Error);
       return false;
     }
-    const streamController = isStreamCall ? new AbortController() : undefined;
+    if (!isPromiseLike(bound)) return this.#authorizeAndCall(session, message, method, bound, uploads);
+    return bound.then(
+      (args) => this.#authorizeAndCall(session, message, method, args, uploads),
+      (error: unknown) => {
+        this.bindingFailed(session, method.name, invocationId, error as Error);
+        return false;
+      },
+    );
+  }
+
+  /** Authorizes the call with the method's own `authorize` (when it has one), then checks and runs it. */
+  #authorizeAndCall(
+    session: HubSession,
+    message: CallMessage,
+    method: CompiledMethod,
+    args: unknown[],
+    uploads: readonly UploadStream[],
+  ): boolean | Promise<boolean> {
+    const streamController = message.type === MessageType.StreamInvocation ? new AbortController() : undefined;
     const context: HubCallContext =
-      streamController === undefined ? session.context : session.context.withSignal(AbortSignal.any([connection.signal, streamController.signal]));
-    if (method.authorize !== undefined && !(await this.#authorize(session, method, context, message))) return false;
-    if (method.isStreaming !== isStreamCall) {
+      streamController === undefined ? session.context : session.context.withSignal(AbortSignal.any([session.connection.signal, streamController.signal]));
+    if (method.authorize === undefined) return this.#call(session, message, method, args, context, streamController, uploads);
+    return this.#authorize(session, method, context, message).then((allowed) =>
+      allowed ? this.#call(session, message, method, args, context, streamController, uploads) : false,
+    );
+  }
+
+  /** The checks after authorization, then the method itself, inside its span and the filters. */
+  #call(
+    session: HubSession,
+    message: CallMessage,
+    method: CompiledMethod,
+    args: unknown[],
+    context: HubCallContext,
+    streamController: AbortController | undefined,
+    uploads: readonly UploadStream[],
+  ): boolean | Promise<boolean> {
+    const { invocationId } = message;
+    const name = method.name;
+    if (method.isStreaming !== (streamController !== undefined)) {
       this.#logger.log("debug", "A call of the wrong kind for its method was refused.", this.#where(session, name));
-      this.#fail(session, invocationId, isStreamCall ? ErrorTexts.nonStreamingCalledAsStream(name) : ErrorTexts.streamingCalledAsInvocation(name));
+      this.#fail(
+        session,
+        invocationId,
+        streamController !== undefined ? ErrorTexts.nonStreamingCalledAsStream(name) : ErrorTexts.streamingCalledAsInvocation(name),
+      );
       return false;
     }
     if (uploads.length !== method.uploadCount) {
@@ -139,11 +206,10 @@ export class InvocationRunner {
       return false;
     }
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
-    let result: unknown;
-    let span: Span | undefined;
+    let traced: { result: unknown; span: Span };
     try {
       // The method runs inside its call's span (tracing.ts), filters included.
-      const traced = this.#tracing.invocation(name, message.headers, () =>
+      traced = this.#tracing.invocation(name, message.headers, () =>
         // Without filters, a method that answers at once is answered in the same turn: no promise.
         this.#filters.length === 0
           ? method.handler(context, ...args)
@@ -153,32 +219,62 @@ export class InvocationRunner {
               async () => method.handler(context, ...args),
             ),
       );
-      span = traced.span;
-      result = traced.result;
-      if (isPromiseLike(result)) result = await result;
     } catch (error) {
-      if (span !== undefined) {
-        failed(span, error);
-        span.end();
-      }
-      if (streamController !== undefined) session.streams.delete(invocationId!);
-      this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { ...this.#where(session, name), error });
-      this.#metrics.invocation(this.#hubName, "error");
-      this.#metrics.error("invocation");
-      this.#fail(session, invocationId, this.#invocationError(name, error as Error));
-      return false;
+      // The tracing ended the span of a call that threw before it returned.
+      return this.#threw(session, message, name, streamController, undefined, error);
     }
+    const { result, span } = traced;
+    if (!isPromiseLike(result)) return this.#returned(session, message, name, streamController, span, result, uploads);
+    return Promise.resolve(result).then(
+      (value) => this.#returned(session, message, name, streamController, span, value, uploads),
+      (error: unknown) => this.#threw(session, message, name, streamController, span, error),
+    );
+  }
+
+  /** The method threw or rejected: the caller gets SignalR's text for it. */
+  #threw(
+    session: HubSession,
+    message: CallMessage,
+    name: string,
+    streamController: AbortController | undefined,
+    span: Span | undefined,
+    error: unknown,
+  ): false {
+    if (span !== undefined) {
+      failed(span, error);
+      span.end();
+    }
+    if (streamController !== undefined) session.streams.delete(message.invocationId!);
+    this.#logger.log(isHubError(error) ? "debug" : "error", "A hub method threw.", { ...this.#where(session, name), error });
+    this.#metrics.invocation(this.#hubName, "error");
+    this.#metrics.error("invocation");
+    this.#fail(session, message.invocationId, this.#invocationError(name, error as Error));
+    return false;
+  }
+
+  /** The method returned: a Completion with its result, or its stream to the caller. True while a stream reads its uploads. */
+  #returned(
+    session: HubSession,
+    message: CallMessage,
+    name: string,
+    streamController: AbortController | undefined,
+    span: Span,
+    result: unknown,
+    uploads: readonly UploadStream[],
+  ): boolean | Promise<boolean> {
+    const { invocationId } = message;
     this.#metrics.invocation(this.#hubName, "ok");
     if (streamController === undefined) {
       span.end();
       if (isAsyncIterable(result)) {
         // Not declared as streaming, so its caller cannot read a stream: say why in the log.
-        await closeIterable(result);
-        return this.#misdeclared(
-          session,
-          message,
-          name,
-          `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`,
+        return closeIterable(result).then(() =>
+          this.#misdeclared(
+            session,
+            message,
+            name,
+            `Hub method '${name}' returned an async iterable but does not stream: make it an async function* or give it stream: true.`,
+          ),
         );
       }
       if (invocationId !== undefined) this.#answer(session, name, invocationId, result);
@@ -189,17 +285,17 @@ export class InvocationRunner {
       session.streams.delete(invocationId!);
       return this.#misdeclared(session, message, name, ErrorTexts.streamingMethodReturnedNoStream(name));
     }
-    const source = { hub: this.#hubName, method: method.name, logger: this.#logger, enableDetailedErrors: this.#options.enableDetailedErrors };
+    const source = { hub: this.#hubName, method: name, logger: this.#logger, enableDetailedErrors: this.#options.enableDetailedErrors };
     // A stream stops counting against the parallel-invocation limit once it is streaming; its
     // uploads stay open until it ends.
-    void streamToCaller(connection, invocationId!, result, streamController.signal, source)
+    void streamToCaller(session.connection, invocationId!, result, streamController.signal, source)
       .catch((error: Error) => error)
       .then((error) => {
         // A stream's span lasts until its last item.
         if (error !== undefined) failed(span, error);
         span.end();
         session.streams.delete(invocationId!);
-        session.closeUploads(message.streamIds ?? [], uploads);
+        this.#closeUploads(session, message, uploads);
       });
     return true;
   }

@@ -23,7 +23,19 @@
  * await tracing.invocation("send", message.headers, () => method.handler(ctx, ...args));
  * ```
  */
-import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, type TracerProvider, trace } from "@opentelemetry/api";
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
 import { isPromiseLike } from "./argument-binding.js";
 
 /** The tracer's name: the activity source ASP.NET Core's SignalR server uses. */
@@ -34,6 +46,9 @@ const headerGetter = {
   get: (carrier: Readonly<Record<string, string>>, key: string) => carrier[key],
   keys: (carrier: Readonly<Record<string, string>>) => Object.keys(carrier),
 };
+
+/** The span of a call while no SDK is installed: records nothing, so every call can share it. */
+const noSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * The spans of one hub.
@@ -47,12 +62,15 @@ const headerGetter = {
 export class HubTracing {
   readonly #hubName: string;
   readonly #tracer: Tracer;
+  /** The global provider, while it may still be waiting for an SDK to be installed. */
+  readonly #proxy: ProxyTracerProvider | undefined;
   readonly #methods = new Map<string, { readonly name: string; readonly attributes: Readonly<Record<string, string>> }>();
 
   /** `provider`: where spans go; the global one (set by the app's SDK) unless given. */
   constructor(hubName: string, provider: TracerProvider = trace.getTracerProvider()) {
     this.#hubName = hubName;
     this.#tracer = provider.getTracer(tracerName);
+    this.#proxy = provider instanceof ProxyTracerProvider ? provider : undefined;
   }
 
   /**
@@ -61,6 +79,8 @@ export class HubTracing {
    * throws, the span is ended here, marked failed.
    */
   invocation<T>(method: string, headers: Readonly<Record<string, string>> | undefined, run: () => T): { result: T; span: Span } {
+    // No SDK installed (yet): nothing to start, extract or run inside; asked on every call, as an SDK may come later.
+    if (this.#proxy !== undefined && this.#proxy.getDelegateTracer(tracerName) === undefined) return { result: run(), span: noSpan };
     // A call's parent comes from its client, never from whatever context this turn runs in.
     const parent = headers === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers, headerGetter);
     const { name, attributes } = this.#ofMethod(method);
