@@ -74,13 +74,15 @@ export function serveHubs(io: Server, hubs: HubServerCore, namespaces: Readonly<
       const client = new SocketClient(socket, gateway.logger, gateway.hubName, shared);
       const connection = gateway.connect(socketIoTransport, client, admission, socket.id);
       client.connection = connection;
-      socket.onAny((event: string, ...args: unknown[]) => {
-        const last = args.at(-1);
+      // Every event is a call: taken as the socket's first middleware sees it ([name, ...args, ack?],
+      // not copied for listeners) and never passed on, as no listener of socket.io's has anything to add.
+      socket.use((event, _next) => {
+        const [target] = event;
+        const last: unknown = event[event.length - 1];
         if (typeof last === "function") {
-          args.pop();
-          connection.invoke(event, args, client.track(last as (...answer: unknown[]) => void));
+          connection.invoke(String(target), event.slice(1, -1), client.track(last as (...answer: unknown[]) => void));
         } else {
-          connection.invoke(event, args);
+          connection.invoke(String(target), event.slice(1));
         }
       });
       socket.on("disconnect", (reason) => {

@@ -12,14 +12,13 @@ import type { GatewayClient, GatewayConnection, Logger, SerializedMessage } from
 import type { Socket } from "socket.io";
 import * as ws from "ws";
 import { answerOf } from "./call-answers.js";
+import { type Ack, PendingAcks } from "./pending-acks.js";
 
 /** The event that tells a socket.io client why the hub ended its connection: `{ error?, allowReconnect? }`. */
 export const closeEvent = "hubwire:close";
 
 /** Event names socket.io keeps for itself: a hub cannot call client methods with these names. */
 const reservedEvents = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
-
-type Ack = (...args: unknown[]) => void;
 
 /** socket.io's EVENT packet type (socket.io-parser's `PacketType.EVENT`). */
 const eventPacket = 2;
@@ -95,8 +94,7 @@ export class SocketClient implements GatewayClient {
   readonly #logger: Logger;
   readonly #hubName: string;
   /** The acknowledgements of the client's calls still running, by the invocation id the hub knows them by. */
-  readonly #acks = new Map<string, Ack>();
-  #nextId = 0;
+  readonly #acks = new PendingAcks();
 
   readonly #shared: SharedPackets;
 
@@ -118,9 +116,7 @@ export class SocketClient implements GatewayClient {
 
   /** Keeps a call's acknowledgement; the id under which the hub answers it. */
   track(ack: Ack): string {
-    const invocationId = String(this.#nextId++);
-    this.#acks.set(invocationId, ack);
-    return invocationId;
+    return this.#acks.add(ack);
   }
 
   deliver(message: HubMessage): void {
@@ -149,12 +145,11 @@ export class SocketClient implements GatewayClient {
         return;
       }
       case MessageType.Completion: {
-        const ack = this.#acks.get(message.invocationId);
-        if (ack === undefined) return;
         const answer = message.error !== undefined ? { error: message.error } : message.result;
-        // Checked before the acknowledgement, which sends once: an error must still be able to follow.
+        // Checked before the acknowledgement is taken, as it sends once: the error the hub sends instead must still find it.
         assertEncodable(answer);
-        this.#acks.delete(message.invocationId);
+        const ack = this.#acks.take(message.invocationId);
+        if (ack === undefined) return;
         if (answer === undefined) ack();
         else ack(answer);
         return;
