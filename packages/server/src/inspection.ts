@@ -87,7 +87,7 @@ export interface NodeAnswer {
 /** How a node answers inspections and acts on its own connections. */
 export interface NodeInspector {
   answer(request: InspectionRequest): NodeAnswer;
-  /** Ends a connection this node holds (a Close that allows reconnecting); false if it holds none of that id. */
+  /** Ends a connection this node holds (a Close with an error, without allowReconnect: the client does not come back by itself); false if it holds none of that id. */
   disconnect(connectionId: string): boolean;
 }
 
@@ -197,7 +197,7 @@ export class HubInspection {
     return { items, next: more && items.length > 0 ? items.at(-1)!.name : undefined, unanswered };
   }
 
-  /** Ends a connection wherever it lives (a Close that allows reconnecting). Rejects with UnknownConnectionError if no node holds it. */
+  /** Ends a connection wherever it lives (a Close with an error, without allowReconnect: an operator's kick is not undone by automatic reconnect). Rejects with UnknownConnectionError if no node holds it. */
   async disconnect(connectionId: string): Promise<void> {
     if (this.#local.disconnect(connectionId)) return;
     if (this.#manager.disconnectConnection === undefined) throw new UnknownConnectionError(connectionId);

@@ -38,6 +38,12 @@ export interface ManagedConnection {
   write(message: SerializedMessage): void | Promise<void>;
   /** Calls a client method with an invocation id and resolves with the client's result. */
   invokeClient(method: string, args: readonly unknown[], options: ClientResultOptions): Promise<unknown>;
+  /**
+   * Ends the connection with a Close message (`allowReconnect`: the client should come back), as a
+   * backplane does when it knows messages for the connection were lost. Every connection the
+   * server registers has it; a test double may leave it out.
+   */
+  close?(options?: { error?: string; allowReconnect?: boolean }): void;
 }
 
 /** Holds a hub's connections, groups and users, and delivers messages to them. */
