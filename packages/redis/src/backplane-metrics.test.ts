@@ -20,7 +20,7 @@ describe("observeBackplane", () => {
       removeBatchObservableCallback: (callback: BatchObservableCallback) => void (callbacks = callbacks.filter((entry) => entry !== callback)),
     });
     let connected = true;
-    const stats = { published: 5, publishFailures: 1, received: 7, duplicatesDropped: 2, malformedDropped: 0 };
+    const stats = { published: 5, publishFailures: 1, received: 7, duplicatesDropped: 2, malformedDropped: 0, messagesLost: 3, lossIncidents: 1 };
     const stop = observeBackplane({ hubName: "chat", isConnected: () => connected, nodeCount: () => 3, stats }, { getMeter: () => meter });
     const collect = () => {
       const seen: Array<[string, number, Attributes]> = [];
@@ -36,6 +36,8 @@ describe("observeBackplane", () => {
       ["hubwire.backplane.publish_failures", 1, { "hubwire.hub": "chat" }],
       ["hubwire.backplane.dropped", 2, { "hubwire.hub": "chat", "hubwire.reason": "duplicate" }],
       ["hubwire.backplane.dropped", 0, { "hubwire.hub": "chat", "hubwire.reason": "malformed" }],
+      ["hubwire.backplane.lost", 3, { "hubwire.hub": "chat" }],
+      ["hubwire.backplane.loss_incidents", 1, { "hubwire.hub": "chat" }],
     ]);
     connected = false;
     stats.publishFailures = 4;

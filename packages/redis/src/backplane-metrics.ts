@@ -14,6 +14,10 @@ export interface BackplaneStats {
   received: number;
   duplicatesDropped: number;
   malformedDropped: number;
+  /** Durable delivery: messages stored for this node that it can no longer read (exact counts, as found). */
+  messagesLost: number;
+  /** Durable delivery: losses that closed this node's connections (a reset, a trim, a gap no earlier incident explains). */
+  lossIncidents: number;
 }
 
 /**
@@ -26,7 +30,7 @@ export interface BackplaneStats {
  * ```
  */
 export function emptyBackplaneStats(): BackplaneStats {
-  return { published: 0, publishFailures: 0, received: 0, duplicatesDropped: 0, malformedDropped: 0 };
+  return { published: 0, publishFailures: 0, received: 0, duplicatesDropped: 0, malformedDropped: 0, messagesLost: 0, lossIncidents: 0 };
 }
 
 /** What the instruments read, at each collection. */
@@ -68,7 +72,15 @@ export function observeBackplane(readings: BackplaneReadings, meterProvider: Met
     unit: "{message}",
     description: "Received messages dropped: duplicates (by id) and malformed envelopes.",
   });
-  const observables: Observable[] = [connected, nodes, messages, failures, dropped];
+  const lost = meter.createObservableCounter("hubwire.backplane.lost", {
+    unit: "{message}",
+    description: "Durable delivery: messages stored for this node that it could no longer read (trimmed, or gone with Redis).",
+  });
+  const incidents = meter.createObservableCounter("hubwire.backplane.loss_incidents", {
+    unit: "{incident}",
+    description: "Durable delivery: losses that closed this node's connections with allowReconnect.",
+  });
+  const observables: Observable[] = [connected, nodes, messages, failures, dropped, lost, incidents];
   const callback: BatchObservableCallback = (result) => {
     const { stats } = readings;
     result.observe(connected, readings.isConnected() ? 1 : 0, hub);
@@ -78,6 +90,8 @@ export function observeBackplane(readings: BackplaneReadings, meterProvider: Met
     result.observe(failures, stats.publishFailures, hub);
     result.observe(dropped, stats.duplicatesDropped, { ...hub, "hubwire.reason": "duplicate" });
     result.observe(dropped, stats.malformedDropped, { ...hub, "hubwire.reason": "malformed" });
+    result.observe(lost, stats.messagesLost, hub);
+    result.observe(incidents, stats.lossIncidents, hub);
   };
   meter.addBatchObservableCallback(callback, observables);
   return () => meter.removeBatchObservableCallback(callback, observables);

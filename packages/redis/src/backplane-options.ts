@@ -11,6 +11,7 @@
 import type { Logger } from "@hubwire/server";
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
+import type { DeliveryLoss } from "./delivery-loss.js";
 
 /** An ioredis client or cluster. */
 export type RedisClient = Redis | Cluster;
@@ -39,6 +40,43 @@ export interface RedisBackplaneOptions {
    * waits for messages up to the hub's \`longPollTimeoutMs\`). Default 130 s.
    */
   readonly forwardTimeoutMs?: number;
+  /**
+   * How cross-node sends travel. Default `"pubsub"`.
+   *
+   * - `"pubsub"`: PUBLISH to a channel per target; at most once, lowest cost. A send fails loudly
+   *   when Redis is down or late, but a node that is re-subscribing misses what is sent meanwhile
+   *   (docs/scaling.md says when).
+   * - `"durable"`: XADD to a Redis Stream per hub (per shard, `streamShards`), read by every node
+   *   with `XREAD BLOCK` from the last entry it read, on a connection of its own. A node that loses
+   *   Redis for a while, or has its connection dropped, reads on from where it stopped: nothing
+   *   missed, nothing twice, each sender's order kept. A send that fails may still arrive
+   *   (`BackplaneError.mayStillArrive`); `BackplaneError.retry()` sends it again with the same id,
+   *   delivered once. Where catching up is impossible (Redis lost the stream, or trimmed it past a
+   *   node), the loss is counted, logged, given to `onDeliveryLoss`, and the node's connections
+   *   are closed with `allowReconnect`. Costs: one more Redis connection per hub and shard on each
+   *   node, and every node reads every send (docs/scaling.md).
+   *
+   * @example
+   * ```ts
+   * redisLifetimeManager({ redis: process.env.REDIS_URL!, prefix: "myapp", delivery: "durable", streamMaxLength: 200_000,
+   *   onDeliveryLoss: (loss) => metrics.alert("hubwire-loss", loss) });
+   * ```
+   */
+  readonly delivery?: "pubsub" | "durable";
+  /**
+   * Durable delivery: entries each stream keeps, about (`XADD MAXLEN ~`, so Redis trims whole
+   * blocks). A node away longer than this many sends takes to arrive loses the oldest it missed
+   * (reported, `trimmed`). Default 100,000.
+   */
+  readonly streamMaxLength?: number;
+  /**
+   * Durable delivery: streams per hub. Each sender writes to one (its order is kept), every node
+   * reads all, each on its own connection. More than 1 spreads a hub over Redis Cluster masters,
+   * as sharded pub/sub spreads channels. Default 1.
+   */
+  readonly streamShards?: number;
+  /** Durable delivery: told of each loss found (it is also logged and counted). See `DeliveryLoss`. */
+  readonly onDeliveryLoss?: (loss: DeliveryLoss) => void;
   readonly logger?: Logger;
   /** Where the backplane's health metrics go (OpenTelemetry). Default: the global MeterProvider. */
   readonly meterProvider?: MeterProvider;
@@ -65,4 +103,7 @@ export const backplaneDefaults = {
   publishTimeoutMs: 2_000,
   heartbeatIntervalMs: 2_000,
   forwardTimeoutMs: 130_000,
+  delivery: "pubsub",
+  streamMaxLength: 100_000,
+  streamShards: 1,
 } as const;

@@ -56,6 +56,18 @@ const ids = (routed: Array<[string, Envelope | string]>) =>
   );
 
 describe("BackplaneRouter", () => {
+  it("takes only invocations from a durable stream, once per id, and drops anything else as malformed", () => {
+    const { router, routed, stats } = setup();
+    const from = (envelope: Envelope) => router.routeInvocation(encodeEnvelope(envelope));
+    from(invocation("other:1", "hello"));
+    from(invocation("other:1", "hello"));
+    from(invocation("me:1", "mine", "all", [], "me"));
+    from({ kind: EnvelopeKind.ForwardCancel, requestId: "r1", serverId: "other" });
+    router.routeInvocation(Buffer.from("junk"));
+    expect(ids(routed)).toEqual(["invocation other:1"]);
+    expect(stats).toMatchObject({ received: 3, duplicatesDropped: 1, malformedDropped: 2 });
+  });
+
   it("hands each kind of envelope from another node to what handles it, and counts it received", () => {
     const { route, routed, stats } = setup();
     route({ kind: EnvelopeKind.Heartbeat, serverId: "b", presenceSeq: 0 });

@@ -137,6 +137,23 @@ export class BackplaneRouter {
     }
   }
 
+  /**
+   * Reads one entry of a durable-delivery stream: only invocations travel there, so anything else
+   * is dropped as malformed (a request forwarded or a command is never taken from a stream).
+   */
+  routeInvocation(bytes: Uint8Array): void {
+    const { serverId, stats, logger } = this.#options;
+    const envelope = decodeEnvelope(bytes);
+    if (envelope?.kind !== EnvelopeKind.Invocation) {
+      stats.malformedDropped++;
+      logger.log("warn", "Dropped a stream entry that is not an invocation envelope.", { kind: envelope?.kind ?? null });
+      return;
+    }
+    stats.received++;
+    if (envelope.serverId === serverId || this.#isRepeat(envelope.messageId)) return;
+    this.#options.onInvocation(envelope);
+  }
+
   /** Whether `messageId` was seen before (counted as a duplicate); remembers it if not. */
   #isRepeat(messageId: string): boolean {
     if (this.#seen.has(messageId)) {

@@ -25,6 +25,10 @@
  *   after a reconnect, or a message that reaches a node through two channels, is not duplicated.
  * - Subscriptions are restored by ioredis when Redis comes back (and asked for again here,
  *   `channel-subscriptions.ts`); health is observable (`backplane-health.ts`).
+ * - With `delivery: "durable"`, sends go through Redis Streams instead (`durable-delivery.ts`):
+ *   a node reads on from where it stopped after any outage, a failed send can be retried with its
+ *   id, and a loss that cannot be caught up is reported (`onDeliveryLoss`) and closes the node's
+ *   connections with `allowReconnect`. Group and user channels are then not subscribed.
  *
  * @module
  */
@@ -58,8 +62,11 @@ import { BackplanePublisher } from "./backplane-publisher.js";
 import { BackplaneRouter } from "./backplane-router.js";
 import { ChannelSubscriptions } from "./channel-subscriptions.js";
 import { HubChannels } from "./channels.js";
+import { closeForResync } from "./close-for-resync.js";
 import { ConnectionForwarding } from "./connection-forwarding.js";
 import { DeadlineQueue } from "./deadline-queue.js";
+import type { DeliveryLoss } from "./delivery-loss.js";
+import { DurableDelivery } from "./durable-delivery.js";
 import { EnvelopeKind, encodeEnvelope } from "./envelope.js";
 import { deliverLocally } from "./local-delivery.js";
 import { NodeLiveness } from "./node-liveness.js";
@@ -69,6 +76,7 @@ import { RedisConnections } from "./redis-connections.js";
 import { RemoteInspection } from "./remote-inspection.js";
 import { type GroupAction, RemoteRequests } from "./remote-requests.js";
 import { SendFanout } from "./send-fanout.js";
+import { StreamKeys } from "./stream-keys.js";
 
 /**
  * The lifetime manager for one hub on one node. Create it through {@link redisLifetimeManager}.
@@ -113,6 +121,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #stopObserving: () => void;
   readonly #stopReceiving: () => void;
   readonly #stopWatching: () => void;
+  /** Durable delivery's streams; undefined with pub/sub delivery. */
+  readonly #durable: DurableDelivery | undefined;
   #counter = 0;
   #closed = false;
 
@@ -123,6 +133,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
    */
   constructor(options: RedisLifetimeManagerOptions, shared?: RedisConnections) {
     this.channels = new HubChannels(options.prefix ?? backplaneDefaults.prefix, options.hubName);
+    // A caller's mistake is thrown before anything is opened or retained.
+    const delivery = options.delivery ?? backplaneDefaults.delivery;
+    if (delivery !== "pubsub" && delivery !== "durable") throw new TypeError(`delivery must be "pubsub" or "durable"; got '${String(delivery)}'.`);
+    const streamMaxLength = options.streamMaxLength ?? backplaneDefaults.streamMaxLength;
+    if (!Number.isInteger(streamMaxLength) || streamMaxLength < 1) throw new TypeError(`streamMaxLength must be a positive integer; got ${streamMaxLength}.`);
+    const streamKeys = delivery === "durable" ? new StreamKeys(this.channels.base, options.streamShards ?? backplaneDefaults.streamShards) : undefined;
     const connections = shared ?? RedisConnections.acquire(options);
     if (connections.serves(this.channels.base)) {
       throw new TypeError(`Two hubs named '${this.channels.base}' share one Redis backplane; give them different names or prefixes.`);
@@ -231,6 +247,23 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       onDisconnectCommand: (envelope) => this.#remote.answerDisconnect(envelope),
     });
     this.#stopReceiving = this.#connections.onMessage(this.channels.base, (message) => router.route(message));
+    if (streamKeys !== undefined) {
+      this.#durable = new DurableDelivery({
+        connections: this.#connections,
+        keys: streamKeys,
+        hubName: options.hubName,
+        serverId: this.serverId,
+        maxLength: streamMaxLength,
+        deadlines: this.#deadlines,
+        publishTimeoutMs: this.#publishTimeoutMs,
+        heartbeatIntervalMs,
+        stats: this.stats,
+        logger: this.#logger,
+        deliver: (envelope) => router.routeInvocation(envelope),
+        closeConnections: () => closeForResync(this.#local.resolve({ kind: "all" }), options.hubName, this.#logger),
+      });
+      if (options.onDeliveryLoss !== undefined) this.#durable.onLoss(options.onDeliveryLoss);
+    }
     this.#health = new BackplaneHealth({
       serverId: this.serverId,
       isConnected: () => this.#connections.isReady,
@@ -273,6 +306,26 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     return this.#health.onChange(listener);
   }
 
+  /**
+   * Durable delivery: calls `listener` with each loss this node finds (also logged, counted in
+   * `stats.messagesLost`, and its connections closed with `allowReconnect`); returns a function
+   * that stops it. Throws with pub/sub delivery, which cannot find losses.
+   *
+   * @example
+   * ```ts
+   * manager.onDeliveryLoss((loss) => logger.error(`lost ${loss.lost ?? "?"} (${loss.reason}) on ${loss.stream}`));
+   * ```
+   */
+  onDeliveryLoss(listener: (loss: DeliveryLoss) => void): () => void {
+    if (this.#durable === undefined) throw new TypeError('onDeliveryLoss needs delivery: "durable" in the backplane options.');
+    return this.#durable.onLoss(listener);
+  }
+
+  /** Durable delivery: the last entry read from each shard's stream (diagnostics, tests); empty with pub/sub. */
+  get streamPositions(): string[] {
+    return this.#durable?.positions ?? [];
+  }
+
   /** Channels this node is subscribed to (for tests and diagnostics). */
   get subscribedChannels(): string[] {
     return this.#subscriptions.channels;
@@ -283,7 +336,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#countProtocol(connection, 1);
     this.#replication.connected(connection.connectionId, connection.userId ?? null);
     const subscriptions = [this.#subscriptions.hold(this.channels.connection(connection.connectionId))];
-    if (connection.userId !== undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
+    // Durable delivery reads every send from the stream: no user channel to hear.
+    if (connection.userId !== undefined && this.#durable === undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
     // A Redis outage must not stop local clients from connecting: wait a bounded time, then go on.
     await this.#bounded(Promise.all(subscriptions), "subscribing a new connection's channels");
   }
@@ -294,6 +348,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#countProtocol(connection, -1);
     this.#replication.disconnected(connection.connectionId);
     void this.#subscriptions.release(this.channels.connection(connection.connectionId));
+    if (this.#durable !== undefined) return;
     if (connection.userId !== undefined) void this.#subscriptions.release(this.channels.user(connection.userId));
     for (const group of groups) void this.#subscriptions.release(this.channels.group(group));
   }
@@ -306,8 +361,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       const wait = connection.write(serialized);
       if (wait !== undefined) waits.push(wait);
     }
-    const publishes = this.#fanout.publishesFor(target, serialized).map(({ channel, payload, toAll }) => this.#publisher.publish(channel, payload, { toAll }));
-    if (publishes.length > 0) await Promise.all(publishes);
+    if (this.#durable !== undefined) {
+      const remote = this.#fanout.envelopeFor(target, serialized);
+      if (remote !== undefined) await this.#durable.append(remote.messageId, remote.payload);
+    } else {
+      const publishes = this.#fanout
+        .publishesFor(target, serialized)
+        .map(({ channel, payload, toAll }) => this.#publisher.publish(channel, payload, { toAll }));
+      if (publishes.length > 0) await Promise.all(publishes);
+    }
     await Promise.all(waits);
   }
 
@@ -374,6 +436,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#stopWatching();
     this.#requests.rejectAll(new BackplaneError("The backplane is closing."));
     await this.#bounded(this.#subscriptions.close(), "unsubscribing");
+    await this.#durable?.close();
     this.#deadlines.close();
     await this.#local.close();
     this.#connections.release();
@@ -424,11 +487,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (action === "add") {
       await this.#local.addToGroup(connectionId, group);
       this.#replication.joined(connectionId, group);
+      if (this.#durable !== undefined) return;
       if (before === 0 && this.#local.memberCount(group) === 1)
         await this.#bounded(this.#subscriptions.hold(this.channels.group(group)), "subscribing a group");
     } else {
       await this.#local.removeFromGroup(connectionId, group);
       this.#replication.left(connectionId, group);
+      if (this.#durable !== undefined) return;
       if (before > 0 && this.#local.memberCount(group) === before - 1) void this.#subscriptions.release(this.channels.group(group));
     }
   }

@@ -76,6 +76,31 @@ export class SendFanout {
   }
 
   /**
+   * Durable delivery: the one envelope a send needs, for every node to read from the stream (each
+   * delivers it to the connections it holds that the target names); undefined when the target
+   * names only connections this node holds.
+   */
+  envelopeFor(target: SendTarget, serialized: SerializedMessage): { readonly messageId: string; readonly payload: Uint8Array } | undefined {
+    const messageId = this.#options.newId();
+    const envelope = (kind: TargetKind, names: readonly string[], excluded: readonly string[] = []) => ({
+      messageId,
+      payload: this.#encode(serialized, kind, names, excluded, messageId),
+    });
+    switch (target.kind) {
+      case "all":
+        return envelope("all", [], target.excludedConnectionIds);
+      case "connections": {
+        const remote = [...new Set(target.connectionIds)].filter((id) => !this.#options.isLocal(id));
+        return remote.length === 0 ? undefined : envelope("connections", remote);
+      }
+      case "groups":
+        return envelope("groups", [...new Set(target.groups)], target.excludedConnectionIds);
+      case "users":
+        return envelope("users", [...new Set(target.userIds)]);
+    }
+  }
+
+  /**
    * Only what the other nodes' connections read: a node whose connections all speak JSON is sent no
    * MessagePack. With none to read (or a node that has not said), MessagePack at least: a receiver
    * makes any other encoding from it without loss.
@@ -87,10 +112,16 @@ export class SendFanout {
     return chosen.length > 0 ? chosen : [backplaneProtocols[0]!];
   }
 
-  #encode(serialized: SerializedMessage, target: TargetKind, names: readonly string[], excluded: readonly string[]): Uint8Array {
+  #encode(
+    serialized: SerializedMessage,
+    target: TargetKind,
+    names: readonly string[],
+    excluded: readonly string[],
+    messageId = this.#options.newId(),
+  ): Uint8Array {
     return encodeEnvelope({
       kind: EnvelopeKind.Invocation,
-      messageId: this.#options.newId(),
+      messageId,
       serverId: this.#options.serverId,
       target,
       names,

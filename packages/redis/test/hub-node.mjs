@@ -1,9 +1,11 @@
 // One Hubwire node for the multi-process tests: a test hub on a free port, scaled out through the
 // Redis at REDIS_PORT. Prints "READY <port>" once it listens; SIGTERM closes it gracefully.
+// DELIVERY=durable switches to durable delivery (STREAM_MAX_LENGTH, PUBLISH_TIMEOUT_MS and
+// HEARTBEAT_MS tune it); each loss it finds is printed as "LOSS <json>".
 import { createServer } from "node:http";
 import { createHubServer, defineHub } from "@hubwire/server";
 import { Redis } from "ioredis";
-import { redisLifetimeManager } from "../dist/index.js";
+import { BackplaneError, redisLifetimeManager } from "../dist/index.js";
 
 const redisPort = Number(process.env.REDIS_PORT);
 const prefix = process.env.PREFIX ?? "hubwire-test";
@@ -46,13 +48,45 @@ const hub = defineHub({
     addToGroup: (ctx, connectionId, group) => ctx.groups.add(connectionId, group),
     sendTo: (ctx, target, text) => clientsFor(ctx.clients, target).receive(text),
     askOther: (ctx, connectionId, question) => ctx.clients.client(connectionId).invoke.question(question),
+    // Durable delivery: a failed send is retried with its id until Redis takes it (delivered once either way).
+    sendWithRetry: async (ctx, target, text) => {
+      try {
+        await clientsFor(ctx.clients, target).receive(text);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof BackplaneError) || error.retry === undefined) throw error;
+        for (let attempt = 1; ; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          try {
+            await error.retry();
+            return attempt;
+          } catch (again) {
+            if (attempt >= 50) throw again;
+          }
+        }
+      }
+    },
   },
 });
 
 const hubs = createHubServer({
   hubs: { "/hub": hub },
   authenticate: ({ accessToken }) => (accessToken ? { userId: accessToken } : undefined),
-  lifetimeManager: redisLifetimeManager({ publisher, subscriber, prefix, ackTimeoutMs: 2_000 }),
+  lifetimeManager: redisLifetimeManager({
+    publisher,
+    subscriber,
+    prefix,
+    ackTimeoutMs: 2_000,
+    ...(process.env.DELIVERY === "durable"
+      ? {
+          delivery: "durable",
+          onDeliveryLoss: (loss) => console.log(`LOSS ${JSON.stringify(loss)}`),
+          ...(process.env.STREAM_MAX_LENGTH ? { streamMaxLength: Number(process.env.STREAM_MAX_LENGTH) } : {}),
+        }
+      : {}),
+    ...(process.env.PUBLISH_TIMEOUT_MS ? { publishTimeoutMs: Number(process.env.PUBLISH_TIMEOUT_MS) } : {}),
+    ...(process.env.HEARTBEAT_MS ? { heartbeatIntervalMs: Number(process.env.HEARTBEAT_MS) } : {}),
+  }),
 });
 const server = createServer((_request, response) => response.writeHead(404).end());
 hubs.attach(server);

@@ -1,0 +1,172 @@
+/**
+ * Durable delivery (`delivery: "durable"`): a hub's cross-node sends go through Redis Streams
+ * instead of pub/sub. Each send is one entry on this node's shard stream (stream-appender.ts);
+ * every node reads every shard from the last entry it read, each on a blocking connection of its
+ * own (stream-reader.ts), and hands each envelope to the router, which delivers an id once. A
+ * node that loses Redis for a while, or whose connection is dropped, reads on from where it
+ * stopped; where that is impossible, the loss is reported (delivery-loss.ts).
+ *
+ * Only invocations (sends to all, connections, groups, users) go through the streams. Requests
+ * that are answered (group changes, client results, disconnects, inspection, forwarding) and
+ * heartbeats and presence stay on pub/sub: their senders already wait for an answer and fail
+ * loudly without one.
+ *
+ * @module
+ */
+import type { Logger } from "@hubwire/server";
+import type { Cluster, Redis } from "ioredis";
+import type { BackplaneStats } from "./backplane-metrics.js";
+import type { RedisClient } from "./backplane-options.js";
+import type { DeadlineQueue } from "./deadline-queue.js";
+import type { DeliveryLoss } from "./delivery-loss.js";
+import type { RedisConnections } from "./redis-connections.js";
+import { StreamAppender } from "./stream-appender.js";
+import type { StreamKeys } from "./stream-keys.js";
+import { type LossFinding, StreamReader } from "./stream-reader.js";
+
+/** Entries read per XREAD at most: a node catching up reads in batches of this many. */
+const batchSize = 512;
+
+/** The name reader connections give themselves (`CLIENT LIST`), distinct from the publisher's and subscriber's. */
+export const readerConnectionName = "hubwire-stream-reader";
+
+export interface DurableDeliveryOptions {
+  readonly connections: RedisConnections;
+  readonly keys: StreamKeys;
+  readonly hubName: string;
+  readonly serverId: string;
+  readonly maxLength: number;
+  readonly deadlines: DeadlineQueue;
+  readonly publishTimeoutMs: number;
+  /** How long an XREAD blocks, and how often the epoch and position are checked. */
+  readonly heartbeatIntervalMs: number;
+  /** Counts published, failures, malformed entries and losses. */
+  readonly stats: BackplaneStats;
+  readonly logger: Logger;
+  /** An envelope read from a stream (the router delivers it, once per id). */
+  deliver(envelope: Uint8Array): void;
+  /** Closes this node's connections of the hub with `allowReconnect`; returns how many. */
+  closeConnections(): number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const durable = new DurableDelivery({ connections, keys: new StreamKeys(channels.base, 1), hubName, serverId, maxLength: 100_000, deadlines,
+ *   publishTimeoutMs: 2_000, heartbeatIntervalMs: 2_000, stats, logger, deliver: (envelope) => router.routeInvocation(envelope), closeConnections });
+ * durable.onLoss((loss) => console.error(loss));
+ * await durable.append(messageId, envelope);
+ * await durable.close();
+ * ```
+ */
+export class DurableDelivery {
+  readonly #options: DurableDeliveryOptions;
+  readonly #appender: StreamAppender;
+  readonly #readers: StreamReader[] = [];
+  readonly #listeners = new Set<(loss: DeliveryLoss) => void>();
+
+  constructor(options: DurableDeliveryOptions) {
+    this.#options = options;
+    const { keys, serverId, connections } = options;
+    this.#appender = new StreamAppender({
+      connections,
+      stream: keys.stream(keys.shardOf(serverId)),
+      serverId,
+      maxLength: options.maxLength,
+      deadlines: options.deadlines,
+      publishTimeoutMs: options.publishTimeoutMs,
+      stats: options.stats,
+      logger: options.logger,
+    });
+    for (let shard = 0; shard < keys.shards; shard++) {
+      const client = readerClient(connections.publisher);
+      client.on("error", (error: Error) => options.logger.log("debug", "A stream reader connection reported an error.", { error: error.message }));
+      const reader = new StreamReader({
+        client,
+        stream: keys.stream(shard),
+        epochKey: keys.epoch(shard),
+        serverId,
+        blockMs: options.heartbeatIntervalMs,
+        batchSize,
+        validateIntervalMs: options.heartbeatIntervalMs,
+        logger: options.logger,
+        deliver: options.deliver,
+        malformed: (id) => {
+          options.stats.malformedDropped++;
+          options.logger.log("warn", "Dropped a stream entry that is not one of the backplane's.", { stream: keys.stream(shard), id });
+        },
+        lossFound: (finding) => this.#lossFound(finding),
+      });
+      this.#readers.push(reader);
+      reader.start();
+    }
+  }
+
+  /** Where each shard's reader stands (diagnostics, tests). */
+  get positions(): string[] {
+    return this.#readers.map((reader) => reader.position);
+  }
+
+  /** Stores one message for every node; rejects with a BackplaneError whose `retry()` stores it again, same id. */
+  append(messageId: string, envelope: Uint8Array): Promise<void> {
+    return this.#appender.append(messageId, envelope);
+  }
+
+  /** Calls `listener` with each loss found; returns a function that stops it. */
+  onLoss(listener: (loss: DeliveryLoss) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops reading and disconnects the reader connections (opened here). */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await Promise.all(this.#readers.map((reader) => reader.close()));
+  }
+
+  #lossFound(finding: LossFinding): void {
+    const { stats, logger, hubName, serverId } = this.#options;
+    const closedConnections = finding.isNewIncident ? this.#options.closeConnections() : 0;
+    if (finding.lost !== undefined) stats.messagesLost += finding.lost;
+    if (finding.isNewIncident) stats.lossIncidents++;
+    const loss: DeliveryLoss = {
+      hubName,
+      nodeId: serverId,
+      reason: finding.reason,
+      stream: finding.stream,
+      lost: finding.lost,
+      senderId: finding.senderId,
+      lastId: finding.lastId,
+      closedConnections,
+    };
+    logger.log("error", lossMessages[finding.reason], { ...loss });
+    for (const listener of this.#listeners) {
+      try {
+        listener(loss);
+      } catch (error) {
+        logger.log("error", "An onDeliveryLoss listener threw.", { hubName, error: (error as Error).message });
+      }
+    }
+  }
+}
+
+const lossMessages: Record<LossFinding["reason"], string> = {
+  "stream-reset": "Redis lost the durable backplane's stream (restarted without persistence, flushed or failed over): messages not yet read are gone.",
+  trimmed: "The durable backplane's stream was trimmed past this node's position: messages it had not read are gone.",
+  gap: "Messages of another node were stored and never read by this one.",
+};
+
+/** A connection of its own for a blocking reader: never resends a read in flight (the reader checks its position first), waits for Redis rather than failing. */
+function readerClient(publisher: RedisClient): RedisClient {
+  const overrides = {
+    connectionName: readerConnectionName,
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    // Replies in RESP2 shapes whatever the caller chose (XREAD's reply is a map in RESP3).
+    protocol: 2 as const,
+    lazyConnect: false,
+  };
+  if (publisher.isCluster) return (publisher as Cluster).duplicate(undefined, { redisOptions: overrides });
+  return (publisher as Redis).duplicate(overrides);
+}
