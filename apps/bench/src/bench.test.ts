@@ -27,7 +27,7 @@ describe("npm run bench -- --quick", () => {
     const onBun = ["Hubwire JSON on Bun", "Hubwire MessagePack on Bun", "socket.io 4.8 on Bun"];
     expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
-    expect(systemsOf("Long-polling echo")).toEqual(["Hubwire long polling", "socket.io 4.8 polling"]);
+    expect(systemsOf("Long-polling echo")).toEqual(["node:http long polling (ceiling)", "Hubwire long polling", "socket.io 4.8 polling"]);
     // Its rows are cells (each echo case, both broadcasts), each set Hubwire via socket.io against socket.io.
     expect(systemsOf("socket.io clients on Hubwire")).toEqual([
       "echo 4 in flight, 32 B (requests/s)",

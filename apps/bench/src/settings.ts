@@ -12,7 +12,13 @@ export interface Settings {
   readonly broadcast: { readonly clients: number; readonly messages: number; readonly payloadBytes: number };
   readonly idle: { readonly connections: number };
   readonly relay: { readonly pairs: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number };
-  readonly longPolling: { readonly connections: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number };
+  readonly longPolling: {
+    readonly connections: number;
+    /** One table per payload size, each measuring every system in the same interleaved runs. */
+    readonly payloads: ReadonlyArray<{ readonly payloadBytes: number }>;
+    readonly warmupMs: number;
+    readonly durationMs: number;
+  };
   readonly maxConnections: { readonly target: number; readonly sourceAddresses: number };
   readonly maxConnectionsCluster: {
     /** Connections to open, spread over as many server workers and load processes as `perProcess` asks. */
@@ -45,7 +51,8 @@ export const fullSettings: Settings = {
   broadcast: { clients: 2_000, messages: 100, payloadBytes: 32 },
   idle: { connections: 10_000 },
   relay: { pairs: 64, payloadBytes: 32, warmupMs: 1_000, durationMs: 3_000 },
-  longPolling: { connections: 64, payloadBytes: 32, warmupMs: 1_000, durationMs: 3_000 },
+  // Issue 22's table: long polling at 32 B and at 1 KiB.
+  longPolling: { connections: 64, payloads: [{ payloadBytes: 32 }, { payloadBytes: 1024 }], warmupMs: 1_000, durationMs: 3_000 },
   maxConnections: { target: 50_000, sourceAddresses: 8 },
   // Client pings every 10 s, server every 15 s: 35 s idle spans a round of both.
   maxConnectionsCluster: { connections: 60_000, perProcess: 12_000, sourceAddressesPerProcess: 4, idleMs: 35_000, goal: 50_000 },
@@ -58,7 +65,7 @@ export const quickSettings: Settings = {
   broadcast: { clients: 50, messages: 5, payloadBytes: 32 },
   idle: { connections: 100 },
   relay: { pairs: 4, payloadBytes: 32, warmupMs: 100, durationMs: 300 },
-  longPolling: { connections: 4, payloadBytes: 32, warmupMs: 100, durationMs: 300 },
+  longPolling: { connections: 4, payloads: [{ payloadBytes: 32 }], warmupMs: 100, durationMs: 300 },
   maxConnections: { target: 300, sourceAddresses: 2 },
   maxConnectionsCluster: { connections: 200, perProcess: 100, sourceAddressesPerProcess: 2, idleMs: 500, goal: 50_000 },
 };

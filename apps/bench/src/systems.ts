@@ -24,6 +24,8 @@ export const systems = {
   hubwireJsonOnBun: { name: "Hubwire JSON on Bun", wire: "signalr-json-ws", server: hubwireOnBun },
   hubwireMessagePackOnBun: { name: "Hubwire MessagePack on Bun", wire: "signalr-msgpack-ws", server: hubwireOnBun },
   socketIoOnBun: { name: "socket.io 4.8 on Bun", wire: "socketio-ws", server: { script: "socketio-bun-server", args: [], runtime: "bun" } },
+  /** A parked GET answered by the next POST, `node:http` and nothing else (issue 22). */
+  httpLongPolling: { name: "node:http long polling (ceiling)", wire: "http-lp", server: { script: "http-long-polling-server", args: [] } },
   socketIoPolling: { name: "socket.io 4.8 polling", wire: "socketio-polling", server: { script: "socketio-server", args: ["--transports", "polling"] } },
   /** The bench hub behind `@hubwire/socket.io`: socket.io's wire, the hub's work. */
   hubwireViaSocketIo: { name: "Hubwire via socket.io", wire: "socketio-ws", server: { script: "hubwire-socketio-server", args: [] } },

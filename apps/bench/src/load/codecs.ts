@@ -144,6 +144,36 @@ export const rawWebSocket: Codec = {
   },
 };
 
+const RECORD_END = 0x1e;
+
+/**
+ * The node:http long-polling ceiling (servers/http-long-polling-server.ts): `<slot>:<payload>`
+ * records ending with 0x1E, which the server echoes as they came. A poll may carry several
+ * records (everything POSTed while no poll waited), hence the terminator raw ws does without.
+ */
+export const plainLongPolling: Codec = {
+  binary: false,
+  echo: (slot, payload) => text(`${slot}:${payload}${RS}`),
+  broadcast: () => {
+    throw new Error("The long-polling ceiling only echoes.");
+  },
+  join: () => {
+    throw new Error("The long-polling ceiling only echoes.");
+  },
+  relay: () => {
+    throw new Error("The long-polling ceiling only echoes.");
+  },
+  reader: (sink) => (data) => {
+    for (let start = 0; start < data.length; ) {
+      const end = data.indexOf(RECORD_END, start);
+      if (end < 0) throw new Error(`A record without its 0x1E terminator: ${data.toString("utf8", start)}`);
+      sink.reply(Number.parseInt(data.toString("latin1", start, Math.min(start + 4, end)), 10));
+      start = end + 1;
+    }
+    return undefined;
+  },
+};
+
 /** Plain TCP: fixed-size messages (a two-digit slot, then the payload) in a byte stream. */
 export const plainTcp: Codec = {
   binary: true,

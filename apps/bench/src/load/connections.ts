@@ -1,5 +1,6 @@
 /**
- * The generator's connections: raw `ws` sockets, plain TCP, and the two long-polling dialects.
+ * The generator's connections: raw `ws` sockets, plain TCP, and the three long-polling dialects
+ * (SignalR's, engine.io's, and the node:http ceiling's).
  * Each opens, completes its system's handshake, then hands incoming data to the codec's reader
  * and sends pre-encoded frames as they are.
  */
@@ -178,6 +179,11 @@ class LongPollingConnection implements BenchConnection {
     });
   }
 
+  /** Polls until closed, for a dialect with nothing to wait for before the first poll. */
+  startPolling(): void {
+    this.poll().catch((error: Error) => this.#fail(error));
+  }
+
   send(frame: Buffer): void {
     this.#queued.push(frame);
     if (!this.#posting) this.#flush();
@@ -255,5 +261,18 @@ export async function openSocketIoPolling(baseUrl: string, reader: Reader, optio
       })
       .catch(reject);
   });
+  return connection;
+}
+
+/**
+ * The node:http ceiling (servers/http-long-polling-server.ts): `POST /open` for an id, then a
+ * poll always waiting on `GET /poll?id=<id>` and each send a `POST` to the same path, with the
+ * same requests, sockets and batching as the SignalR and engine.io connections above.
+ */
+export async function openHttpLongPolling(baseUrl: string, reader: Reader, options: OpenOptions): Promise<BenchConnection> {
+  const opened = await http("POST", `${baseUrl}/open`, undefined, options.localAddress);
+  if (opened.status !== 200) throw new Error(`Open answered ${opened.status}: ${opened.body.toString()}`);
+  const connection = new LongPollingConnection(`${baseUrl}/poll?id=${opened.body.toString()}`, Buffer.concat, reader, options);
+  connection.startPolling();
   return connection;
 }

@@ -1,8 +1,9 @@
 /** Every wire the generator speaks, by name: its codec and how a connection opens. */
-import { type Codec, plainTcp, rawWebSocket, type Sink, signalRJson, signalRMessagePack, socketIo } from "./codecs.js";
+import { type Codec, plainLongPolling, plainTcp, rawWebSocket, type Sink, signalRJson, signalRMessagePack, socketIo } from "./codecs.js";
 import {
   type BenchConnection,
   type OpenOptions,
+  openHttpLongPolling,
   openPlainTcp,
   openSignalRLongPolling,
   openSocketIoPolling,
@@ -11,7 +12,7 @@ import {
   socketIoHandshake,
 } from "./connections.js";
 
-export type WireName = "tcp" | "ws" | "signalr-json-ws" | "signalr-msgpack-ws" | "signalr-json-lp" | "socketio-ws" | "socketio-polling";
+export type WireName = "tcp" | "ws" | "signalr-json-ws" | "signalr-msgpack-ws" | "signalr-json-lp" | "socketio-ws" | "socketio-polling" | "http-lp";
 
 export interface Wire {
   readonly codec: Codec;
@@ -60,5 +61,10 @@ export const wires: Readonly<Record<WireName, Wire>> = {
   "socketio-polling": {
     codec: socketIo,
     open: (baseUrl, sink, payloadBytes, options) => openSocketIoPolling(baseUrl, socketIo.reader(sink, payloadBytes), options),
+  },
+  /** The node:http long-polling ceiling (servers/http-long-polling-server.ts). */
+  "http-lp": {
+    codec: plainLongPolling,
+    open: (baseUrl, sink, payloadBytes, options) => openHttpLongPolling(baseUrl, plainLongPolling.reader(sink, payloadBytes), options),
   },
 };

@@ -70,11 +70,44 @@ export function echoFigures(runs: readonly EchoRun[]): EchoFigures {
   };
 }
 
-/** Throughput goal and CPU goal of `ours` against `peer`: both as "how many times as good". */
-export function echoGoals(label: string, ours: EchoFigures, peer: EchoFigures, peerName: string, atLeast: number): Goal[] {
+/** The least each ratio of a goal pair may be: throughput ours / theirs, server CPU per request theirs / ours. */
+export interface EchoTarget {
+  readonly throughput: number;
+  readonly cpu: number;
+}
+
+/**
+ * Issue 22's goals for the echo, JSON and MessagePack alike. With 1 call in flight (32 B and
+ * 1 KiB): at least 0.9x raw ws's throughput with at most 1.2x its server CPU per call, and at
+ * least 1.3x socket.io (throughput and CPU, as every socket.io goal here). With calls
+ * overlapping Hubwire is ahead today, and the issue asks to keep it there: those cells keep the
+ * goals they had (0.9x raw ws, 1.5x socket.io).
+ */
+const echoTargets = {
+  oneInFlight: { rawWs: { throughput: 0.9, cpu: 1 / 1.2 }, socketIo: { throughput: 1.3, cpu: 1.3 } },
+  overlapping: { rawWs: { throughput: 0.9, cpu: 0.9 }, socketIo: { throughput: 1.5, cpu: 1.5 } },
+} as const satisfies Record<string, Readonly<Record<"rawWs" | "socketIo", EchoTarget>>>;
+
+/**
+ * Throughput goal and CPU goal of `ours` against `peer`: both as "how many times as good", each
+ * at least its part of `atLeast` (one number for both, or a target each).
+ *
+ * @example
+ * ```ts
+ * echoGoals("echo 1 in flight, 32 B, Hubwire JSON", of(hubwire), of(ws), "raw ws", { throughput: 0.9, cpu: 1 / 1.2 });
+ * ```
+ */
+export function echoGoals(label: string, ours: EchoFigures, peer: EchoFigures, peerName: string, atLeast: number | EchoTarget): Goal[] {
+  const target = typeof atLeast === "number" ? { throughput: atLeast, cpu: atLeast } : atLeast;
+  // A CPU bound given as "at most Nx theirs" reads better than its inverse alone.
+  const bound = target.cpu < 1 ? ` (ours at most ${(1 / target.cpu).toFixed(2)}x ${peerName}'s)` : "";
   return [
-    { text: `${label}: throughput vs ${peerName}`, measured: ours.perSecond.median / peer.perSecond.median, atLeast },
-    { text: `${label}: server CPU per request, ${peerName}'s / ours`, measured: peer.cpuMsPer100k.median / ours.cpuMsPer100k.median, atLeast },
+    { text: `${label}: throughput vs ${peerName}`, measured: ours.perSecond.median / peer.perSecond.median, atLeast: target.throughput },
+    {
+      text: `${label}: server CPU per request, ${peerName}'s / ours${bound}`,
+      measured: peer.cpuMsPer100k.median / ours.cpuMsPer100k.median,
+      atLeast: target.cpu,
+    },
   ];
 }
 
@@ -117,14 +150,15 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
       const figures = new Map([...runs].map(([system, results]) => [system, echoFigures(results)]));
       const of = (system: System) => figures.get(system)!;
       const label = `echo ${inflight} in flight, ${payloadBytes} B`;
+      const targets = inflight === 1 ? echoTargets.oneInFlight : echoTargets.overlapping;
       sections.push({
         title: `Echo RPC: ${settings.echo.connections} connections, ${inflight} in flight, ${payloadBytes} B payload`,
         intro: `Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests. ${onBunNote}`,
         head: ["system", "requests/s", "p50 ms", "p99 ms", "server CPU ms per 100k", "vs raw ws", "vs the same on Node"],
         rows: subjects.map((system) => [...echoRow(system, of(system), of(systems.ws)), versusNode(system, (each) => of(each).perSecond)]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
-          ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.ws), "raw ws", 0.9),
-          ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.socketIo), "socket.io", 1.5),
+          ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.ws), "raw ws", targets.rawWs),
+          ...echoGoals(`${label}, ${system.name}`, of(system), of(systems.socketIo), "socket.io", targets.socketIo),
         ]),
       });
     }
