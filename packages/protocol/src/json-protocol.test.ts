@@ -38,6 +38,26 @@ function messagesOfficialReads(value: unknown): HubMessage[] {
   ];
 }
 
+describe("JsonHubProtocol writing the Completion of a plain result", () => {
+  it("writes exactly what the official protocol writes, for every kind of plain result and id", () => {
+    const results: unknown[] = ["", "plain", 'quote " backslash \\ \u0000 \u001e \u2028 😀 \ud800', 0, -0, 1.5e300, Number.NaN, Number.POSITIVE_INFINITY, true, false, null];
+    for (const invocationId of ["1", 'id "with" quotes', "é"]) {
+      for (const result of results) {
+        const message: HubMessage = { type: MessageType.Completion, invocationId, result };
+        expect(ours.write(message)).toBe(official.writeMessage(asOfficial(message)));
+      }
+    }
+  });
+
+  it("leaves a result with headers, an error or no result to the general path", () => {
+    expect(ours.write({ type: MessageType.Completion, invocationId: "1", result: "a", headers: { k: "v" } })).toBe(
+      `{"type":3,"headers":{"k":"v"},"invocationId":"1","result":"a"}\u001e`,
+    );
+    expect(() => ours.write({ type: MessageType.Completion, invocationId: "1", result: "a", error: "e" })).toThrow();
+    expect(ours.write({ type: MessageType.Completion, invocationId: "1" })).toBe(`{"type":3,"invocationId":"1"}\u001e`);
+  });
+});
+
 describe("JsonHubProtocol against the official @microsoft/signalr JsonHubProtocol", () => {
   for (const [name, value] of Object.entries(edgeValues)) {
     it(`what we write, it reads as the same message (${name})`, () => {

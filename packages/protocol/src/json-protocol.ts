@@ -64,6 +64,15 @@ export class JsonHubProtocol implements HubProtocol {
   }
 
   write(message: HubMessage): string {
+    // The answer to most calls, a Completion with a plain result and no headers, is written
+    // without building the wire object: the same text, in SignalR's field order.
+    if (message.type === MessageType.Completion && message.headers === undefined && message.error === undefined) {
+      const result = message.result;
+      const kind = typeof result;
+      if (kind === "string" || kind === "number" || kind === "boolean" || result === null) {
+        return writeTextRecord(`{"type":3,"invocationId":${JSON.stringify(message.invocationId)},"result":${JSON.stringify(result)}}`);
+      }
+    }
     try {
       const wire = toWireObject(message);
       // Only a payload that holds containers can be too deep or hold bytes.
