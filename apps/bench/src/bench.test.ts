@@ -27,6 +27,8 @@ describe("npm run bench -- --quick", () => {
     const onBun = ["Hubwire JSON on Bun", "Hubwire MessagePack on Bun", "socket.io 4.8 on Bun"];
     expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
+    // Each system through Redis by pub/sub, then by Redis Streams (issue 20).
+    expect(systemsOf("Two nodes through Redis")).toEqual(["Hubwire JSON", "Hubwire JSON, durable", "socket.io 4.8", "socket.io 4.8, Streams adapter"]);
     expect(systemsOf("Long-polling echo")).toEqual(["node:http long polling (ceiling)", "Hubwire long polling", "socket.io 4.8 polling"]);
     // Its rows are cells (each echo case, both broadcasts), each set Hubwire via socket.io against socket.io.
     expect(systemsOf("socket.io clients on Hubwire")).toEqual([

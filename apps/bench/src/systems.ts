@@ -61,6 +61,30 @@ export function throughRedis(system: System, redisUrl: string): System {
   return { ...system, server: { ...system.server, args: [...system.server.args, "--redis", redisUrl] } };
 }
 
+/** What each system that has one runs to go through Redis Streams instead of pub/sub. */
+const overStreams = new Map<System, { readonly name: string; readonly args: readonly string[] }>([
+  [systems.hubwireJson, { name: "Hubwire JSON, durable", args: ["--delivery", "durable"] }],
+  [systems.socketIo, { name: "socket.io 4.8, Streams adapter", args: ["--adapter", "streams"] }],
+]);
+
+/**
+ * The same system joined to others through Redis Streams at `redisUrl`: Hubwire with the
+ * backplane's `delivery: "durable"`, socket.io with `@socket.io/redis-streams-adapter` in place
+ * of `@socket.io/redis-adapter`. Throws for a system that has no such mode.
+ *
+ * @example
+ * ```ts
+ * throughRedisStreams(systems.socketIo, redis.url).name; // "socket.io 4.8, Streams adapter"
+ * ```
+ */
+export function throughRedisStreams(system: System, redisUrl: string): System {
+  const streams = overStreams.get(system);
+  if (streams === undefined)
+    throw new Error(`${system.name} has no Redis Streams mode; there is one for ${[...overStreams.keys()].map((peer) => peer.name).join(", ")}.`);
+  const joined = throughRedis(system, redisUrl);
+  return { ...joined, name: streams.name, server: { ...joined.server, args: [...joined.server.args, ...streams.args] } };
+}
+
 /**
  * Hubwire JSON as `workers` processes sharing one port with node:cluster
  * (servers/hubwire-cluster-server.ts); one hub once {@link throughRedis} gives it a Redis.

@@ -1,7 +1,8 @@
 /**
  * Hubwire under test on Node: the bench hub, every transport and both protocols on, defaults
  * otherwise. With --redis URL it joins the other nodes through Redis, on channels under --prefix
- * (default "bench"). It also runs as each worker of servers/hubwire-cluster-server.ts.
+ * (default "bench"), with --delivery pubsub (the default) or durable (Redis Streams, the
+ * backplane's `delivery` option). It also runs as each worker of servers/hubwire-cluster-server.ts.
  */
 
 import { createServer } from "node:http";
@@ -13,10 +14,14 @@ import { benchHub } from "./bench-hub.js";
 
 const redis = argument("redis", "");
 const prefix = argument("prefix", "bench");
+const delivery = argument("delivery", "pubsub");
+if (delivery !== "pubsub" && delivery !== "durable") throw new Error(`--delivery must be pubsub or durable, not ${delivery}.`);
+// Without a Redis there is no backplane to deliver through: a durable node alone would measure pub/sub's figure under another name.
+if (delivery === "durable" && redis === "") throw new Error("--delivery durable needs --redis URL.");
 const hubs = createHubServer({
   hubs: { "/hub": defineHub(benchHub) },
   logger: silentLogger,
-  ...(redis === "" ? {} : { lifetimeManager: redisLifetimeManager({ redis, prefix }) }),
+  ...(redis === "" ? {} : { lifetimeManager: redisLifetimeManager({ redis, prefix, delivery }) }),
 });
 const server = createServer((_request, response) => response.writeHead(404).end());
 hubs.attach(server);
