@@ -1,6 +1,7 @@
 /** Hubwire nodes in child processes (fixtures/hub-node.mjs): crash them, drain them, read their logs. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { DeliveryLoss } from "@hubwire/redis";
 
 const script = fileURLToPath(new URL("../../fixtures/hub-node.mjs", import.meta.url));
 
@@ -9,6 +10,8 @@ export interface HubNodeOptions {
   readonly hubOptions?: Record<string, unknown>;
   readonly limits?: Record<string, number>;
   readonly redisPort?: number;
+  /** More `redisLifetimeManager` options (JSON-able), e.g. `{ delivery: "durable", heartbeatIntervalMs: 250 }`. */
+  readonly backplaneOptions?: Record<string, unknown>;
   readonly prefix?: string;
   readonly drainMs?: number;
   readonly port?: number;
@@ -46,6 +49,7 @@ export class HubNode {
         HUB_OPTIONS: JSON.stringify(options.hubOptions ?? {}),
         LIMITS: JSON.stringify(options.limits ?? {}),
         ...(options.redisPort === undefined ? {} : { REDIS_PORT: String(options.redisPort) }),
+        ...(options.backplaneOptions === undefined ? {} : { BACKPLANE_OPTIONS: JSON.stringify(options.backplaneOptions) }),
         ...(options.prefix === undefined ? {} : { PREFIX: options.prefix }),
         ...(options.drainMs === undefined ? {} : { DRAIN_MS: String(options.drainMs) }),
         ...(options.port === undefined ? {} : { PORT: String(options.port) }),
@@ -106,6 +110,11 @@ export class HubNode {
   /** Log lines (parsed), the READY line left out. */
   get logs(): Array<{ level: string; message: string; fields?: Record<string, unknown> }> {
     return this.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { level: string; message: string });
+  }
+
+  /** What durable delivery gave the node's `onDeliveryLoss` (logged as "onDeliveryLoss"), in order. */
+  get deliveryLosses(): DeliveryLoss[] {
+    return this.logs.filter((line) => line.message === "onDeliveryLoss").map((line) => line.fields as unknown as DeliveryLoss);
   }
 
   kill(signal: NodeJS.Signals): void {

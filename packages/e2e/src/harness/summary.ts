@@ -26,6 +26,13 @@ export function setup(): () => void {
       if (entry.kind === "delivery") lines.push(`delivery, ${entry.case}: ${entry.sent} sent, ${entry.lost} lost, ${entry.duplicated} duplicated`);
     }
     for (const entry of tallies) {
+      if (entry.kind !== "durable") continue;
+      lines.push(
+        `durable delivery (${entry.delivery}), ${entry.case}: ${entry.sent} sent, ${entry.toldOk} told ok, ${entry.failed} failed (${entry.failedArrived} of them arrived), ` +
+          `${entry.delivered} delivered, ${entry.duplicated} duplicated, ${entry.lost} lost, ${entry.reportedLost} reported lost${entry.note === undefined ? "" : ` (${entry.note})`}`,
+      );
+    }
+    for (const entry of tallies) {
       if (entry.kind === "timing") lines.push(`${entry.what}, ${entry.case}: ${Math.round(entry.value)} ms`);
       if (entry.kind === "figure") lines.push(`${entry.case}: ${entry.value.toFixed(2)} ${entry.unit}`);
     }
