@@ -69,7 +69,7 @@ export interface StreamReaderOptions {
   readonly client: RedisClient;
   readonly stream: string;
   readonly epochKey: string;
-  /** This node: its own entries are handed on (the router skips them) but not counted. */
+  /** This node: its own entries are read past, neither counted nor decoded (it delivered them as it sent them). */
   readonly serverId: string;
   readonly blockMs: number;
   /** Entries read per XREAD at most. */
@@ -215,10 +215,10 @@ export class StreamReader {
         this.#options.malformed(id ?? "?");
         continue;
       }
-      if (entry.senderId !== serverId) {
-        const gap = this.#sequences.observe(entry, { generation: this.#generation, incidents: this.#incidents });
-        if (gap !== undefined) this.#gapFound(gap, stream);
-      }
+      // This node delivered its own sends to its connections as it sent them: nothing to decode.
+      if (entry.senderId === serverId) continue;
+      const gap = this.#sequences.observe(entry, { generation: this.#generation, incidents: this.#incidents });
+      if (gap !== undefined) this.#gapFound(gap, stream);
       try {
         this.#options.deliver(entry.envelope);
       } catch (error) {
