@@ -18,7 +18,7 @@ import type { HubSession } from "./hub-session.js";
 import { isLevelEnabled, type Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { streamToCaller } from "./result-stream.js";
-import { failed, type HubTracing } from "./tracing.js";
+import { failed, type HubTracing, noSpan } from "./tracing.js";
 import type { UploadStream } from "./upload-stream.js";
 
 /** A call from the client: an Invocation, or a StreamInvocation (its result streams). */
@@ -206,24 +206,29 @@ export class InvocationRunner {
       return false;
     }
     if (streamController !== undefined) session.streams.set(invocationId!, streamController);
-    let traced: { result: unknown; span: Span };
+    let result: unknown;
+    let span: Span;
     try {
-      // The method runs inside its call's span (tracing.ts), filters included.
-      traced = this.#tracing.invocation(name, message.headers, () =>
-        // Without filters, a method that answers at once is answered in the same turn: no promise.
-        this.#filters.length === 0
-          ? method.handler(context, ...args)
-          : runFilters<unknown>(
-              this.#filters,
-              (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
-              async () => method.handler(context, ...args),
-            ),
-      );
+      if (this.#filters.length === 0 && this.#tracing.isOff) {
+        // Nothing to run it inside: the method itself, answered in this turn if it answers at once.
+        span = noSpan;
+        result = method.handler(context, ...args);
+      } else {
+        // The method runs inside its call's span (tracing.ts), filters included.
+        ({ result, span } = this.#tracing.invocation(name, message.headers, () =>
+          this.#filters.length === 0
+            ? method.handler(context, ...args)
+            : runFilters<unknown>(
+                this.#filters,
+                (filter, next) => filter.invoke?.({ hub: this.#hubName, method: method.name, args, context }, next),
+                async () => method.handler(context, ...args),
+              ),
+        ));
+      }
     } catch (error) {
       // The tracing ended the span of a call that threw before it returned.
       return this.#threw(session, message, name, streamController, undefined, error);
     }
-    const { result, span } = traced;
     if (!isPromiseLike(result)) return this.#returned(session, message, name, streamController, span, result, uploads);
     return Promise.resolve(result).then(
       (value) => this.#returned(session, message, name, streamController, span, value, uploads),

@@ -48,7 +48,7 @@ const headerGetter = {
 };
 
 /** The span of a call while no SDK is installed: records nothing, so every call can share it. */
-const noSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+export const noSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * The spans of one hub.
@@ -74,13 +74,20 @@ export class HubTracing {
   }
 
   /**
+   * No SDK is installed (yet): a call has no span to start, no context to extract or run inside
+   * ({@link noSpan} stands for its span). Asked on every call, as an SDK may be installed later.
+   */
+  get isOff(): boolean {
+    return this.#proxy !== undefined && this.#proxy.getDelegateTracer(tracerName) === undefined;
+  }
+
+  /**
    * Runs `run` (a hub method) inside the span of its call, and returns what it returned with the
    * span, which the caller ends (when the result settles, or when a stream ends). When `run`
    * throws, the span is ended here, marked failed.
    */
   invocation<T>(method: string, headers: Readonly<Record<string, string>> | undefined, run: () => T): { result: T; span: Span } {
-    // No SDK installed (yet): nothing to start, extract or run inside; asked on every call, as an SDK may come later.
-    if (this.#proxy !== undefined && this.#proxy.getDelegateTracer(tracerName) === undefined) return { result: run(), span: noSpan };
+    if (this.isOff) return { result: run(), span: noSpan };
     // A call's parent comes from its client, never from whatever context this turn runs in.
     const parent = headers === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers, headerGetter);
     const { name, attributes } = this.#ofMethod(method);
