@@ -40,7 +40,19 @@ function messagesOfficialReads(value: unknown): HubMessage[] {
 
 describe("JsonHubProtocol writing the Completion of a plain result", () => {
   it("writes exactly what the official protocol writes, for every kind of plain result and id", () => {
-    const results: unknown[] = ["", "plain", 'quote " backslash \\ \u0000 \u001e \u2028 😀 \ud800', 0, -0, 1.5e300, Number.NaN, Number.POSITIVE_INFINITY, true, false, null];
+    const results: unknown[] = [
+      "",
+      "plain",
+      'quote " backslash \\ \u0000 \u001e \u2028 😀 \ud800',
+      0,
+      -0,
+      1.5e300,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      true,
+      false,
+      null,
+    ];
     for (const invocationId of ["1", 'id "with" quotes', "é"]) {
       for (const result of results) {
         const message: HubMessage = { type: MessageType.Completion, invocationId, result };
