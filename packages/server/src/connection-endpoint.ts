@@ -152,11 +152,12 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     this.#options = options;
     this.#context = context;
     this.#application = application;
-    // One timer visits every connection; its period bounds how late a ping or a timeout can be.
+    // One timer visits every connection and its transport; its period bounds how late a ping or a
+    // timeout can be (a long poll's, and a POST body's idle limit, the client timeout, included).
     const o = options;
     const tickMs = Math.max(
       5,
-      Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs) / 10,
+      Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs, o.longPollTimeoutMs) / 10,
     );
     this.#timer = setInterval(() => this.#tick(), tickMs).unref();
     application.routing?.serve({
@@ -514,6 +515,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
           connection.abort("No transport connected within the disconnect timeout.");
         }
       } else {
+        connection.transport?.tick?.(now);
         connection.tick(now);
       }
     }

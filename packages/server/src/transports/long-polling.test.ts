@@ -104,6 +104,37 @@ describe("long polling over raw HTTP", () => {
     expect((await fetch(url(token))).status).toBe(204);
   });
 
+  it("still refuses a stalled POST body with 408 after its connection ended (DELETE) meanwhile", async () => {
+    const token = await open();
+    await post(token, handshake);
+    const status = new Promise<number>((resolve, reject) => {
+      const request = httpRequest(url(token), { method: "POST", headers: { "Content-Length": "100" } }, (response) => resolve(response.statusCode ?? 0));
+      request.on("error", reject);
+      request.write("{");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await fetch(url(token), { method: "DELETE" })).status).toBe(202);
+    expect(await status).toBe(408);
+  });
+
+  it("answers 404 to a POST that waited behind one refused with 413: the refusal ended the connection first", async () => {
+    const token = await open();
+    await post(token, handshake);
+    const big = Buffer.from(`{"type":1,"target":"record","arguments":[1]}\u001e`.repeat(2_000));
+    const refused = new Promise<number>((resolve) => {
+      const request = httpRequest(url(token), { method: "POST", headers: { "Content-Length": String(big.length) } }, (response) =>
+        resolve(response.statusCode ?? 0),
+      );
+      request.on("error", () => resolve(-1));
+      request.write(big.subarray(0, 1024));
+      setTimeout(() => request.end(big.subarray(1024)), 150);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waited = post(token, '{"type":1,"target":"record","arguments":[2]}\u001e');
+    expect(await refused).toBe(413);
+    expect((await waited).status).toBe(404);
+  });
+
   it("refuses a POST body over the size cap with 413, and ends that connection", async () => {
     const token = await open();
     await post(token, handshake);

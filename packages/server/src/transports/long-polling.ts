@@ -47,7 +47,8 @@ export class LongPollingTransport implements Transport {
   readonly #posts: PostReceiver;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  #poll: { exchange: HttpExchange; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** The poll waiting for something to deliver, and since when (on `options.now`'s clock). */
+  #poll: { exchange: HttpExchange; since: number } | undefined;
   #idleSince: number | undefined;
   #closed = false;
   /** Whether a poll has been told the connection is over (204 after it closed). */
@@ -128,12 +129,11 @@ export class LongPollingTransport implements Transport {
       exchange.respond(204, noCache);
       return;
     }
-    const timer = setTimeout(() => this.#endPoll(200), this.#options.pollTimeoutMs);
-    this.#poll = { exchange, timer };
+    // Its timeout is checked on the endpoint's tick: a timer per poll cost more than the poll's answer.
+    this.#poll = { exchange, since: this.#options.now() };
     // The client gave up on this poll (its own timeout, a closed tab): stop holding it.
     exchange.onClose(() => {
       if (this.#poll?.exchange === exchange) {
-        clearTimeout(timer);
         this.#poll = undefined;
         this.#idleSince = this.#options.now();
       }
@@ -145,8 +145,7 @@ export class LongPollingTransport implements Transport {
     this.#queue.push(data);
     this.#queuedBytes += data.length;
     if (this.#poll !== undefined) {
-      const { exchange, timer } = this.#poll;
-      clearTimeout(timer);
+      const { exchange } = this.#poll;
       this.#poll = undefined;
       this.#deliver(exchange);
     } else if (this.#queuedBytes > this.#options.maxQueuedBytes) {
@@ -155,6 +154,12 @@ export class LongPollingTransport implements Transport {
       this.close();
       this.#listener.transportClosed(this, new Error("The long-polling client fell too far behind: its queue is over the limit."));
     }
+  }
+
+  /** Answers a poll that waited out the poll timeout (200, empty), and checks the POST in flight. */
+  tick(now: number): void {
+    if (this.#poll !== undefined && now - this.#poll.since >= this.#options.pollTimeoutMs) this.#endPoll(200);
+    this.#posts.tick();
   }
 
   /** Stops sending; what is queued is still delivered to the next poll, then polls get 204. */
@@ -184,7 +189,6 @@ export class LongPollingTransport implements Transport {
 
   #endPoll(status: 200 | 204): void {
     const poll = this.#poll!;
-    clearTimeout(poll.timer);
     this.#poll = undefined;
     if (status === 204 && this.#closed) this.#endAnswered = true;
     this.#idleSince = this.#options.now();

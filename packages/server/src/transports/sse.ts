@@ -36,6 +36,11 @@ export class ServerSentEventsTransport implements Transport {
     return false;
   }
 
+  /** Checks the POST in flight against its idle limit. */
+  tick(): void {
+    this.#posts.tick();
+  }
+
   /** `stream` is the GET that started the transport: its answer is the event stream. */
   constructor(stream: HttpExchange, listener: TransportListener, limits: PostLimits, fail: (reason: string) => void) {
     this.#stream = stream;

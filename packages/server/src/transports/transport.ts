@@ -51,6 +51,12 @@ export interface Transport {
    * connection's polls to it until then.
    */
   readonly isDraining: boolean;
+  /**
+   * Checks its own deadlines (a parked poll's timeout, a stalled POST body) against `now`, on
+   * every tick of its connection's endpoint (at least ten a timeout): one timer for every
+   * connection instead of one per request. Transports without deadlines leave it out.
+   */
+  tick?(now: number): void;
 }
 
 /**
