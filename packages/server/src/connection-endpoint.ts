@@ -23,7 +23,7 @@ import {
   type NegotiatedConnection,
   RoutingError,
 } from "./connection-routing.js";
-import { refuse, respondText } from "./http-request.js";
+import { queryParameter, refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
@@ -227,11 +227,14 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     respondText(exchange, 200, JSON.stringify(body), "application/json");
   }
 
-  /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE), their sends and DELETE. */
-  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
+  /**
+   * Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE), their sends and
+   * DELETE. `search` is the query string without its `?`: most of these requests read only `id`.
+   */
+  handleHttp(exchange: HttpExchange, search: string): void {
     const kind = requestKind(exchange);
     if (kind === undefined) return refuse(exchange, 405, `${exchange.method} requests are not allowed on a hub endpoint.`);
-    const token = query.get("id");
+    const token = queryParameter(search, "id");
     if (token === null || token === "") return refuse(exchange, 400, "Connection ID required");
     const connection = this.#byToken.get(token);
     const transport = connection?.transport ?? (kind === "poll" ? this.#draining.get(token)?.transport : undefined);
@@ -243,15 +246,15 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
     if (connection === undefined) {
       if (this.#application.routing === undefined) return refuse(exchange, 404, "No Connection with that ID");
-      if (!(exchange instanceof ForwardedExchange)) return void this.#routeHttp(exchange, query, kind, token);
+      if (!(exchange instanceof ForwardedExchange)) return void this.#routeHttp(exchange, search, kind, token);
       // Forwarded here by a node that lost a race to claim it, while this node's claim is under way.
       const adopting = this.#adopting.get(token);
       if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
-      return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, query) : refuse(exchange, 404, "No Connection with that ID")));
+      return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, search) : refuse(exchange, 404, "No Connection with that ID")));
     }
     if (transport !== undefined) return transport.handleRequest(kind, exchange);
     if (kind === "poll" || kind === "events") {
-      this.#startHttpTransport(connection, exchange, query, kind).catch((error: unknown) => {
+      this.#startHttpTransport(connection, exchange, new URLSearchParams(search), kind).catch((error: unknown) => {
         this.#context.logger.log("error", "Starting an HTTP transport failed.", { path: this.path, error });
         respondText(exchange, 500, "Internal server error");
       });
@@ -335,7 +338,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   }
 
   /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded to the one that holds it, or 404. */
-  async #routeHttp(exchange: HttpExchange, query: URLSearchParams, kind: TransportRequest, token: string): Promise<void> {
+  async #routeHttp(exchange: HttpExchange, search: string, kind: TransportRequest, token: string): Promise<void> {
     const routing = this.#application.routing!;
     let located: Awaited<ReturnType<ConnectionRouting["locate"]>>;
     try {
@@ -347,7 +350,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     if (located.kind === "unknown") return refuse(exchange, 404, "No Connection with that ID");
     if (located.kind === "claimed") {
       if (this.#adopt(exchange, token, located) === undefined) return;
-      return this.handleHttp(exchange, query);
+      return this.handleHttp(exchange, search);
     }
     // An event stream for a connection whose transport runs on another node.
     if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
@@ -446,7 +449,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   #handleForwarded(request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse> {
     const exchange = new ForwardedExchange(request, signal);
     const queryAt = request.url.indexOf("?");
-    this.handleHttp(exchange, new URLSearchParams(queryAt === -1 ? "" : request.url.slice(queryAt + 1)));
+    this.handleHttp(exchange, queryAt === -1 ? "" : request.url.slice(queryAt + 1));
     return exchange.answer;
   }
 

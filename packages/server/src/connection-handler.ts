@@ -83,8 +83,8 @@ export class ConnectionHandlerEndpoint {
     return this.#connections.negotiate(exchange, query);
   }
 
-  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
-    this.#connections.handleHttp(exchange, query);
+  handleHttp(exchange: HttpExchange, search: string): void {
+    this.#connections.handleHttp(exchange, search);
   }
 
   /** A WebSocket request to `{path}`, however its handshake travels. */

@@ -111,7 +111,7 @@ export function forwardedHeaders(headers: HttpHeaders): Record<string, string> {
  * @example
  * ```ts
  * const exchange = new ForwardedExchange(request, signal);
- * endpoint.handleHttp(exchange, query);
+ * endpoint.handleHttp(exchange, search);
  * const answer = await exchange.answer; // { status, headers, body }
  * ```
  */

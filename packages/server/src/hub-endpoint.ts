@@ -209,8 +209,8 @@ export class HubEndpoint {
   }
 
   /** Any other HTTP request to `{path}`: the HTTP transports (long polling, SSE) and their sends. */
-  handleHttp(exchange: HttpExchange, query: URLSearchParams): void {
-    this.#connections.handleHttp(exchange, query);
+  handleHttp(exchange: HttpExchange, search: string): void {
+    this.#connections.handleHttp(exchange, search);
   }
 
   /** A WebSocket request to `{path}`, however its handshake travels. */

@@ -138,7 +138,8 @@ interface MountedEndpoint {
   readonly path: string;
   readonly connectionCount: number;
   negotiate(exchange: HttpExchange, query: URLSearchParams): Promise<void>;
-  handleHttp(exchange: HttpExchange, query: URLSearchParams): void;
+  /** `search`: the query string, without its `?`. */
+  handleHttp(exchange: HttpExchange, search: string): void;
   openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void>;
   stopAccepting(): void;
   drain(timeoutMs: number): Promise<void>;
@@ -241,10 +242,10 @@ export class HubServerCore {
     const route = this.#route(exchange.url);
     if (route === undefined) return false;
     if (applyCors(exchange, this.#allowList)) return true;
-    const { endpoint, isNegotiate, query } = route;
+    const { endpoint, isNegotiate, search } = route;
     try {
-      if (isNegotiate) endpoint.negotiate(exchange, query).catch((error: unknown) => this.#failed(exchange, endpoint.path, error));
-      else endpoint.handleHttp(exchange, query);
+      if (isNegotiate) endpoint.negotiate(exchange, new URLSearchParams(search)).catch((error: unknown) => this.#failed(exchange, endpoint.path, error));
+      else endpoint.handleHttp(exchange, search);
     } catch (error) {
       this.#failed(exchange, endpoint.path, error);
     }
@@ -264,7 +265,7 @@ export class HubServerCore {
   openWebSocket(request: HubRequest, handshake: WebSocketHandshake): false | Promise<void> {
     const route = this.#route(request.url);
     if (route === undefined || route.isNegotiate) return false;
-    return route.endpoint.openWebSocket(request, route.query, handshake);
+    return route.endpoint.openWebSocket(request, new URLSearchParams(route.search), handshake);
   }
 
   /** Whether `url` names an endpoint that takes WebSockets (to check a handshake before anything costly). */
@@ -360,13 +361,14 @@ export class HubServerCore {
     this.logger.log("info", "Hubwire has shut down.");
   }
 
-  #route(url: string): { endpoint: MountedEndpoint; isNegotiate: boolean; query: URLSearchParams } | undefined {
+  /** The endpoint a URL names, and its query string; parsed only where more than `id` is read (see `queryParameter`). */
+  #route(url: string): { endpoint: MountedEndpoint; isNegotiate: boolean; search: string } | undefined {
     const queryAt = url.indexOf("?");
     const path = routeKey(queryAt === -1 ? url : url.slice(0, queryAt));
     const endpoint = this.#byRoute.get(path);
     const negotiated = endpoint === undefined && path.endsWith("/negotiate") ? this.#byRoute.get(path.slice(0, -"/negotiate".length)) : undefined;
     if (endpoint === undefined && negotiated === undefined) return undefined;
-    const query = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
-    return endpoint !== undefined ? { endpoint, isNegotiate: false, query } : { endpoint: negotiated!, isNegotiate: true, query };
+    const search = queryAt === -1 ? "" : url.slice(queryAt + 1);
+    return endpoint !== undefined ? { endpoint, isNegotiate: false, search } : { endpoint: negotiated!, isNegotiate: true, search };
   }
 }
