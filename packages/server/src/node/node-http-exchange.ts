@@ -94,13 +94,14 @@ export class NodeHttpExchange extends NodeHubRequest implements HttpExchange {
   readBody(reader: BodyReader): void {
     const request = this.native;
     let ended = false;
+    // `on`, not `once`: each of these fires at most once, and `once` wraps every listener.
     request.on("data", (chunk: Buffer) => reader.data(chunk));
-    request.once("end", () => {
+    request.on("end", () => {
       ended = true;
       reader.end();
     });
-    request.once("error", () => reader.error("Reading the request body failed."));
-    request.once("close", () => {
+    request.on("error", () => reader.error("Reading the request body failed."));
+    request.on("close", () => {
       if (!ended) reader.error("The request was aborted.");
     });
   }
@@ -159,6 +160,7 @@ export class NodeHttpExchange extends NodeHubRequest implements HttpExchange {
   }
 
   onClose(listener: () => void): void {
-    this.#response.once("close", listener);
+    // A response closes once: `once` would only wrap the listener.
+    this.#response.on("close", listener);
   }
 }
