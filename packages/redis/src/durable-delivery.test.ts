@@ -205,6 +205,29 @@ describe(`durable delivery over real Redis processes (${delivery})`, () => {
     if (delivery === "durable") expect(killed).toBeGreaterThanOrEqual(5);
   });
 
+  it("tells a connection that arrived before its node could read the streams to come back, once they can be read", async () => {
+    const redis = await startRedis();
+    const prefix = `early-${Math.random().toString(36).slice(2)}`;
+    const proxy = await proxyTo(redis);
+    // Node b starts while Redis moves no bytes for it: its connection is registered with no position in the stream.
+    proxy.setFault({ kind: "blackhole" });
+    const b = await startNode(proxy.port, prefix, "b");
+    const a = await startNode(redis.port, prefix, "a");
+    // Stored while b could not read: b cannot know it was for its connection.
+    await a.manager.send({ kind: "groups", groups: ["room"] }, say("while b could not read"));
+    expect(b.connection.closes).toEqual([]);
+    proxy.setFault({ kind: "pass" });
+    proxy.cut();
+    await eventually(() => b.connection.closes.length > 0, 5_000, "b's early connection to be told");
+    expect(b.connection.closes).toEqual([{ error: expect.stringContaining("reconnect"), allowReconnect: true }]);
+    // A connection that arrives once the readers have their place is not told anything.
+    const later = new ClosableConnection("later");
+    await b.manager.onConnected(later);
+    await b.manager.addToGroup("later", "room");
+    await connected(a, b);
+    expect(later.closes).toEqual([]);
+  });
+
   it("delivers what a node missed while partitioned from Redis once the partition heals, once and in order", async () => {
     const redis = await startRedis();
     const proxy = await proxyTo(redis);

@@ -102,6 +102,16 @@ export class DurableDelivery {
     }
   }
 
+  /** Whether every reader has taken its first position: a connection registered from now on misses nothing stored after it. */
+  get isPositioned(): boolean {
+    return this.#readers.every((reader) => reader.isPositioned);
+  }
+
+  /** Resolves once every reader has taken its first position (at its first look at Redis). */
+  get positioned(): Promise<void> {
+    return Promise.all(this.#readers.map((reader) => reader.positioned)).then(() => undefined);
+  }
+
   /** Where each shard's reader stands (diagnostics, tests). */
   get positions(): string[] {
     return this.#readers.map((reader) => reader.position);

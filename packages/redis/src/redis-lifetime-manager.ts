@@ -123,6 +123,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #stopWatching: () => void;
   /** Durable delivery's streams; undefined with pub/sub delivery. */
   readonly #durable: DurableDelivery | undefined;
+  /**
+   * Connections registered before the streams' readers had a position (Redis unreachable as the
+   * node started): what was stored for them meanwhile cannot be known, so they are told to come
+   * back once the readers have one.
+   */
+  readonly #registeredUnread = new Set<ManagedConnection>();
   #counter = 0;
   #closed = false;
 
@@ -263,6 +269,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         closeConnections: () => closeForResync(this.#local.resolve({ kind: "all" }), options.hubName, this.#logger),
       });
       if (options.onDeliveryLoss !== undefined) this.#durable.onLoss(options.onDeliveryLoss);
+      void this.#durable.positioned.then(() => this.#resyncRegisteredUnread(options.hubName));
     }
     this.#health = new BackplaneHealth({
       serverId: this.serverId,
@@ -338,11 +345,31 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const subscriptions = [this.#subscriptions.hold(this.channels.connection(connection.connectionId))];
     // Durable delivery reads every send from the stream: no user channel to hear.
     if (connection.userId !== undefined && this.#durable === undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
+    // Durable delivery: the streams' readers must have a position before this connection can count on them.
+    const durable = this.#durable;
+    const unread = durable !== undefined && !durable.isPositioned;
     // A Redis outage must not stop local clients from connecting: wait a bounded time, then go on.
-    await this.#bounded(Promise.all(subscriptions), "subscribing a new connection's channels");
+    await this.#bounded(Promise.all(unread ? [...subscriptions, durable.positioned] : subscriptions), "subscribing a new connection's channels");
+    if (unread && !durable.isPositioned) this.#registeredUnread.add(connection);
+  }
+
+  /** The readers have a position: the connections registered before it are told to come back (resynchronise). */
+  #resyncRegisteredUnread(hubName: string): void {
+    if (this.#registeredUnread.size === 0 || this.#closed) return;
+    this.#logger.log(
+      "warn",
+      "Connections that arrived before the durable backplane could read its streams are told to reconnect: what was sent to them meanwhile cannot be known.",
+      {
+        hubName,
+        connections: this.#registeredUnread.size,
+      },
+    );
+    closeForResync(this.#registeredUnread, hubName, this.#logger);
+    this.#registeredUnread.clear();
   }
 
   async onDisconnected(connection: ManagedConnection): Promise<void> {
+    this.#registeredUnread.delete(connection);
     const groups = this.#local.groupsOf(connection);
     await this.#local.onDisconnected(connection);
     this.#countProtocol(connection, -1);

@@ -109,9 +109,19 @@ export class StreamReader {
   #failingSince: number | undefined;
   #closed = false;
   #running: Promise<void> | undefined;
+  #markPositioned: () => void = () => undefined;
+  /** Resolves once the reader has taken its first position (the stream's end at its first look). */
+  readonly positioned = new Promise<void>((resolve) => {
+    this.#markPositioned = resolve;
+  });
 
   constructor(options: StreamReaderOptions) {
     this.#options = options;
+  }
+
+  /** Whether it has taken its first position: every entry added since is read. */
+  get isPositioned(): boolean {
+    return this.#epoch !== undefined;
   }
 
   /** The last entry read (for diagnostics and tests). */
@@ -180,6 +190,7 @@ export class StreamReader {
       this.#epoch = epoch;
       this.#lastId = hasStream ? lastGenerated : "0-0";
       this.#offset = hasStream ? Number(added) : 0;
+      this.#markPositioned();
       return;
     }
     if (epoch !== this.#epoch) {
