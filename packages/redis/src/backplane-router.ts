@@ -66,13 +66,19 @@ export interface BackplaneRouterOptions {
  */
 export class BackplaneRouter {
   readonly #options: BackplaneRouterOptions;
-  readonly #seenLimit: number;
-  /** Message ids delivered recently, oldest first. */
+  /** Message ids delivered recently. */
   readonly #seen = new Set<string>();
+  /**
+   * The same ids in a ring, oldest at `#oldest`: the one to forget when a new id comes. (Taking
+   * the Set's first value instead walks past every id deleted before it, until the Set compacts:
+   * thousands of steps per message once it is full.)
+   */
+  readonly #ring: Array<string | undefined>;
+  #oldest = 0;
 
   constructor(options: BackplaneRouterOptions) {
     this.#options = options;
-    this.#seenLimit = options.seenLimit ?? defaultSeenLimit;
+    this.#ring = new Array<string | undefined>(Math.max(1, options.seenLimit ?? defaultSeenLimit)).fill(undefined);
   }
 
   /** Reads one received message and hands it on; bytes that are not an envelope are dropped, not thrown. */
@@ -161,7 +167,10 @@ export class BackplaneRouter {
       return true;
     }
     this.#seen.add(messageId);
-    if (this.#seen.size > this.#seenLimit) this.#seen.delete(this.#seen.values().next().value!);
+    const forgotten = this.#ring[this.#oldest];
+    if (forgotten !== undefined) this.#seen.delete(forgotten);
+    this.#ring[this.#oldest] = messageId;
+    this.#oldest = (this.#oldest + 1) % this.#ring.length;
     return false;
   }
 }
