@@ -13,10 +13,11 @@
  *
  * @module
  */
-import type { Logger } from "@hubwire/server";
+import type { Logger, ManagedConnection } from "@hubwire/server";
 import type { Cluster, Redis } from "ioredis";
 import type { BackplaneStats } from "./backplane-metrics.js";
 import type { RedisClient } from "./backplane-options.js";
+import { closeForResync } from "./close-for-resync.js";
 import type { DeadlineQueue } from "./deadline-queue.js";
 import type { DeliveryLoss } from "./delivery-loss.js";
 import type { RedisConnections } from "./redis-connections.js";
@@ -64,6 +65,13 @@ export class DurableDelivery {
   readonly #appender: StreamAppender;
   readonly #readers: StreamReader[] = [];
   readonly #listeners = new Set<(loss: DeliveryLoss) => void>();
+  /**
+   * Connections registered before the readers had a position (Redis unreachable as the node
+   * started): what was stored for them meanwhile cannot be known, so they are told to come back
+   * once the readers have one.
+   */
+  readonly #arrivedUnread = new Set<ManagedConnection>();
+  #closed = false;
 
   constructor(options: DurableDeliveryOptions) {
     this.#options = options;
@@ -100,6 +108,17 @@ export class DurableDelivery {
       this.#readers.push(reader);
       reader.start();
     }
+    void this.positioned.then(() => this.#resyncArrivedUnread());
+  }
+
+  /** A connection registered before the readers had a position: it is told to come back once they have one. */
+  arrivedUnread(connection: ManagedConnection): void {
+    if (!this.isPositioned) this.#arrivedUnread.add(connection);
+  }
+
+  /** A connection ended: nothing to tell it any more. */
+  left(connection: ManagedConnection): void {
+    this.#arrivedUnread.delete(connection);
   }
 
   /** Whether every reader has taken its first position: a connection registered from now on misses nothing stored after it. */
@@ -130,8 +149,25 @@ export class DurableDelivery {
 
   /** Stops reading and disconnects the reader connections (opened here). */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#arrivedUnread.clear();
     this.#listeners.clear();
     await Promise.all(this.#readers.map((reader) => reader.close()));
+  }
+
+  #resyncArrivedUnread(): void {
+    if (this.#arrivedUnread.size === 0 || this.#closed) return;
+    const { hubName, logger } = this.#options;
+    logger.log(
+      "warn",
+      "Connections that arrived before the durable backplane could read its streams are told to reconnect: what was sent to them meanwhile cannot be known.",
+      {
+        hubName,
+        connections: this.#arrivedUnread.size,
+      },
+    );
+    closeForResync(this.#arrivedUnread, hubName, logger);
+    this.#arrivedUnread.clear();
   }
 
   #lossFound(finding: LossFinding): void {

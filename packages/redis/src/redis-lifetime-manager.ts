@@ -123,12 +123,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #stopWatching: () => void;
   /** Durable delivery's streams; undefined with pub/sub delivery. */
   readonly #durable: DurableDelivery | undefined;
-  /**
-   * Connections registered before the streams' readers had a position (Redis unreachable as the
-   * node started): what was stored for them meanwhile cannot be known, so they are told to come
-   * back once the readers have one.
-   */
-  readonly #registeredUnread = new Set<ManagedConnection>();
+
   #counter = 0;
   #closed = false;
 
@@ -269,7 +264,6 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         closeConnections: () => closeForResync(this.#local.resolve({ kind: "all" }), options.hubName, this.#logger),
       });
       if (options.onDeliveryLoss !== undefined) this.#durable.onLoss(options.onDeliveryLoss);
-      void this.#durable.positioned.then(() => this.#resyncRegisteredUnread(options.hubName));
     }
     this.#health = new BackplaneHealth({
       serverId: this.serverId,
@@ -350,26 +344,11 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     const unread = durable !== undefined && !durable.isPositioned;
     // A Redis outage must not stop local clients from connecting: wait a bounded time, then go on.
     await this.#bounded(Promise.all(unread ? [...subscriptions, durable.positioned] : subscriptions), "subscribing a new connection's channels");
-    if (unread && !durable.isPositioned) this.#registeredUnread.add(connection);
-  }
-
-  /** The readers have a position: the connections registered before it are told to come back (resynchronise). */
-  #resyncRegisteredUnread(hubName: string): void {
-    if (this.#registeredUnread.size === 0 || this.#closed) return;
-    this.#logger.log(
-      "warn",
-      "Connections that arrived before the durable backplane could read its streams are told to reconnect: what was sent to them meanwhile cannot be known.",
-      {
-        hubName,
-        connections: this.#registeredUnread.size,
-      },
-    );
-    closeForResync(this.#registeredUnread, hubName, this.#logger);
-    this.#registeredUnread.clear();
+    if (unread && !durable.isPositioned) durable.arrivedUnread(connection);
   }
 
   async onDisconnected(connection: ManagedConnection): Promise<void> {
-    this.#registeredUnread.delete(connection);
+    this.#durable?.left(connection);
     const groups = this.#local.groupsOf(connection);
     await this.#local.onDisconnected(connection);
     this.#countProtocol(connection, -1);
