@@ -44,13 +44,23 @@ describe("hostile negotiate, long-polling and SSE requests", () => {
     expect(put.status).toBe(405);
   });
 
-  it("refuses a 10 MB long-polling POST with 413 and keeps the neighbour", async () => {
+  it("refuses a 10 MB long-polling POST with 413 and keeps the neighbour, even for a client slow to read it", async () => {
     const token = await longPolling(node);
     const body = "x".repeat(10 * 1024 * 1024);
     const answer = await attack(node, neighbour, "http: 10 MB POST", () =>
       rawExchange(node.port, [httpRequest("POST", `/hub?id=${token}`, { "Content-Length": body.length }), body], { timeoutMs: 10_000 }),
     );
     expect(answer.status).toBe(413);
+    // The request says `Connection: close`; the client reads its answer only after the server has
+    // ended the connection. The answer must still be there, not reset away with the body's rest.
+    const slowReader = await longPolling(node);
+    const late = await attack(node, neighbour, "http: 10 MB POST, read late", () =>
+      rawExchange(node.port, [httpRequest("POST", `/hub?id=${slowReader}`, { "Content-Length": body.length }), body], {
+        timeoutMs: 10_000,
+        readAfterMs: 300,
+      }),
+    );
+    expect(late.status).toBe(413);
   });
 
   it("ends a POST whose body never ends, and one that trickles, within the client timeout", async () => {

@@ -13,12 +13,13 @@ export interface RawAnswer {
 
 /**
  * Writes `chunks` (a function may write more, slowly) and collects the answer until the server
- * closes the socket or `timeoutMs` passes.
+ * closes the socket or `timeoutMs` passes. `readAfterMs` leaves what arrives unread in the
+ * kernel for that long, as a busy or slow client does.
  */
 export function rawExchange(
   port: number,
   chunks: ReadonlyArray<string | Buffer>,
-  options: { timeoutMs?: number; endAfterWrite?: boolean } = {},
+  options: { timeoutMs?: number; endAfterWrite?: boolean; readAfterMs?: number } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -45,6 +46,10 @@ export function rawExchange(
     socket.on("connect", () => {
       for (const chunk of chunks) socket.write(chunk);
       if (options.endAfterWrite === true) socket.end();
+      if (options.readAfterMs !== undefined) {
+        socket.pause();
+        setTimeout(() => socket.resume(), options.readAfterMs);
+      }
     });
   });
 }

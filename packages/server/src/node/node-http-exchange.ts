@@ -34,6 +34,7 @@ function lingerThenClose(request: NodeRequest): void {
     return;
   }
   const socket = request.socket;
+  if (socket.writableEnded) return;
   request.resume();
   socket.end();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
@@ -119,6 +120,13 @@ export class NodeHttpExchange extends NodeHubRequest implements HttpExchange {
   }
 
   closeAfterAnswer(): void {
+    const request = this.native;
+    if (!("stream" in request)) {
+      // Node ends the socket of a request that said `Connection: close` itself once the answer is
+      // out, with `destroySoon`, which destroys it as soon as its own FIN is written: with the client
+      // still sending, that resets the connection, and a client slow to read loses the answer.
+      request.socket.destroySoon = () => lingerThenClose(request);
+    }
     const response = this.#response;
     if (response.writableFinished) lingerThenClose(this.native);
     else response.once("finish", () => lingerThenClose(this.native));
