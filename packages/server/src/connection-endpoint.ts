@@ -69,7 +69,7 @@ export interface EndpointConnection extends TransportListener {
   readonly stateSince: number;
   readonly transport: Transport | undefined;
   readonly principal: Principal | undefined;
-  /** Whether a new WebSocket with this connection's token resumes it (stateful reconnect). */
+  /** Whether a new transport request of its kind with this connection's token resumes it (stateful reconnect). */
   readonly canReattach: boolean;
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated: boolean;
@@ -252,7 +252,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
       return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, search) : refuse(exchange, 404, "No Connection with that ID")));
     }
-    if (transport !== undefined) return transport.handleRequest(kind, exchange);
+    if (transport !== undefined && !this.#isReattach(connection, kind, search)) return transport.handleRequest(kind, exchange);
     if (kind === "poll" || kind === "events") {
       this.#startHttpTransport(connection, exchange, new URLSearchParams(search), kind).catch((error: unknown) => {
         this.#context.logger.log("error", "Starting an HTTP transport failed.", { path: this.path, error });
@@ -263,7 +263,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     refuse(
       exchange,
       400,
-      kind === "send" ? "The connection has no transport yet: start one before sending." : "Cannot terminate this connection using the DELETE endpoint.",
+      kind === "send"
+        ? connection.state === "reconnecting"
+          ? "The connection lost its transport: re-attach one before sending."
+          : "The connection has no transport yet: start one before sending."
+        : "Cannot terminate this connection using the DELETE endpoint.",
     );
   }
 
@@ -321,6 +325,9 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       // A token holder may resume a connection only as the user who opened it.
       if (connection.canReattach && connection.principal?.userId !== auth.principal?.userId) {
         return handshake.refuse(403, "The connection belongs to another user.");
+      }
+      if (connection.canReattach && connection.connectedOver !== TransportName.WebSockets) {
+        return handshake.refuse(400, "Cannot change transports mid-connection");
       }
       const webSocket = await handshake.accept({ maxMessageBytes: Math.max(this.#context.maxFrameBytes, this.#options.maxMessageBytes) });
       if (webSocket === undefined) {
@@ -453,6 +460,17 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     return exchange.answer;
   }
 
+  /**
+   * Whether a request for a connection that has a transport re-attaches a new one (stateful
+   * reconnect): an event stream, or a poll that says so (`reattach=true`: the client lost the
+   * answer to a poll, so whatever it carried is replayed).
+   */
+  #isReattach(connection: TConnection, kind: TransportRequest, search: string): boolean {
+    if (!connection.canReattach) return false;
+    return kind === "events" || (kind === "poll" && queryParameter(search, "reattach") === "true");
+  }
+
+  /** Starts a long-polling or event-stream transport: for a connection's first, or re-attached to a stateful one that lost its own. */
   async #startHttpTransport(connection: TConnection, exchange: HttpExchange, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
     const name = kind === "events" ? TransportName.ServerSentEvents : TransportName.LongPolling;
     if (!this.#options.transports.includes(name)) return refuse(exchange, 404, `${name} transport not supported by this end point type`);
@@ -462,7 +480,13 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     try {
       const auth = await this.#authenticate(exchange, query);
       if ("status" in auth) return refuse(exchange, auth.status, auth.message);
-      if (connection.state !== "negotiated") return refuse(exchange, 409, "Another transport request is already active for this connection.");
+      const resuming = connection.state !== "negotiated";
+      if (resuming) {
+        if (!connection.canReattach) return refuse(exchange, 409, "Another transport request is already active for this connection.");
+        if (connection.connectedOver !== name) return refuse(exchange, 400, "Cannot change transports mid-connection");
+        // A token holder may resume a connection only as the user who opened it.
+        if (connection.principal?.userId !== auth.principal?.userId) return refuse(exchange, 403, "The connection belongs to another user.");
+      }
       const limits = { maxBodyBytes: this.#context.maxFrameBytes, idleTimeoutMs: this.#options.clientTimeoutMs };
       const fail = (reason: string) => connection.abort(reason);
       const transport =
@@ -474,7 +498,8 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
               fail,
               exchange,
             );
-      connection.attach(transport, this.#describe(exchange), auth.principal);
+      if (resuming) connection.reattach(transport, auth.principal);
+      else connection.attach(transport, this.#describe(exchange), auth.principal);
     } finally {
       this.#claimed.delete(token);
     }

@@ -84,7 +84,7 @@ export interface ConnectionEvents {
 }
 
 /**
- * The state of a connection. `reconnecting`: a stateful connection whose WebSocket dropped, waiting
+ * The state of a connection. `reconnecting`: a stateful connection whose transport dropped, waiting
  * for its client to re-attach; sends are kept for the replay meanwhile.
  */
 export type { ConnectionState };
@@ -186,7 +186,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     return this.#abort.signal;
   }
 
-  /** Whether a new WebSocket with this connection's token resumes it (stateful reconnect). */
+  /** Whether a new transport request of its kind with this connection's token resumes it (stateful reconnect). */
   get canReattach(): boolean {
     return this.#stateful !== undefined && (this.#state === "reconnecting" || this.#state === "connected");
   }
@@ -315,7 +315,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
   }
 
   /**
-   * Re-attaches a WebSocket to a stateful connection that lost its own: no handshake, the same
+   * Re-attaches a transport to a stateful connection that lost its own: no handshake, the same
    * protocol and ids; sends Sequence, then replays every unacknowledged message. `principal` is
    * the new request's, of the same user (the endpoint refuses another): its token may be a
    * fresher one, whose expiry then applies.
@@ -469,6 +469,11 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     if (transport?.hasInherentKeepAlive === true) {
       if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
         this.#settings.logger.log("debug", "No poll within the disconnect timeout.", { connectionId: this.connectionId });
+        if (this.#state === "connected" && this.#stateful !== undefined) {
+          // As a dropped WebSocket: the client may still re-attach within the reconnect window.
+          transport.close(1000);
+          return this.transportClosed(transport);
+        }
         this.timedOut = true;
         this.abort("The client stopped polling.");
         return;
@@ -507,7 +512,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.connectedAt = this.#settings.now();
     this.connectedOver = this.#transport!.name;
     this.traffic.over(this.connectedOver);
-    if (this.statefulReconnectNegotiated && version >= 2 && this.#transport!.canResume) {
+    if (this.statefulReconnectNegotiated && version >= 2) {
       this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
     }
     this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);

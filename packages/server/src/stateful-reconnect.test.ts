@@ -2,6 +2,8 @@ import { startTcpProxy, type TcpProxy } from "@hubwire/test-support";
 import { HttpTransportType, HubConnectionBuilder, HubConnectionState, type ILogger, type LogLevel } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReplayBudget } from "./replay-buffer.js";
+import { StatefulReconnect } from "./stateful-reconnect.js";
 import { eventually } from "./test-helpers/official-client.js";
 import { negotiate, openWebSocket } from "./test-helpers/raw-client.js";
 import { testHub } from "./test-helpers/test-hub.js";
@@ -189,5 +191,26 @@ describe("stateful reconnect on the server", () => {
     } finally {
       await capped.close();
     }
+  });
+});
+
+describe("StatefulReconnect's numbering", () => {
+  const invocation = { type: 1, target: "take", arguments: [] } as const;
+
+  it("takes a Sequence after a replay that was cut short, up to one past the newest message received, and no further", () => {
+    const stateful = new StatefulReconnect(1_000, new ReplayBudget(10_000));
+    for (let i = 0; i < 5; i++) expect(stateful.accept(invocation)).toBe("process");
+    expect(stateful.takeAck()).toBe(5);
+    // The link drops; the client replays from 3, and that replay is cut after one message.
+    stateful.disconnected();
+    expect(stateful.accept({ type: 9, sequenceId: 3 })).toBe("drop");
+    expect(stateful.accept(invocation)).toBe("drop");
+    // Meanwhile the client got the Ack for 5: its next replay starts at 6, past the 4 expected next.
+    stateful.disconnected();
+    expect(stateful.accept({ type: 9, sequenceId: 6 })).toBe("drop");
+    expect(stateful.accept(invocation)).toBe("process");
+    expect(stateful.takeAck()).toBe(6);
+    stateful.disconnected();
+    expect(stateful.accept({ type: 9, sequenceId: 8 })).toEqual({ fatal: "Sequence ID greater than amount of messages we've received." });
   });
 });

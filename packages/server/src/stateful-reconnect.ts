@@ -1,10 +1,15 @@
 /**
  * Stateful reconnect (.NET 8's "seamless reconnect"), the server's half. Both sides number their
  * trackable messages (types 1 to 5) from 1, keep what they sent until the other side acknowledges
- * it (Ack), and after a dropped WebSocket is re-attached with the same token, each first sends
+ * it (Ack), and after a dropped transport is re-attached with the same token, each first sends
  * Sequence (the id its replay starts at) and then replays. A receiver drops everything until that
  * Sequence, and duplicates after it. The connection id, groups and state survive; the client's
- * `onreconnecting` never fires. WebSockets only, and only with handshake version 2.
+ * `onreconnecting` never fires. Only with handshake version 2.
+ *
+ * Every transport resumes, each re-attached by a new request of its own kind: a WebSocket, an
+ * event stream, or a poll that says `reattach=true` (a poll cannot tell otherwise that the answer
+ * before it was lost). .NET resumes WebSockets only, and the official clients ask for version 2
+ * only over WebSockets, so over the others only `@hubwire/client` uses it.
  *
  * @module
  */
@@ -36,7 +41,10 @@ export class StatefulReconnect {
         this.buffer.ack(message.sequenceId);
         return "drop";
       case MessageType.Sequence:
-        if (message.sequenceId > this.#nextReceivingId) {
+        // Past the newest message received there would be a gap. Not past the next one expected
+        // (as .NET checks): after a replay cut short, that is behind what this side acknowledged,
+        // and the client's next Sequence rightly starts after the acknowledged messages.
+        if (message.sequenceId > this.#latestReceivedId + 1) {
           return { fatal: "Sequence ID greater than amount of messages we've received." };
         }
         this.#nextReceivingId = message.sequenceId;

@@ -9,7 +9,6 @@ export class RecordingTransport implements Transport {
   readonly name = TransportName.WebSockets;
   readonly hasInherentKeepAlive: boolean;
   readonly supportsBinary = true;
-  readonly canResume = true;
   readonly isDraining = false;
   readonly bufferedBytes = 0;
   idleSince: number | undefined = undefined;

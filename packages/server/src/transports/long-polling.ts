@@ -67,10 +67,6 @@ export class LongPollingTransport implements Transport {
     return true;
   }
 
-  get canResume(): boolean {
-    return false;
-  }
-
   /**
    * `firstPoll` is the GET that started the transport: it is answered at once and empty, as .NET
    * answers it (it only confirms the connection).

@@ -28,10 +28,6 @@ export class ServerSentEventsTransport implements Transport {
     return false;
   }
 
-  get canResume(): boolean {
-    return false;
-  }
-
   get isDraining(): boolean {
     return false;
   }

@@ -37,8 +37,6 @@ export interface Transport {
   readonly hasInherentKeepAlive: boolean;
   /** Whether it carries binary frames (MessagePack); Server-Sent Events carry text only. */
   readonly supportsBinary: boolean;
-  /** Whether a stateful connection that loses it may resume on a new one (WebSockets only, as in .NET). */
-  readonly canResume: boolean;
   /**
    * Answers a request for its connection after it started, with what SignalR answers on this
    * transport: a long poll polls and sends, and is ended by DELETE; others refuse what they do

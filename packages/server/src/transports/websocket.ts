@@ -40,10 +40,6 @@ export class WebSocketTransport implements Transport, WebSocketListener {
     return true;
   }
 
-  get canResume(): boolean {
-    return true;
-  }
-
   get isDraining(): boolean {
     return false;
   }
