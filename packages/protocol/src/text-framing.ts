@@ -69,7 +69,7 @@ function tooLarge(bytes: number, max: number): ProtocolError {
 }
 
 /** What a reader holding no bytes holds: one frozen array for all readers (one lives per connection). */
-const noBytes: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+const noBytes: Uint8Array[] = /* @__PURE__ */ Object.freeze([]) as unknown as Uint8Array[];
 
 /**
  * Splits a stream of text (as strings or UTF-8 bytes) into records. It keeps at most
