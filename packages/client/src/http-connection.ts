@@ -55,11 +55,11 @@ export interface HttpConnectionOptions {
 }
 
 /**
- * How the layer above keeps a dropped transport for stateful reconnect: given `connect`, which
- * re-attaches the transport to the same connection, it resolves with whether the connection lives
- * on (false: the drop stands, and `onclose` follows).
+ * How the layer above keeps a dropped transport for stateful reconnect: told of each drop, with
+ * `connect` (re-attaches the same connection over the same transport) and `end` (ends it for good,
+ * reporting `error`), it returns whether it takes the drop on; if not (or nothing), the drop ends the connection.
  */
-export type Reattach = (connect: () => Promise<void>) => Promise<boolean>;
+export type Resume = (error: Error | undefined, connect: () => Promise<void>, end: (error: Error | undefined) => void) => boolean | undefined;
 
 /**
  * A connection to a SignalR endpoint over the first transport that works.
@@ -79,7 +79,7 @@ export class HttpConnection {
   /** The transport ended, and was not re-attached: with an error unless `stop()` ended it. */
   onclose: Transport["onclose"];
   /** Set before `start` to ask the server for stateful reconnect, and to re-attach a dropped transport. */
-  reattach: Reattach | undefined;
+  resume: Resume | undefined;
   readonly #url: string;
   readonly #options: HttpConnectionOptions;
   readonly #http: HttpOptions;
@@ -143,7 +143,7 @@ export class HttpConnection {
       return [transport, false];
     }
     const failures: string[] = [];
-    const wantStateful = this.reattach !== undefined;
+    const wantStateful = this.resume !== undefined;
     let negotiated = await negotiate(this.#http, this.#url, wantStateful);
     const offered = negotiated.transports.filter(
       (entry) => allowed.includes(entry.transport as TransportName) && entry.transferFormats.includes(binary ? "Binary" : "Text"),
@@ -157,7 +157,7 @@ export class HttpConnection {
         await transport.connect(url, binary);
         this.#transportUrl = url;
         this.connectionId = negotiated.connectionId;
-        return [transport, negotiated.useStatefulReconnect && !!transport.isReattachable];
+        return [transport, negotiated.useStatefulReconnect];
       } catch (error) {
         this.#logger.warn(`The ${entry.transport} transport failed; trying the next.`, error);
         failures.push((error as Error).message);
@@ -175,12 +175,13 @@ export class HttpConnection {
     return new Transport(http, this.#options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined));
   }
 
-  async #closed(transport: Transport, error: Error | undefined): Promise<void> {
+  #closed(transport: Transport, error: Error | undefined): void {
     if (transport !== this.#transport) return;
-    const reattach = this.reattach;
-    // Only awaited with stateful reconnect: without it, the close is reported at once.
-    if (reattach !== undefined && (await reattach(() => transport.connect(this.#transportUrl, this.#binary)))) return;
-    this.#transport = undefined;
-    this.onclose?.(error);
+    const end = (reason: Error | undefined) => {
+      if (transport !== this.#transport) return;
+      this.#transport = undefined;
+      this.onclose?.(reason);
+    };
+    if (!this.resume?.(error, () => transport.connect(this.#transportUrl, this.#binary), end)) end(error);
   }
 }

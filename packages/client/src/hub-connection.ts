@@ -56,7 +56,7 @@ export interface HubConnectionOptions extends HttpConnectionOptions {
   /** Reconnect automatically: `true` (0, 2, 10, 30 s), a list of delays, or a policy. Default off. */
   readonly reconnect?: boolean | readonly number[] | RetryPolicy;
   /**
-   * Survive a dropped WebSocket with nothing lost (SignalR's stateful reconnect; the server must
+   * Survive a dropped transport with nothing lost (SignalR's stateful reconnect, over all three here; the server must
    * allow it): `statefulReconnect()` from `@hubwire/client/stateful-reconnect`.
    */
   readonly statefulReconnect?: StatefulReconnect;
@@ -141,15 +141,12 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     const connection = (this.#connection = new HttpConnection(url, options));
     connection.onreceive = (data) => this.#receive(data);
     connection.onclose = (error) => this.#closed(error);
-    if (options.statefulReconnect !== undefined) connection.reattach = (connect) => this.#reattach(connect);
+    if (options.statefulReconnect !== undefined) connection.resume = (error, connect, end) => this.#buffer?.dropped(error, connect, end);
     this.#keepAlive = watchKeepAlive(
       options.keepAliveIntervalMs ?? ProtocolDefaults.keepAliveIntervalMs,
       options.serverTimeoutMs ?? ProtocolDefaults.serverTimeoutMs,
       () => void this.#transmit(this.#protocol.write({ type: MessageType.Ping })).catch(() => undefined),
-      () => {
-        this.#serverClose = { error: new TimeoutError("Server timeout elapsed without receiving a message from the server."), allowReconnect: true };
-        void connection.stop();
-      },
+      () => this.#lost(new TimeoutError("Server timeout elapsed without receiving a message from the server.")),
     );
     const reconnect = options.reconnect;
     this.#retry =
@@ -297,10 +294,18 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     });
     this.#parser = this.#protocol.createParser();
     this.#buffer = stateful
-      ? this.#options.statefulReconnect!(
-          (message) => this.#protocol.write(message),
-          (data) => this.#transmit(data),
-        )
+      ? this.#options.statefulReconnect!({
+          protocol: this.#protocol,
+          send: (data) => this.#transmit(data),
+          connection,
+          reset: () => {
+            this.#parser = this.#protocol.createParser();
+            this.#keepAlive.received();
+          },
+          live: () => this.#state === "Connected" && !this.#stopRequested && this.#serverClose === undefined,
+          lost: (error) => this.#lost(error),
+          options: this.#options,
+        })
       : undefined;
     try {
       await this.#transmit(writeHandshakeRequest({ protocol: this.#protocol.name, version: stateful ? this.#protocol.version : 1 }));
@@ -421,21 +426,10 @@ export class HubConnection<TContract extends HubContract = HubContract> {
     );
   }
 
-  /** Stateful reconnect: one attempt to re-attach the same connection, invisible to the app. */
-  async #reattach(connect: () => Promise<void>): Promise<boolean> {
-    if (this.#buffer === undefined || this.#state !== "Connected" || this.#stopRequested || this.#serverClose !== undefined) return false;
-    this.#buffer.disconnected();
-    try {
-      // A fresh parser before connecting: the server's Sequence may arrive with the upgrade.
-      this.#parser = this.#protocol.createParser();
-      await connect();
-      this.#keepAlive.received();
-      await this.#buffer.resend();
-      return true;
-    } catch (reconnectError) {
-      this.#logger.warn("Stateful reconnect failed.", reconnectError);
-      return false;
-    }
+  /** The server is lost (silent past its timeout, or it did not resume): end the connection, allowing a reconnect. */
+  #lost(error: Error): void {
+    this.#serverClose = { error, allowReconnect: true };
+    void this.#connection.stop();
   }
 
   /** The transport closed for good: end what waited on it, then reconnect or report the close. */

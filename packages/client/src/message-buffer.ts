@@ -1,13 +1,18 @@
 /**
  * Stateful reconnect, the client's half (matching the server and SignalR's MessageBuffer): number
  * the trackable messages sent (types 1 to 5), keep them until the server's Ack, and after the
- * WebSocket is re-attached send Sequence and replay; on the receiving side drop everything until
- * the server's Sequence and duplicates after it, and acknowledge about a second after receiving.
+ * transport is re-attached (`reattachment.ts`) send Sequence and replay; on the receiving side
+ * drop everything until the server's Sequence and duplicates after it, and acknowledge about a
+ * second after receiving. Over any of the three transports (SignalR's clients resume WebSockets only).
  *
  * @module
  */
 import { type HubMessage, isTrackableMessage, MessageType } from "@hubwire/protocol";
 import * as ProtocolDefaults from "@hubwire/protocol/defaults";
+import { OrderedSends } from "./ordered-sends.js";
+import { abandon, Reattachment, type ResumeContext } from "./reattachment.js";
+
+export type { ResumeContext } from "./reattachment.js";
 
 interface Buffered {
   readonly id: number;
@@ -18,15 +23,16 @@ interface Buffered {
 const sizeOf = (data: string | Uint8Array) => (typeof data === "string" ? data.length : data.byteLength);
 
 /**
- * What a connection asks of stateful reconnect: a buffer made per connection, given how to write a
- * message and how to send bytes. Made by `statefulReconnect()` from `@hubwire/client/stateful-reconnect`.
+ * What a connection asks of stateful reconnect: a buffer made per connection, given what it needs
+ * of the connection. Made by `statefulReconnect()` from `@hubwire/client/stateful-reconnect`.
  */
-export type StatefulReconnect = (write: (message: HubMessage) => string | Uint8Array, transmit: (data: string | Uint8Array) => Promise<void>) => MessageBuffer;
+export type StatefulReconnect = (context: ResumeContext) => MessageBuffer;
 
 export class MessageBuffer {
   readonly #bufferBytes: number;
-  readonly #transmit: (data: string | Uint8Array) => Promise<void>;
-  readonly #write: (message: HubMessage) => string | Uint8Array;
+  readonly #context: ResumeContext;
+  readonly #reattachment: Reattachment;
+  readonly #sends: OrderedSends;
   #messages: Buffered[] = [];
   #bytes = 0;
   #sent = 0;
@@ -36,15 +42,21 @@ export class MessageBuffer {
   #latestReceivedId = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(bufferBytes: number, write: (message: HubMessage) => string | Uint8Array, transmit: (data: string | Uint8Array) => Promise<void>) {
+  constructor(bufferBytes: number, context: ResumeContext) {
     this.#bufferBytes = bufferBytes;
-    this.#write = write;
-    this.#transmit = transmit;
+    this.#context = context;
+    this.#reattachment = new Reattachment(this, context);
+    this.#sends = new OrderedSends((data) => context.send(data));
+  }
+
+  /** The connection's transport dropped: re-attach it (true), or not (false: the drop ends the connection). */
+  dropped(error: Error | undefined, connect: () => Promise<void>, end: (error: Error | undefined) => void): boolean {
+    return this.#reattachment.dropped(error, connect, end);
   }
 
   /** Sends a message; resolves once there is room in the buffer again (back-pressure). */
   async send(message: HubMessage): Promise<void> {
-    const data = this.#write(message);
+    const data = this.#context.protocol.write(message);
     let room = Promise.resolve();
     if (isTrackableMessage(message)) {
       this.#bytes += sizeOf(data);
@@ -52,7 +64,14 @@ export class MessageBuffer {
       if (this.#bytes >= this.#bufferBytes) room = new Promise((resolve) => (release = resolve));
       this.#messages.push({ id: ++this.#sent, data, release });
     }
-    if (!this.#reconnecting) await this.#transmit(data).catch(() => this.disconnected());
+    if (!this.#reconnecting) {
+      await this.#sends.send(data).catch((error: unknown) => {
+        // Failed on a transport that still looks up (an HTTP POST): drop that transport, so that
+        // it is re-attached and this message replayed.
+        this.disconnected();
+        abandon(this.#context, error);
+      });
+    }
     await room;
   }
 
@@ -67,7 +86,9 @@ export class MessageBuffer {
       return false;
     }
     if (message.type === MessageType.Sequence) {
-      if (message.sequenceId > this.#nextReceivingId) throw new Error("Sequence ID greater than amount of messages we've received.");
+      // Past the newest message received there would be a gap; past the next one expected is fine
+      // after a replay cut short (it can be behind what this side acknowledged).
+      if (message.sequenceId > this.#latestReceivedId + 1) throw new Error("Sequence ID greater than amount of messages we've received.");
       this.#nextReceivingId = message.sequenceId;
       return false;
     }
@@ -79,17 +100,29 @@ export class MessageBuffer {
     return true;
   }
 
+  /** Whether input is dropped until the server's Sequence (after a re-attach). */
+  get awaitingSequence(): boolean {
+    return this.#waitForSequence;
+  }
+
   /** The transport dropped: hold sends, drop input until the server's Sequence. */
   disconnected(): void {
     this.#reconnecting = true;
     this.#waitForSequence = true;
   }
 
-  /** A new transport is up: send Sequence, then every unacknowledged message. */
+  /**
+   * A new transport is up: send Sequence, then every unacknowledged message. All are handed to
+   * the transport in one go, in order, before any new send: the server numbers what it receives by
+   * arrival, so none may be skipped or overtaken (an Ack that arrives meanwhile must not change
+   * what is replayed), and over HTTP they then share POSTs rather than take one each.
+   */
   async resend(): Promise<void> {
-    await this.#transmit(this.#write({ type: MessageType.Sequence, sequenceId: this.#messages[0]?.id ?? this.#sent + 1 }));
-    for (const message of this.#messages) await this.#transmit(message.data);
+    this.#sends.restart();
+    const sends = [this.#sends.send(this.#context.protocol.write({ type: MessageType.Sequence, sequenceId: this.#messages[0]?.id ?? this.#sent + 1 }))];
+    for (const message of this.#messages) sends.push(this.#sends.send(message.data));
     this.#reconnecting = false;
+    await Promise.all(sends);
   }
 
   /** The connection is over: nothing will be acknowledged any more. */
@@ -115,7 +148,8 @@ export class MessageBuffer {
     if (this.#ackTimer !== undefined) return;
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
-      if (!this.#reconnecting) void this.#transmit(this.#write({ type: MessageType.Ack, sequenceId: this.#latestReceivedId })).catch(() => undefined);
+      if (!this.#reconnecting)
+        void this.#sends.send(this.#context.protocol.write({ type: MessageType.Ack, sequenceId: this.#latestReceivedId })).catch(() => undefined);
     }, ProtocolDefaults.ackIntervalMs);
   }
 }

@@ -42,8 +42,15 @@ describe("reconnecting", () => {
     expect(connection.state).toBe("Disconnected");
   });
 
-  for (const protocol of ["json", "messagepack"] as const) {
-    it(`survives forced drops with stateful reconnect: 0 lost, 0 duplicated, same id, no onReconnecting (${protocol})`, async () => {
+  const cases = [
+    ["WebSockets", "json"],
+    ["WebSockets", "messagepack"],
+    ["ServerSentEvents", "json"],
+    ["LongPolling", "json"],
+    ["LongPolling", "messagepack"],
+  ] as const;
+  for (const [transport, protocol] of cases) {
+    it(`survives forced drops with stateful reconnect: 0 lost, 0 duplicated, same id, no onReconnecting (${transport}, ${protocol})`, async () => {
       const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, keepAliveIntervalMs: 200 } });
       const proxy = await startTcpProxy(server.port);
       cleanups.push(
@@ -52,7 +59,7 @@ describe("reconnecting", () => {
       );
       const connection = new HubConnection<TestContract>(`http://127.0.0.1:${proxy.port}/hub`, {
         WebSocket,
-        transports: ["WebSockets"],
+        transports: [transport],
         statefulReconnect: statefulReconnect(),
         reconnect: [0, 100],
         ...(protocol === "messagepack" ? { protocol: new MessagePackHubProtocol() } : {}),
@@ -87,4 +94,38 @@ describe("reconnecting", () => {
       expect(reconnectingEvents).toBe(0);
     });
   }
+});
+
+describe("stateful reconnect against a server that does not resume the transport", () => {
+  it("ends the connection after the server timeout when no Sequence follows a re-attach (as an ASP.NET Core server over long polling), and reconnects", async () => {
+    const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, longPollTimeoutMs: 200 } });
+    cleanups.push(() => server.close());
+    // Requests reach the real server, but without `reattach=true`, as a server that does not know
+    // it reads them; and one poll fails as a dropped link would.
+    let failNextPoll = false;
+    const fetchLikeAnOlderServer: typeof fetch = (input, init) => {
+      const url = String(input).replace("&reattach=true", "");
+      if (failNextPoll && (init?.method ?? "GET") === "GET" && url.includes("id=")) {
+        failNextPoll = false;
+        return Promise.reject(new TypeError("fetch failed"));
+      }
+      return fetch(url, init);
+    };
+    const connection = new HubConnection<TestContract>(server.url, {
+      transports: ["LongPolling"],
+      statefulReconnect: statefulReconnect(),
+      serverTimeoutMs: 600,
+      reconnect: [0],
+      fetch: fetchLikeAnOlderServer,
+    });
+    cleanups.push(() => connection.stop());
+    await connection.start();
+    const firstId = connection.connectionId;
+    const reconnecting = new Promise<Error | undefined>((resolve) => connection.onReconnecting(resolve));
+    const reconnected = new Promise<string | null>((resolve) => connection.onReconnected(resolve));
+    failNextPoll = true;
+    expect((await reconnecting)?.message).toContain("did not resume the connection");
+    expect(await reconnected).not.toBe(firstId);
+    expect(await connection.invoke("echo", "after")).toBe("after");
+  });
 });

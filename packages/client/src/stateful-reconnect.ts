@@ -1,8 +1,8 @@
 /**
  * Stateful reconnect (SignalR's, with the server's `allowStatefulReconnect`) as its own entry
- * point, so that apps without it never load its replay buffer: a dropped WebSocket is re-attached
- * to the same connection, and what was sent or received meanwhile is replayed, nothing lost or
- * duplicated.
+ * point, so that apps without it never load its replay buffer: a dropped transport (WebSockets,
+ * SSE or long polling) is re-attached to the same connection, and what was sent or received
+ * meanwhile is replayed, nothing lost or duplicated.
  *
  * @module
  * @example
@@ -34,5 +34,5 @@ export interface StatefulReconnectOptions {
  */
 export function statefulReconnect(options: StatefulReconnectOptions = {}): StatefulReconnect {
   const bufferBytes = options.bufferBytes ?? ProtocolDefaults.statefulReconnectBufferBytes;
-  return (write, transmit) => new MessageBuffer(bufferBytes, write, transmit);
+  return (context) => new MessageBuffer(bufferBytes, context);
 }

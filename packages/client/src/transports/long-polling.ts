@@ -1,6 +1,8 @@
 /**
  * The long-polling transport: a loop of GETs that each return what the server queued (or nothing
  * after its poll timeout), and POSTs for sends. A 204 means the server ended the connection.
+ * Connected again after a drop (stateful reconnect), its first poll says `reattach=true`: the
+ * server cannot tell otherwise that the answer to the poll before was lost, and replays it.
  *
  * @module
  */
@@ -21,6 +23,7 @@ export class LongPollingTransport implements Transport {
   #binary = false;
   #running = false;
   #abort = new AbortController();
+  /** The poll loop, once connected: a later connect re-attaches. */
   #loop: Promise<void> | undefined;
 
   constructor(http: HttpOptions) {
@@ -30,10 +33,10 @@ export class LongPollingTransport implements Transport {
   async connect(url: string, binary: boolean): Promise<void> {
     this.#url = url;
     this.#binary = binary;
-    // The server answers the first poll at once: it only confirms the connection.
-    await finish(await request(this.#http, this.name, this.#pollUrl()));
+    // The server answers the first poll at once: it only confirms the connection (or the re-attach).
+    await finish(await request(this.#http, this.name, this.#pollUrl() + (this.#loop ? "&reattach=true" : "")));
     this.#running = true;
-    this.#loop = this.#poll();
+    this.#loop = this.#poll(this.#abort);
   }
 
   /** One POST at a time, in order (send-queue.ts). */
@@ -56,18 +59,29 @@ export class LongPollingTransport implements Transport {
     await loop;
   }
 
+  abandon(error: Error): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#abort.abort();
+    // A new controller for the next connect: the aborted loop then ends silently.
+    this.#abort = new AbortController();
+    this.onclose?.(error);
+  }
+
   #pollUrl(): string {
     return `${this.#url}&_=${Date.now()}`;
   }
 
-  async #poll(): Promise<void> {
+  /** Polls until the connection ends or `abort` aborts; a loop that a re-attach replaced ends silently. */
+  async #poll(abort: AbortController): Promise<void> {
     let error: Error | undefined;
     while (this.#running) {
       try {
         // No client timeout: the server answers within its poll timeout (90 s by default).
-        const response = await request(this.#http, this.name, this.#pollUrl(), { signal: this.#abort.signal, timeoutMs: null });
+        const response = await request(this.#http, this.name, this.#pollUrl(), { signal: abort.signal, timeoutMs: null });
         // Read even a 204's (empty) body: an answer left unread shows as cancelled in browsers.
         const body = this.#binary ? new Uint8Array(await response.arrayBuffer()) : await response.text();
+        if (abort !== this.#abort) return;
         if (response.status === 204) break;
         if (body.length > 0) this.onreceive?.(body);
       } catch (caught) {
@@ -75,6 +89,7 @@ export class LongPollingTransport implements Transport {
         break;
       }
     }
+    if (abort !== this.#abort) return;
     this.#running = false;
     this.onclose?.(error);
   }

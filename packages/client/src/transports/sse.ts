@@ -1,6 +1,9 @@
 /**
  * The Server-Sent Events transport, read with `fetch` so that it works the same in browsers and
- * Node and can send the access token as a header. Text only (JSON); sends go by POST.
+ * Node and can send the access token as a header. Text only (JSON): the connection never picks it
+ * for MessagePack, since negotiate lists it for the text transfer format only. Sends go by POST.
+ * Connected again after a drop (stateful reconnect), a new event stream re-attaches the same
+ * connection.
  *
  * @module
  */
@@ -24,9 +27,10 @@ export class ServerSentEventsTransport implements Transport {
     this.#http = http;
   }
 
-  async connect(url: string, binary: boolean): Promise<void> {
-    if (binary) throw new TransportError(this.name, "Server-Sent Events carry text only: MessagePack needs another transport.");
+  async connect(url: string): Promise<void> {
     this.#url = url;
+    this.#abort = new AbortController();
+    this.#stopped = false;
     const response = await request(this.#http, this.name, url, {
       headers: { Accept: "text/event-stream" },
       signal: this.#abort.signal,
@@ -34,6 +38,7 @@ export class ServerSentEventsTransport implements Transport {
     });
     if (response.body === null) throw new TransportError(this.name, "The response has no body.");
     this.#reader = response.body.getReader();
+    this.#closed = false;
     void this.#read(this.#reader);
   }
 
@@ -41,15 +46,21 @@ export class ServerSentEventsTransport implements Transport {
   readonly send = sendQueue((body) => post(this.#http, this.name, this.#url, body));
 
   async stop(): Promise<void> {
+    this.abandon();
+  }
+
+  /** Ends the stream here, without telling the server; `error` is what `onclose` reports (none: a stop). */
+  abandon(error?: Error): void {
     this.#stopped = true;
     // A read pending when the fetch is aborted may never settle (undici): cancel it and report the end here.
     void this.#reader?.cancel().catch(() => undefined);
     this.#abort.abort();
-    this.#close(undefined);
+    this.#close(this.#reader, error);
   }
 
-  #close(error: Error | undefined): void {
-    if (this.#closed) return;
+  /** Reports the end of the stream `reader` reads, once; a stream replaced by a re-attach ends silently. */
+  #close(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, error: Error | undefined): void {
+    if (this.#closed || reader !== this.#reader) return;
     this.#closed = true;
     this.onclose?.(error);
   }
@@ -79,6 +90,6 @@ export class ServerSentEventsTransport implements Transport {
     } catch (caught) {
       if (!this.#stopped) error = new TransportError(this.name, (caught as Error).message);
     }
-    this.#close(this.#stopped ? undefined : (error ?? new TransportError(this.name, "The server ended the event stream.")));
+    this.#close(reader, this.#stopped ? undefined : (error ?? new TransportError(this.name, "The server ended the event stream.")));
   }
 }

@@ -16,16 +16,20 @@ export interface Transport {
    */
   readonly hasInherentKeepAlive?: boolean;
   /**
-   * `connect` may be called again after a drop to re-attach the same connection, as stateful
-   * reconnect does (WebSockets only, as in SignalR). Default false.
+   * Connects to `url` (with `id` already in it). `binary` for MessagePack. Called again after a
+   * drop, it re-attaches the same connection (stateful reconnect), over any of the three.
    */
-  readonly isReattachable?: boolean;
-  /** Connects to `url` (with `id` already in it). `binary` for MessagePack. */
   connect(url: string, binary: boolean): Promise<void>;
   /** Sends one frame (one or more complete records). */
   send(data: string | Uint8Array): Promise<void>;
   /** Closes; `onclose` is called once, without an error. */
   stop(): Promise<void>;
+  /**
+   * Drops the link at once, without telling the server, so that it is re-attached: a send failed
+   * while the transport itself still looked up (an HTTP POST; a WebSocket's sends fail only as it
+   * closes). `onclose` follows with `error`. Transports whose sends fail only as they close leave it out.
+   */
+  abandon?(error: Error): void;
   /** Frames from the server. */
   onreceive: ((data: string | Uint8Array) => void) | undefined;
   /** The transport ended: with an error unless `stop()` ended it. */

@@ -26,7 +26,6 @@ type SocketConstructor = new (url: string, protocols?: string | string[], option
 
 export class WebSocketTransport implements Transport {
   readonly name = "WebSockets";
-  readonly isReattachable = true;
   onreceive: Transport["onreceive"];
   onclose: Transport["onclose"];
   readonly #http: HttpOptions;

@@ -1,0 +1,71 @@
+import { type HubMessage, MessageType } from "@hubwire/protocol";
+import { describe, expect, it } from "vitest";
+import { MessageBuffer, type ResumeContext } from "./message-buffer.js";
+
+const invocation = (n: number): HubMessage => ({ type: MessageType.Invocation, target: "take", arguments: [n] });
+const write = (message: HubMessage) => JSON.stringify(message);
+
+/** A context that only writes and transmits. */
+const context = (transmit: (data: string | Uint8Array) => Promise<void>): ResumeContext => ({
+  protocol: { write },
+  send: transmit,
+  connection: { transport: undefined },
+  reset: () => undefined,
+  live: () => true,
+  lost: () => undefined,
+  options: {},
+});
+
+describe("MessageBuffer", () => {
+  it("replays every unacknowledged message in order, even when an Ack arrives and sends are made while the replay is under way", async () => {
+    const transmitted: string[] = [];
+    const answers: Array<() => void> = [];
+    // Over HTTP each transmit waits for its POST: the test answers them.
+    const buffer = new MessageBuffer(
+      100_000,
+      context((data) => {
+        transmitted.push(data as string);
+        return new Promise((resolve) => answers.push(() => resolve()));
+      }),
+    );
+    const answerAll = async () => {
+      for (let turn = 0; turn < 20; turn++) {
+        for (const answer of answers.splice(0)) answer();
+        await Promise.resolve();
+      }
+    };
+    for (let n = 1; n <= 3; n++) void buffer.send(invocation(n));
+    await answerAll();
+    buffer.disconnected();
+    void buffer.send(invocation(4));
+    transmitted.length = 0;
+    const replayed = buffer.resend();
+    // The server acknowledges 2 while the replay's first POST is in flight, and the app sends 5.
+    buffer.accept({ type: MessageType.Sequence, sequenceId: 1 });
+    buffer.accept({ type: MessageType.Ack, sequenceId: 2 });
+    void buffer.send(invocation(5));
+    await answerAll();
+    await replayed;
+    const sent = transmitted.map((data) => JSON.parse(data) as { type: number; sequenceId?: number; arguments?: number[] });
+    expect(sent).toEqual([
+      { type: MessageType.Sequence, sequenceId: 1 },
+      ...[1, 2, 3, 4, 5].map((n) => ({ type: MessageType.Invocation, target: "take", arguments: [n] })),
+    ]);
+  });
+
+  it("takes the server's Sequence up to one past the newest message received, past the next one expected after a cut replay", () => {
+    const buffer = new MessageBuffer(
+      100_000,
+      context(async () => undefined),
+    );
+    for (let id = 1; id <= 5; id++) expect(buffer.accept(invocation(id))).toBe(true);
+    buffer.disconnected();
+    expect(buffer.accept({ type: MessageType.Sequence, sequenceId: 3 })).toBe(false);
+    expect(buffer.accept(invocation(3))).toBe(false);
+    buffer.disconnected();
+    expect(buffer.accept({ type: MessageType.Sequence, sequenceId: 6 })).toBe(false);
+    expect(buffer.accept(invocation(6))).toBe(true);
+    buffer.disconnected();
+    expect(() => buffer.accept({ type: MessageType.Sequence, sequenceId: 8 })).toThrow("Sequence ID greater than amount of messages we've received.");
+  });
+});
