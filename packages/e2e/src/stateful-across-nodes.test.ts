@@ -1,0 +1,114 @@
+/**
+ * Stateful reconnect across nodes without sticky sessions: `@hubwire/client` over long polling,
+ * through a network that drops (a TCP proxy cut) in front of nginx round-robin over two nodes on
+ * one Redis. A re-attach poll that lands on the node that does not hold the connection is forwarded
+ * to the one that does, which resumes it: numbered messages both ways arrive once and in order,
+ * under the same connection id, and the client never sees `onReconnecting`.
+ */
+import { HubConnection } from "@hubwire/client";
+import { statefulReconnect } from "@hubwire/client/stateful-reconnect";
+import { type Nginx, nginxClientTagHeader, nginxSkipReason, RedisProcess, startNginx, startTcpProxy, type TcpProxy } from "@hubwire/test-support";
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { eventually } from "./harness/raw.js";
+import { type RoundRobinNode, startRoundRobinNode } from "./harness/round-robin-node.js";
+import { tally } from "./harness/scoreboard.js";
+
+const skipReason = nginxSkipReason();
+let redis: RedisProcess | undefined;
+const nodes: RoundRobinNode[] = [];
+let nginx: Nginx | undefined;
+let proxy: TcpProxy | undefined;
+let ready: Promise<void> = Promise.resolve();
+
+beforeAll(() => {
+  if (skipReason !== undefined) return;
+  ready = (async () => {
+    redis = await RedisProcess.start();
+    const prefix = `stateful-across-${process.pid}`;
+    const hubOptions = { allowStatefulReconnect: true, statefulReconnectWindowMs: 10_000 };
+    await Promise.all(["A", "B"].map(async (name) => nodes.push(await startRoundRobinNode({ name, redisPort: redis!.port, prefix, hubOptions }))));
+    nginx = await startNginx({ upstreams: nodes.map((node) => node.port), logRequests: true });
+    proxy = await startTcpProxy(nginx.port);
+  })();
+  ready.catch(() => undefined);
+});
+
+afterAll(async () => {
+  await ready.catch(() => undefined);
+  await proxy?.close();
+  await nginx?.stop();
+  await Promise.all(nodes.map((node) => node.stop()));
+  await redis?.dispose();
+});
+
+describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin, two nodes over Redis)", () => {
+  it("@hubwire/client over long polling: re-attaches that land on the other node resume the connection; 0 lost, 0 duplicated, same id", async (context: TestContext) => {
+    if (skipReason !== undefined) context.skip(skipReason);
+    await ready;
+    const tag = "stateful-lp";
+    const connection = new HubConnection(`http://127.0.0.1:${proxy!.port}/hub`, {
+      transports: ["LongPolling"],
+      headers: { [nginxClientTagHeader]: tag },
+      accessTokenFactory: () => "carol",
+      statefulReconnect: statefulReconnect(),
+      reconnect: [0, 100],
+    });
+    // Untyped calls: no contract here.
+    const invoke = connection.invoke.bind(connection) as unknown as (method: string, ...args: unknown[]) => Promise<unknown>;
+    const send = connection.send.bind(connection) as unknown as (method: string, ...args: unknown[]) => Promise<void>;
+    const on = connection.on.bind(connection) as unknown as (method: string, handler: (...args: unknown[]) => void) => void;
+    const ticks: number[] = [];
+    on("tick", (n) => ticks.push(n as number));
+    let reconnecting = 0;
+    connection.onReconnecting(() => reconnecting++);
+    await connection.start();
+    try {
+      const id = connection.connectionId;
+      const holder = await invoke("node");
+      const count = 300;
+      const burst = invoke("burst", count);
+      const sending = (async () => {
+        for (let n = 0; n < count; n++) {
+          await send("note", n);
+          if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      // Cut until two re-attaches went to the other node (nginx alternates its upstreams, so this
+      // takes a few cuts; each re-attach is logged as soon as it is answered, at once).
+      const holderPort = nodes.find((node) => node.name === holder)!.port;
+      const reattaches = () => nginx!.requests().filter((request) => request.clientTag === tag && request.reattach);
+      const crossed = () => reattaches().filter((request) => request.upstreamPort !== holderPort).length;
+      let cuts = 0;
+      while (cuts < 4 || (crossed() < 2 && cuts < 24)) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const before = proxy!.connectionCount;
+        proxy!.cut();
+        cuts++;
+        await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
+      }
+      await sending;
+      expect(await burst).toBe(count);
+      await eventually(() => ticks.length >= count, `${count} ticks`, 10_000).catch(() => undefined);
+      const notes = (await invoke("notes")) as number[];
+      const numbers = Array.from({ length: count }, (_, n) => n);
+      const losses = (got: readonly number[]) => ({ lost: count - new Set(got).size, duplicated: got.length - new Set(got).size });
+      tally({ kind: "delivery", case: "stateful, round-robin, @hubwire/client, LongPolling, network cuts, client to server", sent: count, ...losses(notes) });
+      tally({ kind: "delivery", case: "stateful, round-robin, @hubwire/client, LongPolling, network cuts, server to client", sent: count, ...losses(ticks) });
+      expect(notes).toEqual(numbers);
+      expect(ticks).toEqual(numbers);
+      expect(connection.connectionId).toBe(id);
+      expect(reconnecting).toBe(0);
+      // The same node holds it still, and re-attaches were served by the other one (forwarded).
+      expect(await invoke("node")).toBe(holder);
+      expect(crossed()).toBeGreaterThanOrEqual(2);
+      tally({
+        kind: "figure",
+        case: `stateful, round-robin: re-attach polls nginx sent to the node not holding the connection (of ${reattaches().length}, in ${cuts} cuts)`,
+        value: crossed(),
+        unit: "polls",
+      });
+    } finally {
+      await connection.stop();
+    }
+  }, 30_000);
+});
