@@ -3,7 +3,8 @@
  * the transport requests (a WebSocket handshake from any runtime, Server-Sent Events, long polling
  * and their POSTs and DELETE), admission (the connection caps, and the principal through
  * `admitPrincipal` in `auth.ts`), the registry of connections by token, and the timer that drives
- * their timeouts. It knows nothing of what the connections
+ * their timeouts; a request for a token another node holds goes to `endpoint-routing.ts`. It
+ * knows nothing of what the connections
  * carry: a hub ({@link HubEndpoint}) or an application's own messages (a connection handler)
  * makes the connections and reads them.
  *
@@ -18,11 +19,10 @@ import {
   ForwardedExchange,
   type ForwardedRequest,
   type ForwardedResponse,
-  forwardedHeaders,
   type HeldConnection,
   type NegotiatedConnection,
-  RoutingError,
 } from "./connection-routing.js";
+import { EndpointRouting } from "./endpoint-routing.js";
 import { queryParameter, refuse, respondText } from "./http-request.js";
 import type { MaybePromise } from "./hub.js";
 import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
@@ -136,10 +136,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   readonly #options: ResolvedHubOptions;
   readonly #context: EndpointContext;
   readonly #application: ConnectionApplication<TConnection>;
+  /** How requests for connections other nodes hold are routed; none: this node alone. */
+  readonly #router: EndpointRouting<TConnection> | undefined;
   /** Connections by secret token (by id for negotiate version 0). */
   readonly #byToken = new Map<string, TConnection>();
-  /** Tokens this node is claiming from another: a forward for one waits for the claim to end. */
-  readonly #adopting = new Map<string, Promise<unknown>>();
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
   /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
@@ -160,7 +160,17 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       Math.min(o.keepAliveIntervalMs, o.clientTimeoutMs, o.handshakeTimeoutMs, o.disconnectTimeoutMs, o.statefulReconnectWindowMs, o.longPollTimeoutMs) / 10,
     );
     this.#timer = setInterval(() => this.#tick(), tickMs).unref();
-    application.routing?.serve({
+    const routing = application.routing;
+    this.#router =
+      routing &&
+      new EndpointRouting(routing, {
+        path,
+        logger: context.logger,
+        maxFrameBytes: context.maxFrameBytes,
+        adopt: (request, token, negotiated) => this.#adopt(request, token, negotiated),
+        handleHttp: (exchange, search) => this.handleHttp(exchange, search),
+      });
+    routing?.serve({
       find: (token) => this.#find(token),
       release: (token) => this.#release(token),
       handle: (request, signal) => this.#handleForwarded(request, signal),
@@ -245,10 +255,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       return;
     }
     if (connection === undefined) {
-      if (this.#application.routing === undefined) return refuse(exchange, 404, "No Connection with that ID");
-      if (!(exchange instanceof ForwardedExchange)) return void this.#routeHttp(exchange, search, kind, token);
+      if (this.#router === undefined) return refuse(exchange, 404, "No Connection with that ID");
+      if (!(exchange instanceof ForwardedExchange)) return void this.#router.route(exchange, search, kind, token);
       // Forwarded here by a node that lost a race to claim it, while this node's claim is under way.
-      const adopting = this.#adopting.get(token);
+      const adopting = this.#router.adopting(token);
       if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
       return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, search) : refuse(exchange, 404, "No Connection with that ID")));
     }
@@ -301,7 +311,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const token = query.get("id") ?? undefined;
     let connection: TConnection | undefined;
     if (token !== undefined) {
-      connection = this.#byToken.get(token) ?? (await this.#claim(request, token));
+      connection = this.#byToken.get(token) ?? (await this.#router?.claim(request, token));
       if (connection === undefined) return handshake.refuse(404, "No Connection with that ID");
       if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
         return handshake.refuse(409, "Another transport request is already active for this connection.");
@@ -344,52 +354,6 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
   }
 
-  /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded to the one that holds it, or 404. */
-  async #routeHttp(exchange: HttpExchange, search: string, kind: TransportRequest, token: string): Promise<void> {
-    const routing = this.#application.routing!;
-    let located: Awaited<ReturnType<ConnectionRouting["locate"]>>;
-    try {
-      located = await this.#locate(routing, token, kind === "poll" || kind === "events");
-    } catch (error) {
-      this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
-      return refuse(exchange, 503, "The other nodes of this hub cannot be reached; try again.");
-    }
-    if (located.kind === "unknown") return refuse(exchange, 404, "No Connection with that ID");
-    if (located.kind === "claimed") {
-      if (this.#adopt(exchange, token, located) === undefined) return;
-      return this.handleHttp(exchange, search);
-    }
-    // An event stream for a connection whose transport runs on another node.
-    if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
-    await this.#forward(exchange, located.nodeId);
-  }
-
-  /** The WebSocket's token belongs to a connection another node negotiated: claim it, or nothing (404). */
-  async #claim(request: HubRequest, token: string): Promise<TConnection | undefined> {
-    const routing = this.#application.routing;
-    if (routing === undefined) return undefined;
-    const located = await this.#locate(routing, token, true).catch((error: unknown) => {
-      this.#context.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.path, error });
-      return { kind: "unknown" } as const;
-    });
-    // A WebSocket cannot be forwarded: a connection whose transport runs elsewhere is not found here.
-    return located.kind === "claimed" ? this.#adopt(request, token, located) : undefined;
-  }
-
-  /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */
-  #locate(routing: ConnectionRouting, token: string, claim: boolean): ReturnType<ConnectionRouting["locate"]> {
-    const located = routing.locate(token, claim);
-    if (!claim || this.#adopting.has(token)) return located;
-    // Adoption follows the answer in the same turn; forwards that arrive meanwhile wait one turn more.
-    const settled = located.then(
-      () => new Promise((resolve) => setImmediate(resolve)),
-      () => undefined,
-    );
-    this.#adopting.set(token, settled);
-    void settled.then(() => this.#adopting.delete(token));
-    return located;
-  }
-
   /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
   #adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined {
     const existing = this.#byToken.get(token);
@@ -402,38 +366,6 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const connection = this.#createConnection(negotiated.connectionId, token, slot);
     connection.statefulReconnectNegotiated = negotiated.statefulReconnect;
     return connection;
-  }
-
-  /** Sends a request to the node that holds its connection and answers with what it answered. */
-  async #forward(exchange: HttpExchange, nodeId: string): Promise<void> {
-    const body = await readWhole(exchange, this.#context.maxFrameBytes);
-    if (body === "too large") {
-      respondText(exchange, 413, `The request body is over the limit of ${this.#context.maxFrameBytes} bytes.`);
-      return exchange.closeAfterAnswer();
-    }
-    if (body === "broken") return;
-    const gone = new AbortController();
-    exchange.onClose(() => gone.abort());
-    const request: ForwardedRequest = {
-      method: exchange.method,
-      url: exchange.url,
-      headers: forwardedHeaders(exchange.headers),
-      remoteAddress: exchange.remoteAddress,
-      body,
-    };
-    try {
-      const answer = await this.#application.routing!.forward(nodeId, request, gone.signal);
-      exchange.respond(answer.status, answer.headers, answer.body);
-    } catch (error) {
-      if (gone.signal.aborted) return;
-      const status = error instanceof RoutingError ? error.status : 503;
-      this.#context.logger.log(status === 404 ? "debug" : "warn", "A request could not be forwarded to the node holding its connection.", {
-        path: this.path,
-        nodeId,
-        error,
-      });
-      respondText(exchange, status, status === 404 ? "No Connection with that ID" : "The node that holds this connection cannot be reached; try again.");
-    }
   }
 
   /** What this node holds under a token, for another node's question. */
@@ -548,25 +480,4 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       }
     }
   }
-}
-
-/** A request's whole body, up to `limit` bytes. */
-function readWhole(exchange: HttpExchange, limit: number): Promise<Uint8Array | "too large" | "broken"> {
-  return new Promise((resolve) => {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    exchange.readBody({
-      data: (chunk) => {
-        total += chunk.byteLength;
-        if (total > limit) {
-          exchange.pauseBody();
-          return resolve("too large");
-        }
-        chunks.push(chunk);
-      },
-      end: () => resolve(Buffer.concat(chunks, total)),
-      error: () => resolve("broken"),
-    });
-    exchange.resumeBody();
-  });
 }

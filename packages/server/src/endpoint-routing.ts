@@ -1,0 +1,145 @@
+/**
+ * An endpoint's side of routing between nodes (the seam is `connection-routing.ts`): what it does
+ * with a request for a token it does not hold. A transport's first request claims a connection
+ * another node only negotiated; a later one is forwarded to the node that holds the connection and
+ * answered from there; anything else is 404, and 503 when the other nodes cannot be asked.
+ *
+ * @module
+ */
+import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection } from "./connection-routing.js";
+import { forwardedHeaders, RoutingError } from "./connection-routing.js";
+import { refuse, respondText } from "./http-request.js";
+import type { Logger } from "./logger.js";
+import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { TransportRequest } from "./transports/transport.js";
+
+/** What the routing needs of its endpoint. */
+export interface RoutedEndpointSide<TConnection> {
+  readonly path: string;
+  readonly logger: Logger;
+  /** The largest request body a forward carries. */
+  readonly maxFrameBytes: number;
+  /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
+  adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined;
+  /** Runs a request for a connection this node now holds. */
+  handleHttp(exchange: HttpExchange, search: string): void;
+}
+
+/**
+ * Routes one endpoint's requests for connections other nodes hold.
+ *
+ * @example
+ * ```ts
+ * const router = new EndpointRouting(application.routing, endpointSide);
+ * if (!byToken.has(token)) return void router.route(exchange, search, "poll", token);
+ * ```
+ */
+export class EndpointRouting<TConnection> {
+  readonly #routing: ConnectionRouting;
+  readonly #endpoint: RoutedEndpointSide<TConnection>;
+  /** Tokens this node is claiming from another: a forward for one waits for the claim to end. */
+  readonly #adopting = new Map<string, Promise<unknown>>();
+
+  constructor(routing: ConnectionRouting, endpoint: RoutedEndpointSide<TConnection>) {
+    this.#routing = routing;
+    this.#endpoint = endpoint;
+  }
+
+  /** Settles once this node's claim of `token` has played out; undefined when none is under way. */
+  adopting(token: string): Promise<unknown> | undefined {
+    return this.#adopting.get(token);
+  }
+
+  /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded to the one that holds it, or 404. */
+  async route(exchange: HttpExchange, search: string, kind: TransportRequest, token: string): Promise<void> {
+    let located: Located;
+    try {
+      located = await this.#locate(token, kind === "poll" || kind === "events");
+    } catch (error) {
+      this.#endpoint.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.#endpoint.path, error });
+      return refuse(exchange, 503, "The other nodes of this hub cannot be reached; try again.");
+    }
+    if (located.kind === "unknown") return refuse(exchange, 404, "No Connection with that ID");
+    if (located.kind === "claimed") {
+      if (this.#endpoint.adopt(exchange, token, located) === undefined) return;
+      return this.#endpoint.handleHttp(exchange, search);
+    }
+    // An event stream for a connection whose transport runs on another node.
+    if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
+    await this.#forward(exchange, located.nodeId);
+  }
+
+  /** A WebSocket's token belongs to a connection another node negotiated: claim it, or nothing (404). */
+  async claim(request: HubRequest, token: string): Promise<TConnection | undefined> {
+    const located = await this.#locate(token, true).catch((error: unknown) => {
+      this.#endpoint.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.#endpoint.path, error });
+      return { kind: "unknown" } as const;
+    });
+    // A WebSocket cannot be forwarded: a connection whose transport runs elsewhere is not found here.
+    return located.kind === "claimed" ? this.#endpoint.adopt(request, token, located) : undefined;
+  }
+
+  /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */
+  #locate(token: string, claim: boolean): Promise<Located> {
+    const located = this.#routing.locate(token, claim);
+    if (!claim || this.#adopting.has(token)) return located;
+    // Adoption follows the answer in the same turn; forwards that arrive meanwhile wait one turn more.
+    const settled = located.then(
+      () => new Promise((resolve) => setImmediate(resolve)),
+      () => undefined,
+    );
+    this.#adopting.set(token, settled);
+    void settled.then(() => this.#adopting.delete(token));
+    return located;
+  }
+
+  /** Sends a request to the node that holds its connection and answers with what it answered. */
+  async #forward(exchange: HttpExchange, nodeId: string): Promise<void> {
+    const { maxFrameBytes, logger, path } = this.#endpoint;
+    const body = await readWhole(exchange, maxFrameBytes);
+    if (body === "too large") {
+      respondText(exchange, 413, `The request body is over the limit of ${maxFrameBytes} bytes.`);
+      return exchange.closeAfterAnswer();
+    }
+    if (body === "broken") return;
+    const gone = new AbortController();
+    exchange.onClose(() => gone.abort());
+    const request: ForwardedRequest = {
+      method: exchange.method,
+      url: exchange.url,
+      headers: forwardedHeaders(exchange.headers),
+      remoteAddress: exchange.remoteAddress,
+      body,
+    };
+    try {
+      const answer = await this.#routing.forward(nodeId, request, gone.signal);
+      exchange.respond(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      if (gone.signal.aborted) return;
+      const status = error instanceof RoutingError ? error.status : 503;
+      logger.log(status === 404 ? "debug" : "warn", "A request could not be forwarded to the node holding its connection.", { path, nodeId, error });
+      respondText(exchange, status, status === 404 ? "No Connection with that ID" : "The node that holds this connection cannot be reached; try again.");
+    }
+  }
+}
+
+/** A request's whole body, up to `limit` bytes. */
+function readWhole(exchange: HttpExchange, limit: number): Promise<Uint8Array | "too large" | "broken"> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    exchange.readBody({
+      data: (chunk) => {
+        total += chunk.byteLength;
+        if (total > limit) {
+          exchange.pauseBody();
+          return resolve("too large");
+        }
+        chunks.push(chunk);
+      },
+      end: () => resolve(Buffer.concat(chunks, total)),
+      error: () => resolve("broken"),
+    });
+    exchange.resumeBody();
+  });
+}
