@@ -69,3 +69,18 @@ describe("MessageBuffer", () => {
     expect(() => buffer.accept({ type: MessageType.Sequence, sequenceId: 8 })).toThrow("Sequence ID greater than amount of messages we've received.");
   });
 });
+
+describe("MessageBuffer's failed sends", () => {
+  it("drops the transport when an Ack fails, as when a message fails: the sends halt until it is re-attached", async () => {
+    const abandoned: Error[] = [];
+    const buffer = new MessageBuffer(100_000, {
+      ...context(() => Promise.reject(new Error("fetch failed"))),
+      connection: { transport: { abandon: (error) => void abandoned.push(error), stop: async () => undefined } },
+    });
+    buffer.accept(invocation(1));
+    // The Ack goes out about a second after receiving.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(abandoned.map((error) => error.message)).toEqual(["fetch failed"]);
+    expect(buffer.awaitingSequence).toBe(true);
+  });
+});

@@ -65,12 +65,7 @@ export class MessageBuffer {
       this.#messages.push({ id: ++this.#sent, data, release });
     }
     if (!this.#reconnecting) {
-      await this.#sends.send(data).catch((error: unknown) => {
-        // Failed on a transport that still looks up (an HTTP POST): drop that transport, so that
-        // it is re-attached and this message replayed.
-        this.disconnected();
-        abandon(this.#context, error);
-      });
+      await this.#sends.send(data).catch((error: unknown) => this.#sendFailed(error));
     }
     await room;
   }
@@ -144,12 +139,24 @@ export class MessageBuffer {
     if (this.#bytes < this.#bufferBytes) for (const message of this.#messages) message.release();
   }
 
+  /**
+   * A send (a message or an Ack) failed on a transport that still looks up (an HTTP POST): the
+   * sends have halted, and the transport is dropped so that it is re-attached and the replay
+   * carries what failed.
+   */
+  #sendFailed(error: unknown): void {
+    this.disconnected();
+    abandon(this.#context, error);
+  }
+
   #scheduleAck(): void {
     if (this.#ackTimer !== undefined) return;
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
-      if (!this.#reconnecting)
-        void this.#sends.send(this.#context.protocol.write({ type: MessageType.Ack, sequenceId: this.#latestReceivedId })).catch(() => undefined);
+      if (this.#reconnecting) return;
+      void this.#sends
+        .send(this.#context.protocol.write({ type: MessageType.Ack, sequenceId: this.#latestReceivedId }))
+        .catch((error: unknown) => this.#sendFailed(error));
     }, ProtocolDefaults.ackIntervalMs);
   }
 }

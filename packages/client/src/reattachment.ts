@@ -23,8 +23,8 @@ export interface ResumeContext {
   readonly protocol: { write(message: HubMessage): string | Uint8Array };
   /** Sends over the current transport. */
   send(data: string | Uint8Array): Promise<void>;
-  /** The connection below, whose transport is dropped (`abandon`) when a send on it fails. */
-  readonly connection: { readonly transport: { abandon?(error: Error): void } | undefined };
+  /** The connection below, whose transport is dropped (`abandon`) when a send on it fails, and stopped when the connection stops during a re-attach. */
+  readonly connection: { readonly transport: { abandon?(error: Error): void; stop(): Promise<void> } | undefined };
   /** A re-attach is about to connect: what the new link brings is parsed afresh, and the server timeout starts over. */
   reset(): void;
   /** Whether the connection may still be resumed: not stopped, not closed by the server. */
@@ -52,6 +52,9 @@ interface Replay {
  * first goes at once): about two seconds in all, well inside a server's reconnect window.
  */
 const RETRY_DELAYS_MS = [50, 250, 750, 1_000];
+
+/** The statuses with which a server refuses a re-attach for good. */
+const REFUSALS = new Set([400, 401, 403, 404]);
 
 /**
  * Re-attaches one connection's dropped transport.
@@ -100,6 +103,8 @@ export class Reattachment {
   async #attempts(connect: () => Promise<void>): Promise<boolean> {
     const context = this.#context;
     for (let attempt = 0; context.live(); attempt++) {
+      // A new round: the Sequence check of an earlier re-attach no longer applies.
+      this.#round++;
       this.#replay.disconnected();
       // A drop before this attempt was of an earlier attempt's link.
       this.#droppedAgain = undefined;
@@ -108,15 +113,21 @@ export class Reattachment {
         context.reset();
         await connect();
         connected = true;
-        await this.#replay.resend();
+        if (context.live()) await this.#replay.resend();
+        if (!context.live()) {
+          // Stopped while this attempt was under way: the new link ends too.
+          await context.connection.transport?.stop();
+          return false;
+        }
         this.#watch();
         return true;
       } catch (reattachError) {
         // The replay failed on the new link: end that link (its drop is this attempt's, and a
         // link left up here would outlive the connection).
         if (connected) abandon(context, reattachError);
-        // Only the re-attach itself can be refused; a replay fails when the new link drops too.
-        const refused = !connected && reattachError instanceof TransportError && reattachError.status !== undefined && reattachError.status < 500;
+        // Only the re-attach itself can be refused (the connection is gone, or not this user's); a
+        // replay fails when the new link drops too, and a conflict or a busy proxy may pass.
+        const refused = !connected && reattachError instanceof TransportError && REFUSALS.has(reattachError.status ?? 0);
         if (refused || attempt >= RETRY_DELAYS_MS.length) {
           (context.options.logger ?? silentLogger).warn("Stateful reconnect failed.", reattachError);
           return false;

@@ -128,4 +128,43 @@ describe("stateful reconnect against a server that does not resume the transport
     expect(await reconnected).not.toBe(firstId);
     expect(await connection.invoke("echo", "after")).toBe("after");
   });
+
+  it("ends the connection when it is stopped while a re-attach is under way (long polling)", async () => {
+    // Short polls, so that the next one (which the test fails) comes soon.
+    const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, longPollTimeoutMs: 200 } });
+    cleanups.push(() => server.close());
+    let failNextPoll = false;
+    let reattachSeen: () => void = () => undefined;
+    const reattaching = new Promise<void>((resolve) => (reattachSeen = resolve));
+    const slowReattach: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (failNextPoll && (init?.method ?? "GET") === "GET" && url.includes("id=") && !url.includes("reattach")) {
+        failNextPoll = false;
+        throw new TypeError("fetch failed");
+      }
+      const response = await fetch(url, init);
+      if (url.includes("reattach=true")) {
+        // The server has re-attached (it waits for the client's Sequence, dropping all else, the
+        // Close included); its answer reaches the client late, after the app's stop().
+        reattachSeen();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      return response;
+    };
+    const connection = new HubConnection<TestContract>(server.url, {
+      transports: ["LongPolling"],
+      statefulReconnect: statefulReconnect(),
+      fetch: slowReattach,
+    });
+    await connection.start();
+    const closed = new Promise<Error | undefined>((resolve) => connection.onClose(resolve));
+    failNextPoll = true;
+    await reattaching;
+    await connection.stop();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([closed.then(() => "closed"), new Promise((resolve) => (timer = setTimeout(resolve, 3_000, "still open")))]);
+    clearTimeout(timer);
+    expect(outcome).toBe("closed");
+    expect(connection.state).toBe("Disconnected");
+  });
 });

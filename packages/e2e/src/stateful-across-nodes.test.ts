@@ -76,7 +76,9 @@ describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin
       // Cut until two re-attaches went to the other node (nginx alternates its upstreams, so this
       // takes a few cuts; each re-attach is logged as soon as it is answered, at once).
       const holderPort = nodes.find((node) => node.name === holder)!.port;
-      const reattaches = () => nginx!.requests().filter((request) => request.clientTag === tag && request.reattach);
+      // Re-attach polls answered 200 by a node: by the other one, they were forwarded to the holder.
+      const reattaches = () =>
+        nginx!.requests().filter((request) => request.clientTag === tag && request.reattach && request.status === 200 && request.upstreamPort !== undefined);
       const crossed = () => reattaches().filter((request) => request.upstreamPort !== holderPort).length;
       let cuts = 0;
       while (cuts < 4 || (crossed() < 2 && cuts < 24)) {

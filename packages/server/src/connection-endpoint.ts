@@ -416,6 +416,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (resuming) {
         if (!connection.canReattach) return refuse(exchange, 409, "Another transport request is already active for this connection.");
         if (connection.connectedOver !== name) return refuse(exchange, 400, "Cannot change transports mid-connection");
+        // A plain poll is not a re-attach: served as one, its client would never send its Sequence
+        // and everything it sent would be dropped. Refused, its client re-attaches.
+        if (kind === "poll" && query.get("reattach") !== "true") {
+          return refuse(exchange, 409, "The connection lost its transport: re-attach it with a poll that says reattach=true.");
+        }
         // A token holder may resume a connection only as the user who opened it.
         if (connection.principal?.userId !== auth.principal?.userId) return refuse(exchange, 403, "The connection belongs to another user.");
       }

@@ -120,6 +120,9 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
     await post(server, token, `{"type":1,"invocationId":"1","target":"echo","arguments":["kept"]}${RS}`);
     // No poll for longer than the disconnect timeout (300 ms), within the window (1 s).
     await new Promise((resolve) => setTimeout(resolve, 600));
+    // A plain poll does not re-attach (its client would not send its Sequence): refused.
+    const plain = await fetch(`${server.origin}/hub?id=${token}`);
+    expect([plain.status, await plain.text()]).toEqual([409, "The connection lost its transport: re-attach it with a poll that says reattach=true."]);
     expect((await fetch(`${server.origin}/hub?id=${token}&reattach=true`)).status).toBe(200);
     const replay = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "1"));
     expect(replay[0]).toEqual({ type: 9, sequenceId: 1 });
