@@ -87,6 +87,8 @@ export class HttpConnection {
   #transport: Transport | undefined;
   #transportUrl = "";
   #binary = false;
+  /** The re-attaches so far: each one's requests name its link, so the server can tell them from a link given up. */
+  #link = 0;
 
   constructor(url: string, options: HttpConnectionOptions = {}) {
     this.#url = url;
@@ -115,7 +117,7 @@ export class HttpConnection {
     const [transport, stateful] = await this.#connectTransport();
     this.#transport = transport;
     transport.onreceive = this.onreceive;
-    transport.onclose = (error) => void this.#closed(transport, error);
+    transport.onclose = (error) => this.#closed(transport, error);
     return stateful;
   }
 
@@ -182,6 +184,6 @@ export class HttpConnection {
       this.#transport = undefined;
       this.onclose?.(reason);
     };
-    if (!this.resume?.(error, () => transport.connect(this.#transportUrl, this.#binary), end)) end(error);
+    if (!this.resume?.(error, () => transport.connect(`${this.#transportUrl}&link=${++this.#link}`, this.#binary), end)) end(error);
   }
 }

@@ -100,11 +100,12 @@ describe("stateful reconnect against a server that does not resume the transport
   it("ends the connection after the server timeout when no Sequence follows a re-attach (as an ASP.NET Core server over long polling), and reconnects", async () => {
     const server = await startTestServer({ hubOptions: { allowStatefulReconnect: true, longPollTimeoutMs: 200 } });
     cleanups.push(() => server.close());
-    // Requests reach the real server, but without `reattach=true`, as a server that does not know
-    // it reads them; and one poll fails as a dropped link would.
+    // Requests reach the real server, but without their `link`, as a server that does not know it
+    // reads them (it then serves the re-attach as an ordinary poll); one poll fails as a dropped
+    // link would.
     let failNextPoll = false;
     const fetchLikeAnOlderServer: typeof fetch = (input, init) => {
-      const url = String(input).replace("&reattach=true", "");
+      const url = String(input).replace(/&link=\d+/, "");
       if (failNextPoll && (init?.method ?? "GET") === "GET" && url.includes("id=")) {
         failNextPoll = false;
         return Promise.reject(new TypeError("fetch failed"));
@@ -138,12 +139,12 @@ describe("stateful reconnect against a server that does not resume the transport
     const reattaching = new Promise<void>((resolve) => (reattachSeen = resolve));
     const slowReattach: typeof fetch = async (input, init) => {
       const url = String(input);
-      if (failNextPoll && (init?.method ?? "GET") === "GET" && url.includes("id=") && !url.includes("reattach")) {
+      if (failNextPoll && (init?.method ?? "GET") === "GET" && url.includes("id=")) {
         failNextPoll = false;
         throw new TypeError("fetch failed");
       }
       const response = await fetch(url, init);
-      if (url.includes("reattach=true")) {
+      if (url.includes("link=1&")) {
         // The server has re-attached (it waits for the client's Sequence, dropping all else, the
         // Close included); its answer reaches the client late, after the app's stop().
         reattachSeen();

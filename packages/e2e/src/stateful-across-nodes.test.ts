@@ -7,7 +7,16 @@
  */
 import { HubConnection } from "@hubwire/client";
 import { statefulReconnect } from "@hubwire/client/stateful-reconnect";
-import { type Nginx, nginxClientTagHeader, nginxSkipReason, RedisProcess, startNginx, startTcpProxy, type TcpProxy } from "@hubwire/test-support";
+import {
+  type Nginx,
+  type NginxRequest,
+  nginxClientTagHeader,
+  nginxSkipReason,
+  RedisProcess,
+  startNginx,
+  startTcpProxy,
+  type TcpProxy,
+} from "@hubwire/test-support";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { eventually } from "./harness/raw.js";
 import { type RoundRobinNode, startRoundRobinNode } from "./harness/round-robin-node.js";
@@ -76,9 +85,16 @@ describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin
       // Cut until two re-attaches went to the other node (nginx alternates its upstreams, so this
       // takes a few cuts; each re-attach is logged as soon as it is answered, at once).
       const holderPort = nodes.find((node) => node.name === holder)!.port;
-      // Re-attach polls answered 200 by a node: by the other one, they were forwarded to the holder.
-      const reattaches = () =>
-        nginx!.requests().filter((request) => request.clientTag === tag && request.reattach && request.status === 200 && request.upstreamPort !== undefined);
+      // Re-attach polls (each link's first GET) answered 200 by a node: by the other one, they
+      // were forwarded to the holder. A re-attach poll is answered at once, so it is logged first.
+      const reattaches = () => {
+        const firsts = new Map<number, NginxRequest>();
+        for (const request of nginx!.requests()) {
+          if (request.clientTag === tag && request.method === "GET" && request.link !== undefined && !firsts.has(request.link))
+            firsts.set(request.link, request);
+        }
+        return [...firsts.values()].filter((request) => request.status === 200 && request.upstreamPort !== undefined);
+      };
       const crossed = () => reattaches().filter((request) => request.upstreamPort !== holderPort).length;
       let cuts = 0;
       while (cuts < 4 || (crossed() < 2 && cuts < 24)) {

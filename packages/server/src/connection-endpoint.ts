@@ -140,6 +140,12 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   readonly #router: EndpointRouting<TConnection> | undefined;
   /** Connections by secret token (by id for negotiate version 0). */
   readonly #byToken = new Map<string, TConnection>();
+  /**
+   * The link each re-attached HTTP connection is on, by token (none: its first, 0). A stateful
+   * client numbers each re-attach's requests (`link=N`): a request of an older link is refused,
+   * and a poll or event stream of a newer one re-attaches.
+   */
+  readonly #links = new Map<string, number>();
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
   /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
@@ -200,6 +206,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   /** The connection ended: it is forgotten, its slot freed; a transport still telling its client of the end is kept. */
   ended(connection: TConnection): void {
     this.#byToken.delete(connection.connectionToken);
+    this.#links.delete(connection.connectionToken);
     connection.slot?.release();
     const transport = connection.connectedOver;
     if (transport !== undefined) {
@@ -262,9 +269,20 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
       return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, search) : refuse(exchange, 404, "No Connection with that ID")));
     }
-    if (transport !== undefined && !this.#isReattach(connection, kind, search)) return transport.handleRequest(kind, exchange);
+    let link = 0;
+    if (connection.canReattach) {
+      link = linkOf(search);
+      const current = this.#links.get(token) ?? 0;
+      // A request the client sent on a link it has since given up (a POST late through a proxy,
+      // a poll it aborted): served, it would be counted as new, or take what the client never reads.
+      if (link < current) return refuse(exchange, 409, "This request was sent on a link of the connection that a re-attach has replaced.");
+      if (link > current && kind !== "poll" && kind !== "events") return refuse(exchange, 409, "Re-attach the connection on this link before sending on it.");
+      if (link === current && transport !== undefined) return transport.handleRequest(kind, exchange);
+    } else if (transport !== undefined) {
+      return transport.handleRequest(kind, exchange);
+    }
     if (kind === "poll" || kind === "events") {
-      this.#startHttpTransport(connection, exchange, new URLSearchParams(search), kind).catch((error: unknown) => {
+      this.#startHttpTransport(connection, exchange, new URLSearchParams(search), kind, link).catch((error: unknown) => {
         this.#context.logger.log("error", "Starting an HTTP transport failed.", { path: this.path, error });
         respondText(exchange, 500, "Internal server error");
       });
@@ -393,17 +411,11 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   }
 
   /**
-   * Whether a request for a connection that has a transport re-attaches a new one (stateful
-   * reconnect): an event stream, or a poll that says so (`reattach=true`: the client lost the
-   * answer to a poll, so whatever it carried is replayed).
+   * Starts a long-polling or event-stream transport: for a connection's first, or re-attached to a
+   * stateful one on a newer `link` (its client gave up the link before, and the answers it lost
+   * there are replayed).
    */
-  #isReattach(connection: TConnection, kind: TransportRequest, search: string): boolean {
-    if (!connection.canReattach) return false;
-    return kind === "events" || (kind === "poll" && queryParameter(search, "reattach") === "true");
-  }
-
-  /** Starts a long-polling or event-stream transport: for a connection's first, or re-attached to a stateful one that lost its own. */
-  async #startHttpTransport(connection: TConnection, exchange: HttpExchange, query: URLSearchParams, kind: "poll" | "events"): Promise<void> {
+  async #startHttpTransport(connection: TConnection, exchange: HttpExchange, query: URLSearchParams, kind: "poll" | "events", link: number): Promise<void> {
     const name = kind === "events" ? TransportName.ServerSentEvents : TransportName.LongPolling;
     if (!this.#options.transports.includes(name)) return refuse(exchange, 404, `${name} transport not supported by this end point type`);
     const token = connection.connectionToken;
@@ -416,10 +428,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (resuming) {
         if (!connection.canReattach) return refuse(exchange, 409, "Another transport request is already active for this connection.");
         if (connection.connectedOver !== name) return refuse(exchange, 400, "Cannot change transports mid-connection");
-        // A plain poll is not a re-attach: served as one, its client would never send its Sequence
-        // and everything it sent would be dropped. Refused, its client re-attaches.
-        if (kind === "poll" && query.get("reattach") !== "true") {
-          return refuse(exchange, 409, "The connection lost its transport: re-attach it with a poll that says reattach=true.");
+        // A request of the link that dropped is not a re-attach: served as one, its client would
+        // never send its Sequence and everything it sent would be dropped. Refused, it re-attaches.
+        if (link <= (this.#links.get(token) ?? 0)) {
+          return refuse(exchange, 409, "The connection lost its transport: re-attach it on a new link.");
         }
         // A token holder may resume a connection only as the user who opened it.
         if (connection.principal?.userId !== auth.principal?.userId) return refuse(exchange, 403, "The connection belongs to another user.");
@@ -435,8 +447,12 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
               fail,
               exchange,
             );
-      if (resuming) connection.reattach(transport, auth.principal);
-      else connection.attach(transport, this.#describe(exchange), auth.principal);
+      if (resuming) {
+        this.#links.set(token, link);
+        connection.reattach(transport, auth.principal);
+      } else {
+        connection.attach(transport, this.#describe(exchange), auth.principal);
+      }
     } finally {
       this.#claimed.delete(token);
     }
@@ -485,4 +501,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       }
     }
   }
+}
+
+/** The `link` a stateful client's request names (its re-attach's number); 0 when it names none. */
+function linkOf(search: string): number {
+  const link = Number(queryParameter(search, "link") ?? 0);
+  return Number.isSafeInteger(link) && link > 0 ? link : 0;
 }

@@ -1,6 +1,7 @@
 /**
  * Stateful reconnect over long polling and Server-Sent Events, which .NET does not resume and
- * `@hubwire/client` does: raw requests, so that each step of the re-attach is visible.
+ * `@hubwire/client` does: raw requests, so that each step of the re-attach is visible. The client
+ * numbers its re-attaches: every request of one names its link (`link=N`, none for the first).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./test-helpers/official-client.js";
@@ -29,13 +30,17 @@ async function negotiated(server: RunningServer): Promise<string> {
   return body.connectionToken!;
 }
 
-const post = (server: RunningServer, token: string, body: string) => fetch(`${server.origin}/hub?id=${token}`, { method: "POST", body });
+/** `id` (and `link`, once re-attached) as the requests' query says them. */
+const onLink = (token: string, link: number) => (link === 0 ? token : `${token}&link=${link}`);
+
+const post = (server: RunningServer, token: string, body: string, link = 0) =>
+  fetch(`${server.origin}/hub?id=${onLink(token, link)}`, { method: "POST", body });
 
 /** Polls until `done` holds for everything received, and returns it. */
-async function pollUntil(server: RunningServer, token: string, done: (received: Record[]) => boolean): Promise<Record[]> {
+async function pollUntil(server: RunningServer, token: string, done: (received: Record[]) => boolean, link = 0): Promise<Record[]> {
   let text = "";
   while (!done(records(text))) {
-    const response = await fetch(`${server.origin}/hub?id=${token}`);
+    const response = await fetch(`${server.origin}/hub?id=${onLink(token, link)}`);
     expect(response.status).toBe(200);
     text += await response.text();
   }
@@ -43,9 +48,9 @@ async function pollUntil(server: RunningServer, token: string, done: (received: 
 }
 
 /** An event stream read into `text`; `close` drops it as a network would. */
-async function openEvents(server: RunningServer, token: string): Promise<{ status: number; text: () => string; close: () => void }> {
+async function openEvents(server: RunningServer, token: string, link = 0): Promise<{ status: number; text: () => string; close: () => void }> {
   const abort = new AbortController();
-  const response = await fetch(`${server.origin}/hub?id=${token}`, { headers: { Accept: "text/event-stream" }, signal: abort.signal });
+  const response = await fetch(`${server.origin}/hub?id=${onLink(token, link)}`, { headers: { Accept: "text/event-stream" }, signal: abort.signal });
   let text = "";
   if (response.status === 200) {
     const reader = response.body!.getReader();
@@ -82,7 +87,7 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
   });
   afterAll(() => server.close());
 
-  it("long polling: a poll that says reattach=true is answered at once, then Sequence and the replay of what was not acknowledged", async () => {
+  it("long polling: a poll on a new link is answered at once, then Sequence and the replay of what was not acknowledged; the old link is refused", async () => {
     const token = await negotiated(server);
     await (await fetch(`${server.origin}/hub?id=${token}`)).text();
     await post(server, token, `{"protocol":"json","version":2}${RS}`);
@@ -94,9 +99,12 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
     await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "2"));
     // The client acknowledges the first completion; the answer that carried the second is "lost".
     await post(server, token, `{"type":8,"sequenceId":1}${RS}`);
-    const reattach = await fetch(`${server.origin}/hub?id=${token}&reattach=true`);
+    const reattach = await fetch(`${server.origin}/hub?id=${token}&link=1`);
     expect([reattach.status, await reattach.text()]).toEqual([200, ""]);
-    const replay = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "2"));
+    // A POST of the old link arriving late (through a slow proxy) is refused, not counted as new.
+    const late = await post(server, token, `{"type":1,"invocationId":"9","target":"echo","arguments":["late"]}${RS}`);
+    expect([late.status, await late.text()]).toEqual([409, "This request was sent on a link of the connection that a re-attach has replaced."]);
+    const replay = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "2"), 1);
     expect(replay.slice(0, 2)).toEqual([
       { type: 9, sequenceId: 2 },
       { type: 3, invocationId: "2", result: "b" },
@@ -106,10 +114,11 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
       server,
       token,
       `{"type":9,"sequenceId":2}${RS}{"type":1,"invocationId":"2","target":"echo","arguments":["b"]}${RS}{"type":1,"invocationId":"3","target":"echo","arguments":["c"]}${RS}`,
+      1,
     );
-    const after = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "3"));
+    const after = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "3"), 1);
     expect(after.filter((record) => record.type === 3)).toEqual([{ type: 3, invocationId: "3", result: "c" }]);
-    await fetch(`${server.origin}/hub?id=${token}`, { method: "DELETE" });
+    await fetch(`${server.origin}/hub?id=${token}&link=1`, { method: "DELETE" });
   });
 
   it("long polling: a client that stops polling past the disconnect timeout may still re-attach within the window; after it, 404", async () => {
@@ -120,15 +129,15 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
     await post(server, token, `{"type":1,"invocationId":"1","target":"echo","arguments":["kept"]}${RS}`);
     // No poll for longer than the disconnect timeout (300 ms), within the window (1 s).
     await new Promise((resolve) => setTimeout(resolve, 600));
-    // A plain poll does not re-attach (its client would not send its Sequence): refused.
+    // A poll of the link that dropped does not re-attach (its client would not send its Sequence).
     const plain = await fetch(`${server.origin}/hub?id=${token}`);
-    expect([plain.status, await plain.text()]).toEqual([409, "The connection lost its transport: re-attach it with a poll that says reattach=true."]);
-    expect((await fetch(`${server.origin}/hub?id=${token}&reattach=true`)).status).toBe(200);
-    const replay = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "1"));
+    expect([plain.status, await plain.text()]).toEqual([409, "The connection lost its transport: re-attach it on a new link."]);
+    expect((await fetch(`${server.origin}/hub?id=${token}&link=1`)).status).toBe(200);
+    const replay = await pollUntil(server, token, (received) => received.some((record) => record.invocationId === "1"), 1);
     expect(replay[0]).toEqual({ type: 9, sequenceId: 1 });
     // Gone quiet again, past the disconnect timeout and the window this time.
     await new Promise((resolve) => setTimeout(resolve, 1_600));
-    expect((await fetch(`${server.origin}/hub?id=${token}&reattach=true`)).status).toBe(404);
+    expect((await fetch(`${server.origin}/hub?id=${token}&link=2`)).status).toBe(404);
   });
 
   it("Server-Sent Events: a new event stream resumes a dropped one, with Sequence and the replay", async () => {
@@ -138,14 +147,15 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
     await post(server, token, `{"type":1,"invocationId":"1","target":"echo","arguments":["a"]}${RS}`);
     await eventually(() => first.text().includes('"invocationId":"1"'));
     first.close();
-    const second = await openEvents(server, token);
+    // The new stream is on a new link; one on the old link would be refused.
+    const second = await openEvents(server, token, 1);
     expect(second.status).toBe(200);
     await eventually(() => second.text().includes('"invocationId":"1"'));
     expect(records(second.text()).slice(0, 2)).toEqual([
       { type: 9, sequenceId: 1 },
       { type: 3, invocationId: "1", result: "a" },
     ]);
-    await post(server, token, `{"type":9,"sequenceId":2}${RS}{"type":1,"invocationId":"2","target":"echo","arguments":["b"]}${RS}`);
+    await post(server, token, `{"type":9,"sequenceId":2}${RS}{"type":1,"invocationId":"2","target":"echo","arguments":["b"]}${RS}`, 1);
     await eventually(() => second.text().includes('"invocationId":"2"'));
     second.close();
   });
@@ -163,16 +173,16 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
       await (await fetch(url, as("ada"))).text();
       await fetch(url, as("ada", { method: "POST", body: `{"protocol":"json","version":2}${RS}` }));
       expect(await (await fetch(url, as("ada"))).text()).toBe(`{}${RS}`);
-      const otherUser = await fetch(`${url}&reattach=true`, as("bob"));
+      const otherUser = await fetch(`${url}&link=1`, as("bob"));
       expect([otherUser.status, await otherUser.text()]).toEqual([403, "The connection belongs to another user."]);
       const events = await fetch(url, as("ada", { headers: { Accept: "text/event-stream" } }));
       expect([events.status, await events.text()]).toEqual([400, "Cannot change transports mid-connection"]);
       const webSocket = await openWebSocket(url.replace(/^http/, "ws"), { Authorization: "Bearer ada" });
       expect([webSocket.status, webSocket.body]).toEqual([400, "Cannot change transports mid-connection"]);
       // The connection is still the first client's.
-      const reattached = await fetch(`${url}&reattach=true`, as("ada"));
+      const reattached = await fetch(`${url}&link=1`, as("ada"));
       expect(reattached.status).toBe(200);
-      await fetch(url, as("ada", { method: "DELETE" }));
+      await fetch(`${url}&link=1`, as("ada", { method: "DELETE" }));
     } finally {
       await guarded.close();
     }

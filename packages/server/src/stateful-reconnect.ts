@@ -6,10 +6,12 @@
  * Sequence, and duplicates after it. The connection id, groups and state survive; the client's
  * `onreconnecting` never fires. Only with handshake version 2.
  *
- * Every transport resumes, each re-attached by a new request of its own kind: a WebSocket, an
- * event stream, or a poll that says `reattach=true` (a poll cannot tell otherwise that the answer
- * before it was lost). .NET resumes WebSockets only, and the official clients ask for version 2
- * only over WebSockets, so over the others only `@hubwire/client` uses it.
+ * Every transport resumes, each re-attached by a new request of its own kind: a WebSocket, or an
+ * event stream or a poll on a new link (`link=N` on every request of the client's Nth re-attach: a
+ * poll cannot tell otherwise that the answer before it was lost, nor a late request of the old
+ * link from one of the new; the endpoint refuses the old link's). .NET resumes WebSockets only,
+ * and the official clients ask for version 2 only over WebSockets, so over the others only
+ * `@hubwire/client` uses it.
  *
  * @module
  */

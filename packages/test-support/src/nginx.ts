@@ -24,8 +24,8 @@ export interface NginxRequest {
   readonly path: string;
   /** The `id` query parameter (a SignalR connection token), or undefined. */
   readonly connectionToken: string | undefined;
-  /** Whether the query said `reattach=true`: a long poll that re-attaches a stateful connection. */
-  readonly reattach: boolean;
+  /** The `link` query parameter (the re-attach of a stateful HTTP connection it belongs to), or undefined. */
+  readonly link: number | undefined;
   /** The status nginx answered (101 for a WebSocket). */
   readonly status: number;
   /** The value of the {@link nginxClientTagHeader} header, or undefined. */
@@ -72,7 +72,7 @@ const logFormat = [
   "$arg_id",
   "$status",
   `$http_${nginxClientTagHeader.toLowerCase().replaceAll("-", "_")}`,
-  "$arg_reattach",
+  "$arg_link",
 ];
 
 function config(dir: string, port: number, options: NginxOptions): string {
@@ -154,7 +154,7 @@ function parseRequests(text: string): NginxRequest[] {
     .split("\n")
     .filter(Boolean)
     .map((line) => {
-      const [upstream = "-", method = "", path = "", id = "", status = "0", tag = "-", reattach = "-"] = line.split("\t");
+      const [upstream = "-", method = "", path = "", id = "", status = "0", tag = "-", link = "-"] = line.split("\t");
       // "127.0.0.1:1, 127.0.0.1:2" when nginx tried more than one; "-" when it reached none.
       const port = /:(\d+)$/.exec(upstream)?.[1];
       return {
@@ -164,7 +164,7 @@ function parseRequests(text: string): NginxRequest[] {
         connectionToken: id === "-" || id === "" ? undefined : decodeURIComponent(id),
         status: Number(status),
         clientTag: tag === "-" ? undefined : tag,
-        reattach: reattach === "true",
+        link: link === "-" || link === "" ? undefined : Number(link),
       };
     });
 }

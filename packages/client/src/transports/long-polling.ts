@@ -1,8 +1,8 @@
 /**
  * The long-polling transport: a loop of GETs that each return what the server queued (or nothing
  * after its poll timeout), and POSTs for sends. A 204 means the server ended the connection.
- * Connected again after a drop (stateful reconnect), its first poll says `reattach=true`: the
- * server cannot tell otherwise that the answer to the poll before was lost, and replays it.
+ * Connected again after a drop (stateful reconnect), it is given the URL of a new link
+ * (`link=N`): its first poll re-attaches, and the server replays what the lost answers carried.
  *
  * @module
  */
@@ -23,7 +23,6 @@ export class LongPollingTransport implements Transport {
   #binary = false;
   #running = false;
   #abort = new AbortController();
-  /** The poll loop, once connected: a later connect re-attaches. */
   #loop: Promise<void> | undefined;
 
   constructor(http: HttpOptions) {
@@ -34,7 +33,7 @@ export class LongPollingTransport implements Transport {
     this.#url = url;
     this.#binary = binary;
     // The server answers the first poll at once: it only confirms the connection (or the re-attach).
-    await finish(await request(this.#http, this.name, this.#pollUrl() + (this.#loop ? "&reattach=true" : "")));
+    await finish(await request(this.#http, this.name, this.#pollUrl()));
     this.#running = true;
     this.#loop = this.#poll(this.#abort);
   }
