@@ -39,3 +39,34 @@ describe("OrderedSends", () => {
     await after;
   });
 });
+
+describe("OrderedSends across a re-attach", () => {
+  it("does not make the new link's sends wait for the old link's, and settles those without a failure", async () => {
+    const handed: string[] = [];
+    const answers = new Map<string, (error?: Error) => void>();
+    const sends = new OrderedSends((data) => {
+      handed.push(data as string);
+      return new Promise<void>((resolve, reject) => answers.set(data as string, (error) => (error === undefined ? resolve() : reject(error))));
+    });
+    // "a" is in flight on the old link (a proxy holds it), "b" waits behind it.
+    const a = sends.send("a");
+    await turns();
+    const b = sends.send("b");
+    sends.restart();
+    const c = sends.send("c");
+    await turns();
+    expect(handed).toEqual(["a", "c"]);
+    answers.get("c")!();
+    await c;
+    // The old link's POST fails at last: its sends settle quietly, and nothing halts.
+    answers.get("a")!(new Error("fetch failed"));
+    await a;
+    await b;
+    expect(handed).toEqual(["a", "c"]);
+    const d = sends.send("d");
+    await turns();
+    answers.get("d")!();
+    await d;
+    expect(handed).toEqual(["a", "c", "d"]);
+  });
+});
