@@ -15,7 +15,7 @@ import { type HubFilter, runFilters } from "./filters.js";
 import type { GroupManager, HubDefinition } from "./hub.js";
 import type { HubConnectionContext } from "./hub-connection-context.js";
 import type { ResolvedHubOptions } from "./hub-options.js";
-import { HubSession, type SessionShared } from "./hub-session.js";
+import { HubSession, noUploads, type SessionShared } from "./hub-session.js";
 import { InvocationRunner } from "./invocation-runner.js";
 import type { HubLifetimeManager } from "./lifetime-manager.js";
 import type { Logger } from "./logger.js";
@@ -160,7 +160,7 @@ export class HubDispatcher {
     switch (message.type) {
       case MessageType.Invocation:
       case MessageType.StreamInvocation: {
-        const uploads = session.openUploads(message.streamIds ?? []);
+        const uploads = message.streamIds === undefined ? noUploads : session.openUploads(message.streamIds);
         if (typeof uploads === "string") {
           this.#runner.bindingFailed(session, this.#runner.nameOf(message.target), message.invocationId, new ArgumentBindingError(uploads));
           return;

@@ -70,8 +70,13 @@ export class InvocationQueue {
    */
   push(task: QueueTask): void {
     if (this.#closed) return;
-    this.#waiting.push(task);
     this.#onCountChange(1);
+    if (this.#started && this.#running < this.#limit && this.#waiting.length === 0) {
+      // The usual case, a place free and no one ahead: it runs at once, never queued.
+      if (this.#run(task)) this.#wakeIdleWaiters();
+      return;
+    }
+    this.#waiting.push(task);
     if (!this.#paused && this.#waiting.length >= INVOCATION_BACKLOG_LIMIT) {
       this.#paused = true;
       this.#owner.queuePaused(true);
@@ -97,28 +102,31 @@ export class InvocationQueue {
   #pump(): void {
     let finishedNow = false;
     while (this.#started && !this.#closed && this.#running < this.#limit && this.#waiting.length > 0) {
-      const task = this.#waiting.shift()!;
-      this.#running++;
-      let pending: Promise<unknown> | undefined;
-      try {
-        pending = task();
-      } catch {
-        pending = undefined;
-      }
-      if (pending === undefined) {
-        // Finished in this turn: its place is free at once, without a promise's turn.
-        this.#running--;
-        this.#onCountChange(-1);
-        finishedNow = true;
-        continue;
-      }
-      const done = () => this.#done();
-      pending.then(done, done);
+      finishedNow = this.#run(this.#waiting.shift()!) || finishedNow;
     }
     if (finishedNow) this.#wakeIdleWaiters();
     if (this.#paused && this.#waiting.length <= INVOCATION_BACKLOG_LIMIT / 2) {
       this.#paused = false;
       this.#owner.queuePaused(false);
     }
+  }
+
+  /** Starts a task; true when it finished in this turn (its place is free again at once, without a promise's turn). */
+  #run(task: QueueTask): boolean {
+    this.#running++;
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = task();
+    } catch {
+      pending = undefined;
+    }
+    if (pending === undefined) {
+      this.#running--;
+      this.#onCountChange(-1);
+      return true;
+    }
+    const done = () => this.#done();
+    pending.then(done, done);
+    return false;
   }
 }

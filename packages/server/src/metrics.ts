@@ -39,6 +39,12 @@ function attributesOf(transport: ConnectionTransport): Attributes {
 const received = Object.freeze({ "hubwire.direction": "received" });
 const sent = Object.freeze({ "hubwire.direction": "sent" });
 
+/** One hub's invocation counter (from {@link HubMetrics.invocationsOf}). */
+export interface InvocationCounts {
+  ok(): void;
+  error(): void;
+}
+
 /**
  * The server's instruments. Created by the hub server from `meterProvider` (default: the global one).
  *
@@ -57,7 +63,6 @@ export class HubMetrics {
   readonly #slowConsumerCuts: Counter;
   readonly #refusedConnections: Counter;
   /** Per hub, made once: invocations are counted on every call. */
-  readonly #invocationAttributes = new Map<string, Readonly<Record<"ok" | "error", Attributes>>>();
 
   constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
     const meter = meterProvider.getMeter("@hubwire/server");
@@ -102,13 +107,12 @@ export class HubMetrics {
     this.#messages.add(1, sent);
   }
 
-  invocation(hub: string, outcome: "ok" | "error"): void {
-    let attributes = this.#invocationAttributes.get(hub);
-    if (attributes === undefined) {
-      attributes = { ok: { "hubwire.hub": hub, "hubwire.outcome": "ok" }, error: { "hubwire.hub": hub, "hubwire.outcome": "error" } };
-      this.#invocationAttributes.set(hub, attributes);
-    }
-    this.#invocations.add(1, attributes[outcome]);
+  /** One hub's count of calls by outcome, its attributes made once: counting a call looks nothing up. */
+  invocationsOf(hub: string): InvocationCounts {
+    const counter = this.#invocations;
+    const ok = { "hubwire.hub": hub, "hubwire.outcome": "ok" };
+    const error = { "hubwire.hub": hub, "hubwire.outcome": "error" };
+    return { ok: () => counter.add(1, ok), error: () => counter.add(1, error) };
   }
 
   error(kind: "protocol" | "handshake" | "invocation"): void {

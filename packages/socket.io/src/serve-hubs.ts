@@ -76,13 +76,14 @@ export function serveHubs(io: Server, hubs: HubServerCore, namespaces: Readonly<
       client.connection = connection;
       // Every event is a call: taken as the socket's first middleware sees it ([name, ...args, ack?],
       // not copied for listeners) and never passed on, as no listener of socket.io's has anything to add.
+      // The event array is socket.io's to give away: it becomes the call's arguments in place.
       socket.use((event, _next) => {
-        const [target] = event;
-        const last: unknown = event[event.length - 1];
-        if (typeof last === "function") {
-          connection.invoke(String(target), event.slice(1, -1), client.track(last as (...answer: unknown[]) => void));
+        const target = String(event.shift());
+        if (typeof event[event.length - 1] === "function") {
+          const ack = event.pop() as (...answer: unknown[]) => void;
+          connection.invoke(target, event, client.track(ack));
         } else {
-          connection.invoke(String(target), event.slice(1));
+          connection.invoke(target, event);
         }
       });
       socket.on("disconnect", (reason) => {
