@@ -276,6 +276,13 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       // A request the client sent on a link it has since given up (a POST late through a proxy,
       // a poll it aborted): served, it would be counted as new, or take what the client never reads.
       if (link < current) return refuse(exchange, 409, "This request was sent on a link of the connection that a re-attach has replaced.");
+      if (kind === "delete" && connection.connectedOver === TransportName.LongPolling) {
+        // Its client ends it, from any link it has not given up; awaiting its re-attach too.
+        if (transport !== undefined) return transport.handleRequest(kind, exchange);
+        exchange.discardBody();
+        connection.abort();
+        return respondText(exchange, 202);
+      }
       if (link > current && kind !== "poll" && kind !== "events") return refuse(exchange, 409, "Re-attach the connection on this link before sending on it.");
       if (link === current && transport !== undefined) return transport.handleRequest(kind, exchange);
     } else if (transport !== undefined) {

@@ -314,6 +314,11 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#finish(error);
   }
 
+  /** The client ended the connection (a long poll's DELETE): a clean end, with no re-attach to wait for. */
+  clientEnded(from: Transport): void {
+    if (from === this.#transport) this.#finish(undefined);
+  }
+
   /**
    * Re-attaches a transport to a stateful connection that lost its own: no handshake, the same
    * protocol and ids; sends Sequence, then replays every unacknowledged message. `principal` is

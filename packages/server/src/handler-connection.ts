@@ -214,6 +214,10 @@ export class HandlerConnection implements EndpointConnection {
     if (from === this.#transport) this.#end(error);
   }
 
+  clientEnded(from: Transport): void {
+    this.transportClosed(from);
+  }
+
   send(data: string | Uint8Array): boolean {
     const transport = this.#transport;
     if (this.#state !== "connected" || transport === undefined) return false;

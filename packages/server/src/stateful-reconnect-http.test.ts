@@ -121,6 +121,27 @@ describe("stateful reconnect over long polling and Server-Sent Events", () => {
     await fetch(`${server.origin}/hub?id=${token}&link=1`, { method: "DELETE" });
   });
 
+  it("long polling: DELETE ends a stateful connection as any other, one awaiting its re-attach too (202; nothing re-attaches after it)", async () => {
+    const connected = await negotiated(server);
+    await (await fetch(`${server.origin}/hub?id=${connected}`)).text();
+    await post(server, connected, `{"protocol":"json","version":2}${RS}`);
+    expect(await (await fetch(`${server.origin}/hub?id=${connected}`)).text()).toBe(`{}${RS}`);
+    expect((await fetch(`${server.origin}/hub?id=${connected}`, { method: "DELETE" })).status).toBe(202);
+    const afterDelete = await fetch(`${server.origin}/hub?id=${connected}&link=1`);
+    // 204: the connection is over (its poll drains the end).
+    expect([afterDelete.status, await afterDelete.text()]).toEqual([204, ""]);
+
+    const awaiting = await negotiated(server);
+    await (await fetch(`${server.origin}/hub?id=${awaiting}`)).text();
+    await post(server, awaiting, `{"protocol":"json","version":2}${RS}`);
+    expect(await (await fetch(`${server.origin}/hub?id=${awaiting}`)).text()).toBe(`{}${RS}`);
+    // No poll past the disconnect timeout (300 ms): it awaits its re-attach.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await fetch(`${server.origin}/hub?id=${awaiting}&link=1`, { method: "DELETE" })).status).toBe(202);
+    const afterWait = await fetch(`${server.origin}/hub?id=${awaiting}&link=1`);
+    expect([afterWait.status, await afterWait.text()]).toEqual([404, "No Connection with that ID"]);
+  });
+
   it("long polling: a client that stops polling past the disconnect timeout may still re-attach within the window; after it, 404", async () => {
     const token = await negotiated(server);
     await (await fetch(`${server.origin}/hub?id=${token}`)).text();

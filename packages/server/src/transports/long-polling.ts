@@ -110,7 +110,7 @@ export class LongPollingTransport implements Transport {
         exchange.discardBody();
         if (!this.#closed) {
           this.close();
-          this.#listener.transportClosed(this);
+          this.#listener.clientEnded(this);
         }
         return respondText(exchange, 202);
     }

@@ -64,5 +64,8 @@ export interface Transport {
 export interface TransportListener {
   /** `isBinary`: a binary WebSocket message, or a POST sent as `application/octet-stream`. */
   receive(from: Transport, chunk: Uint8Array, isBinary: boolean): void;
+  /** The transport ended: a stateful connection awaits its client's re-attach, any other is over. */
   transportClosed(from: Transport, error?: Error): void;
+  /** The client ended the connection itself (a long poll's DELETE): over, stateful or not. */
+  clientEnded(from: Transport): void;
 }
