@@ -29,6 +29,7 @@ import type { HubOptions, ResolvedHubOptions } from "./hub-options.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { isOriginAllowed } from "./origin-policy.js";
+import { ReattachLinks } from "./reattach-links.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
@@ -140,12 +141,8 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   readonly #router: EndpointRouting<TConnection> | undefined;
   /** Connections by secret token (by id for negotiate version 0). */
   readonly #byToken = new Map<string, TConnection>();
-  /**
-   * The link each re-attached HTTP connection is on, by token (none: its first, 0). A stateful
-   * client numbers each re-attach's requests (`link=N`): a request of an older link is refused,
-   * and a poll or event stream of a newer one re-attaches.
-   */
-  readonly #links = new Map<string, number>();
+  /** The link each stateful connection re-attached over HTTP is on (reattach-links.ts). */
+  readonly #links: ReattachLinks;
   /** Tokens whose transport request is being authenticated: a second one gets 409. */
   readonly #claimed = new Set<string>();
   /** Transports of ended connections that still tell their client of the end (a long poll's last answers). */
@@ -158,6 +155,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     this.#options = options;
     this.#context = context;
     this.#application = application;
+    this.#links = new ReattachLinks(context.logger);
     // One timer visits every connection and its transport; its period bounds how late a ping or a
     // timeout can be (a long poll's, and a POST body's idle limit, the client timeout, included).
     const o = options;
@@ -206,7 +204,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
   /** The connection ended: it is forgotten, its slot freed; a transport still telling its client of the end is kept. */
   ended(connection: TConnection): void {
     this.#byToken.delete(connection.connectionToken);
-    this.#links.delete(connection.connectionToken);
+    this.#links.forget(connection);
     connection.slot?.release();
     const transport = connection.connectedOver;
     if (transport !== undefined) {
@@ -271,20 +269,16 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
     let link = 0;
     if (connection.canReattach) {
-      link = linkOf(search);
-      const current = this.#links.get(token) ?? 0;
-      // A request the client sent on a link it has since given up (a POST late through a proxy,
-      // a poll it aborted): served, it would be counted as new, or take what the client never reads.
-      if (link < current) return refuse(exchange, 409, "This request was sent on a link of the connection that a re-attach has replaced.");
-      if (kind === "delete" && connection.connectedOver === TransportName.LongPolling) {
-        // Its client ends it, from any link it has not given up; awaiting its re-attach too.
-        if (transport !== undefined) return transport.handleRequest(kind, exchange);
+      link = ReattachLinks.of(search);
+      const verdict = this.#links.judge(connection, link, kind);
+      if (typeof verdict === "object") return refuse(exchange, verdict.status, verdict.message);
+      if (kind === "delete" && transport === undefined && connection.connectedOver === TransportName.LongPolling) {
+        // Its client ends it while it awaits its re-attach.
         exchange.discardBody();
         connection.abort();
         return respondText(exchange, 202);
       }
-      if (link > current && kind !== "poll" && kind !== "events") return refuse(exchange, 409, "Re-attach the connection on this link before sending on it.");
-      if (link === current && transport !== undefined) return transport.handleRequest(kind, exchange);
+      if (verdict === "current" && transport !== undefined) return transport.handleRequest(kind, exchange);
     } else if (transport !== undefined) {
       return transport.handleRequest(kind, exchange);
     }
@@ -437,9 +431,8 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
         if (connection.connectedOver !== name) return refuse(exchange, 400, "Cannot change transports mid-connection");
         // A request of the link that dropped is not a re-attach: served as one, its client would
         // never send its Sequence and everything it sent would be dropped. Refused, it re-attaches.
-        if (link <= (this.#links.get(token) ?? 0)) {
-          return refuse(exchange, 409, "The connection lost its transport: re-attach it on a new link.");
-        }
+        const lost = this.#links.lostTransport(connection, link);
+        if (lost !== undefined) return refuse(exchange, lost.status, lost.message);
         // A token holder may resume a connection only as the user who opened it.
         if (connection.principal?.userId !== auth.principal?.userId) return refuse(exchange, 403, "The connection belongs to another user.");
       }
@@ -455,7 +448,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
               exchange,
             );
       if (resuming) {
-        this.#links.set(token, link);
+        this.#links.attached(connection, link);
         connection.reattach(transport, auth.principal);
       } else {
         connection.attach(transport, this.#describe(exchange), auth.principal);
@@ -508,10 +501,4 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       }
     }
   }
-}
-
-/** The `link` a stateful client's request names (its re-attach's number); 0 when it names none. */
-function linkOf(search: string): number {
-  const link = Number(queryParameter(search, "link") ?? 0);
-  return Number.isSafeInteger(link) && link > 0 ? link : 0;
 }
