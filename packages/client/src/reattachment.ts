@@ -79,6 +79,10 @@ export class Reattachment {
     this.#context = context;
   }
 
+  get #logger(): Logger {
+    return this.#context.options.logger ?? silentLogger;
+  }
+
   /** The transport dropped: true if it is being re-attached, false if the drop should end the connection. */
   dropped(error: Error | undefined, connect: () => Promise<void>, end: (error: Error | undefined) => void): boolean {
     if (this.#underWay) {
@@ -129,10 +133,10 @@ export class Reattachment {
         // replay fails when the new link drops too, and a conflict or a busy proxy may pass.
         const refused = !connected && reattachError instanceof TransportError && REFUSALS.has(reattachError.status ?? 0);
         if (refused || attempt >= RETRY_DELAYS_MS.length) {
-          (context.options.logger ?? silentLogger).warn("Stateful reconnect failed.", reattachError);
+          this.#logger.warn("Stateful reconnect failed.", reattachError);
           return false;
         }
-        (context.options.logger ?? silentLogger).debug("A stateful re-attach was cut short; trying again.", reattachError);
+        this.#logger.debug("A stateful re-attach was cut short; trying again.", reattachError);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
       }
     }
@@ -144,9 +148,7 @@ export class Reattachment {
     const round = ++this.#round;
     const timer = setTimeout(() => {
       if (round !== this.#round || !this.#replay.awaitingSequence || !this.#context.live()) return;
-      (this.#context.options.logger ?? silentLogger).warn(
-        "The server did not resume the re-attached transport: it sent no Sequence within the server timeout.",
-      );
+      this.#logger.warn("The server did not resume the re-attached transport: it sent no Sequence within the server timeout.");
       this.#context.lost(new TimeoutError("The server did not resume the connection within the server timeout."));
     }, this.#context.options.serverTimeoutMs ?? ProtocolDefaults.serverTimeoutMs);
     (timer as { unref?: () => void }).unref?.();
