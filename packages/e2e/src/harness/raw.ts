@@ -144,3 +144,16 @@ export async function eventually(condition: () => boolean | Promise<boolean>, wh
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` has passed: a test fails on the step that hangs, not at its own timeout. */
+export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}.`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
