@@ -62,7 +62,6 @@ export class HubMetrics {
   readonly #errors: Counter;
   readonly #slowConsumerCuts: Counter;
   readonly #refusedConnections: Counter;
-  /** Per hub, made once: invocations are counted on every call. */
 
   constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
     const meter = meterProvider.getMeter("@hubwire/server");
