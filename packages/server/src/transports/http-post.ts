@@ -8,7 +8,7 @@
  */
 import { respondText } from "../http-request.js";
 import { monotonicNow } from "../monotonic-clock.js";
-import type { HttpExchange } from "../runtime/http-exchange.js";
+import type { BodyReader, HttpExchange } from "../runtime/http-exchange.js";
 
 /** Limits on POST bodies. */
 export interface PostLimits {
@@ -25,6 +25,92 @@ export interface PostLimits {
  */
 const MIN_BODY_BYTES_PER_SECOND = 240;
 
+/** What a body being read needs of its receiver: made once per receiver. */
+interface BodyOwner {
+  readonly deliver: (chunk: Uint8Array, isBinary: boolean) => void;
+  readonly limits: PostLimits;
+  /** Ends a connection that broke the limits. */
+  readonly fail: (reason: string) => void;
+  /** The body is done with: the next waiting POST may be read. */
+  readonly finished: (body: PostBody) => void;
+}
+
+/**
+ * One POST body being read: the reader its exchange reports to, and its state. A class, not an
+ * object literal with closures: V8 pretenures an allocation site whose objects survive a young
+ * collection, and a literal made per POST and held by the request's listeners was pretenured
+ * under load; each then kept its young request alive until a full collection (issue #22).
+ */
+class PostBody implements BodyReader {
+  readonly exchange: HttpExchange;
+  /** When it last sent something (monotonic ms). */
+  lastDataAt: number;
+  #done = false;
+  #total = 0;
+  readonly #isBinary: boolean;
+  readonly #startedAt: number;
+  readonly #owner: BodyOwner;
+
+  constructor(exchange: HttpExchange, owner: BodyOwner) {
+    this.exchange = exchange;
+    this.#owner = owner;
+    const contentType = exchange.headers["content-type"];
+    this.#isBinary = typeof contentType === "string" && contentType.startsWith("application/octet-stream");
+    this.#startedAt = this.lastDataAt = monotonicNow();
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.#done) return;
+    this.#total += chunk.byteLength;
+    const { limits, fail } = this.#owner;
+    const now = monotonicNow();
+    const elapsedMs = now - this.#startedAt;
+    if (elapsedMs > limits.idleTimeoutMs && (this.#total * 1000) / elapsedMs < MIN_BODY_BYTES_PER_SECOND) {
+      this.#finish(408, "The request body arrived too slowly.");
+      fail("A POST body arrived below the minimum data rate.");
+      return;
+    }
+    if (this.#total > limits.maxBodyBytes) {
+      this.#finish(413, `The request body is over the limit of ${limits.maxBodyBytes} bytes.`);
+      fail("A POST body was over the limit.");
+      return;
+    }
+    this.lastDataAt = now;
+    this.#owner.deliver(chunk, this.#isBinary);
+  }
+
+  /** A body read to its end was delivered whole, even if what it said ended the connection (a Close, bad input): 200, as .NET answers once the body is in the connection's pipe. */
+  end(): void {
+    this.#finish(200);
+  }
+
+  error(reason: string): void {
+    this.#finish(400, reason);
+  }
+
+  /** Refuses it as stalled (408) and ends the connection. */
+  stall(): void {
+    if (this.#done) return;
+    this.#finish(408, "The request body stalled.");
+    this.#owner.fail("A POST body sent nothing within the timeout.");
+  }
+
+  #finish(status: number, text?: string): void {
+    if (this.#done) return;
+    this.#done = true;
+    const exchange = this.exchange;
+    respondText(exchange, status, text);
+    // A refused body may never end (or trickle on): answer, then close its connection.
+    if (status === 408 || status === 413) exchange.closeAfterAnswer();
+    else if (status !== 200) exchange.discardBody();
+    this.#owner.finished(this);
+  }
+}
+
 /**
  * Reads POST bodies into a connection, one request at a time.
  *
@@ -34,26 +120,17 @@ const MIN_BODY_BYTES_PER_SECOND = 240;
  * still in flight then gets a timer of its own.
  */
 export class PostReceiver {
-  readonly #deliver: (chunk: Uint8Array, isBinary: boolean) => void;
-  readonly #limits: PostLimits;
-  /** Ends a connection that broke the limits. */
-  readonly #fail: (reason: string) => void;
+  readonly #owner: BodyOwner;
   /** POSTs waiting for the one being read, oldest first. */
   #waiting: HttpExchange[] = [];
-  #current: HttpExchange | undefined;
-  /** When the body being read last sent something (monotonic ms). */
-  #lastDataAt = 0;
-  /** Refuses the body being read as stalled (408) and ends the connection. */
-  #stall: (() => void) | undefined;
+  #current: PostBody | undefined;
   /** The idle limit's timer once closed (see {@link PostReceiver.close}). */
   #closedTimer: ReturnType<typeof setTimeout> | undefined;
   #paused = false;
   #closed = false;
 
   constructor(deliver: (chunk: Uint8Array, isBinary: boolean) => void, limits: PostLimits, fail: (reason: string) => void) {
-    this.#deliver = deliver;
-    this.#limits = limits;
-    this.#fail = fail;
+    this.#owner = { deliver, limits, fail, finished: (body) => this.#finished(body) };
   }
 
   /** Reads one POST now, or queues it (unread) until those before it are done. */
@@ -65,17 +142,18 @@ export class PostReceiver {
 
   pause(): void {
     this.#paused = true;
-    this.#current?.pauseBody();
+    this.#current?.exchange.pauseBody();
   }
 
   resume(): void {
     this.#paused = false;
-    this.#current?.resumeBody();
+    this.#current?.exchange.resumeBody();
   }
 
   /** Refuses the body being read if it has sent nothing for the idle timeout. Called on every tick of its transport. */
   tick(): void {
-    if (this.#stall !== undefined && monotonicNow() - this.#lastDataAt >= this.#limits.idleTimeoutMs) this.#stall();
+    const body = this.#current;
+    if (body !== undefined && !body.done && monotonicNow() - body.lastDataAt >= this.#owner.limits.idleTimeoutMs) body.stall();
   }
 
   /** Later POSTs are answered 404: the connection is gone. */
@@ -87,24 +165,30 @@ export class PostReceiver {
 
   /** Closed, it is ticked no more: the body still being read keeps its idle limit on a timer. */
   #watchWithoutTicks(): void {
-    if (this.#stall === undefined) return;
-    const remainingMs = this.#lastDataAt + this.#limits.idleTimeoutMs - monotonicNow();
+    const body = this.#current;
+    if (body === undefined || body.done) return;
+    const remainingMs = body.lastDataAt + this.#owner.limits.idleTimeoutMs - monotonicNow();
     this.#closedTimer = setTimeout(() => {
       this.tick();
       this.#watchWithoutTicks();
     }, Math.max(0, remainingMs) + 1);
   }
 
-  /** The body being read is done with: the next waiting POST is read. */
+  /** A body is done with: if it is the one being read, the next waiting POST is read. */
+  #finished(body: PostBody): void {
+    if (body !== this.#current) return;
+    this.#next();
+  }
+
   #next(): void {
-    this.#stall = undefined;
     clearTimeout(this.#closedTimer);
     if (this.#waiting.length === 0) {
       this.#current = undefined;
       return;
     }
     // A turn later, once what ended this body has played out: a refusal that ends the connection
-    // must close it before the next body is read (that one is then answered 404).
+    // must close it before the next body is read (that one is then answered 404). Until then the
+    // finished body stays current, so that a POST arriving meanwhile waits its turn.
     queueMicrotask(() => this.#read(this.#waiting.shift()!));
   }
 
@@ -114,51 +198,10 @@ export class PostReceiver {
       respondText(exchange, 404, "No Connection with that ID");
       return this.#next();
     }
-    const contentType = exchange.headers["content-type"];
-    const isBinary = typeof contentType === "string" && contentType.startsWith("application/octet-stream");
-    let total = 0;
-    let done = false;
-    const finish = (status: number, text?: string) => {
-      if (done) return;
-      done = true;
-      respondText(exchange, status, text);
-      // A refused body may never end (or trickle on): answer, then close its connection.
-      if (status === 408 || status === 413) exchange.closeAfterAnswer();
-      else if (status !== 200) exchange.discardBody();
-      this.#next();
-    };
-    const startedAt = monotonicNow();
-    this.#current = exchange;
-    this.#lastDataAt = startedAt;
-    this.#stall = () => {
-      finish(408, "The request body stalled.");
-      this.#fail("A POST body sent nothing within the timeout.");
-    };
+    const body = new PostBody(exchange, this.#owner);
+    this.#current = body;
     if (this.#paused) exchange.pauseBody();
-    exchange.readBody({
-      data: (chunk) => {
-        if (done) return;
-        total += chunk.byteLength;
-        const now = monotonicNow();
-        const elapsedMs = now - startedAt;
-        if (elapsedMs > this.#limits.idleTimeoutMs && (total * 1000) / elapsedMs < MIN_BODY_BYTES_PER_SECOND) {
-          finish(408, "The request body arrived too slowly.");
-          this.#fail("A POST body arrived below the minimum data rate.");
-          return;
-        }
-        if (total > this.#limits.maxBodyBytes) {
-          finish(413, `The request body is over the limit of ${this.#limits.maxBodyBytes} bytes.`);
-          this.#fail("A POST body was over the limit.");
-          return;
-        }
-        this.#lastDataAt = now;
-        this.#deliver(chunk, isBinary);
-      },
-      // A body read to its end was delivered whole, even if what it said ended the connection
-      // (a Close, bad input): 200, as .NET answers once the body is in the connection's pipe.
-      end: () => finish(200),
-      error: (reason) => finish(400, reason),
-    });
+    exchange.readBody(body);
     if (!this.#paused) exchange.resumeBody();
   }
 }
