@@ -255,6 +255,20 @@ describe("routing under bad input and faults", () => {
     expect(notes).toEqual(["b once"]);
   });
 
+  it("refuses with 413 a POST body over the frame limit on the node that would forward it, and forwards none of it", async () => {
+    const [a, b, c] = await threeNodes();
+    const token = await negotiate(a!);
+    expect((await fetch(url(b!, `?id=${token}`))).status).toBe(200); // b claims it
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: handshake })).status).toBe(200);
+    const oversized = await fetch(url(c!, `?id=${token}`), { method: "POST", body: call("x".repeat(2 * 1024 * 1024)) });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.text()).toMatch(/^The request body is over the limit of \d+ bytes\.$/);
+    // Nothing of it ran, and the connection reads on: the next POST, forwarded the same way, runs.
+    expect((await fetch(url(c!, `?id=${token}`), { method: "POST", body: call("after") })).status).toBe(200);
+    await eventually(() => notes.length === 1, "the next call to run");
+    expect(notes).toEqual(["b after"]);
+  });
+
   it("answers 503 and runs nothing when Redis is gone before a request can be forwarded", async () => {
     const redis = await RedisProcess.start();
     cleanups.push(() => redis.dispose());
