@@ -41,6 +41,16 @@ export interface BackplaneRouterOptions {
   onForwardResponse(envelope: EnvelopeOf<typeof EnvelopeKind.ForwardResponse>): void;
   /** The client of a request forwarded here went away. */
   onForwardCancel(envelope: EnvelopeOf<typeof EnvelopeKind.ForwardCancel>): void;
+  /** A WebSocket relay's envelope: an open (the first time its id arrives), an answer, a frame, flow or a close. */
+  onRelay(
+    envelope: EnvelopeOf<
+      | typeof EnvelopeKind.RelayOpen
+      | typeof EnvelopeKind.RelayAnswer
+      | typeof EnvelopeKind.RelayFrame
+      | typeof EnvelopeKind.RelayFlow
+      | typeof EnvelopeKind.RelayClose
+    >,
+  ): void;
   /** An invocation from another node, the first time its id arrives. */
   onInvocation(envelope: EnvelopeOf<typeof EnvelopeKind.Invocation>): void;
   /** Another node asks to add or remove a connection to or from a group. */
@@ -117,6 +127,15 @@ export class BackplaneRouter {
         return this.#options.onForwardResponse(envelope);
       case EnvelopeKind.ForwardCancel:
         return this.#options.onForwardCancel(envelope);
+      case EnvelopeKind.RelayOpen:
+        // Opened once, however often it arrives; frames carry their own numbers.
+        if (this.#isRepeat(`relay:${envelope.relayId}`)) return;
+        return this.#options.onRelay(envelope);
+      case EnvelopeKind.RelayAnswer:
+      case EnvelopeKind.RelayFrame:
+      case EnvelopeKind.RelayFlow:
+      case EnvelopeKind.RelayClose:
+        return this.#options.onRelay(envelope);
       case EnvelopeKind.Invocation:
         // Already delivered locally by its sender; or seen before (a resend, or a second channel).
         if (envelope.serverId === serverId || this.#isRepeat(envelope.messageId)) return;

@@ -13,6 +13,8 @@
  *   answered; a forward waits at most `forwardTimeoutMs`, and fails at once with 404 when its
  *   holder stops being alive (liveness, three heartbeat intervals), with 503 when Redis cannot
  *   take it.
+ * - Relay: a WebSocket that re-attaches a connection another node holds is relayed there
+ *   (`websocket-relays.ts`); forwarding's liveness, outage and shutdown end relays too.
  *
  * @module
  */
@@ -22,12 +24,15 @@ import {
   type ForwardedResponse,
   type Located,
   type Logger,
+  type RelayAnswer,
+  type RelayedRequest,
   type RoutedEndpoint,
   RoutingError,
 } from "@hubwire/server";
 import type { BackplanePublisher } from "./backplane-publisher.js";
 import type { HubChannels } from "./channels.js";
 import { EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
+import type { WebSocketRelays } from "./websocket-relays.js";
 
 /** What forwarding needs of its manager. */
 export interface ConnectionForwardingOptions {
@@ -46,6 +51,8 @@ export interface ConnectionForwardingOptions {
   readonly forwardTimeoutMs: number;
   /** How often forwards to nodes that stopped being alive are failed. */
   readonly sweepIntervalMs: number;
+  /** The WebSockets relayed to and from this node. */
+  readonly relays: WebSocketRelays;
 }
 
 interface PendingLocate {
@@ -93,6 +100,16 @@ export class ConnectionForwarding implements ConnectionRouting {
 
   serve(endpoint: RoutedEndpoint): void {
     this.#endpoint = endpoint;
+    this.#options.relays.serve(endpoint);
+  }
+
+  /** The WebSockets relayed to and from this node (the router hands them their envelopes). */
+  get relays(): WebSocketRelays {
+    return this.#options.relays;
+  }
+
+  relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer> {
+    return this.#options.relays.relay(nodeId, request);
   }
 
   // Asking.
@@ -249,6 +266,7 @@ export class ConnectionForwarding implements ConnectionRouting {
       if (!live.has(pending.nodeId)) this.#failForward(requestId, new RoutingError(404, "The node that held the connection is gone."));
     }
     for (const [token, nodeId] of this.#holders) if (!live.has(nodeId)) this.#holders.delete(token);
+    this.#options.relays.sweep();
     // A release is remembered long enough for a claim that raced it (a locate's few seconds).
     const forgetBefore = Date.now() - 10 * this.#options.locateTimeoutMs;
     for (const [token, released] of this.#released) if (released.at < forgetBefore || !live.has(released.to)) this.#released.delete(token);
@@ -264,6 +282,7 @@ export class ConnectionForwarding implements ConnectionRouting {
     for (const requestId of [...this.#forwards.keys()]) {
       this.#failForward(requestId, new RoutingError(503, "Redis went away before the node holding the connection answered."));
     }
+    this.#options.relays.connectionLost();
   }
 
   close(): void {
@@ -271,6 +290,7 @@ export class ConnectionForwarding implements ConnectionRouting {
     for (const requestId of [...this.#locates.keys()]) this.#settleLocate(requestId, { kind: "unknown" });
     for (const requestId of [...this.#forwards.keys()]) this.#failForward(requestId, new RoutingError(503, "The server is shutting down."));
     for (const cancel of this.#running.values()) cancel.abort();
+    this.#options.relays.close();
   }
 
   #settleLocate(requestId: string, located: Located): void {

@@ -63,8 +63,15 @@ describe("envelopes", () => {
           ["c2", null, []],
         ],
       },
+      { kind: EnvelopeKind.RelayOpen, relayId: "s1:9", serverId: "s1", url: "/hub?id=t", headers: { authorization: "Bearer x" }, remoteAddress: null },
+      { kind: EnvelopeKind.RelayAnswer, relayId: "s1:9", serverId: "s2", status: 403, message: "The connection belongs to another user." },
+      { kind: EnvelopeKind.RelayFlow, relayId: "s1:9", serverId: "s2", paused: true },
+      { kind: EnvelopeKind.RelayClose, relayId: "s1:9", serverId: "s1", code: 1006, reason: "" },
     ];
     for (const envelope of others) expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+    const frame = { kind: EnvelopeKind.RelayFrame, relayId: "s1:9", serverId: "s2", seq: 3, isBinary: true, data: Uint8Array.from([0x91, 0x01]) } as const;
+    const decoded = decodeEnvelope(encodeEnvelope(frame));
+    expect(decoded?.kind === EnvelopeKind.RelayFrame && { ...decoded, data: Uint8Array.from(decoded.data) }).toEqual(frame);
   });
 
   it("reads anything that is not an envelope as undefined", () => {

@@ -60,6 +60,16 @@ export const EnvelopeKind = {
   ForwardResponse: 16,
   /** The client of a forwarded request went away (on the holder's server channel). */
   ForwardCancel: 17,
+  /** A WebSocket relayed to the node holding its connection (on that node's server channel). */
+  RelayOpen: 18,
+  /** The holder took the relayed WebSocket (101) or refused it (on the opening node's server channel). */
+  RelayAnswer: 19,
+  /** A WebSocket message carried by a relay, numbered per direction from 0 (on the other node's server channel). */
+  RelayFrame: 20,
+  /** The holder stopped (or restarted) reading a relayed connection: the client's socket pauses with it. */
+  RelayFlow: 21,
+  /** A relayed WebSocket closed, with its close code (either way). */
+  RelayClose: 22,
 } as const;
 
 /** One presence change: connect (with the user, or null), disconnect, join or leave (with the group). */
@@ -145,6 +155,25 @@ export type Envelope =
       readonly body: Uint8Array;
     }
   | { readonly kind: typeof EnvelopeKind.ForwardCancel; readonly requestId: string; readonly serverId: string }
+  | {
+      readonly kind: typeof EnvelopeKind.RelayOpen;
+      readonly relayId: string;
+      readonly serverId: string;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly remoteAddress: string | null;
+    }
+  | { readonly kind: typeof EnvelopeKind.RelayAnswer; readonly relayId: string; readonly serverId: string; readonly status: number; readonly message: string }
+  | {
+      readonly kind: typeof EnvelopeKind.RelayFrame;
+      readonly relayId: string;
+      readonly serverId: string;
+      readonly seq: number;
+      readonly isBinary: boolean;
+      readonly data: Uint8Array;
+    }
+  | { readonly kind: typeof EnvelopeKind.RelayFlow; readonly relayId: string; readonly serverId: string; readonly paused: boolean }
+  | { readonly kind: typeof EnvelopeKind.RelayClose; readonly relayId: string; readonly serverId: string; readonly code: number; readonly reason: string }
   | { readonly kind: typeof EnvelopeKind.PresenceSnapshot; readonly serverId: string; readonly seq: number; readonly records: readonly PresenceRecord[] }
   | { readonly kind: typeof EnvelopeKind.InspectRequest; readonly requestId: string; readonly serverId: string; readonly request: InspectionRequest }
   | { readonly kind: typeof EnvelopeKind.InspectResponse; readonly requestId: string; readonly answer: NodeAnswer }
@@ -198,6 +227,16 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       return encode([envelope.kind, envelope.requestId, envelope.status, envelope.headers, envelope.body]);
     case EnvelopeKind.ForwardCancel:
       return encode([envelope.kind, envelope.requestId, envelope.serverId]);
+    case EnvelopeKind.RelayOpen:
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.url, envelope.headers, envelope.remoteAddress]);
+    case EnvelopeKind.RelayAnswer:
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.status, envelope.message]);
+    case EnvelopeKind.RelayFrame:
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.seq, envelope.isBinary, envelope.data]);
+    case EnvelopeKind.RelayFlow:
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.paused]);
+    case EnvelopeKind.RelayClose:
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.code, envelope.reason]);
     case EnvelopeKind.PresenceSnapshot:
       return encode([envelope.kind, envelope.serverId, envelope.seq, envelope.records]);
     case EnvelopeKind.InspectRequest:
@@ -301,6 +340,21 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
     case EnvelopeKind.ForwardCancel:
       if (typeof a !== "string" || typeof b !== "string") return undefined;
       return { kind, requestId: a, serverId: b };
+    case EnvelopeKind.RelayOpen:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || !isStringMap(d) || !isNullableString(e)) return undefined;
+      return { kind, relayId: a, serverId: b, url: c, headers: d, remoteAddress: e };
+    case EnvelopeKind.RelayAnswer:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "number" || typeof d !== "string") return undefined;
+      return { kind, relayId: a, serverId: b, status: c, message: d };
+    case EnvelopeKind.RelayFrame:
+      if (typeof a !== "string" || typeof b !== "string" || !Number.isSafeInteger(c) || typeof d !== "boolean" || !(e instanceof Uint8Array)) return undefined;
+      return { kind, relayId: a, serverId: b, seq: c as number, isBinary: d, data: e };
+    case EnvelopeKind.RelayFlow:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "boolean") return undefined;
+      return { kind, relayId: a, serverId: b, paused: c };
+    case EnvelopeKind.RelayClose:
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "number" || typeof d !== "string") return undefined;
+      return { kind, relayId: a, serverId: b, code: c, reason: d };
     case EnvelopeKind.PresenceSnapshot:
       if (typeof a !== "string" || typeof b !== "number" || !Array.isArray(c) || !c.every(isPresenceRecord)) return undefined;
       return { kind, serverId: a, seq: b, records: c };

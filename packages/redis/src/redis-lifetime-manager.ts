@@ -77,6 +77,7 @@ import { RemoteInspection } from "./remote-inspection.js";
 import { type GroupAction, RemoteRequests } from "./remote-requests.js";
 import { SendFanout } from "./send-fanout.js";
 import { StreamKeys } from "./stream-keys.js";
+import { WebSocketRelays } from "./websocket-relays.js";
 
 /**
  * The lifetime manager for one hub on one node. Create it through {@link redisLifetimeManager}.
@@ -218,6 +219,15 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       isNewcomer: () => Date.now() - startedAt < 3 * heartbeatIntervalMs,
       forwardTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
       sweepIntervalMs: heartbeatIntervalMs,
+      relays: new WebSocketRelays({
+        serverId: this.serverId,
+        channels: this.channels,
+        publisher: this.#publisher,
+        liveNodeIds: () => this.#liveness.liveNodeIds(),
+        newId,
+        logger: this.#logger,
+        openTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
+      }),
     });
     const router = new BackplaneRouter({
       serverId: this.serverId,
@@ -240,6 +250,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       onForwardRequest: (envelope) => this.#forwarding.runForward(envelope),
       onForwardResponse: (envelope) => this.#forwarding.receiveForwardResponse(envelope),
       onForwardCancel: (envelope) => this.#forwarding.cancelForward(envelope),
+      onRelay: (envelope) => this.#forwarding.relays.receive(envelope),
       onInvocation: (envelope) => deliverLocally(this.#local, envelope, this.#logger),
       onGroupCommand: (envelope) => this.#remote.answerGroupCommand(envelope),
       onResultRequest: (envelope) => this.#remote.answerResult(envelope),

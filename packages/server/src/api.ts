@@ -15,6 +15,9 @@ export {
   type HeldConnection,
   type Located,
   type NegotiatedConnection,
+  type RelayAnswer,
+  type RelayedRequest,
+  type RelaySocket,
   type RoutedEndpoint,
   RoutingError,
 } from "./connection-routing.js";

@@ -21,6 +21,7 @@ import {
   type ForwardedResponse,
   type HeldConnection,
   type NegotiatedConnection,
+  type RelayedRequest,
 } from "./connection-routing.js";
 import { EndpointRouting } from "./endpoint-routing.js";
 import { queryParameter, refuse, respondText } from "./http-request.js";
@@ -171,6 +172,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
         path,
         logger: context.logger,
         maxFrameBytes: context.maxFrameBytes,
+        maxOutboundBufferBytes: options.maxOutboundBufferBytes,
         adopt: (request, token, negotiated) => this.#adopt(request, token, negotiated),
         handleHttp: (exchange, search) => this.handleHttp(exchange, search),
       });
@@ -178,6 +180,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       find: (token) => this.#find(token),
       release: (token) => this.#release(token),
       handle: (request, signal) => this.#handleForwarded(request, signal),
+      openRelayed: (request, handshake) => this.#openRelayed(request, handshake),
     });
   }
 
@@ -314,9 +317,10 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
 
   /**
    * A WebSocket request to `{path}`, however its handshake travels (an HTTP/1.1 upgrade, an HTTP/2
-   * stream, Bun's upgrade): admits, authenticates, and accepts or refuses it through `handshake`.
+   * stream, Bun's upgrade, a relay from another node): admits, authenticates, and accepts or
+   * refuses it through `handshake`. `relayed`: it reached another node first, and is not routed again.
    */
-  async openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake): Promise<void> {
+  async openWebSocket(request: HubRequest, query: URLSearchParams, handshake: WebSocketHandshake, relayed = false): Promise<void> {
     if (!this.#options.transports.includes(TransportName.WebSockets)) {
       return handshake.refuse(404, "WebSockets transport not supported by this end point type");
     }
@@ -328,9 +332,16 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       return handshake.refuse(403, "The request's Origin is not allowed to open a WebSocket here.");
     }
     const token = query.get("id") ?? undefined;
+    const limits = { maxMessageBytes: Math.max(this.#context.maxFrameBytes, this.#options.maxMessageBytes) };
     let connection: TConnection | undefined;
     if (token !== undefined) {
-      connection = this.#byToken.get(token) ?? (await this.#router?.claim(request, token));
+      connection = this.#byToken.get(token);
+      // Claimed from the node that negotiated it, or relayed to the one that holds it; never twice.
+      if (connection === undefined && this.#router !== undefined && !relayed) {
+        const routed = await this.#router.webSocket(request, token, handshake, limits);
+        if (routed === "answered") return;
+        connection = routed;
+      }
       if (connection === undefined) return handshake.refuse(404, "No Connection with that ID");
       if ((connection.state !== "negotiated" && !connection.canReattach) || this.#claimed.has(token)) {
         return handshake.refuse(409, "Another transport request is already active for this connection.");
@@ -358,7 +369,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       if (connection.canReattach && connection.connectedOver !== TransportName.WebSockets) {
         return handshake.refuse(400, "Cannot change transports mid-connection");
       }
-      const webSocket = await handshake.accept({ maxMessageBytes: Math.max(this.#context.maxFrameBytes, this.#options.maxMessageBytes) });
+      const webSocket = await handshake.accept(limits);
       if (webSocket === undefined) {
         if (token === undefined) connection.abort("The WebSocket handshake failed.");
         return;
@@ -409,6 +420,13 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const queryAt = request.url.indexOf("?");
     this.handleHttp(exchange, queryAt === -1 ? "" : request.url.slice(queryAt + 1));
     return exchange.answer;
+  }
+
+  /** A WebSocket relayed from another node (a re-attach that reached it), opened as if it had arrived here. */
+  #openRelayed(request: RelayedRequest, handshake: WebSocketHandshake): Promise<void> {
+    const queryAt = request.url.indexOf("?");
+    const query = new URLSearchParams(queryAt === -1 ? "" : request.url.slice(queryAt + 1));
+    return this.openWebSocket({ ...request, httpVersion: "1.1", native: undefined }, query, handshake, true);
   }
 
   /**

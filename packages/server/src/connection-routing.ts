@@ -10,10 +10,15 @@
  *   holder through the backplane and answered from there, so the client never sees which node
  *   answered. A forward is bounded: in size (the endpoint's frame limit), in time (a deadline),
  *   and answered 404 when no node holds the connection, 503 when the backplane cannot ask.
+ * - A WebSocket that re-attaches a stateful connection on another node than its holder is
+ *   relayed: the node it reached completes the handshake once the holder took it, and carries its
+ *   frames to and from the holder through the backplane. The holder sees the relay as a WebSocket
+ *   like any other (a {@link RuntimeWebSocket}), so it stays the connection's only owner.
  *
  * @module
  */
 import type { BodyReader, HttpExchange, HttpHeaders } from "./runtime/http-exchange.js";
+import type { RuntimeWebSocket, WebSocketHandshake } from "./runtime/runtime-websocket.js";
 
 /** A request as it is forwarded to the node that holds its connection: whole, its body read. */
 export interface ForwardedRequest {
@@ -23,6 +28,23 @@ export interface ForwardedRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly remoteAddress: string | undefined;
   readonly body: Uint8Array;
+}
+
+/** A WebSocket request as it is relayed to the node that holds its connection: it has no body. */
+export type RelayedRequest = Omit<ForwardedRequest, "body">;
+
+/**
+ * The holder's answer to a relayed WebSocket: its end of the relay (what the client sends goes to
+ * `send`, what the holder sends arrives at the listener), or the refusal the client's handshake gets.
+ */
+export type RelayAnswer =
+  | { readonly kind: "accepted"; readonly holder: RelaySocket }
+  | { readonly kind: "refused"; readonly status: number; readonly message: string };
+
+/** One node's end of a relayed WebSocket, as the node the client reached sees the holder. */
+export interface RelaySocket extends RuntimeWebSocket {
+  /** The holder stopped (true) or restarted (false) reading the connection: the client's socket pauses with it. */
+  onFlow(listener: (paused: boolean) => void): void;
 }
 
 /** The holder's answer, sent back to the node the client waits on. */
@@ -58,6 +80,8 @@ export interface RoutedEndpoint {
   release(token: string): NegotiatedConnection | undefined;
   /** Runs a forwarded request as if it had arrived here; `signal` aborts when the client goes away. */
   handle(request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse>;
+  /** Runs a relayed WebSocket's handshake as if it had arrived here; `handshake.accept` gives the relay's end. */
+  openRelayed(request: RelayedRequest, handshake: WebSocketHandshake): Promise<void>;
 }
 
 /** The routing a backplane offers a hub's connection endpoint. */
@@ -72,6 +96,11 @@ export interface ConnectionRouting {
    * a {@link RoutingError} (`status` 404 when that node is gone, 503 when it cannot be reached).
    */
   forward(nodeId: string, request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse>;
+  /**
+   * Relays a WebSocket to the node that holds its connection. Resolves with the holder's answer;
+   * rejects with a {@link RoutingError} (404 when that node is gone, 503 when it cannot be reached).
+   */
+  relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer>;
   /** How this node answers the others' questions and forwards. */
   serve(endpoint: RoutedEndpoint): void;
 }

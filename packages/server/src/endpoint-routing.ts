@@ -2,16 +2,20 @@
  * An endpoint's side of routing between nodes (the seam is `connection-routing.ts`): what it does
  * with a request for a token it does not hold. A transport's first request claims a connection
  * another node only negotiated; a later one is forwarded to the node that holds the connection and
- * answered from there; anything else is 404, and 503 when the other nodes cannot be asked.
+ * answered from there; a WebSocket that re-attaches a connection another node holds is relayed to
+ * it (`websocket-splice.ts` joins the client's socket to the relay); anything else is 404, and 503
+ * when the other nodes cannot be asked.
  *
  * @module
  */
-import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection } from "./connection-routing.js";
+import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection, RelayAnswer } from "./connection-routing.js";
 import { forwardedHeaders, RoutingError } from "./connection-routing.js";
 import { refuse, respondText } from "./http-request.js";
 import type { Logger } from "./logger.js";
 import type { BodyReader, HttpExchange, HubRequest } from "./runtime/http-exchange.js";
+import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import type { TransportRequest } from "./transports/transport.js";
+import { spliceWebSockets } from "./websocket-splice.js";
 
 /** What the routing needs of its endpoint. */
 export interface RoutedEndpointSide<TConnection> {
@@ -19,6 +23,8 @@ export interface RoutedEndpointSide<TConnection> {
   readonly logger: Logger;
   /** The largest request body a forward carries. */
   readonly maxFrameBytes: number;
+  /** The bytes a relayed WebSocket may have queued for its client before it is cut (1008). */
+  readonly maxOutboundBufferBytes: number;
   /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
   adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined;
   /** Runs a request for a connection this node now holds. */
@@ -69,14 +75,56 @@ export class EndpointRouting<TConnection> {
     await this.#forward(exchange, located.nodeId);
   }
 
-  /** A WebSocket's token belongs to a connection another node negotiated: claim it, or nothing (404). */
-  async claim(request: HubRequest, token: string): Promise<TConnection | undefined> {
-    const located = await this.#locate(token, true).catch((error: unknown) => {
+  /**
+   * A WebSocket for a token this node does not hold: a connection another node only negotiated is
+   * claimed (and returned, to open here); one another node holds is relayed there, its handshake
+   * answered by what the holder decides ("answered"); for none, undefined (the caller answers 404).
+   */
+  async webSocket(
+    request: HubRequest,
+    token: string,
+    handshake: WebSocketHandshake,
+    limits: { readonly maxMessageBytes: number },
+  ): Promise<TConnection | "answered" | undefined> {
+    let located: Located;
+    try {
+      located = await this.#locate(token, true);
+    } catch (error) {
       this.#endpoint.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.#endpoint.path, error });
-      return { kind: "unknown" } as const;
+      handshake.refuse(503, "The other nodes of this hub cannot be reached; try again.");
+      return "answered";
+    }
+    if (located.kind === "claimed") return this.#endpoint.adopt(request, token, located);
+    if (located.kind === "unknown") return undefined;
+    await this.#relay(request, located.nodeId, handshake, limits);
+    return "answered";
+  }
+
+  /** Relays a WebSocket to the node holding its connection: the handshake completes once the holder took it. */
+  async #relay(request: HubRequest, nodeId: string, handshake: WebSocketHandshake, limits: { readonly maxMessageBytes: number }): Promise<void> {
+    const { logger, path, maxOutboundBufferBytes } = this.#endpoint;
+    let answer: RelayAnswer;
+    try {
+      answer = await this.#routing.relay(nodeId, {
+        method: "GET",
+        url: request.url,
+        headers: forwardedHeaders(request.headers),
+        remoteAddress: request.remoteAddress,
+      });
+    } catch (error) {
+      const status = error instanceof RoutingError ? error.status : 503;
+      logger.log(status === 404 ? "debug" : "warn", "A WebSocket could not be relayed to the node holding its connection.", { path, nodeId, error });
+      return handshake.refuse(status, status === 404 ? "No Connection with that ID" : "The node that holds this connection cannot be reached; try again.");
+    }
+    if (answer.kind === "refused") return handshake.refuse(answer.status, answer.message);
+    const client = await Promise.resolve(handshake.accept(limits)).catch((error: unknown) => {
+      logger.log("warn", "A relayed WebSocket's handshake failed.", { path, nodeId, error });
+      return undefined;
     });
-    // A WebSocket cannot be forwarded: a connection whose transport runs elsewhere is not found here.
-    return located.kind === "claimed" ? this.#endpoint.adopt(request, token, located) : undefined;
+    // The holder took the connection over this relay: it learns that the client left (and awaits a re-attach).
+    if (client === undefined) return answer.holder.close(1006, "The client left during the WebSocket handshake.");
+    logger.log("debug", "A WebSocket is relayed to the node holding its connection.", { path, nodeId });
+    spliceWebSockets(client, answer.holder, { maxBufferedBytes: maxOutboundBufferBytes, logger });
   }
 
   /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */

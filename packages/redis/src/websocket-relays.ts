@@ -1,0 +1,401 @@
+/**
+ * WebSockets relayed between nodes over Redis (the server's `ConnectionRouting.relay`): a stateful
+ * connection's WebSocket re-attach that reached another node than the one holding the connection
+ * is carried to the holder, so that a load balancer without sticky sessions can send it anywhere.
+ *
+ * - Open: the node the client reached (the entry) sends RelayOpen to the holder's server channel.
+ *   The holder runs the handshake as its own (authentication, the re-attach rules) and answers on
+ *   the entry's server channel: 101 with its end of the relay made, or the status and message the
+ *   client's handshake gets. The entry completes the handshake only after a 101.
+ * - Frames: RelayFrame both ways on the other node's server channel, numbered per direction from
+ *   0. Redis keeps one publisher's messages on a channel in order; a repeat (ioredis resends what
+ *   was in flight at a reconnect) is dropped, and a gap closes the relay with 1011 on both nodes:
+ *   the client re-attaches and stateful reconnect replays what either side had not acknowledged,
+ *   so a lost frame is never lost without a word.
+ * - Flow: when the holder stops reading the connection, RelayFlow pauses the client's socket on
+ *   the entry (and resumes it), so frames do not pile up on the holder.
+ * - Close: RelayClose with the close code, either way. A relay also closes (1011) when the other
+ *   node stops being alive, when this node loses its Redis subscriber (frames may have been
+ *   missed), when a frame cannot be published, and when the server shuts down. A frame for a relay
+ *   a node no longer has is answered with a RelayClose, so an end whose close never arrived ends
+ *   at its next frame.
+ *
+ * @module
+ */
+import type { Logger, RelayAnswer, RelayedRequest, RelaySocket, RoutedEndpoint, WebSocketListener } from "@hubwire/server";
+import { RoutingError } from "@hubwire/server";
+import type { BackplanePublisher } from "./backplane-publisher.js";
+import type { HubChannels } from "./channels.js";
+import { type Envelope, EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
+
+/** What relays need of their manager. */
+export interface WebSocketRelaysOptions {
+  readonly serverId: string;
+  readonly channels: HubChannels;
+  readonly publisher: Pick<BackplanePublisher, "publish">;
+  /** The other nodes alive now. */
+  liveNodeIds(): readonly string[];
+  newId(): string;
+  readonly logger: Logger;
+  /** How long opening a relay waits for the holder's answer. */
+  readonly openTimeoutMs: number;
+}
+
+/** A relay envelope, as the router hands it over. */
+export type RelayEnvelope = EnvelopeOf<
+  | typeof EnvelopeKind.RelayOpen
+  | typeof EnvelopeKind.RelayAnswer
+  | typeof EnvelopeKind.RelayFrame
+  | typeof EnvelopeKind.RelayFlow
+  | typeof EnvelopeKind.RelayClose
+>;
+
+interface PendingOpen {
+  readonly nodeId: string;
+  readonly resolve: (answer: RelayAnswer) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** The close code for a relay that broke (lost frames, a node gone): the client re-attaches. */
+const brokenRelay = 1011;
+
+/**
+ * Both nodes' side of every relay: the entry's (`relay`) and the holder's (`receive` of a RelayOpen).
+ *
+ * @example
+ * ```ts
+ * const relays = new WebSocketRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, openTimeoutMs: 10_000 });
+ * relays.serve(endpoint);
+ * const answer = await relays.relay("node-2", { method: "GET", url: "/chat?id=token", headers, remoteAddress });
+ * router: onRelay: (envelope) => relays.receive(envelope)
+ * ```
+ */
+export class WebSocketRelays {
+  readonly #options: WebSocketRelaysOptions;
+  #endpoint: RoutedEndpoint | undefined;
+  readonly #opening = new Map<string, PendingOpen>();
+  /** This node's end of every open relay, by relay id. */
+  readonly #ends = new Map<string, RelayEnd>();
+
+  constructor(options: WebSocketRelaysOptions) {
+    this.#options = options;
+  }
+
+  serve(endpoint: RoutedEndpoint): void {
+    this.#endpoint = endpoint;
+  }
+
+  /** Open relays on this node (either end). */
+  get size(): number {
+    return this.#ends.size;
+  }
+
+  /** Relays a WebSocket request to the node holding its connection; resolves with the holder's answer. */
+  relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer> {
+    const relayId = this.#options.newId();
+    const answer = new Promise<RelayAnswer>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.#failOpen(relayId, new RoutingError(503, `The node holding the connection did not answer within ${this.#options.openTimeoutMs} ms.`)),
+        this.#options.openTimeoutMs,
+      );
+      this.#opening.set(relayId, { nodeId, resolve, reject, timer });
+    });
+    this.#options.publisher
+      .publish(
+        this.#options.channels.server(nodeId),
+        encodeEnvelope({
+          kind: EnvelopeKind.RelayOpen,
+          relayId,
+          serverId: this.#options.serverId,
+          url: request.url,
+          headers: request.headers,
+          remoteAddress: request.remoteAddress ?? null,
+        }),
+      )
+      .catch((error: unknown) => this.#failOpen(relayId, new RoutingError(503, "Redis could not take the relayed WebSocket.", { cause: error })));
+    return answer;
+  }
+
+  /** A relay envelope addressed to this node. */
+  receive(envelope: RelayEnvelope): void {
+    switch (envelope.kind) {
+      case EnvelopeKind.RelayOpen:
+        return this.#open(envelope);
+      case EnvelopeKind.RelayAnswer:
+        return this.#answered(envelope);
+      case EnvelopeKind.RelayFrame:
+      case EnvelopeKind.RelayFlow: {
+        const end = this.#ends.get(envelope.relayId);
+        // A relay this node no longer has (it broke here without a word reaching the other node): the sender closes its end.
+        if (end === undefined) return this.#closeUnknown(envelope.relayId, envelope.serverId);
+        if (envelope.kind === EnvelopeKind.RelayFlow) return end.receiveFlow(envelope.paused);
+        return end.receiveFrame(envelope.seq, envelope.data, envelope.isBinary);
+      }
+      case EnvelopeKind.RelayClose:
+        return this.#ends.get(envelope.relayId)?.closedByPeer(envelope.code, envelope.reason);
+    }
+  }
+
+  /** Closes the relays (and fails the opens) whose other node stopped being alive. */
+  sweep(): void {
+    const live = new Set(this.#options.liveNodeIds());
+    for (const [relayId, pending] of this.#opening) {
+      if (!live.has(pending.nodeId)) this.#failOpen(relayId, new RoutingError(404, "The node that held the connection is gone."));
+    }
+    for (const end of [...this.#ends.values()]) if (!live.has(end.peer)) end.fail("The other node of this relay is gone.", false);
+  }
+
+  /** This node lost its Redis subscriber: frames and answers may have been missed, so every relay ends now. */
+  connectionLost(): void {
+    for (const relayId of [...this.#opening.keys()])
+      this.#failOpen(relayId, new RoutingError(503, "Redis went away before the node holding the connection answered."));
+    for (const end of [...this.#ends.values()]) end.fail("This node lost Redis; frames may have been missed.", true);
+  }
+
+  close(): void {
+    for (const relayId of [...this.#opening.keys()]) this.#failOpen(relayId, new RoutingError(503, "The server is shutting down."));
+    for (const end of [...this.#ends.values()]) end.fail("The server is shutting down.", true);
+  }
+
+  /** @internal For a relay end: publishes to its other node; a frame that cannot be published breaks the relay. */
+  send(end: RelayEnd, envelope: Envelope): void {
+    this.#options.publisher.publish(this.#options.channels.server(end.peer), encodeEnvelope(envelope), { quiet: true }).catch((error: unknown) => {
+      if (envelope.kind === EnvelopeKind.RelayClose) {
+        // Its next frame to this node, or its liveness, ends the other node's end.
+        this.#options.logger.log("debug", "The close of a relayed WebSocket could not be published.", { relayId: end.relayId, error });
+        return;
+      }
+      this.#options.logger.log("warn", "A relayed WebSocket frame could not be published; the relay closes.", { relayId: end.relayId, error });
+      end.fail("A frame could not be sent between nodes.", true);
+    });
+  }
+
+  /** @internal A relay end closed. */
+  forget(end: RelayEnd): void {
+    if (this.#ends.get(end.relayId) === end) this.#ends.delete(end.relayId);
+  }
+
+  /** @internal */
+  get serverId(): string {
+    return this.#options.serverId;
+  }
+
+  /** @internal */
+  get logger(): Logger {
+    return this.#options.logger;
+  }
+
+  /** The holder's side: the handshake runs here as if the client had reached this node. */
+  #open(envelope: EnvelopeOf<typeof EnvelopeKind.RelayOpen>): void {
+    const { relayId, serverId: entry } = envelope;
+    const answer = (status: number, message: string) =>
+      void this.#options.publisher
+        .publish(
+          this.#options.channels.server(entry),
+          encodeEnvelope({ kind: EnvelopeKind.RelayAnswer, relayId, serverId: this.#options.serverId, status, message }),
+          { quiet: true },
+        )
+        .catch((error: unknown) => {
+          this.#options.logger.log("warn", "The answer to a relayed WebSocket could not be published.", { relayId, error });
+          this.#ends.get(relayId)?.fail("The relay's answer could not be sent.", false);
+        });
+    const endpoint = this.#endpoint;
+    if (endpoint === undefined) return answer(404, "No Connection with that ID");
+    let answered = false;
+    endpoint
+      .openRelayed(
+        { method: "GET", url: envelope.url, headers: envelope.headers, remoteAddress: envelope.remoteAddress ?? undefined },
+        {
+          refuse: (status, message) => {
+            if (answered) return;
+            answered = true;
+            answer(status, message);
+          },
+          accept: () => {
+            if (answered) return undefined;
+            answered = true;
+            const end = new RelayEnd(this, relayId, entry);
+            this.#ends.set(relayId, end);
+            // Published before any frame the connection sends on its new transport.
+            answer(101, "");
+            return end;
+          },
+        },
+      )
+      .catch((error: unknown) => {
+        this.#options.logger.log("error", "A relayed WebSocket failed on the node holding its connection.", { relayId, error });
+        if (!answered) {
+          answered = true;
+          answer(500, "Internal server error");
+        }
+      });
+  }
+
+  /** The entry's side: the holder's answer to an open. */
+  #answered(envelope: EnvelopeOf<typeof EnvelopeKind.RelayAnswer>): void {
+    const pending = this.#opening.get(envelope.relayId);
+    if (pending === undefined) {
+      // The entry gave up (its timeout, or Redis): a relay the holder made must not wait for frames.
+      if (envelope.status === 101) {
+        const orphan = new RelayEnd(this, envelope.relayId, envelope.serverId);
+        orphan.close(1006, "The relay's entry gave up before the holder answered.");
+      }
+      return;
+    }
+    this.#opening.delete(envelope.relayId);
+    clearTimeout(pending.timer);
+    if (envelope.status !== 101) return pending.resolve({ kind: "refused", status: envelope.status, message: envelope.message });
+    const end = new RelayEnd(this, envelope.relayId, envelope.serverId);
+    this.#ends.set(envelope.relayId, end);
+    pending.resolve({ kind: "accepted", holder: end });
+  }
+
+  #closeUnknown(relayId: string, sender: string): void {
+    const envelope = {
+      kind: EnvelopeKind.RelayClose,
+      relayId,
+      serverId: this.#options.serverId,
+      code: brokenRelay,
+      reason: "No such relay on the other node.",
+    } as const;
+    void this.#options.publisher.publish(this.#options.channels.server(sender), encodeEnvelope(envelope), { quiet: true }).catch(() => undefined);
+  }
+
+  #failOpen(relayId: string, error: Error): void {
+    const pending = this.#opening.get(relayId);
+    if (pending === undefined) return;
+    this.#opening.delete(relayId);
+    clearTimeout(pending.timer);
+    pending.reject(error);
+  }
+}
+
+/**
+ * One node's end of a relay, as a WebSocket: on the holder it stands for the client's socket (the
+ * connection's transport reads and writes it), on the entry for the holder (the client's socket is
+ * spliced to it). `send` publishes a numbered frame to the other node; frames from the other node
+ * arrive at the listener in order.
+ */
+export class RelayEnd implements RelaySocket {
+  readonly relayId: string;
+  /** The other node. */
+  readonly peer: string;
+  readonly #relays: WebSocketRelays;
+  #listener: WebSocketListener | undefined;
+  #flow: ((paused: boolean) => void) | undefined;
+  #open = true;
+  #sent = 0;
+  #expected = 0;
+  /** This end does not read: frames wait here (the other node pauses its client when told). */
+  #paused = false;
+  #closedWith: readonly [code: number, reason: string] | undefined;
+  /** Frames that arrived before a listener, or while paused. */
+  readonly #waiting: Array<readonly [Uint8Array, boolean]> = [];
+
+  constructor(relays: WebSocketRelays, relayId: string, peer: string) {
+    this.#relays = relays;
+    this.relayId = relayId;
+    this.peer = peer;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** What Redis has not taken yet is the publisher's; nothing waits here. */
+  get bufferedBytes(): number {
+    return 0;
+  }
+
+  listen(listener: WebSocketListener): void {
+    this.#listener = listener;
+    this.#deliver();
+    const closed = this.#closedWith;
+    // Closed before anyone listened (the other node ended it during the client's handshake).
+    if (closed !== undefined) queueMicrotask(() => listener.closed(...closed));
+  }
+
+  /** On the entry: the holder stopped (true) or restarted (false) reading. */
+  onFlow(listener: (paused: boolean) => void): void {
+    this.#flow = listener;
+  }
+
+  send(data: Uint8Array, isBinary: boolean): void {
+    if (!this.#open) return;
+    const { relayId } = this;
+    this.#relays.send(this, { kind: EnvelopeKind.RelayFrame, relayId, serverId: this.#relays.serverId, seq: this.#sent++, isBinary, data });
+  }
+
+  close(code: number, reason = ""): void {
+    if (!this.#open) return;
+    this.#relays.send(this, { kind: EnvelopeKind.RelayClose, relayId: this.relayId, serverId: this.#relays.serverId, code, reason });
+    this.#end(code, reason);
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    if (this.#open) this.#relays.send(this, { kind: EnvelopeKind.RelayFlow, relayId: this.relayId, serverId: this.#relays.serverId, paused: true });
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#open) this.#relays.send(this, { kind: EnvelopeKind.RelayFlow, relayId: this.relayId, serverId: this.#relays.serverId, paused: false });
+    this.#deliver();
+  }
+
+  /** @internal A frame from the other node. */
+  receiveFrame(seq: number, data: Uint8Array, isBinary: boolean): void {
+    if (!this.#open || seq < this.#expected) return;
+    if (seq > this.#expected) {
+      this.#relays.logger.log("warn", "Frames of a relayed WebSocket were lost between nodes; the relay closes.", {
+        relayId: this.relayId,
+        expected: this.#expected,
+        received: seq,
+      });
+      return this.fail("Frames were lost between nodes.", true);
+    }
+    this.#expected++;
+    this.#waiting.push([data, isBinary]);
+    this.#deliver();
+  }
+
+  /** @internal The other node's reading stopped or restarted. */
+  receiveFlow(paused: boolean): void {
+    if (this.#open) this.#flow?.(paused);
+  }
+
+  /** @internal The other node closed the relay. */
+  closedByPeer(code: number, reason: string): void {
+    if (!this.#open) return;
+    this.#deliver();
+    this.#end(code, reason);
+  }
+
+  /** @internal The relay broke: both ends close with 1011 (`tell`: the other node may still hear it). */
+  fail(reason: string, tell: boolean): void {
+    if (!this.#open) return;
+    if (tell) this.close(brokenRelay, reason);
+    else this.#end(brokenRelay, reason);
+  }
+
+  #deliver(): void {
+    const listener = this.#listener;
+    if (listener === undefined) return;
+    while (!this.#paused && this.#waiting.length > 0) {
+      const [data, isBinary] = this.#waiting.shift()!;
+      listener.message(data, isBinary);
+    }
+  }
+
+  #end(code: number, reason: string): void {
+    this.#open = false;
+    this.#relays.forget(this);
+    const listener = this.#listener;
+    if (listener === undefined) this.#closedWith = [code, reason];
+    // As a socket does, the close is reported after the call that caused it returns.
+    queueMicrotask(() => listener?.closed(code, reason));
+  }
+}
