@@ -1,9 +1,10 @@
 /**
- * Stateful reconnect across nodes without sticky sessions: `@hubwire/client` over long polling,
- * through a network that drops (a TCP proxy cut) in front of nginx round-robin over two nodes on
- * one Redis. A re-attach poll that lands on the node that does not hold the connection is forwarded
- * to the one that does, which resumes it: numbered messages both ways arrive once and in order,
- * under the same connection id, and the client never sees `onReconnecting`.
+ * Stateful reconnect across nodes without sticky sessions, through a network that drops (a TCP
+ * proxy cut) in front of nginx round-robin over two nodes on one Redis: `@hubwire/client` over long
+ * polling, and the official client over WebSockets. A re-attach poll that lands on the node that
+ * does not hold the connection is forwarded to the one that does; a re-attach WebSocket is relayed
+ * to it. Either way the holder resumes the connection: numbered messages both ways arrive once and
+ * in order, under the same connection id, and the client never sees `onReconnecting`.
  */
 import { HubConnection } from "@hubwire/client";
 import { statefulReconnect } from "@hubwire/client/stateful-reconnect";
@@ -17,6 +18,7 @@ import {
   startTcpProxy,
   type TcpProxy,
 } from "@hubwire/test-support";
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from "@microsoft/signalr";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { eventually, within } from "./harness/raw.js";
 import { type RoundRobinNode, startRoundRobinNode } from "./harness/round-robin-node.js";
@@ -127,6 +129,75 @@ describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin
         case: `stateful, round-robin: re-attach polls nginx sent to the node not holding the connection (of ${reattaches().length}, in ${cuts} cuts)`,
         value: crossed(),
         unit: "polls",
+      });
+    } finally {
+      await connection.stop();
+    }
+  }, 30_000);
+
+  it("the official client over WebSockets: re-attaches that land on the other node are relayed to the holder; 0 lost, 0 duplicated, same id", async (context: TestContext) => {
+    if (skipReason !== undefined) context.skip(skipReason);
+    await ready;
+    const tag = "stateful-ws";
+    const connection = new HubConnectionBuilder()
+      .withUrl(`http://127.0.0.1:${proxy!.port}/hub`, {
+        transport: HttpTransportType.WebSockets,
+        headers: { [nginxClientTagHeader]: tag },
+        accessTokenFactory: () => "dave",
+      })
+      .withStatefulReconnect()
+      .configureLogging(LogLevel.None)
+      .build();
+    const ticks: number[] = [];
+    connection.on("tick", (n: number) => ticks.push(n));
+    let reconnecting = 0;
+    connection.onreconnecting(() => reconnecting++);
+    await connection.start();
+    try {
+      const id = connection.connectionId;
+      const holder = (await connection.invoke("node")) as string;
+      const holderPort = nodes.find((node) => node.name === holder)!.port;
+      const count = 300;
+      const burst = connection.invoke("burst", count);
+      const sending = (async () => {
+        for (let n = 0; n < count; n++) {
+          await connection.send("note", n);
+          if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      // The client's WebSockets (nginx logs one when it ends, so a cut one at the next cut): the
+      // first claimed the connection where it landed; the rest are re-attaches, relayed when they
+      // landed on the other node.
+      const webSockets = () => nginx!.requests().filter((request) => request.clientTag === tag && request.status === 101);
+      const crossed = () => webSockets().filter((request) => request.upstreamPort !== holderPort).length;
+      let cuts = 0;
+      while (cuts < 4 || (crossed() < 2 && cuts < 24)) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const before = proxy!.connectionCount;
+        proxy!.cut();
+        cuts++;
+        await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
+        expect(reconnecting, `onreconnecting after cut ${cuts}`).toBe(0);
+      }
+      await within(sending, "the notes to go out", 10_000);
+      expect(await within(burst, "the burst's answer", 10_000)).toBe(count);
+      await eventually(() => ticks.length >= count, `${count} ticks`, 10_000).catch(() => undefined);
+      const notes = (await connection.invoke("notes")) as number[];
+      const numbers = Array.from({ length: count }, (_, n) => n);
+      const losses = (got: readonly number[]) => ({ lost: count - new Set(got).size, duplicated: got.length - new Set(got).size });
+      tally({ kind: "delivery", case: "stateful, round-robin, official client, WebSockets, network cuts, client to server", sent: count, ...losses(notes) });
+      tally({ kind: "delivery", case: "stateful, round-robin, official client, WebSockets, network cuts, server to client", sent: count, ...losses(ticks) });
+      expect(notes).toEqual(numbers);
+      expect(ticks).toEqual(numbers);
+      expect(connection.connectionId).toBe(id);
+      expect(reconnecting).toBe(0);
+      expect(await connection.invoke("node")).toBe(holder);
+      expect(crossed()).toBeGreaterThanOrEqual(2);
+      tally({
+        kind: "figure",
+        case: `stateful, round-robin: re-attach WebSockets nginx sent to the node not holding the connection, relayed (of ${webSockets().length - 1} ended, in ${cuts} cuts)`,
+        value: crossed(),
+        unit: "WebSockets",
       });
     } finally {
       await connection.stop();
