@@ -14,7 +14,7 @@
  *   holder stops being alive (liveness, three heartbeat intervals), with 503 when Redis cannot
  *   take it.
  * - Relay: a WebSocket that re-attaches a connection another node holds is relayed there
- *   (`websocket-relays.ts`); forwarding's liveness, outage and shutdown end relays too.
+ *   (`connection-relays.ts`); forwarding's liveness, outage and shutdown end relays too.
  *
  * @module
  */
@@ -31,8 +31,8 @@ import {
 } from "@hubwire/server";
 import type { BackplanePublisher } from "./backplane-publisher.js";
 import type { HubChannels } from "./channels.js";
+import type { ConnectionRelays } from "./connection-relays.js";
 import { EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
-import type { WebSocketRelays } from "./websocket-relays.js";
 
 /** What forwarding needs of its manager. */
 export interface ConnectionForwardingOptions {
@@ -52,7 +52,7 @@ export interface ConnectionForwardingOptions {
   /** How often forwards to nodes that stopped being alive are failed. */
   readonly sweepIntervalMs: number;
   /** The WebSockets relayed to and from this node. */
-  readonly relays: WebSocketRelays;
+  readonly relays: ConnectionRelays;
 }
 
 interface PendingLocate {
@@ -104,7 +104,7 @@ export class ConnectionForwarding implements ConnectionRouting {
   }
 
   /** The WebSockets relayed to and from this node (the router hands them their envelopes). */
-  get relays(): WebSocketRelays {
+  get relays(): ConnectionRelays {
     return this.#options.relays;
   }
 

@@ -162,8 +162,20 @@ export type Envelope =
       readonly url: string;
       readonly headers: Readonly<Record<string, string>>;
       readonly remoteAddress: string | null;
+      /** What is relayed: a WebSocket, or an event stream. */
+      readonly transport: "websocket" | "events";
     }
-  | { readonly kind: typeof EnvelopeKind.RelayAnswer; readonly relayId: string; readonly serverId: string; readonly status: number; readonly message: string }
+  | {
+      readonly kind: typeof EnvelopeKind.RelayAnswer;
+      readonly relayId: string;
+      readonly serverId: string;
+      /** Whether the holder took it (its status begins the relay: 101, or 200 for an event stream) or refused it. */
+      readonly accepted: boolean;
+      readonly status: number;
+      /** A refusal's body. */
+      readonly message: string;
+      readonly headers: Readonly<Record<string, string>>;
+    }
   | {
       readonly kind: typeof EnvelopeKind.RelayFrame;
       readonly relayId: string;
@@ -228,9 +240,9 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
     case EnvelopeKind.ForwardCancel:
       return encode([envelope.kind, envelope.requestId, envelope.serverId]);
     case EnvelopeKind.RelayOpen:
-      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.url, envelope.headers, envelope.remoteAddress]);
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.url, envelope.headers, envelope.remoteAddress, envelope.transport]);
     case EnvelopeKind.RelayAnswer:
-      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.status, envelope.message]);
+      return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.accepted, envelope.status, envelope.message, envelope.headers]);
     case EnvelopeKind.RelayFrame:
       return encode([envelope.kind, envelope.relayId, envelope.serverId, envelope.seq, envelope.isBinary, envelope.data]);
     case EnvelopeKind.RelayFlow:
@@ -342,10 +354,13 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | undefined {
       return { kind, requestId: a, serverId: b };
     case EnvelopeKind.RelayOpen:
       if (typeof a !== "string" || typeof b !== "string" || typeof c !== "string" || !isStringMap(d) || !isNullableString(e)) return undefined;
-      return { kind, relayId: a, serverId: b, url: c, headers: d, remoteAddress: e };
+      if (f !== "websocket" && f !== "events") return undefined;
+      return { kind, relayId: a, serverId: b, url: c, headers: d, remoteAddress: e, transport: f };
     case EnvelopeKind.RelayAnswer:
-      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "number" || typeof d !== "string") return undefined;
-      return { kind, relayId: a, serverId: b, status: c, message: d };
+      if (typeof a !== "string" || typeof b !== "string" || typeof c !== "boolean" || typeof d !== "number" || typeof e !== "string" || !isStringMap(f)) {
+        return undefined;
+      }
+      return { kind, relayId: a, serverId: b, accepted: c, status: d, message: e, headers: f };
     case EnvelopeKind.RelayFrame:
       if (typeof a !== "string" || typeof b !== "string" || !Number.isSafeInteger(c) || typeof d !== "boolean" || !(e instanceof Uint8Array)) return undefined;
       return { kind, relayId: a, serverId: b, seq: c as number, isBinary: d, data: e };

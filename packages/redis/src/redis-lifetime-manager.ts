@@ -64,6 +64,7 @@ import { ChannelSubscriptions } from "./channel-subscriptions.js";
 import { HubChannels } from "./channels.js";
 import { closeForResync } from "./close-for-resync.js";
 import { ConnectionForwarding } from "./connection-forwarding.js";
+import { ConnectionRelays } from "./connection-relays.js";
 import { DeadlineQueue } from "./deadline-queue.js";
 import type { DeliveryLoss } from "./delivery-loss.js";
 import { DurableDelivery } from "./durable-delivery.js";
@@ -77,7 +78,6 @@ import { RemoteInspection } from "./remote-inspection.js";
 import { type GroupAction, RemoteRequests } from "./remote-requests.js";
 import { SendFanout } from "./send-fanout.js";
 import { StreamKeys } from "./stream-keys.js";
-import { WebSocketRelays } from "./websocket-relays.js";
 
 /**
  * The lifetime manager for one hub on one node. Create it through {@link redisLifetimeManager}.
@@ -219,7 +219,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       isNewcomer: () => Date.now() - startedAt < 3 * heartbeatIntervalMs,
       forwardTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
       sweepIntervalMs: heartbeatIntervalMs,
-      relays: new WebSocketRelays({
+      relays: new ConnectionRelays({
         serverId: this.serverId,
         channels: this.channels,
         publisher: this.#publisher,

@@ -17,6 +17,7 @@ export {
   type NegotiatedConnection,
   type RelayAnswer,
   type RelayedRequest,
+  type RelayedStream,
   type RelaySocket,
   type RoutedEndpoint,
   RoutingError,

@@ -22,6 +22,7 @@ import {
   type HeldConnection,
   type NegotiatedConnection,
   type RelayedRequest,
+  type RelayedStream,
 } from "./connection-routing.js";
 import { EndpointRouting } from "./endpoint-routing.js";
 import { queryParameter, refuse, respondText } from "./http-request.js";
@@ -31,6 +32,7 @@ import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { isOriginAllowed } from "./origin-policy.js";
 import { ReattachLinks } from "./reattach-links.js";
+import { RelayedExchange } from "./relayed-exchange.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
@@ -181,6 +183,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
       release: (token) => this.#release(token),
       handle: (request, signal) => this.#handleForwarded(request, signal),
       openRelayed: (request, handshake) => this.#openRelayed(request, handshake),
+      streamRelayed: (request, stream) => this.#streamRelayed(request, stream),
     });
   }
 
@@ -264,8 +267,8 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
     if (connection === undefined) {
       if (this.#router === undefined) return refuse(exchange, 404, "No Connection with that ID");
-      if (!(exchange instanceof ForwardedExchange)) return void this.#router.route(exchange, search, kind, token);
-      // Forwarded here by a node that lost a race to claim it, while this node's claim is under way.
+      if (!(exchange instanceof ForwardedExchange || exchange instanceof RelayedExchange)) return void this.#router.route(exchange, search, kind, token);
+      // Forwarded (or relayed) here by a node that lost a race to claim it, while this node's claim is under way.
       const adopting = this.#router.adopting(token);
       if (adopting === undefined) return refuse(exchange, 404, "No Connection with that ID");
       return void adopting.then(() => (this.#byToken.has(token) ? this.handleHttp(exchange, search) : refuse(exchange, 404, "No Connection with that ID")));
@@ -427,6 +430,12 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     const queryAt = request.url.indexOf("?");
     const query = new URLSearchParams(queryAt === -1 ? "" : request.url.slice(queryAt + 1));
     return this.openWebSocket({ ...request, httpVersion: "1.1", native: undefined }, query, handshake, true);
+  }
+
+  /** An event stream relayed from another node (a re-attach that reached it), run as if it had arrived here. */
+  #streamRelayed(request: RelayedRequest, stream: RelayedStream): void {
+    const queryAt = request.url.indexOf("?");
+    this.handleHttp(new RelayedExchange(request, stream), queryAt === -1 ? "" : request.url.slice(queryAt + 1));
   }
 
   /**

@@ -10,10 +10,11 @@
  *   holder through the backplane and answered from there, so the client never sees which node
  *   answered. A forward is bounded: in size (the endpoint's frame limit), in time (a deadline),
  *   and answered 404 when no node holds the connection, 503 when the backplane cannot ask.
- * - A WebSocket that re-attaches a stateful connection on another node than its holder is
- *   relayed: the node it reached completes the handshake once the holder took it, and carries its
- *   frames to and from the holder through the backplane. The holder sees the relay as a WebSocket
- *   like any other (a {@link RuntimeWebSocket}), so it stays the connection's only owner.
+ * - A WebSocket or an event stream that re-attaches a stateful connection on another node than its
+ *   holder is relayed: the node it reached answers once the holder took it, and carries its frames
+ *   (a stream's chunks) between the client and the holder through the backplane. The holder sees
+ *   the relay as a WebSocket like any other (a {@link RuntimeWebSocket}) or as an HTTP exchange
+ *   (`relayed-exchange.ts`), so it stays the connection's only owner.
  *
  * @module
  */
@@ -30,18 +31,30 @@ export interface ForwardedRequest {
   readonly body: Uint8Array;
 }
 
-/** A WebSocket request as it is relayed to the node that holds its connection: it has no body. */
-export type RelayedRequest = Omit<ForwardedRequest, "body">;
+/** A request as it is relayed to the node that holds its connection: a WebSocket or an event stream, with no body. */
+export interface RelayedRequest extends Omit<ForwardedRequest, "body"> {
+  readonly transport: "websocket" | "events";
+}
 
 /**
- * The holder's answer to a relayed WebSocket: its end of the relay (what the client sends goes to
- * `send`, what the holder sends arrives at the listener), or the refusal the client's handshake gets.
+ * The holder's answer to a relayed request: its end of the relay (what the client sends goes to
+ * `send`, what the holder sends arrives at the listener) with the status and headers that began it
+ * (101 for a WebSocket), or the refusal the client gets (its status, message and headers).
  */
 export type RelayAnswer =
-  | { readonly kind: "accepted"; readonly holder: RelaySocket }
-  | { readonly kind: "refused"; readonly status: number; readonly message: string };
+  | { readonly kind: "accepted"; readonly holder: RelaySocket; readonly status: number; readonly headers: Readonly<Record<string, string>> }
+  | { readonly kind: "refused"; readonly status: number; readonly message: string; readonly headers: Readonly<Record<string, string>> };
 
-/** One node's end of a relayed WebSocket, as the node the client reached sees the holder. */
+/** How the holder answers a relayed event stream: begins it (the relay's end carries its chunks), or answers it whole. */
+export interface RelayedStream {
+  begin(status: number, headers: Readonly<Record<string, string>>): RelaySocket;
+  answer(status: number, headers: Readonly<Record<string, string>>, body: string): void;
+}
+
+/**
+ * One node's end of a relay, as a WebSocket: on the holder it stands for the client (a relayed
+ * WebSocket's, or an event stream's writes), on the node the client reached for the holder.
+ */
 export interface RelaySocket extends RuntimeWebSocket {
   /** The holder stopped (true) or restarted (false) reading the connection: the client's socket pauses with it. */
   onFlow(listener: (paused: boolean) => void): void;
@@ -82,6 +95,8 @@ export interface RoutedEndpoint {
   handle(request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse>;
   /** Runs a relayed WebSocket's handshake as if it had arrived here; `handshake.accept` gives the relay's end. */
   openRelayed(request: RelayedRequest, handshake: WebSocketHandshake): Promise<void>;
+  /** Runs a relayed event stream's request as if it had arrived here; `stream` carries its answer. */
+  streamRelayed(request: RelayedRequest, stream: RelayedStream): void;
 }
 
 /** The routing a backplane offers a hub's connection endpoint. */
@@ -97,7 +112,7 @@ export interface ConnectionRouting {
    */
   forward(nodeId: string, request: ForwardedRequest, signal: AbortSignal): Promise<ForwardedResponse>;
   /**
-   * Relays a WebSocket to the node that holds its connection. Resolves with the holder's answer;
+   * Relays a WebSocket or an event stream to the node that holds its connection. Resolves with the holder's answer;
    * rejects with a {@link RoutingError} (404 when that node is gone, 503 when it cannot be reached).
    */
   relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer>;
@@ -135,7 +150,8 @@ export function forwardedHeaders(headers: HttpHeaders): Record<string, string> {
 
 /**
  * A forwarded request run on the node that holds its connection: its body is already here, and
- * its answer is captured for the node the client waits on. Event streams are never forwarded.
+ * its answer is captured for the node the client waits on. Event streams are relayed instead
+ * (`relayed-exchange.ts`).
  *
  * @example
  * ```ts
@@ -217,7 +233,7 @@ export class ForwardedExchange implements HttpExchange {
   }
 
   beginStream(status: number, _headers: Readonly<Record<string, string>>): void {
-    // Event streams claim their connection where they arrive; one here is a routing bug.
+    // Event streams are claimed where they arrive, or relayed; one here is a routing bug.
     this.respond(status === 200 ? 500 : status, {}, "An event stream cannot be forwarded.");
   }
 

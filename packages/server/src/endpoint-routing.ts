@@ -2,29 +2,24 @@
  * An endpoint's side of routing between nodes (the seam is `connection-routing.ts`): what it does
  * with a request for a token it does not hold. A transport's first request claims a connection
  * another node only negotiated; a later one is forwarded to the node that holds the connection and
- * answered from there; a WebSocket that re-attaches a connection another node holds is relayed to
- * it (`websocket-splice.ts` joins the client's socket to the relay); anything else is 404, and 503
- * when the other nodes cannot be asked.
+ * answered from there; a WebSocket or an event stream that re-attaches a connection another node
+ * holds is relayed to it (`relay-entry.ts`); anything else is 404, and 503 when the other nodes
+ * cannot be asked.
  *
  * @module
  */
-import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection, RelayAnswer } from "./connection-routing.js";
+import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection } from "./connection-routing.js";
 import { forwardedHeaders, RoutingError } from "./connection-routing.js";
 import { refuse, respondText } from "./http-request.js";
-import type { Logger } from "./logger.js";
+import { type RelayEntrySide, relayEventStream, relayWebSocket } from "./relay-entry.js";
 import type { BodyReader, HttpExchange, HubRequest } from "./runtime/http-exchange.js";
 import type { WebSocketHandshake } from "./runtime/runtime-websocket.js";
 import type { TransportRequest } from "./transports/transport.js";
-import { spliceWebSockets } from "./websocket-splice.js";
 
 /** What the routing needs of its endpoint. */
-export interface RoutedEndpointSide<TConnection> {
-  readonly path: string;
-  readonly logger: Logger;
+export interface RoutedEndpointSide<TConnection> extends RelayEntrySide {
   /** The largest request body a forward carries. */
   readonly maxFrameBytes: number;
-  /** The bytes a relayed WebSocket may have queued for its client before it is cut (1008). */
-  readonly maxOutboundBufferBytes: number;
   /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
   adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined;
   /** Runs a request for a connection this node now holds. */
@@ -56,7 +51,7 @@ export class EndpointRouting<TConnection> {
     return this.#adopting.get(token);
   }
 
-  /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded to the one that holds it, or 404. */
+  /** A request for a token this node does not hold: claimed from the node that negotiated it, forwarded (an event stream relayed) to the one that holds it, or 404. */
   async route(exchange: HttpExchange, search: string, kind: TransportRequest, token: string): Promise<void> {
     let located: Located;
     try {
@@ -70,8 +65,8 @@ export class EndpointRouting<TConnection> {
       if (this.#endpoint.adopt(exchange, token, located) === undefined) return;
       return this.#endpoint.handleHttp(exchange, search);
     }
-    // An event stream for a connection whose transport runs on another node.
-    if (kind === "events") return refuse(exchange, 409, "Another transport request is already active for this connection.");
+    // An event stream that re-attaches a connection whose transport ran on another node.
+    if (kind === "events") return relayEventStream(this.#routing, located.nodeId, exchange, this.#endpoint);
     await this.#forward(exchange, located.nodeId);
   }
 
@@ -96,35 +91,8 @@ export class EndpointRouting<TConnection> {
     }
     if (located.kind === "claimed") return this.#endpoint.adopt(request, token, located);
     if (located.kind === "unknown") return undefined;
-    await this.#relay(request, located.nodeId, handshake, limits);
+    await relayWebSocket(this.#routing, located.nodeId, request, handshake, limits, this.#endpoint);
     return "answered";
-  }
-
-  /** Relays a WebSocket to the node holding its connection: the handshake completes once the holder took it. */
-  async #relay(request: HubRequest, nodeId: string, handshake: WebSocketHandshake, limits: { readonly maxMessageBytes: number }): Promise<void> {
-    const { logger, path, maxOutboundBufferBytes } = this.#endpoint;
-    let answer: RelayAnswer;
-    try {
-      answer = await this.#routing.relay(nodeId, {
-        method: "GET",
-        url: request.url,
-        headers: forwardedHeaders(request.headers),
-        remoteAddress: request.remoteAddress,
-      });
-    } catch (error) {
-      const status = error instanceof RoutingError ? error.status : 503;
-      logger.log(status === 404 ? "debug" : "warn", "A WebSocket could not be relayed to the node holding its connection.", { path, nodeId, error });
-      return handshake.refuse(status, status === 404 ? "No Connection with that ID" : "The node that holds this connection cannot be reached; try again.");
-    }
-    if (answer.kind === "refused") return handshake.refuse(answer.status, answer.message);
-    const client = await Promise.resolve(handshake.accept(limits)).catch((error: unknown) => {
-      logger.log("warn", "A relayed WebSocket's handshake failed.", { path, nodeId, error });
-      return undefined;
-    });
-    // The holder took the connection over this relay: it learns that the client left (and awaits a re-attach).
-    if (client === undefined) return answer.holder.close(1006, "The client left during the WebSocket handshake.");
-    logger.log("debug", "A WebSocket is relayed to the node holding its connection.", { path, nodeId });
-    spliceWebSockets(client, answer.holder, { maxBufferedBytes: maxOutboundBufferBytes, logger });
   }
 
   /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */

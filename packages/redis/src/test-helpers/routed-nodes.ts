@@ -1,5 +1,5 @@
 /**
- * Hub nodes on one Redis for routing tests (connection-forwarding, websocket-relays): each on its
+ * Hub nodes on one Redis for routing tests (connection-forwarding, connection-relays): each on its
  * own port, named so that a call can tell where it ran, and a load balancer with no affinity in
  * front of them.
  */

@@ -243,4 +243,21 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     // The open relay was not touched.
     expect(await connection.invoke("whereAmI")).toBe("b");
   });
+
+  it("passes the holder's refusal of an event stream to the client as it is (a long-polling connection: 400)", async () => {
+    const [a, b] = await twoNodes();
+    const negotiated = await fetch(`http://127.0.0.1:${a.port}/hub/negotiate?negotiateVersion=1&useStatefulReconnect=true`, { method: "POST" });
+    const token = ((await negotiated.json()) as { connectionToken: string }).connectionToken;
+    const url = (node: { port: number }, query = "") => `http://127.0.0.1:${node.port}/hub?id=${token}${query}`;
+    // b claims it with a poll, and it becomes stateful at its handshake.
+    expect((await fetch(url(b))).status).toBe(200);
+    expect((await fetch(url(b), { method: "POST", body: '{"protocol":"json","version":2}\u001e' })).status).toBe(200);
+    expect(await (await fetch(url(b))).text()).toBe("{}\u001e");
+    // An event stream re-attaching it on a is relayed to b, whose answer the client gets.
+    const stream = await fetch(url(a, "&link=1"), { headers: { Accept: "text/event-stream" } });
+    expect(stream.status).toBe(400);
+    expect(stream.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(await stream.text()).toBe("Cannot change transports mid-connection");
+    expect(b.hubs.connectionCount("/hub")).toBe(1);
+  });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RelaySocket } from "./connection-routing.js";
 import { silentLogger } from "./logger.js";
+import { sendableCloseCode, spliceWebSockets } from "./relay-entry.js";
 import type { RuntimeWebSocket, WebSocketListener } from "./runtime/runtime-websocket.js";
-import { sendableCloseCode, spliceWebSockets } from "./websocket-splice.js";
 
 /** A socket that records what is done to it and lets the test play its peer. */
 class RecordedSocket implements RelaySocket {

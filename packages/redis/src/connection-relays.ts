@@ -1,12 +1,14 @@
 /**
- * WebSockets relayed between nodes over Redis (the server's `ConnectionRouting.relay`): a stateful
- * connection's WebSocket re-attach that reached another node than the one holding the connection
- * is carried to the holder, so that a load balancer without sticky sessions can send it anywhere.
+ * WebSockets and event streams relayed between nodes over Redis (the server's
+ * `ConnectionRouting.relay`): a stateful connection's re-attach that reached another node than
+ * the one holding the connection is carried to the holder, so that a load balancer without sticky
+ * sessions can send it anywhere.
  *
  * - Open: the node the client reached (the entry) sends RelayOpen to the holder's server channel.
- *   The holder runs the handshake as its own (authentication, the re-attach rules) and answers on
- *   the entry's server channel: 101 with its end of the relay made, or the status and message the
- *   client's handshake gets. The entry completes the handshake only after a 101.
+ *   The holder runs the request as its own (authentication, the re-attach rules: a WebSocket's
+ *   handshake, an event stream's GET) and answers on the entry's server channel: accepted, with its
+ *   end of the relay made and the status and headers that begin it (101; 200 for a stream), or the
+ *   status, message and headers the client gets. The entry answers its client only then.
  * - Frames: RelayFrame both ways on the other node's server channel, numbered per direction from
  *   0. Redis keeps one publisher's messages on a channel in order; a repeat (ioredis resends what
  *   was in flight at a reconnect) is dropped, and a gap closes the relay with 1011 on both nodes:
@@ -29,7 +31,7 @@ import type { HubChannels } from "./channels.js";
 import { type Envelope, EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
 
 /** What relays need of their manager. */
-export interface WebSocketRelaysOptions {
+export interface ConnectionRelaysOptions {
   readonly serverId: string;
   readonly channels: HubChannels;
   readonly publisher: Pick<BackplanePublisher, "publish">;
@@ -65,20 +67,20 @@ const brokenRelay = 1011;
  *
  * @example
  * ```ts
- * const relays = new WebSocketRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, openTimeoutMs: 10_000 });
+ * const relays = new ConnectionRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, openTimeoutMs: 10_000 });
  * relays.serve(endpoint);
  * const answer = await relays.relay("node-2", { method: "GET", url: "/chat?id=token", headers, remoteAddress });
  * router: onRelay: (envelope) => relays.receive(envelope)
  * ```
  */
-export class WebSocketRelays {
-  readonly #options: WebSocketRelaysOptions;
+export class ConnectionRelays {
+  readonly #options: ConnectionRelaysOptions;
   #endpoint: RoutedEndpoint | undefined;
   readonly #opening = new Map<string, PendingOpen>();
   /** This node's end of every open relay, by relay id. */
   readonly #ends = new Map<string, RelayEnd>();
 
-  constructor(options: WebSocketRelaysOptions) {
+  constructor(options: ConnectionRelaysOptions) {
     this.#options = options;
   }
 
@@ -111,9 +113,10 @@ export class WebSocketRelays {
           url: request.url,
           headers: request.headers,
           remoteAddress: request.remoteAddress ?? null,
+          transport: request.transport,
         }),
       )
-      .catch((error: unknown) => this.#failOpen(relayId, new RoutingError(503, "Redis could not take the relayed WebSocket.", { cause: error })));
+      .catch((error: unknown) => this.#failOpen(relayId, new RoutingError(503, "Redis could not take the relayed request.", { cause: error })));
     return answer;
   }
 
@@ -163,10 +166,10 @@ export class WebSocketRelays {
     this.#options.publisher.publish(this.#options.channels.server(end.peer), encodeEnvelope(envelope), { quiet: true }).catch((error: unknown) => {
       if (envelope.kind === EnvelopeKind.RelayClose) {
         // Its next frame to this node, or its liveness, ends the other node's end.
-        this.#options.logger.log("debug", "The close of a relayed WebSocket could not be published.", { relayId: end.relayId, error });
+        this.#options.logger.log("debug", "The close of a relay could not be published.", { relayId: end.relayId, error });
         return;
       }
-      this.#options.logger.log("warn", "A relayed WebSocket frame could not be published; the relay closes.", { relayId: end.relayId, error });
+      this.#options.logger.log("warn", "A relayed frame could not be published; the relay closes.", { relayId: end.relayId, error });
       end.fail("A frame could not be sent between nodes.", true);
     });
   }
@@ -186,50 +189,53 @@ export class WebSocketRelays {
     return this.#options.logger;
   }
 
-  /** The holder's side: the handshake runs here as if the client had reached this node. */
+  /** The holder's side: the request runs here as if the client had reached this node. */
   #open(envelope: EnvelopeOf<typeof EnvelopeKind.RelayOpen>): void {
     const { relayId, serverId: entry } = envelope;
-    const answer = (status: number, message: string) =>
-      void this.#options.publisher
-        .publish(
-          this.#options.channels.server(entry),
-          encodeEnvelope({ kind: EnvelopeKind.RelayAnswer, relayId, serverId: this.#options.serverId, status, message }),
-          { quiet: true },
-        )
-        .catch((error: unknown) => {
-          this.#options.logger.log("warn", "The answer to a relayed WebSocket could not be published.", { relayId, error });
-          this.#ends.get(relayId)?.fail("The relay's answer could not be sent.", false);
-        });
-    const endpoint = this.#endpoint;
-    if (endpoint === undefined) return answer(404, "No Connection with that ID");
     let answered = false;
-    endpoint
-      .openRelayed(
-        { method: "GET", url: envelope.url, headers: envelope.headers, remoteAddress: envelope.remoteAddress ?? undefined },
-        {
-          refuse: (status, message) => {
-            if (answered) return;
-            answered = true;
-            answer(status, message);
-          },
-          accept: () => {
-            if (answered) return undefined;
-            answered = true;
-            const end = new RelayEnd(this, relayId, entry);
-            this.#ends.set(relayId, end);
-            // Published before any frame the connection sends on its new transport.
-            answer(101, "");
-            return end;
-          },
-        },
-      )
-      .catch((error: unknown) => {
-        this.#options.logger.log("error", "A relayed WebSocket failed on the node holding its connection.", { relayId, error });
-        if (!answered) {
-          answered = true;
-          answer(500, "Internal server error");
-        }
+    /** Answers once; an acceptance makes this node's end first, so that its frames follow the answer. */
+    const answer = (accepted: boolean, status: number, message: string, headers: Readonly<Record<string, string>>): RelayEnd | undefined => {
+      if (answered) return undefined;
+      answered = true;
+      const end = accepted ? new RelayEnd(this, relayId, entry) : undefined;
+      if (end !== undefined) this.#ends.set(relayId, end);
+      const bytes = encodeEnvelope({ kind: EnvelopeKind.RelayAnswer, relayId, serverId: this.#options.serverId, accepted, status, message, headers });
+      this.#options.publisher.publish(this.#options.channels.server(entry), bytes, { quiet: true }).catch((error: unknown) => {
+        this.#options.logger.log("warn", "The answer to a relayed request could not be published.", { relayId, error });
+        end?.fail("The relay's answer could not be sent.", false);
       });
+      return end;
+    };
+    const endpoint = this.#endpoint;
+    if (endpoint === undefined) return void answer(false, 404, "No Connection with that ID", {});
+    const request = {
+      method: "GET",
+      url: envelope.url,
+      headers: envelope.headers,
+      remoteAddress: envelope.remoteAddress ?? undefined,
+      transport: envelope.transport,
+    };
+    const failed = (error: unknown) => {
+      this.#options.logger.log("error", "A relayed request failed on the node holding its connection.", { relayId, error });
+      answer(false, 500, "Internal server error", {});
+    };
+    if (envelope.transport === "events") {
+      try {
+        endpoint.streamRelayed(request, {
+          begin: (status, headers) => answer(true, status, "", headers) ?? new RelayEnd(this, relayId, entry),
+          answer: (status, headers, body) => void answer(false, status, body, headers),
+        });
+      } catch (error) {
+        failed(error);
+      }
+      return;
+    }
+    endpoint
+      .openRelayed(request, {
+        refuse: (status, message) => void answer(false, status, message, {}),
+        accept: () => answer(true, 101, "", {}),
+      })
+      .catch(failed);
   }
 
   /** The entry's side: the holder's answer to an open. */
@@ -237,18 +243,16 @@ export class WebSocketRelays {
     const pending = this.#opening.get(envelope.relayId);
     if (pending === undefined) {
       // The entry gave up (its timeout, or Redis): a relay the holder made must not wait for frames.
-      if (envelope.status === 101) {
-        const orphan = new RelayEnd(this, envelope.relayId, envelope.serverId);
-        orphan.close(1006, "The relay's entry gave up before the holder answered.");
-      }
+      if (envelope.accepted) new RelayEnd(this, envelope.relayId, envelope.serverId).close(1006, "The relay's entry gave up before the holder answered.");
       return;
     }
     this.#opening.delete(envelope.relayId);
     clearTimeout(pending.timer);
-    if (envelope.status !== 101) return pending.resolve({ kind: "refused", status: envelope.status, message: envelope.message });
+    const { status, headers } = envelope;
+    if (!envelope.accepted) return pending.resolve({ kind: "refused", status, message: envelope.message, headers });
     const end = new RelayEnd(this, envelope.relayId, envelope.serverId);
     this.#ends.set(envelope.relayId, end);
-    pending.resolve({ kind: "accepted", holder: end });
+    pending.resolve({ kind: "accepted", holder: end, status, headers });
   }
 
   #closeUnknown(relayId: string, sender: string): void {
@@ -281,7 +285,7 @@ export class RelayEnd implements RelaySocket {
   readonly relayId: string;
   /** The other node. */
   readonly peer: string;
-  readonly #relays: WebSocketRelays;
+  readonly #relays: ConnectionRelays;
   #listener: WebSocketListener | undefined;
   #flow: ((paused: boolean) => void) | undefined;
   #open = true;
@@ -293,7 +297,7 @@ export class RelayEnd implements RelaySocket {
   /** Frames that arrived before a listener, or while paused. */
   readonly #waiting: Array<readonly [Uint8Array, boolean]> = [];
 
-  constructor(relays: WebSocketRelays, relayId: string, peer: string) {
+  constructor(relays: ConnectionRelays, relayId: string, peer: string) {
     this.#relays = relays;
     this.relayId = relayId;
     this.peer = peer;
@@ -350,7 +354,7 @@ export class RelayEnd implements RelaySocket {
   receiveFrame(seq: number, data: Uint8Array, isBinary: boolean): void {
     if (!this.#open || seq < this.#expected) return;
     if (seq > this.#expected) {
-      this.#relays.logger.log("warn", "Frames of a relayed WebSocket were lost between nodes; the relay closes.", {
+      this.#relays.logger.log("warn", "Frames of a relay were lost between nodes; the relay closes.", {
         relayId: this.relayId,
         expected: this.#expected,
         received: seq,
