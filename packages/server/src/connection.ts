@@ -518,7 +518,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.connectedOver = this.#transport!.name;
     this.traffic.over(this.connectedOver);
     if (this.statefulReconnectNegotiated && version >= 2) {
-      this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget);
+      this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget, (bytes) => this.#write(bytes));
     }
     this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);
     this.#events.connected(this);
@@ -536,22 +536,35 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
   }
 
   #sendBytes(bytes: Uint8Array, isTrackable: boolean): void | Promise<void> {
-    let wait: Promise<void> | undefined;
-    if (isTrackable && this.#stateful !== undefined) {
-      const kept = this.#stateful.buffer.add(bytes);
+    const buffer = this.#stateful?.buffer;
+    if (isTrackable && buffer !== undefined) {
+      const kept = buffer.offer(bytes);
       if (kept === "overflow") {
-        this.#settings.logger.log("warn", "Closing a connection whose unacknowledged messages are over the limit.", { connectionId: this.connectionId });
+        this.#settings.logger.log("warn", "Closing a connection: the server's replay buffers are over their shared limit.", {
+          connectionId: this.connectionId,
+        });
         this.#transport?.close(1011);
-        this.#finish(new Error("The client fell too far behind: its replay buffer is over the limit."));
+        this.#finish(new Error("The server's replay buffers are over their shared limit."));
         return;
       }
-      if (kept === "full") wait = this.#stateful.buffer.whenNotFull();
+      if (kept === "held") {
+        // Waiting for the client's acknowledgements, bounded as a transport's unsent bytes are.
+        if (buffer.heldBytes > this.#settings.maxOutboundBufferBytes)
+          this.#cutSlowClient("The client fell too far behind: what it has not acknowledged is over the limit.");
+        return buffer.whenNotFull();
+      }
+      this.#write(bytes);
+      return buffer.bufferedBytes >= this.#settings.statefulReconnectBufferBytes ? buffer.whenNotFull() : undefined;
     }
+    this.#write(bytes);
+  }
+
+  /** Queues bytes for the transport's next write, if there is one to write to. */
+  #write(bytes: Uint8Array): void {
     if (this.#transport !== undefined && this.#state === "connected") {
       this.#lastSentAt = this.#settings.now();
       this.#outbound.add(bytes);
     }
-    return wait;
   }
 
   /** One transport write of the records this tick produced (called by the outbound batch). */
@@ -561,12 +574,16 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     transport.send(chunk, this.#protocol?.transferFormat === TransferFormat.Binary);
     this.traffic.wrote(chunk.length);
     // A client that stops reading must not grow this process's memory without bound.
-    if (transport.bufferedBytes > this.#settings.maxOutboundBufferBytes) {
-      this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
-      this.#settings.metrics.slowConsumerCut();
-      transport.close(1008, "The client is not reading fast enough.");
-      this.#finish(new Error("The client fell too far behind: its outbound buffer is over the limit."));
-    }
+    if (transport.bufferedBytes > this.#settings.maxOutboundBufferBytes)
+      this.#cutSlowClient("The client fell too far behind: its outbound buffer is over the limit.");
+  }
+
+  /** Ends a connection whose client does not read (or acknowledge) what it is sent. */
+  #cutSlowClient(reason: string): void {
+    this.#settings.logger.log("warn", "Cutting a client that does not read what it is sent.", { connectionId: this.connectionId });
+    this.#settings.metrics.slowConsumerCut();
+    this.#transport?.close(1008, "The client is not reading fast enough.");
+    this.#finish(new Error(reason));
   }
 
   #completeClientResult(invocationId: string | undefined, answer: CompletionMessage | ProtocolError): boolean {

@@ -2,7 +2,8 @@
  * Stateful reconnect's outgoing side: every trackable message (types 1 to 5) gets the next
  * sequence id and stays here, as sent bytes, until the client acknowledges it; after a dropped
  * WebSocket is re-attached, whatever was not acknowledged is sent again. Capped in bytes per
- * connection (senders wait past the cap: back-pressure) and across connections (a shared budget).
+ * connection (past the cap, messages wait in order until acknowledgements make room, and senders
+ * that await them wait too: back-pressure) and across connections (a shared budget).
  *
  * @module
  */
@@ -37,22 +38,33 @@ interface Entry {
   readonly bytes: Uint8Array;
 }
 
-/** One connection's unacknowledged messages. */
+/** One connection's unacknowledged messages, and those that wait for room among them. */
 export class ReplayBuffer {
   readonly #limitBytes: number;
   readonly #budget: ReplayBudget;
+  /** Writes a held message once acknowledgements made room for it (numbered and kept by then). */
+  readonly #release: (bytes: Uint8Array) => void;
   #entries: Entry[] = [];
   #bytes = 0;
   #lastSequenceId = 0;
+  /** Messages offered while the buffer was over its limit, in order, not numbered yet. */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
   #waiters: Array<() => void> = [];
 
-  constructor(limitBytes: number, budget: ReplayBudget) {
+  constructor(limitBytes: number, budget: ReplayBudget, release: (bytes: Uint8Array) => void) {
     this.#limitBytes = limitBytes;
     this.#budget = budget;
+    this.#release = release;
   }
 
   get bufferedBytes(): number {
     return this.#bytes;
+  }
+
+  /** Bytes of the messages that wait for room. */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   /** The id the next replay starts at: the oldest unacknowledged message, or the next to be sent. */
@@ -65,24 +77,30 @@ export class ReplayBuffer {
   }
 
   /**
-   * Keeps a message that is being sent. Returns `"ok"`, `"full"` (kept; the sender should wait for
-   * {@link ReplayBuffer.whenNotFull}) or `"overflow"` (not kept: the per-connection hard cap of
-   * twice the limit, or the shared budget, is exhausted; the connection should end).
+   * Offers a message to be sent. `"send"`: numbered and kept, write it now. `"held"`: the buffer
+   * is over its limit (or earlier messages wait), so it waits, in order, and is written through
+   * `release` once the client's acknowledgements make room, as .NET's writes wait then. A message
+   * is admitted whatever its size while the buffer is under its limit. `"overflow"`: the shared
+   * budget is exhausted; nothing is kept and the connection should end.
    */
-  add(bytes: Uint8Array): "ok" | "full" | "overflow" {
-    if (this.#bytes + bytes.length > 2 * this.#limitBytes || !this.#budget.reserve(bytes.length)) return "overflow";
-    this.#entries.push({ sequenceId: ++this.#lastSequenceId, bytes });
-    this.#bytes += bytes.length;
-    return this.#bytes >= this.#limitBytes ? "full" : "ok";
+  offer(bytes: Uint8Array): "send" | "held" | "overflow" {
+    if (!this.#budget.reserve(bytes.length)) return "overflow";
+    if (this.#held.length > 0 || this.#bytes >= this.#limitBytes) {
+      this.#held.push(bytes);
+      this.#heldBytes += bytes.length;
+      return "held";
+    }
+    this.#keep(bytes);
+    return "send";
   }
 
-  /** Resolves once the buffer is under its limit (or cleared). */
+  /** Resolves once the buffer is under its limit with nothing held (or cleared). */
   whenNotFull(): Promise<void> {
-    if (this.#bytes < this.#limitBytes) return Promise.resolve();
+    if (this.#bytes < this.#limitBytes && this.#held.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** The client processed everything up to `sequenceId`. */
+  /** The client processed everything up to `sequenceId`; held messages take the room that frees. */
   ack(sequenceId: number): void {
     let drop = 0;
     while (drop < this.#entries.length && this.#entries[drop]!.sequenceId <= sequenceId) {
@@ -91,15 +109,30 @@ export class ReplayBuffer {
       drop++;
     }
     if (drop > 0) this.#entries = this.#entries.slice(drop);
-    if (this.#bytes < this.#limitBytes) this.#wake();
+    let released = 0;
+    while (released < this.#held.length && this.#bytes < this.#limitBytes) {
+      const bytes = this.#held[released++]!;
+      this.#heldBytes -= bytes.length;
+      this.#keep(bytes);
+      this.#release(bytes);
+    }
+    if (released > 0) this.#held = this.#held.slice(released);
+    if (this.#bytes < this.#limitBytes && this.#held.length === 0) this.#wake();
   }
 
   /** Frees everything (the connection is over). */
   clear(): void {
-    this.#budget.release(this.#bytes);
+    this.#budget.release(this.#bytes + this.#heldBytes);
     this.#entries = [];
+    this.#held = [];
     this.#bytes = 0;
+    this.#heldBytes = 0;
     this.#wake();
+  }
+
+  #keep(bytes: Uint8Array): void {
+    this.#entries.push({ sequenceId: ++this.#lastSequenceId, bytes });
+    this.#bytes += bytes.length;
   }
 
   #wake(): void {

@@ -175,6 +175,35 @@ describe("stateful reconnect on the server", () => {
     }
   });
 
+  it("holds what the official client has not acknowledged yet past the buffer's limit, as .NET's writes wait, and ends nothing", async () => {
+    // The official client acknowledges at most once a second: a loop of calls, or one large
+    // result, passes a small buffer long before. The answers wait for room; none is lost.
+    const small = await startServer({
+      hubs: { "/hub": testHub },
+      hubOptions: { allowStatefulReconnect: true, statefulReconnectBufferBytes: 2_000 },
+    });
+    const connection = new HubConnectionBuilder()
+      .withUrl(`http://127.0.0.1:${small.port}/hub`, { transport: HttpTransportType.WebSockets })
+      .withStatefulReconnect()
+      .configureLogging(quiet)
+      .build();
+    try {
+      let closed: Error | undefined;
+      connection.onclose((error) => (closed = error ?? new Error("closed")));
+      await connection.start();
+      const large = "l".repeat(5_000);
+      expect(await connection.invoke("echo", large)).toBe(large);
+      const answers: unknown[] = [];
+      for (let n = 0; n < 12; n++) answers.push(await connection.invoke("echo", `${n}`.padEnd(500, ".")));
+      expect(answers).toEqual(Array.from({ length: 12 }, (_, n) => `${n}`.padEnd(500, ".")));
+      expect(closed).toBeUndefined();
+      expect(connection.state).toBe(HubConnectionState.Connected);
+    } finally {
+      await connection.stop();
+      await small.close();
+    }
+  }, 20_000);
+
   it("ends a connection whose replay would pass the server-wide cap", async () => {
     const capped = await startServer({
       hubs: { "/hub": testHub },

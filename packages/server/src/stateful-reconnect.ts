@@ -28,8 +28,9 @@ export class StatefulReconnect {
   #latestReceivedId = 0;
   #lastAckedId = 0;
 
-  constructor(bufferBytes: number, budget: ReplayBudget) {
-    this.buffer = new ReplayBuffer(bufferBytes, budget);
+  /** `release` writes a message that waited for room in the buffer (see {@link ReplayBuffer.offer}). */
+  constructor(bufferBytes: number, budget: ReplayBudget, release: (bytes: Uint8Array) => void = () => undefined) {
+    this.buffer = new ReplayBuffer(bufferBytes, budget, release);
   }
 
   /** Sorts an incoming message: duplicates and anything before the Sequence are dropped; Ack and Sequence are handled here. */
