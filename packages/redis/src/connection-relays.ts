@@ -69,7 +69,7 @@ const brokenRelay = 1011;
  * ```ts
  * const relays = new ConnectionRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, openTimeoutMs: 10_000 });
  * relays.serve(endpoint);
- * const answer = await relays.relay("node-2", { method: "GET", url: "/chat?id=token", headers, remoteAddress });
+ * const answer = await relays.relay("node-2", { method: "GET", url: "/chat?id=token", headers, remoteAddress, transport: "websocket" });
  * router: onRelay: (envelope) => relays.receive(envelope)
  * ```
  */
@@ -88,12 +88,7 @@ export class ConnectionRelays {
     this.#endpoint = endpoint;
   }
 
-  /** Open relays on this node (either end). */
-  get size(): number {
-    return this.#ends.size;
-  }
-
-  /** Relays a WebSocket request to the node holding its connection; resolves with the holder's answer. */
+  /** Relays a WebSocket or event stream request to the node holding its connection; resolves with the holder's answer. */
   relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer> {
     const relayId = this.#options.newId();
     const answer = new Promise<RelayAnswer>((resolve, reject) => {
