@@ -20,8 +20,17 @@ describe("observeBackplane", () => {
       removeBatchObservableCallback: (callback: BatchObservableCallback) => void (callbacks = callbacks.filter((entry) => entry !== callback)),
     });
     let connected = true;
-    const stats = { published: 5, publishFailures: 1, received: 7, duplicatesDropped: 2, malformedDropped: 0, messagesLost: 3, lossIncidents: 1 };
-    const stop = observeBackplane({ hubName: "chat", isConnected: () => connected, nodeCount: () => 3, stats }, { getMeter: () => meter });
+    const stats = {
+      published: 5,
+      publishFailures: 1,
+      received: 7,
+      duplicatesDropped: 2,
+      malformedDropped: 0,
+      messagesLost: 3,
+      lossIncidents: 1,
+      relaysBroken: 4,
+    };
+    const stop = observeBackplane({ hubName: "chat", isConnected: () => connected, nodeCount: () => 3, relayCount: () => 2, stats }, { getMeter: () => meter });
     const collect = () => {
       const seen: Array<[string, number, Attributes]> = [];
       for (const callback of callbacks)
@@ -38,6 +47,8 @@ describe("observeBackplane", () => {
       ["hubwire.backplane.dropped", 0, { "hubwire.hub": "chat", "hubwire.reason": "malformed" }],
       ["hubwire.backplane.lost", 3, { "hubwire.hub": "chat" }],
       ["hubwire.backplane.loss_incidents", 1, { "hubwire.hub": "chat" }],
+      ["hubwire.backplane.relays", 2, { "hubwire.hub": "chat" }],
+      ["hubwire.backplane.relays_broken", 4, { "hubwire.hub": "chat" }],
     ]);
     connected = false;
     stats.publishFailures = 4;

@@ -18,6 +18,8 @@ export interface BackplaneStats {
   messagesLost: number;
   /** Durable delivery: losses that closed this node's connections (a reset, a trim, a gap no earlier incident explains). */
   lossIncidents: number;
+  /** Relays this node closed because they broke (frames lost, the other node gone, Redis lost or refusing a frame); their clients re-attach. */
+  relaysBroken: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface BackplaneStats {
  * ```
  */
 export function emptyBackplaneStats(): BackplaneStats {
-  return { published: 0, publishFailures: 0, received: 0, duplicatesDropped: 0, malformedDropped: 0, messagesLost: 0, lossIncidents: 0 };
+  return { published: 0, publishFailures: 0, received: 0, duplicatesDropped: 0, malformedDropped: 0, messagesLost: 0, lossIncidents: 0, relaysBroken: 0 };
 }
 
 /** What the instruments read, at each collection. */
@@ -39,6 +41,8 @@ export interface BackplaneReadings {
   isConnected(): boolean;
   /** Nodes alive, this one included. */
   nodeCount(): number;
+  /** Transports relayed to or from this node now (`connection-relays.ts`). */
+  relayCount(): number;
   readonly stats: Readonly<BackplaneStats>;
 }
 
@@ -80,7 +84,15 @@ export function observeBackplane(readings: BackplaneReadings, meterProvider: Met
     unit: "{incident}",
     description: "Durable delivery: losses that closed this node's connections with allowReconnect.",
   });
-  const observables: Observable[] = [connected, nodes, messages, failures, dropped, lost, incidents];
+  const relays = meter.createObservableGauge("hubwire.backplane.relays", {
+    unit: "{relay}",
+    description: "Transports relayed to or from this node: stateful re-attaches that reached another node than their connection's.",
+  });
+  const relaysBroken = meter.createObservableCounter("hubwire.backplane.relays_broken", {
+    unit: "{relay}",
+    description: "Relays this node closed because they broke (frames lost, the other node gone, Redis lost); their clients re-attach.",
+  });
+  const observables: Observable[] = [connected, nodes, messages, failures, dropped, lost, incidents, relays, relaysBroken];
   const callback: BatchObservableCallback = (result) => {
     const { stats } = readings;
     result.observe(connected, readings.isConnected() ? 1 : 0, hub);
@@ -92,6 +104,8 @@ export function observeBackplane(readings: BackplaneReadings, meterProvider: Met
     result.observe(dropped, stats.malformedDropped, { ...hub, "hubwire.reason": "malformed" });
     result.observe(lost, stats.messagesLost, hub);
     result.observe(incidents, stats.lossIncidents, hub);
+    result.observe(relays, readings.relayCount(), hub);
+    result.observe(relaysBroken, stats.relaysBroken, hub);
   };
   meter.addBatchObservableCallback(callback, observables);
   return () => meter.removeBatchObservableCallback(callback, observables);

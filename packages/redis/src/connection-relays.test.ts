@@ -27,6 +27,9 @@ async function twoNodes(options: { mortal?: boolean; hubOptions?: HubOptions } =
   return nodes as [(typeof nodes)[0], (typeof nodes)[0]];
 }
 
+/** Relays open on a node (what `hubwire.backplane.relays` reads). */
+const relayCount = (node: { manager(): { routing: unknown } }) => (node.manager().routing as { relays: { size: number } }).relays.size;
+
 /** Records every message on the nodes' own channels (where relays travel). */
 async function spyOnServerChannels() {
   const spy = new Redis(6379, "127.0.0.1");
@@ -129,6 +132,10 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     await connection.send("note", "after");
     await eventually(() => notes.length === 2, "both notes");
     expect(notes).toEqual(["b before", "b after"]);
+    // Counted where it broke; the entry's end closed as told, and no relay is left open.
+    expect(b.manager().stats.relaysBroken).toBe(1);
+    expect(a.manager().stats.relaysBroken).toBe(0);
+    await eventually(() => relayCount(a) === 0 && relayCount(b) === 0, "both ends to close");
     expect(reconnecting).toBe(0);
   }, 30_000);
 

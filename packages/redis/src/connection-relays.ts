@@ -26,6 +26,7 @@
  */
 import type { Logger, RelayAnswer, RelayedRequest, RelaySocket, RoutedEndpoint, WebSocketListener } from "@hubwire/server";
 import { RoutingError } from "@hubwire/server";
+import type { BackplaneStats } from "./backplane-metrics.js";
 import type { BackplanePublisher } from "./backplane-publisher.js";
 import type { HubChannels } from "./channels.js";
 import { type Envelope, EnvelopeKind, type EnvelopeOf, encodeEnvelope } from "./envelope.js";
@@ -39,6 +40,8 @@ export interface ConnectionRelaysOptions {
   liveNodeIds(): readonly string[];
   newId(): string;
   readonly logger: Logger;
+  /** Counts `relaysBroken`. */
+  readonly stats: Pick<BackplaneStats, "relaysBroken">;
   /** How long opening a relay waits for the holder's answer. */
   readonly openTimeoutMs: number;
 }
@@ -67,7 +70,7 @@ const brokenRelay = 1011;
  *
  * @example
  * ```ts
- * const relays = new ConnectionRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, openTimeoutMs: 10_000 });
+ * const relays = new ConnectionRelays({ serverId, channels, publisher, liveNodeIds, newId, logger, stats, openTimeoutMs: 10_000 });
  * relays.serve(endpoint);
  * const answer = await relays.relay("node-2", { method: "GET", url: "/chat?id=token", headers, remoteAddress, transport: "websocket" });
  * router: onRelay: (envelope) => relays.receive(envelope)
@@ -86,6 +89,11 @@ export class ConnectionRelays {
 
   serve(endpoint: RoutedEndpoint): void {
     this.#endpoint = endpoint;
+  }
+
+  /** Relays open on this node now (either end). */
+  get size(): number {
+    return this.#ends.size;
   }
 
   /** Relays a WebSocket or event stream request to the node holding its connection; resolves with the holder's answer. */
@@ -153,7 +161,7 @@ export class ConnectionRelays {
 
   close(): void {
     for (const relayId of [...this.#opening.keys()]) this.#failOpen(relayId, new RoutingError(503, "The server is shutting down."));
-    for (const end of [...this.#ends.values()]) end.fail("The server is shutting down.", true);
+    for (const end of [...this.#ends.values()]) end.close(brokenRelay, "The server is shutting down.");
   }
 
   /** @internal For a relay end: publishes to its other node; a frame that cannot be published breaks the relay. */
@@ -167,6 +175,11 @@ export class ConnectionRelays {
       this.#options.logger.log("warn", "A relayed frame could not be published; the relay closes.", { relayId: end.relayId, error });
       end.fail("A frame could not be sent between nodes.", true);
     });
+  }
+
+  /** @internal A relay end broke (counted; the client re-attaches). */
+  broke(): void {
+    this.#options.stats.relaysBroken++;
   }
 
   /** @internal A relay end closed. */
@@ -376,6 +389,7 @@ export class RelayEnd implements RelaySocket {
   /** @internal The relay broke: both ends close with 1011 (`tell`: the other node may still hear it). */
   fail(reason: string, tell: boolean): void {
     if (!this.#open) return;
+    this.#relays.broke();
     if (tell) this.close(brokenRelay, reason);
     else this.#end(brokenRelay, reason);
   }

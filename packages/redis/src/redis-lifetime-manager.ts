@@ -189,7 +189,13 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       logger: this.#logger,
     });
     this.#stopObserving = observeBackplane(
-      { hubName: options.hubName, isConnected: () => this.#connections.isReady, nodeCount: () => 1 + this.liveNodeCount, stats: this.stats },
+      {
+        hubName: options.hubName,
+        isConnected: () => this.#connections.isReady,
+        nodeCount: () => 1 + this.liveNodeCount,
+        relayCount: () => this.#forwarding.relays.size,
+        stats: this.stats,
+      },
       options.meterProvider,
     );
     this.#presence = new PresenceMap(this.serverId, this.#logger);
@@ -226,6 +232,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         liveNodeIds: () => this.#liveness.liveNodeIds(),
         newId,
         logger: this.#logger,
+        stats: this.stats,
         openTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
       }),
     });

@@ -9,7 +9,7 @@ import { connect, type Socket } from "node:net";
 import { createHubServer, defineHub, type HubContract, type HubDefinition, HubError, type HubOptions, type HubServer, silentLogger } from "@hubwire/server";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
-import { redisLifetimeManager } from "../redis-lifetime-manager.js";
+import { type RedisLifetimeManager, redisLifetimeManager } from "../redis-lifetime-manager.js";
 
 export interface Contract extends HubContract {
   server: {
@@ -62,7 +62,7 @@ export async function startNode(
   name: string,
   prefix: string,
   options: NodeOptions = {},
-): Promise<{ hubs: HubServer; hub: HubDefinition<Contract>; port: number; name: string; clients: Redis[] }> {
+): Promise<{ hubs: HubServer; hub: HubDefinition<Contract>; port: number; name: string; clients: Redis[]; manager: () => RedisLifetimeManager }> {
   const hub = defineHub<Contract>({
     methods: {
       add: (_ctx, a, b) => a + b,
@@ -106,11 +106,13 @@ export async function startNode(
   };
   const clients = [new Redis(redisOptions), new Redis(redisOptions)];
   for (const client of clients) client.on("error", () => undefined);
+  const managerFor = redisLifetimeManager({ publisher: clients[0]!, subscriber: clients[1]!, prefix, heartbeatIntervalMs: 100, publishTimeoutMs: 500 });
+  let manager: RedisLifetimeManager | undefined;
   const hubs = createHubServer({
     hubs: { "/hub": hub },
     logger: silentLogger,
     ...(options.hubOptions === undefined ? {} : { hubOptions: options.hubOptions }),
-    lifetimeManager: redisLifetimeManager({ publisher: clients[0]!, subscriber: clients[1]!, prefix, heartbeatIntervalMs: 100, publishTimeoutMs: 500 }),
+    lifetimeManager: (hubName) => (manager = managerFor(hubName)),
   });
   const server: Server = createServer((_request, response) => response.writeHead(404).end());
   hubs.attach(server);
@@ -121,7 +123,7 @@ export async function startNode(
     await new Promise((resolve) => server.close(resolve));
     for (const client of clients) client.disconnect();
   });
-  return { hubs, hub, port: (server.address() as AddressInfo).port, name, clients };
+  return { hubs, hub, port: (server.address() as AddressInfo).port, name, clients, manager: () => manager! };
 }
 
 /** The balancer in front of the nodes. */
