@@ -267,4 +267,40 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     expect(await stream.text()).toBe("Cannot change transports mid-connection");
     expect(b.hubs.connectionCount("/hub")).toBe(1);
   });
+
+  it("authenticates a relayed re-attach on the holder: another user's token is refused there (403), the owner's resumes", async () => {
+    const [a, b] = await twoNodes();
+    const negotiated = await fetch(`http://127.0.0.1:${b.port}/hub/negotiate?negotiateVersion=1&useStatefulReconnect=true`, {
+      method: "POST",
+      headers: { Authorization: "Bearer ann" },
+    });
+    const token = ((await negotiated.json()) as { connectionToken: string }).connectionToken;
+    const open = (port: number, user: string) => new WebSocket(`ws://127.0.0.1:${port}/hub?id=${token}`, { headers: { Authorization: `Bearer ${user}` } });
+    const first = open(b.port, "ann");
+    cleanups.push(() => first.terminate());
+    await new Promise((resolve, reject) => first.once("open", resolve).once("error", reject));
+    first.send('{"protocol":"json","version":2}\u001e');
+    await new Promise((resolve) => first.once("message", resolve));
+    first.terminate();
+    // Ben holds the token but not the connection: the holder refuses him through the relay.
+    const forged = open(a.port, "ben");
+    forged.on("error", () => undefined);
+    cleanups.push(() => forged.terminate());
+    const refusal = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      forged.once("unexpected-response", (_request, response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      forged.once("open", () => reject(new Error("another user's re-attach opened")));
+    });
+    expect(refusal).toEqual({ status: 403, body: "The connection belongs to another user." });
+    // Ann's own re-attach through a is relayed and resumed: the holder sends its Sequence.
+    const resumed = open(a.port, "ann");
+    cleanups.push(() => resumed.terminate());
+    const firstFrame = new Promise<string>((resolve) => resumed.once("message", (data: Buffer) => resolve(data.toString())));
+    await new Promise((resolve, reject) => resumed.once("open", resolve).once("error", reject));
+    expect(await firstFrame).toMatch(/^\{"type":9,"sequenceId":\d+\}/);
+    expect(b.hubs.connectionCount("/hub")).toBe(1);
+  });
 });

@@ -111,6 +111,8 @@ export async function startNode(
   const hubs = createHubServer({
     hubs: { "/hub": hub },
     logger: silentLogger,
+    // The access token, if any, is the user's id.
+    authenticate: ({ accessToken }) => (accessToken === undefined ? undefined : { userId: accessToken }),
     ...(options.hubOptions === undefined ? {} : { hubOptions: options.hubOptions }),
     lifetimeManager: (hubName) => (manager = managerFor(hubName)),
   });
