@@ -53,6 +53,71 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
+/** A stateful client as {@link exercise} drives it: ours or the official one. */
+interface StatefulClient {
+  invoke(method: string, ...args: unknown[]): Promise<unknown>;
+  send(method: string, ...args: unknown[]): Promise<void>;
+  /** The numbers the server's burst sent, as they arrived. */
+  readonly ticks: readonly number[];
+  /** How often `onReconnecting` fired. */
+  readonly reconnecting: number;
+  readonly connectionId: string | null | undefined;
+}
+
+/**
+ * Sends 300 numbered messages each way while the network is cut, until two re-attaches landed on
+ * the node not holding the connection (nginx alternates its upstreams, so this takes a few cuts);
+ * then checks that every message arrived once and in order, under the same id, with no
+ * reconnect, and tallies it. `reattaches`: the re-attach requests nginx logged so far.
+ */
+async function exercise(client: StatefulClient, label: { client: string; transport: string; how: string }, reattaches: () => NginxRequest[]): Promise<void> {
+  const id = client.connectionId;
+  const holder = await client.invoke("node");
+  const holderPort = nodes.find((node) => node.name === holder)!.port;
+  const count = 300;
+  const burst = client.invoke("burst", count);
+  const sending = (async () => {
+    for (let n = 0; n < count; n++) {
+      await client.send("note", n);
+      if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  const crossed = () => reattaches().filter((request) => request.upstreamPort !== holderPort).length;
+  let cuts = 0;
+  while (cuts < 4 || (crossed() < 2 && cuts < 24)) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const before = proxy!.connectionCount;
+    proxy!.cut();
+    cuts++;
+    await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
+    // A re-attach the server refused ends in a reconnect: fail here, on the cut that caused it.
+    expect(client.reconnecting, `onReconnecting after cut ${cuts}`).toBe(0);
+  }
+  // A re-attach the server took for a new transport leaves the calls hanging: fail on them, not at the test's timeout.
+  await within(sending, "the notes to go out", 10_000);
+  expect(await within(burst, "the burst's answer", 10_000)).toBe(count);
+  await eventually(() => client.ticks.length >= count, `${count} ticks`, 10_000).catch(() => undefined);
+  const notes = (await client.invoke("notes")) as number[];
+  const numbers = Array.from({ length: count }, (_, n) => n);
+  const losses = (got: readonly number[]) => ({ lost: count - new Set(got).size, duplicated: got.length - new Set(got).size });
+  const cases = `stateful, round-robin, ${label.client}, ${label.transport}, network cuts`;
+  tally({ kind: "delivery", case: `${cases}, client to server`, sent: count, ...losses(notes) });
+  tally({ kind: "delivery", case: `${cases}, server to client`, sent: count, ...losses(client.ticks) });
+  expect(notes).toEqual(numbers);
+  expect(client.ticks).toEqual(numbers);
+  expect(client.connectionId).toBe(id);
+  expect(client.reconnecting).toBe(0);
+  // The same node holds it still, and re-attaches were served by the other one.
+  expect(await client.invoke("node")).toBe(holder);
+  expect(crossed()).toBeGreaterThanOrEqual(2);
+  tally({
+    kind: "figure",
+    case: `stateful, round-robin, ${label.transport}: re-attaches nginx sent to the node not holding the connection, ${label.how} (of ${reattaches().length} ended, in ${cuts} cuts)`,
+    value: crossed(),
+    unit: "requests",
+  });
+}
+
 describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin, two nodes over Redis)", () => {
   for (const [transport, how] of [
     ["LongPolling", "forwarded"],
@@ -69,83 +134,35 @@ describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin
         statefulReconnect: statefulReconnect(),
         reconnect: [0, 100],
       });
-      // Untyped calls: no contract here.
-      const invoke = connection.invoke.bind(connection) as unknown as (method: string, ...args: unknown[]) => Promise<unknown>;
-      const send = connection.send.bind(connection) as unknown as (method: string, ...args: unknown[]) => Promise<void>;
-      const on = connection.on.bind(connection) as unknown as (method: string, handler: (...args: unknown[]) => void) => void;
       const ticks: number[] = [];
-      on("tick", (n) => ticks.push(n as number));
+      // Untyped calls: no contract here.
+      (connection.on.bind(connection) as unknown as (method: string, handler: (n: number) => void) => void)("tick", (n) => ticks.push(n));
       let reconnecting = 0;
       connection.onReconnecting(() => reconnecting++);
       await connection.start();
-      try {
-        const id = connection.connectionId;
-        const holder = await invoke("node");
-        const count = 300;
-        const burst = invoke("burst", count);
-        const sending = (async () => {
-          for (let n = 0; n < count; n++) {
-            await send("note", n);
-            if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        })();
-        // Cut until two re-attaches went to the other node (nginx alternates its upstreams, so this
-        // takes a few cuts; a re-attach poll is logged as soon as it is answered, at once; an event
-        // stream when it ends, at the next cut).
-        const holderPort = nodes.find((node) => node.name === holder)!.port;
-        // Re-attaches (each link's first GET: a poll, or the event stream) answered 200 by a node:
-        // by the other one, they were forwarded (relayed) to the holder.
-        const reattaches = () => {
-          const firsts = new Map<number, NginxRequest>();
-          for (const request of nginx!.requests()) {
-            if (request.clientTag === tag && request.method === "GET" && request.link !== undefined && !firsts.has(request.link))
-              firsts.set(request.link, request);
-          }
-          return [...firsts.values()].filter((request) => request.status === 200 && request.upstreamPort !== undefined);
-        };
-        const crossed = () => reattaches().filter((request) => request.upstreamPort !== holderPort).length;
-        let cuts = 0;
-        while (cuts < 4 || (crossed() < 2 && cuts < 24)) {
-          await new Promise((resolve) => setTimeout(resolve, 60));
-          const before = proxy!.connectionCount;
-          proxy!.cut();
-          cuts++;
-          await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
-          // A re-attach the server refused ends in a reconnect: fail here, on the cut that caused it.
-          expect(reconnecting, `onReconnecting after cut ${cuts}`).toBe(0);
+      // Re-attaches: each link's first GET (a poll, or the event stream; a poll is logged as soon
+      // as it is answered, a stream when it ends, at the next cut), answered 200 by a node.
+      const reattaches = () => {
+        const firsts = new Map<number, NginxRequest>();
+        for (const request of nginx!.requests()) {
+          if (request.clientTag === tag && request.method === "GET" && request.link !== undefined && !firsts.has(request.link))
+            firsts.set(request.link, request);
         }
-        // A re-attach the server took for an ordinary poll leaves the calls hanging: fail on them, not at the test's timeout.
-        await within(sending, "the notes to go out", 10_000);
-        expect(await within(burst, "the burst's answer", 10_000)).toBe(count);
-        await eventually(() => ticks.length >= count, `${count} ticks`, 10_000).catch(() => undefined);
-        const notes = (await invoke("notes")) as number[];
-        const numbers = Array.from({ length: count }, (_, n) => n);
-        const losses = (got: readonly number[]) => ({ lost: count - new Set(got).size, duplicated: got.length - new Set(got).size });
-        tally({
-          kind: "delivery",
-          case: `stateful, round-robin, @hubwire/client, ${transport}, network cuts, client to server`,
-          sent: count,
-          ...losses(notes),
-        });
-        tally({
-          kind: "delivery",
-          case: `stateful, round-robin, @hubwire/client, ${transport}, network cuts, server to client`,
-          sent: count,
-          ...losses(ticks),
-        });
-        expect(notes).toEqual(numbers);
-        expect(ticks).toEqual(numbers);
-        expect(connection.connectionId).toBe(id);
-        expect(reconnecting).toBe(0);
-        // The same node holds it still, and re-attaches were served by the other one (forwarded).
-        expect(await invoke("node")).toBe(holder);
-        expect(crossed()).toBeGreaterThanOrEqual(2);
-        tally({
-          kind: "figure",
-          case: `stateful, round-robin, ${transport}: re-attach requests nginx sent to the node not holding the connection, ${how} (of ${reattaches().length} ended, in ${cuts} cuts)`,
-          value: crossed(),
-          unit: "requests",
-        });
+        return [...firsts.values()].filter((request) => request.status === 200 && request.upstreamPort !== undefined);
+      };
+      try {
+        const client: StatefulClient = {
+          invoke: connection.invoke.bind(connection) as unknown as StatefulClient["invoke"],
+          send: connection.send.bind(connection) as unknown as StatefulClient["send"],
+          ticks,
+          get reconnecting() {
+            return reconnecting;
+          },
+          get connectionId() {
+            return connection.connectionId;
+          },
+        };
+        await exercise(client, { client: "@hubwire/client", transport, how }, reattaches);
       } finally {
         await connection.stop();
       }
@@ -170,52 +187,26 @@ describe("stateful reconnect across nodes, no sticky sessions (nginx round-robin
     let reconnecting = 0;
     connection.onreconnecting(() => reconnecting++);
     await connection.start();
+    // The client's WebSockets, as nginx logs them when they end (a cut one at the next cut): the
+    // first claimed the connection where it landed; the rest are re-attaches.
+    const reattaches = () =>
+      nginx!
+        .requests()
+        .filter((request) => request.clientTag === tag && request.status === 101)
+        .slice(1);
     try {
-      const id = connection.connectionId;
-      const holder = (await connection.invoke("node")) as string;
-      const holderPort = nodes.find((node) => node.name === holder)!.port;
-      const count = 300;
-      const burst = connection.invoke("burst", count);
-      const sending = (async () => {
-        for (let n = 0; n < count; n++) {
-          await connection.send("note", n);
-          if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      })();
-      // The client's WebSockets (nginx logs one when it ends, so a cut one at the next cut): the
-      // first claimed the connection where it landed; the rest are re-attaches, relayed when they
-      // landed on the other node.
-      const webSockets = () => nginx!.requests().filter((request) => request.clientTag === tag && request.status === 101);
-      const crossed = () => webSockets().filter((request) => request.upstreamPort !== holderPort).length;
-      let cuts = 0;
-      while (cuts < 4 || (crossed() < 2 && cuts < 24)) {
-        await new Promise((resolve) => setTimeout(resolve, 60));
-        const before = proxy!.connectionCount;
-        proxy!.cut();
-        cuts++;
-        await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
-        expect(reconnecting, `onreconnecting after cut ${cuts}`).toBe(0);
-      }
-      await within(sending, "the notes to go out", 10_000);
-      expect(await within(burst, "the burst's answer", 10_000)).toBe(count);
-      await eventually(() => ticks.length >= count, `${count} ticks`, 10_000).catch(() => undefined);
-      const notes = (await connection.invoke("notes")) as number[];
-      const numbers = Array.from({ length: count }, (_, n) => n);
-      const losses = (got: readonly number[]) => ({ lost: count - new Set(got).size, duplicated: got.length - new Set(got).size });
-      tally({ kind: "delivery", case: "stateful, round-robin, official client, WebSockets, network cuts, client to server", sent: count, ...losses(notes) });
-      tally({ kind: "delivery", case: "stateful, round-robin, official client, WebSockets, network cuts, server to client", sent: count, ...losses(ticks) });
-      expect(notes).toEqual(numbers);
-      expect(ticks).toEqual(numbers);
-      expect(connection.connectionId).toBe(id);
-      expect(reconnecting).toBe(0);
-      expect(await connection.invoke("node")).toBe(holder);
-      expect(crossed()).toBeGreaterThanOrEqual(2);
-      tally({
-        kind: "figure",
-        case: `stateful, round-robin: re-attach WebSockets nginx sent to the node not holding the connection, relayed (of ${webSockets().length - 1} ended, in ${cuts} cuts)`,
-        value: crossed(),
-        unit: "WebSockets",
-      });
+      const client: StatefulClient = {
+        invoke: (method, ...args) => connection.invoke(method, ...args),
+        send: (method, ...args) => connection.send(method, ...args),
+        ticks,
+        get reconnecting() {
+          return reconnecting;
+        },
+        get connectionId() {
+          return connection.connectionId;
+        },
+      };
+      await exercise(client, { client: "official client", transport: "WebSockets", how: "relayed" }, reattaches);
     } finally {
       await connection.stop();
     }

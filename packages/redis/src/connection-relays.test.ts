@@ -5,26 +5,57 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { decodeEnvelope, EnvelopeKind, encodeEnvelope } from "./envelope.js";
-import { cleanUp, cleanups, eventually, notes, roundRobin, startNode } from "./test-helpers/routed-nodes.js";
+import { cleanUp, cleanups, eventually, notes, roundRobin, startNodes } from "./test-helpers/routed-nodes.js";
 
 afterEach(cleanUp);
 
 const stateful = { allowStatefulReconnect: true, statefulReconnectWindowMs: 10_000 };
 
-/** Two nodes that know each other, a balancer with no affinity in front. */
+/** Two nodes with stateful reconnect that know each other. */
 async function twoNodes(options: { mortal?: boolean; hubOptions?: HubOptions } = {}) {
-  const prefix = `relays-${Math.random()}`;
-  const nodeOptions = { ...options, hubOptions: { ...stateful, ...options.hubOptions } };
-  const nodes = [await startNode("a", prefix, nodeOptions), await startNode("b", prefix, nodeOptions)];
-  for (const node of nodes) {
-    let seen = 0;
-    for (const deadline = Date.now() + 5_000; seen < 2 && Date.now() < deadline; ) {
-      seen = (await node.hubs.inspect(node.hub).nodes()).nodes.length;
-      if (seen < 2) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(seen, "nodes each node knows").toBe(2);
+  const [a, b] = await startNodes(["a", "b"], { ...options, hubOptions: { ...stateful, ...options.hubOptions } });
+  return [a!, b!] as const;
+}
+
+/**
+ * The official client with stateful reconnect behind a balancer with no affinity in front of `a`
+ * and `b`: negotiate goes to a, the WebSocket to b (which claims the connection). With
+ * `relayed`, its network is cut once and the re-attach reaches a, which relays it to b.
+ */
+async function officialClient(
+  nodes: readonly [{ port: number }, { port: number }],
+  options: { protocol?: IHubProtocol; relayedUnder?: Array<{ bytes: Buffer }> } = {},
+) {
+  const balancer = await roundRobin(nodes.map((node) => node.port));
+  let builder = new HubConnectionBuilder()
+    .withUrl(`${balancer.url}/hub`, { transport: HttpTransportType.WebSockets })
+    .withStatefulReconnect()
+    .configureLogging(LogLevel.None);
+  if (options.protocol !== undefined) builder = builder.withHubProtocol(options.protocol);
+  const connection = builder.build();
+  cleanups.push(() => connection.stop());
+  const events = { reconnecting: 0 };
+  connection.onreconnecting(() => events.reconnecting++);
+  await connection.start();
+  const captured = options.relayedUnder;
+  if (captured !== undefined) {
+    balancer.cut();
+    await eventually(() => captured.some(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayAnswer), "the re-attach to be relayed");
   }
-  return nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  return { connection, balancer, events };
+}
+
+/** What a refused WebSocket handshake was answered. */
+function refusalOf(socket: WebSocket): Promise<{ status: number; body: string }> {
+  socket.on("error", () => undefined);
+  return new Promise((resolve, reject) => {
+    socket.once("unexpected-response", (_request, response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    socket.once("open", () => reject(new Error("the WebSocket opened")));
+  });
 }
 
 /** Relays open on a node (what `hubwire.backplane.relays` reads). */
@@ -49,20 +80,10 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
   for (const [name, protocol] of protocols) {
     it(`official client, ${name}: cuts mid-traffic, re-attaches on the other node: 0 lost, 0 duplicated, same id, no onreconnecting`, async () => {
       const [a, b] = await twoNodes();
-      const balancer = await roundRobin([a.port, b.port]);
-      let builder = new HubConnectionBuilder()
-        .withUrl(`${balancer.url}/hub`, { transport: HttpTransportType.WebSockets })
-        .withStatefulReconnect()
-        .configureLogging(LogLevel.None);
       const hubProtocol = protocol();
-      if (hubProtocol !== undefined) builder = builder.withHubProtocol(hubProtocol);
-      const connection = builder.build();
-      cleanups.push(() => connection.stop());
-      let reconnecting = 0;
-      connection.onreconnecting(() => reconnecting++);
+      const { connection, balancer, events } = await officialClient([a, b], hubProtocol === undefined ? {} : { protocol: hubProtocol });
       const received: string[] = [];
       connection.on("receive", (text: string) => received.push(text));
-      await connection.start();
       const id = connection.connectionId;
       // Negotiate went to a, the WebSocket to b, which claimed the connection.
       expect(await connection.invoke("whereAmI")).toBe("b");
@@ -80,7 +101,7 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
         const before = balancer.served.length;
         balancer.cut();
         await eventually(() => balancer.served.length > before, "the client to re-attach");
-        expect(reconnecting, `onreconnecting after cut ${cut + 1}`).toBe(0);
+        expect(events.reconnecting, `onreconnecting after cut ${cut + 1}`).toBe(0);
       }
       await sending;
       expect(await burst).toBe(count);
@@ -89,7 +110,7 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
       expect(received).toEqual(numbers);
       expect(notes).toEqual(numbers.map((n) => `b ${n}`));
       expect(connection.connectionId).toBe(id);
-      expect(reconnecting).toBe(0);
+      expect(events.reconnecting).toBe(0);
       expect(await connection.invoke("whereAmI")).toBe("b");
       // Two of the four re-attaches reached a (the node not holding the connection) and were relayed.
       expect(balancer.served.filter((line) => line === "upgrade 0")).toHaveLength(2);
@@ -99,21 +120,10 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
 
   it("closes a relay whose frames were lost between nodes (1011), and the client's re-attach loses nothing", async () => {
     const [a, b] = await twoNodes();
-    const balancer = await roundRobin([a.port, b.port]);
     const captured = await spyOnServerChannels();
-    const connection = new HubConnectionBuilder()
-      .withUrl(`${balancer.url}/hub`, { transport: HttpTransportType.WebSockets })
-      .withStatefulReconnect()
-      .configureLogging(LogLevel.None)
-      .build();
-    cleanups.push(() => connection.stop());
-    let reconnecting = 0;
-    connection.onreconnecting(() => reconnecting++);
-    await connection.start();
-    await connection.send("note", "before");
-    balancer.cut();
     // The re-attach reached a and is relayed to b.
-    await eventually(() => captured.some(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayAnswer), "the relay to open");
+    const { connection, balancer, events } = await officialClient([a, b], { relayedUnder: captured });
+    await connection.send("note", "before");
     const opened = captured.map(({ bytes }) => decodeEnvelope(bytes)).find((envelope) => envelope?.kind === EnvelopeKind.RelayAnswer);
     if (opened?.kind !== EnvelopeKind.RelayAnswer) throw new Error("no relay answer");
     expect(await connection.invoke("whereAmI")).toBe("b");
@@ -136,7 +146,7 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     expect(b.manager().stats.relaysBroken).toBe(1);
     expect(a.manager().stats.relaysBroken).toBe(0);
     await eventually(() => relayCount(a) === 0 && relayCount(b) === 0, "both ends to close");
-    expect(reconnecting).toBe(0);
+    expect(events.reconnecting).toBe(0);
   }, 30_000);
 
   it("passes the holder's refusal to the client's handshake (a connection without stateful reconnect: 409)", async () => {
@@ -150,17 +160,8 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     first.send('{"protocol":"json","version":1}\u001e');
     await eventually(() => b.hubs.connectionCount("/hub") === 1, "b to hold it");
     const second = new WebSocket(`ws://127.0.0.1:${a.port}/hub?id=${token}`);
-    second.on("error", () => undefined);
     cleanups.push(() => second.terminate());
-    const refusal = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      second.once("unexpected-response", (_request, response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-      });
-      second.once("open", () => reject(new Error("the second WebSocket opened")));
-    });
-    expect(refusal).toEqual({ status: 409, body: "Another transport request is already active for this connection." });
+    expect(await refusalOf(second)).toEqual({ status: 409, body: "Another transport request is already active for this connection." });
     expect(first.readyState).toBe(WebSocket.OPEN);
   });
 
@@ -192,18 +193,8 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
 
   it("pauses the client's socket on the entry while the holder does not read, and resumes it: an upload read slowly arrives whole", async () => {
     const [a, b] = await twoNodes({ hubOptions: { streamBufferCapacity: 2 } });
-    const balancer = await roundRobin([a.port, b.port]);
     const captured = await spyOnServerChannels();
-    const connection = new HubConnectionBuilder()
-      .withUrl(`${balancer.url}/hub`, { transport: HttpTransportType.WebSockets })
-      .withStatefulReconnect()
-      .configureLogging(LogLevel.None)
-      .build();
-    cleanups.push(() => connection.stop());
-    await connection.start();
-    balancer.cut();
-    // The re-attach reached a, which relays it to b.
-    await eventually(() => captured.some(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayAnswer), "the relay to open");
+    const { connection } = await officialClient([a, b], { relayedUnder: captured });
     const subject = new Subject<number>();
     const sum = connection.invoke("slowSum", subject);
     for (let n = 1; n <= 40; n++) subject.next(n);
@@ -220,17 +211,8 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
 
   it("answers a frame for a relay the node does not have with a close, so that the sender's end does not live on", async () => {
     const [a, b] = await twoNodes();
-    const balancer = await roundRobin([a.port, b.port]);
     const captured = await spyOnServerChannels();
-    const connection = new HubConnectionBuilder()
-      .withUrl(`${balancer.url}/hub`, { transport: HttpTransportType.WebSockets })
-      .withStatefulReconnect()
-      .configureLogging(LogLevel.None)
-      .build();
-    cleanups.push(() => connection.stop());
-    await connection.start();
-    balancer.cut();
-    await eventually(() => captured.some(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayAnswer), "a relay to open");
+    const { connection } = await officialClient([a, b], { relayedUnder: captured });
     const open = captured.find(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayOpen)!;
     const answer = captured.find(({ bytes }) => decodeEnvelope(bytes)?.kind === EnvelopeKind.RelayAnswer)!;
     const entry = decodeEnvelope(open.bytes)!;
@@ -284,17 +266,8 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     first.terminate();
     // Ben holds the token but not the connection: the holder refuses him through the relay.
     const forged = open(a.port, "ben");
-    forged.on("error", () => undefined);
     cleanups.push(() => forged.terminate());
-    const refusal = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      forged.once("unexpected-response", (_request, response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-      });
-      forged.once("open", () => reject(new Error("another user's re-attach opened")));
-    });
-    expect(refusal).toEqual({ status: 403, body: "The connection belongs to another user." });
+    expect(await refusalOf(forged)).toEqual({ status: 403, body: "The connection belongs to another user." });
     // Ann's own re-attach through a is relayed and resumed: the holder sends its Sequence.
     const resumed = open(a.port, "ann");
     cleanups.push(() => resumed.terminate());

@@ -213,28 +213,24 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       logger: this.#logger,
     });
     const startedAt = Date.now();
-    this.#forwarding = new ConnectionForwarding({
+    // What forwarding and relays share: this node, where the others listen, and who is alive.
+    const routing = {
       serverId: this.serverId,
       channels: this.channels,
       publisher: this.#publisher,
       liveNodeIds: () => this.#liveness.liveNodeIds(),
       newId,
       logger: this.#logger,
+    };
+    const forwardTimeoutMs = options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs;
+    this.#forwarding = new ConnectionForwarding({
+      ...routing,
       locateTimeoutMs: this.#publishTimeoutMs,
       // Until it has heard every node, a node just started asks even when it knows of none.
       isNewcomer: () => Date.now() - startedAt < 3 * heartbeatIntervalMs,
-      forwardTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
+      forwardTimeoutMs,
       sweepIntervalMs: heartbeatIntervalMs,
-      relays: new ConnectionRelays({
-        serverId: this.serverId,
-        channels: this.channels,
-        publisher: this.#publisher,
-        liveNodeIds: () => this.#liveness.liveNodeIds(),
-        newId,
-        logger: this.#logger,
-        stats: this.stats,
-        openTimeoutMs: options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs,
-      }),
+      relays: new ConnectionRelays({ ...routing, stats: this.stats, openTimeoutMs: forwardTimeoutMs }),
     });
     const router = new BackplaneRouter({
       serverId: this.serverId,

@@ -194,17 +194,22 @@ export async function roundRobin(ports: readonly number[]): Promise<RoundRobin> 
   };
 }
 
-export async function threeNodes(options: NodeOptions = {}) {
-  const prefix = `forwarding-${Math.random()}`;
-  const nodes = [await startNode("a", prefix, options), await startNode("b", prefix, options), await startNode("c", prefix, options)];
-  // Each node must know the others are alive (their heartbeats) before a locate asks them.
+/** Nodes named `names` on one prefix, each knowing the others are alive (their heartbeats) before a locate asks them. */
+export async function startNodes(names: readonly string[], options: NodeOptions = {}) {
+  const prefix = `routed-${Math.random()}`;
+  const nodes = [];
+  for (const name of names) nodes.push(await startNode(name, prefix, options));
   for (const node of nodes) {
     let seen = 0;
-    for (const deadline = Date.now() + 5_000; seen < 3 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5_000; seen < names.length && Date.now() < deadline; ) {
       seen = (await node.hubs.inspect(node.hub).nodes()).nodes.length;
-      if (seen < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (seen < names.length) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(seen, "nodes each node knows").toBe(3);
+    expect(seen, "nodes each node knows").toBe(names.length);
   }
   return nodes;
+}
+
+export function threeNodes(options: NodeOptions = {}) {
+  return startNodes(["a", "b", "c"], options);
 }
