@@ -2,8 +2,8 @@
  * Stateful reconnect, the client's half (matching the server and SignalR's MessageBuffer): number
  * the trackable messages sent (types 1 to 5), keep them until the server's Ack, and after the
  * transport is re-attached (`reattachment.ts`) send Sequence and replay; on the receiving side
- * drop everything until the server's Sequence and duplicates after it, and acknowledge about a
- * second after receiving. Over any of the three transports (SignalR's clients resume WebSockets only).
+ * drop everything until the server's Sequence and duplicates after it, and acknowledge within a
+ * tenth of a second of receiving (the official clients wait a second). Over any of the three transports (SignalR's clients resume WebSockets only).
  *
  * @module
  */
