@@ -554,7 +554,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         return buffer.whenNotFull();
       }
       this.#write(bytes);
-      return buffer.bufferedBytes >= this.#settings.statefulReconnectBufferBytes ? buffer.whenNotFull() : undefined;
+      return buffer.isFull ? buffer.whenNotFull() : undefined;
     }
     this.#write(bytes);
   }

@@ -62,6 +62,11 @@ export class ReplayBuffer {
     return this.#bytes;
   }
 
+  /** Whether what is offered now waits: the buffer is at its limit, or messages wait already. */
+  get isFull(): boolean {
+    return this.#bytes >= this.#limitBytes || this.#held.length > 0;
+  }
+
   /** Bytes of the messages that wait for room. */
   get heldBytes(): number {
     return this.#heldBytes;
@@ -85,7 +90,7 @@ export class ReplayBuffer {
    */
   offer(bytes: Uint8Array): "send" | "held" | "overflow" {
     if (!this.#budget.reserve(bytes.length)) return "overflow";
-    if (this.#held.length > 0 || this.#bytes >= this.#limitBytes) {
+    if (this.isFull) {
       this.#held.push(bytes);
       this.#heldBytes += bytes.length;
       return "held";
@@ -96,7 +101,7 @@ export class ReplayBuffer {
 
   /** Resolves once the buffer is under its limit with nothing held (or cleared). */
   whenNotFull(): Promise<void> {
-    if (this.#bytes < this.#limitBytes && this.#held.length === 0) return Promise.resolve();
+    if (!this.isFull) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -117,7 +122,7 @@ export class ReplayBuffer {
       this.#release(bytes);
     }
     if (released > 0) this.#held = this.#held.slice(released);
-    if (this.#bytes < this.#limitBytes && this.#held.length === 0) this.#wake();
+    if (!this.isFull) this.#wake();
   }
 
   /** Frees everything (the connection is over). */
