@@ -276,4 +276,20 @@ describe("a WebSocket re-attach that reaches another node is relayed to the hold
     expect(await firstFrame).toMatch(/^\{"type":9,"sequenceId":\d+\}/);
     expect(b.hubs.connectionCount("/hub")).toBe(1);
   });
+
+  it("hands its relayed clients back when the entry shuts down: they re-attach on the holder, nothing lost, no onreconnecting", async () => {
+    const [a, b] = await twoNodes();
+    const captured = await spyOnServerChannels();
+    const { connection, balancer, events } = await officialClient([a, b], { relayedUnder: captured });
+    await connection.send("note", "relayed");
+    await eventually(() => notes.length === 1, "the relayed note");
+    // A rolling deploy: the entry stops; its relay closes (1011) and the client's re-attach goes to the next node, b.
+    await a.hubs.close({ drainTimeoutMs: 0 });
+    await eventually(() => balancer.served.filter((line) => line === "upgrade 1").length === 2, "the client to re-attach on b");
+    await connection.send("note", "direct");
+    await eventually(() => notes.length === 2, "the note after the re-attach");
+    expect(notes).toEqual(["b relayed", "b direct"]);
+    expect(events.reconnecting).toBe(0);
+    expect(relayCount(b)).toBe(0);
+  });
 });
