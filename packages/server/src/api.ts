@@ -6,6 +6,7 @@ export type { HubContract } from "@hubwire/protocol";
 export { type Authenticate, type AuthenticationRequest, readAccessToken } from "./auth.js";
 export type { CallerClients, ClientProxy, ClientResultOptions, ClientResultProxy, HubClients, SingleClientProxy } from "./clients.js";
 export type { ConnectionHandlerDefinition, ConnectionHandlerOptions } from "./connection-handler.js";
+export type { ConnectionKeeper, ConnectionKeeping, KeptConnection, KeptIdentity, KeptMessage, TakenOver } from "./connection-keeping.js";
 export type { ConnectionLimits } from "./connection-limits.js";
 export type { ConnectionRequest, Principal } from "./connection-request.js";
 export {

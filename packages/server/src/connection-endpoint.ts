@@ -12,6 +12,7 @@
  */
 import { TransportName } from "@hubwire/protocol";
 import { type Authenticate, type AuthOutcome, admitPrincipal, describeRequest } from "./auth.js";
+import type { TakenOver } from "./connection-keeping.js";
 import type { ConnectionLimiter, Slot } from "./connection-limits.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import {
@@ -100,6 +101,12 @@ export interface ConnectionApplication<TConnection extends EndpointConnection> {
   readonly name: string;
   /** A new connection with these ids (negotiate, or a WebSocket without one). */
   create(ids: { readonly connectionId: string; readonly connectionToken: string }): TConnection;
+  /**
+   * A connection taken over from a node that died (connection-keeping.ts), waiting for its client
+   * to re-attach; undefined when it cannot be (a protocol this node does not speak). None: this
+   * application's connections are never kept.
+   */
+  resume?(ids: { readonly connectionId: string; readonly connectionToken: string }, taken: TakenOver, request: ConnectionRequest): TConnection | undefined;
   /** Refuses a principal (403) at negotiate and at connect, when given. */
   readonly authorize: ((principal: Principal | undefined, request: ConnectionRequest) => MaybePromise<boolean>) | undefined;
   /** How requests for connections held by other nodes reach them (a backplane's); none: this node alone. */
@@ -176,6 +183,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
         maxFrameBytes: context.maxFrameBytes,
         maxOutboundBufferBytes: options.maxOutboundBufferBytes,
         adopt: (request, token, negotiated) => this.#adopt(request, token, negotiated),
+        resume: (request, token, taken) => this.#resume(request, token, taken),
         handleHttp: (exchange, search) => this.handleHttp(exchange, search),
       });
     routing?.serve({
@@ -202,9 +210,9 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     return this.#closing;
   }
 
-  /** The connection opened over its transport (a hub's handshake, a handler's attach). */
+  /** The connection opened over its transport (a hub's handshake, a handler's attach), or was taken over from a node that died. */
   opened(connection: TConnection): void {
-    this.#context.metrics.connectionOpened(connection.transport!.name);
+    this.#context.metrics.connectionOpened(connection.connectedOver!);
   }
 
   /** The connection ended: it is forgotten, its slot freed; a transport still telling its client of the end is kept. */
@@ -398,6 +406,39 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
     }
     const connection = this.#createConnection(negotiated.connectionId, token, slot);
     connection.statefulReconnectNegotiated = negotiated.statefulReconnect;
+    return connection;
+  }
+
+  /**
+   * Takes in a connection whose node died, taken over from where it was kept; undefined at a
+   * connection cap, or when the application cannot resume it (its store is then let go).
+   */
+  #resume(request: HubRequest, token: string, taken: TakenOver): TConnection | undefined {
+    const existing = this.#byToken.get(token);
+    if (existing !== undefined) return existing;
+    const slot = this.#admit(request);
+    if ("status" in slot) {
+      taken.keeper.ended();
+      return undefined;
+    }
+    const ids = { connectionId: taken.connection.connectionId, connectionToken: token };
+    const connection = this.#application.resume?.(ids, taken, this.#describe(request));
+    if (connection === undefined) {
+      slot.release();
+      taken.keeper.ended();
+      this.#context.logger.log("error", "A connection whose node died could not be resumed here: this node does not speak its protocol.", {
+        path: this.path,
+        connectionId: ids.connectionId,
+        protocol: taken.connection.protocol,
+      });
+      return undefined;
+    }
+    connection.slot = slot;
+    this.#byToken.set(token, connection);
+    this.#context.logger.log("info", "Took over a connection whose node died; its client re-attaches here.", {
+      path: this.path,
+      connectionId: ids.connectionId,
+    });
     return connection;
   }
 

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { ConnectionKeeping } from "./connection-keeping.js";
 import type { BodyReader, HttpExchange, HttpHeaders } from "./runtime/http-exchange.js";
 import type { RuntimeWebSocket, WebSocketHandshake } from "./runtime/runtime-websocket.js";
 
@@ -118,6 +119,11 @@ export interface ConnectionRouting {
   relay(nodeId: string, request: RelayedRequest): Promise<RelayAnswer>;
   /** How this node answers the others' questions and forwards. */
   serve(endpoint: RoutedEndpoint): void;
+  /**
+   * Keeps stateful connections where other nodes can take them over when their node dies
+   * (connection-keeping.ts); none: a connection dies with its node.
+   */
+  readonly keeping?: ConnectionKeeping | undefined;
 }
 
 /**

@@ -34,6 +34,7 @@ function setup(overrides: Partial<ConnectionSettings> = {}) {
   };
   const listener: ConnectionEvents = {
     connected: () => void events.connected++,
+    resumed: () => void events.connected++,
     message: (_connection, message) => void events.messages.push(message),
     refused: () => {},
     callsAnswered: () => Promise.resolve(),

@@ -26,6 +26,7 @@ import {
 import { ClientResults } from "./client-results.js";
 import type { ClientResultOptions } from "./clients.js";
 import type { ConnectionState, EndpointConnection } from "./connection-endpoint.js";
+import type { ConnectionKeeper, ConnectionKeeping, TakenOver } from "./connection-keeping.js";
 import type { Slot } from "./connection-limits.js";
 import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ErrorTexts } from "./error-texts.js";
@@ -38,6 +39,7 @@ import { agreeOnProtocol } from "./protocol-agreement.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
+import { StoredWrites } from "./stored-writes.js";
 import { ConnectionTraffic, type TrafficTotals } from "./traffic.js";
 import type { Transport } from "./transports/transport.js";
 
@@ -59,6 +61,8 @@ export interface ConnectionSettings {
   readonly statefulReconnectWindowMs: number;
   /** Shared by every connection's replay buffer. */
   readonly replayBudget: ReplayBudget;
+  /** Where stateful connections are kept for another node to resume (connection-keeping.ts); none: they die with this node. */
+  readonly keeping?: ConnectionKeeping | undefined;
   readonly logger: Logger;
   readonly metrics: HubMetrics;
   /** The hub's message totals on this node, which each connection's traffic counts into. */
@@ -70,6 +74,8 @@ export interface ConnectionSettings {
 export interface ConnectionEvents {
   /** The handshake succeeded. */
   connected(connection: HubConnection): void;
+  /** A connection another node held and lost was taken over here ({@link HubConnection.restore}); its client re-attaches next. */
+  resumed(connection: HubConnection): void;
   /** A message arrived (Completions of client results are handled by the connection itself). */
   message(connection: HubConnection, message: HubMessage): void;
   /**
@@ -136,6 +142,12 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
+  /** Its store outside this node, when kept (connection-keeping.ts); its writes wait for it. */
+  #keeper: ConnectionKeeper | undefined;
+  #stored: StoredWrites | undefined;
+  /** A kept connection's incoming messages of this turn, dispatched once the client's progress is stored. */
+  #inbound: { readonly runs: Array<() => void>; readonly opened: string[]; readonly closed: string[]; through: number } | undefined;
+  #inboundStored: Promise<void> = Promise.resolve();
   /** The place under the server's connection limits this connection holds; its endpoint frees it. */
   slot: Slot | undefined;
   /** Messages and bytes in and out, for inspection. */
@@ -240,7 +252,9 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         if (error.envelope === undefined) return this.#refuseInput(error);
         // Only its payload was refused: that call fails, and the connection reads on.
         if (this.#isNew(error.envelope) && !this.#completeClientResult(error.envelope.invocationId, error)) {
-          this.#events.refused(this, error.envelope, error);
+          const envelope = error.envelope;
+          if (this.#keeper === undefined) this.#events.refused(this, envelope, error);
+          else this.#hold(undefined, () => this.#events.refused(this, envelope, error));
         }
         continue;
       }
@@ -248,15 +262,117 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       if (message === undefined || (this.#state as ConnectionState) === "closed") return;
       if (this.#stateful !== undefined) {
         const verdict = this.#stateful.accept(message);
+        if (message.type === MessageType.Ack) this.#keeper?.acknowledged(this.#stateful.buffer.firstSequenceId - 1);
         if (verdict === "drop") continue;
         if (verdict !== "process") return this.close({ error: verdict.fatal });
+        if (this.#keeper !== undefined) {
+          const received = message;
+          this.#hold(received, () => this.#dispatch(received));
+          continue;
+        }
       }
-      if (message.type !== MessageType.Completion || !this.#completeClientResult(message.invocationId, message)) {
-        this.#settings.metrics.messageReceived();
-        this.traffic.received();
-        this.#events.message(this, message);
-      }
+      this.#dispatch(message);
     }
+  }
+
+  #dispatch(message: HubMessage): void {
+    if (message.type !== MessageType.Completion || !this.#completeClientResult(message.invocationId, message)) {
+      this.#settings.metrics.messageReceived();
+      this.traffic.received();
+      this.#events.message(this, message);
+    }
+  }
+
+  /**
+   * A kept connection's incoming message waits for the client's progress to be stored (once per
+   * turn, with the calls it opens and closes), so that the node that may resume the connection
+   * never runs a call twice: a call in flight when this node dies ran at most once.
+   */
+  #hold(message: HubMessage | undefined, run: () => void): void {
+    let batch = this.#inbound;
+    if (batch === undefined) {
+      batch = this.#inbound = { runs: [], opened: [], closed: [], through: 0 };
+      queueMicrotask(() => this.#storeInbound());
+    }
+    batch.runs.push(run);
+    if (message === undefined || !isTrackableType(message.type)) return;
+    batch.through = this.#stateful!.latestReceivedId;
+    if ((message.type === MessageType.Invocation || message.type === MessageType.StreamInvocation) && message.invocationId !== undefined) {
+      batch.opened.push(message.invocationId);
+    } else if (message.type === MessageType.CancelInvocation) {
+      batch.closed.push(message.invocationId);
+    }
+  }
+
+  #storeInbound(): void {
+    const batch = this.#inbound!;
+    this.#inbound = undefined;
+    const stored = batch.through === 0 || this.#keeper === undefined ? undefined : this.#keeper.received(batch.through, batch.opened, batch.closed);
+    this.#inboundStored = this.#inboundStored
+      .then(() => stored)
+      .then(
+        () => {
+          for (const run of batch.runs) if (this.#state !== "closed") run();
+        },
+        (error: unknown) => this.#keepingFailed(error),
+      );
+  }
+
+  /** Starts keeping the connection outside this node: from now on its writes wait for their store. */
+  #keep(keeper: ConnectionKeeper): void {
+    this.#keeper = keeper;
+    this.#stored = new StoredWrites((bytes) => {
+      if (this.#transport !== undefined && this.#state === "connected") this.#outbound.add(bytes);
+    });
+  }
+
+  /** A store failed: the connection can no longer be resumed as it is, so it ends with a Close that lets its client reconnect. */
+  #keepingFailed(error: unknown): void {
+    const keeper = this.#keeper;
+    if (keeper === undefined || this.#state === "closed") return;
+    this.#keeper = undefined;
+    this.#stored?.discard();
+    this.#stored = undefined;
+    keeper.ended();
+    this.#settings.logger.log("warn", "Closing a stateful connection whose state could not be kept for a reconnect.", {
+      connectionId: this.connectionId,
+      error: (error as Error).message,
+    });
+    this.close({ error: "Connection closed: the server could not keep its state for a reconnect.", allowReconnect: true });
+  }
+
+  /**
+   * Takes over a connection another node held and lost (connection-keeping.ts): the same ids,
+   * protocol, user and unacknowledged messages, waiting for its client to re-attach as after a
+   * dropped transport; the calls it had open there are answered with an error. False (and nothing
+   * changed) when this node does not speak its protocol.
+   */
+  restore(taken: TakenOver): boolean {
+    const kept = taken.connection;
+    const protocol = this.#settings.protocols.get(kept.protocol);
+    if (protocol === undefined || this.#state !== "negotiated") return false;
+    const now = this.#settings.now();
+    this.#protocol = protocol;
+    this.#parser = protocol.createParser();
+    this.#state = "reconnecting";
+    this.#stateSince = this.connectedAt = this.#lastReceivedAt = this.#lastSentAt = now;
+    this.connectedOver = kept.transport;
+    this.traffic.over(kept.transport);
+    this.principal = kept.userId === undefined ? undefined : { userId: kept.userId };
+    this.statefulReconnectNegotiated = true;
+    this.#stateful = this.#newStateful();
+    this.#stateful.restore(kept.receivedThrough);
+    this.#stateful.buffer.restore(kept.messages, kept.lastSequenceId);
+    this.#keep(taken.keeper);
+    this.#events.resumed(this);
+    for (const invocationId of kept.openInvocations) this.sendCompletion({ type: MessageType.Completion, invocationId, error: ErrorTexts.callLostWithNode });
+    return true;
+  }
+
+  #newStateful(): StatefulReconnect {
+    return new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget, (bytes) =>
+      this.#write(bytes, this.#stateful!.buffer.lastSequenceId),
+    );
   }
 
   /**
@@ -307,6 +423,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       this.#transport = undefined;
       // Whatever had not left yet is in the replay buffer and goes out on the next transport.
       this.#outbound.discard();
+      this.#stored?.discard();
       this.#stateSince = this.#settings.now();
       this.#stateful.disconnected();
       return;
@@ -333,6 +450,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       const old = this.#transport!;
       this.#transport = undefined;
       this.#outbound.discard();
+      this.#stored?.discard();
       old.close(1000);
       this.#stateful!.disconnected();
     }
@@ -342,7 +460,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#lastReceivedAt = this.#lastSentAt = this.#settings.now();
     const buffer = this.#stateful!.buffer;
     this.#sendBytes(this.#encode({ type: MessageType.Sequence, sequenceId: buffer.firstSequenceId }), false);
-    for (const entry of buffer.entries) this.#sendBytes(entry.bytes, false);
+    for (const entry of buffer.entries) this.#write(entry.bytes, entry.sequenceId);
   }
 
   /**
@@ -363,7 +481,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     if (!this.#isWritable(trackable)) return;
     this.#settings.metrics.messageSent();
     this.traffic.sent();
-    return this.#sendBytes(this.#encode(message), trackable);
+    return this.#sendBytes(this.#encode(message), trackable, message.type === MessageType.Completion ? message.invocationId : undefined);
   }
 
   /**
@@ -433,6 +551,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         // The protocol cannot write even a Close: end the transport without one.
         this.#settings.logger.log("error", "The protocol cannot write a Close message.", { connectionId: this.connectionId, error });
       }
+      this.#stored?.flush();
       this.#outbound.flush();
     }
     this.#transport?.close(1000);
@@ -518,7 +637,13 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.connectedOver = this.#transport!.name;
     this.traffic.over(this.connectedOver);
     if (this.statefulReconnectNegotiated && version >= 2) {
-      this.#stateful = new StatefulReconnect(this.#settings.statefulReconnectBufferBytes, this.#settings.replayBudget, (bytes) => this.#write(bytes));
+      this.#stateful = this.#newStateful();
+      const keeping = this.#settings.keeping;
+      if (keeping !== undefined) {
+        const identity = { connectionId: this.connectionId, connectionToken: this.connectionToken, userId: this.userId };
+        const reconnectWindowMs = this.#settings.statefulReconnectWindowMs;
+        this.#keep(keeping.keep({ ...identity, protocol: protocol.name, transport: this.connectedOver, reconnectWindowMs }));
+      }
     }
     this.#sendBytes(Buffer.from(writeHandshakeResponse({}), "utf8"), false);
     this.#events.connected(this);
@@ -535,7 +660,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     return false;
   }
 
-  #sendBytes(bytes: Uint8Array, isTrackable: boolean): void | Promise<void> {
+  /** `answers`: the invocation a Completion answers (a kept connection's store closes that call). */
+  #sendBytes(bytes: Uint8Array, isTrackable: boolean, answers?: string): void | Promise<void> {
     const buffer = this.#stateful?.buffer;
     if (isTrackable && buffer !== undefined) {
       const kept = buffer.offer(bytes);
@@ -547,23 +673,36 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         this.#finish(new Error("The server's replay buffers are over their shared limit."));
         return;
       }
+      if (this.#keeper !== undefined) this.#store(buffer.lastOfferedSequenceId, bytes, answers);
       if (kept === "held") {
         // Waiting for the client's acknowledgements, bounded as a transport's unsent bytes are.
         if (buffer.heldBytes > this.#settings.maxOutboundBufferBytes)
           this.#cutSlowClient("The client fell too far behind: what it has not acknowledged is over the limit.");
         return buffer.whenNotFull();
       }
-      this.#write(bytes);
+      this.#write(bytes, buffer.lastSequenceId);
       return buffer.isFull ? buffer.whenNotFull() : undefined;
     }
     this.#write(bytes);
   }
 
-  /** Queues bytes for the transport's next write, if there is one to write to. */
-  #write(bytes: Uint8Array): void {
+  /** Stores a kept connection's message; its write waits for it (stored-writes.ts). */
+  #store(sequenceId: number, bytes: Uint8Array, answers: string | undefined): void {
+    this.#keeper!.sent(sequenceId, bytes, answers).then(
+      () => this.#stored?.stored(sequenceId),
+      (error: unknown) => this.#keepingFailed(error),
+    );
+  }
+
+  /**
+   * Queues bytes for the transport's next write, if there is one to write to. `sequenceId`: the
+   * trackable message it is, which a kept connection writes only once stored (0: none to wait for).
+   */
+  #write(bytes: Uint8Array, sequenceId = 0): void {
     if (this.#transport !== undefined && this.#state === "connected") {
       this.#lastSentAt = this.#settings.now();
-      this.#outbound.add(bytes);
+      if (this.#stored === undefined) this.#outbound.add(bytes);
+      else this.#stored.add(bytes, sequenceId);
     }
   }
 
@@ -597,6 +736,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#abort?.abort(this.#endReason);
     this.#clientResults?.rejectAll(this.connectionId);
     this.#outbound.discard();
+    this.#stored?.discard();
+    this.#keeper?.ended();
     this.#parser = undefined;
     this.#handshake = undefined;
     this.#stateful?.buffer.clear();

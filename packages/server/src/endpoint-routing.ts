@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { TakenOver } from "./connection-keeping.js";
 import type { ConnectionRouting, ForwardedRequest, Located, NegotiatedConnection } from "./connection-routing.js";
 import { forwardedHeaders, RoutingError } from "./connection-routing.js";
 import { refuse, respondText } from "./http-request.js";
@@ -22,6 +23,8 @@ export interface RoutedEndpointSide<TConnection> extends RelayEntrySide {
   readonly maxFrameBytes: number;
   /** Takes in a connection another node negotiated and released to this one; undefined (and answered) at a connection cap. */
   adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined;
+  /** Takes in a connection taken over from a node that died; undefined at a connection cap or when it cannot be resumed. */
+  resume(request: HubRequest, token: string, taken: TakenOver): TConnection | undefined;
   /** Runs a request for a connection this node now holds. */
   handleHttp(exchange: HttpExchange, search: string): void;
 }
@@ -60,7 +63,13 @@ export class EndpointRouting<TConnection> {
       this.#endpoint.logger.log("warn", "Could not ask the other nodes for a connection.", { path: this.#endpoint.path, error });
       return refuse(exchange, 503, "The other nodes of this hub cannot be reached; try again.");
     }
-    if (located.kind === "unknown") return refuse(exchange, 404, "No Connection with that ID");
+    if (located.kind === "unknown") {
+      // A poll or an event stream may re-attach a connection whose node died.
+      const resumed = kind === "poll" || kind === "events" ? await this.#takeOver(exchange, token) : undefined;
+      if (resumed === "unavailable") return refuse(exchange, 503, takeOverUnavailable);
+      if (resumed === undefined) return refuse(exchange, 404, "No Connection with that ID");
+      return this.#endpoint.handleHttp(exchange, search);
+    }
     if (located.kind === "claimed") {
       if (this.#endpoint.adopt(exchange, token, located) === undefined) return;
       return this.#endpoint.handleHttp(exchange, search);
@@ -73,7 +82,8 @@ export class EndpointRouting<TConnection> {
   /**
    * A WebSocket for a token this node does not hold: a connection another node only negotiated is
    * claimed (and returned, to open here); one another node holds is relayed there, its handshake
-   * answered by what the holder decides ("answered"); for none, undefined (the caller answers 404).
+   * answered by what the holder decides ("answered"); one whose node died and that was kept is
+   * taken over (and returned, to re-attach here); for none, undefined (the caller answers 404).
    */
   async webSocket(
     request: HubRequest,
@@ -90,9 +100,32 @@ export class EndpointRouting<TConnection> {
       return "answered";
     }
     if (located.kind === "claimed") return this.#endpoint.adopt(request, token, located);
-    if (located.kind === "unknown") return undefined;
+    if (located.kind === "unknown") {
+      const resumed = await this.#takeOver(request, token);
+      if (resumed !== "unavailable") return resumed;
+      handshake.refuse(503, takeOverUnavailable);
+      return "answered";
+    }
     await relayWebSocket(this.#routing, located.nodeId, request, handshake, limits, this.#endpoint);
     return "answered";
+  }
+
+  /**
+   * No live node holds `token`: takes its connection over from where it was kept, when its node
+   * died with it (connection-keeping.ts). Undefined when none was kept (or it cannot be resumed
+   * here); "unavailable" when the store cannot be read or the holder's lease has not run out.
+   */
+  async #takeOver(request: HubRequest, token: string): Promise<TConnection | "unavailable" | undefined> {
+    const keeping = this.#routing.keeping;
+    if (keeping === undefined) return undefined;
+    let taken: TakenOver | undefined;
+    try {
+      taken = await keeping.takeOver(token);
+    } catch (error) {
+      this.#endpoint.logger.log("warn", "Could not take over a connection whose node is gone.", { path: this.#endpoint.path, error });
+      return "unavailable";
+    }
+    return taken === undefined ? undefined : this.#endpoint.resume(request, token, taken);
   }
 
   /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */
@@ -138,6 +171,9 @@ export class EndpointRouting<TConnection> {
     }
   }
 }
+
+/** The answer (503) when a connection whose node died cannot be taken over now. */
+const takeOverUnavailable = "The connection's state cannot be read now; try again.";
 
 /** A request's whole body, up to `limit` bytes. */
 function readWhole(exchange: HttpExchange, limit: number): Promise<Uint8Array | "too large" | "broken"> {

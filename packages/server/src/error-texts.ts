@@ -38,6 +38,11 @@ export const ErrorTexts = {
   streamingFailed: "An error occurred on the server while streaming results.",
   /** A connection ended for an error (bad input, a failed `onConnected`). */
   connectionClosedWithError: "Connection closed with an error.",
+  /**
+   * A call whose node died before it answered, failed by the node that resumed its connection
+   * (connection-keeping.ts). Hubwire's own: .NET cannot resume a connection on another node.
+   */
+  callLostWithNode: "The server that ran this call stopped before it answered: the call may or may not have run. Call it again if that is safe.",
   /** Binding found an argument of the wrong type. */
   argumentTypesMismatch: "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
   /** Binding found the wrong number of arguments. */

@@ -64,6 +64,7 @@ function setup() {
   };
   const connection = new HubConnection({ connectionId: "c1", connectionToken: "t1" }, settings, {
     connected: (c) => void dispatcher.connected(c),
+    resumed: (c) => void dispatcher.resumed(c),
     message: (c, message) => dispatcher.message(c, message),
     refused: (c, envelope, error) => dispatcher.refused(c, envelope, error),
     callsAnswered: (c) => dispatcher.callsAnswered(c),

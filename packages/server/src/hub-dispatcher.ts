@@ -154,6 +154,27 @@ export class HubDispatcher {
     session.start();
   }
 
+  /**
+   * A connection taken over from a node that died (connection-keeping.ts): addressable here from
+   * now on. Its hub's `onConnected` ran on the node that opened it, and runs no second time.
+   */
+  async resumed(connection: HubConnectionContext): Promise<void> {
+    const session = this.#session(connection);
+    try {
+      await this.#manager.onConnected(connection);
+    } catch (error) {
+      this.#logger.log("error", "A connection taken over from a node that died could not be registered; closing it.", {
+        hub: this.#hubName,
+        connectionId: connection.connectionId,
+        error,
+      });
+      connection.close({ error: ErrorTexts.connectionClosedWithError, allowReconnect: true, cause: error as Error });
+      return;
+    }
+    this.#logger.log("debug", "A connection resumed on this node.", { hub: this.#hubName, connectionId: connection.connectionId, userId: connection.userId });
+    session.start();
+  }
+
   /** A message arrived on a connected connection. */
   message(connection: HubConnectionContext, message: HubMessage): void {
     const session = this.#session(connection);

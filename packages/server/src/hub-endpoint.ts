@@ -51,6 +51,10 @@ export class HubEndpoint {
       this.#connections.opened(c);
       void this.dispatcher.connected(c);
     },
+    resumed: (c) => {
+      this.#connections.opened(c);
+      void this.dispatcher.resumed(c);
+    },
     message: (c, message) => this.dispatcher.message(c, message),
     refused: (c, envelope, error) => this.dispatcher.refused(c, envelope, error),
     callsAnswered: (c) => this.dispatcher.callsAnswered(c),
@@ -85,6 +89,7 @@ export class HubEndpoint {
       statefulReconnectBufferBytes: this.options.statefulReconnectBufferBytes,
       statefulReconnectWindowMs: this.options.statefulReconnectWindowMs,
       replayBudget: context.replayBudget,
+      keeping: this.manager.routing?.keeping,
       logger: context.logger,
       metrics: context.metrics,
       now: context.now,
@@ -102,6 +107,11 @@ export class HubEndpoint {
     this.#connections = new ConnectionEndpoint(path, this.options, context, {
       name: this.name,
       create: (ids) => new HubConnection(ids, this.#settings, this.#events),
+      resume: (ids, taken, request) => {
+        const connection = new HubConnection(ids, this.#settings, this.#events);
+        connection.request = request;
+        return connection.restore(taken) ? connection : undefined;
+      },
       authorize: hub.authorize,
       routing: this.manager.routing,
     });

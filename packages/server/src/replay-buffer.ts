@@ -28,6 +28,11 @@ export class ReplayBudget {
     return true;
   }
 
+  /** Takes `bytes` even past the limit (for messages admitted elsewhere and owed to a client). */
+  take(bytes: number): void {
+    this.#usedBytes += bytes;
+  }
+
   release(bytes: number): void {
     this.#usedBytes -= bytes;
   }
@@ -79,6 +84,30 @@ export class ReplayBuffer {
 
   get entries(): readonly Entry[] {
     return this.#entries;
+  }
+
+  /** The id of the newest message numbered (sent, or released after waiting). */
+  get lastSequenceId(): number {
+    return this.#lastSequenceId;
+  }
+
+  /** The id the newest message offered has or will have: those that wait are numbered in order when released. */
+  get lastOfferedSequenceId(): number {
+    return this.#lastSequenceId + this.#held.length;
+  }
+
+  /**
+   * Takes the unacknowledged messages of a connection another node held (connection-keeping.ts),
+   * numbered as they were; the next message gets `lastSequenceId + 1`.
+   */
+  restore(entries: readonly Entry[], lastSequenceId: number): void {
+    for (const entry of entries) {
+      // Admitted whatever the shared budget says: they were admitted once, and are owed to the client.
+      this.#budget.take(entry.bytes.length);
+      this.#entries.push(entry);
+      this.#bytes += entry.bytes.length;
+    }
+    this.#lastSequenceId = lastSequenceId;
   }
 
   /**

@@ -60,6 +60,21 @@ export class StatefulReconnect {
     return "process";
   }
 
+  /** The newest of the client's messages received. */
+  get latestReceivedId(): number {
+    return this.#latestReceivedId;
+  }
+
+  /**
+   * Takes over a connection another node held (connection-keeping.ts): the client's messages
+   * through `receivedThrough` were received there; it is waiting for the client's Sequence.
+   */
+  restore(receivedThrough: number): void {
+    this.#latestReceivedId = this.#lastAckedId = receivedThrough;
+    this.#nextReceivingId = receivedThrough + 1;
+    this.#awaitingSequence = true;
+  }
+
   /** The id to acknowledge now, when something new has been processed since the last Ack. */
   takeAck(): number | undefined {
     if (this.#latestReceivedId === this.#lastAckedId) return undefined;
