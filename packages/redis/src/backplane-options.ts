@@ -75,6 +75,21 @@ export interface RedisBackplaneOptions {
    * as sharded pub/sub spreads channels. Default 1.
    */
   readonly streamShards?: number;
+  /**
+   * Durable delivery: keep every stateful connection (a client with `withStatefulReconnect`) in
+   * Redis, so that when its node dies (a crash, SIGKILL) its client's re-attach on another node
+   * resumes it: the same connection id, user and groups, its unacknowledged messages and what was
+   * sent to it meanwhile, once each and in order, and no `onreconnecting`. A call in flight on the
+   * node that died ran at most once and is answered with an error that says so. Costs: one Redis
+   * round trip before each message to such a connection is written, and one before the client's
+   * messages are dispatched (docs/scaling.md). Default false.
+   *
+   * @example
+   * ```ts
+   * redisLifetimeManager({ redis: process.env.REDIS_URL!, delivery: "durable", keepConnections: true });
+   * ```
+   */
+  readonly keepConnections?: boolean;
   /** Durable delivery: told of each loss found (it is also logged and counted). See `DeliveryLoss`. */
   readonly onDeliveryLoss?: (loss: DeliveryLoss) => void;
   readonly logger?: Logger;

@@ -19,6 +19,7 @@
  * @module
  */
 import {
+  type ConnectionKeeping,
   type ConnectionRouting,
   type ForwardedRequest,
   type ForwardedResponse,
@@ -53,6 +54,8 @@ export interface ConnectionForwardingOptions {
   readonly sweepIntervalMs: number;
   /** The WebSockets relayed to and from this node. */
   readonly relays: ConnectionRelays;
+  /** Where stateful connections are kept for another node to take over (`keepConnections`); none: they die with their node. */
+  readonly keeping?: ConnectionKeeping | undefined;
 }
 
 interface PendingLocate {
@@ -81,6 +84,7 @@ const rememberedHolders = 10_000;
  * ```
  */
 export class ConnectionForwarding implements ConnectionRouting {
+  readonly keeping: ConnectionKeeping | undefined;
   readonly #options: ConnectionForwardingOptions;
   #endpoint: RoutedEndpoint | undefined;
   readonly #locates = new Map<string, PendingLocate>();
@@ -93,6 +97,7 @@ export class ConnectionForwarding implements ConnectionRouting {
   readonly #sweep: ReturnType<typeof setInterval>;
 
   constructor(options: ConnectionForwardingOptions) {
+    this.keeping = options.keeping;
     this.#options = options;
     this.#sweep = setInterval(() => this.sweep(), options.sweepIntervalMs);
     this.#sweep.unref?.();

@@ -71,6 +71,8 @@ export class DurableDelivery {
    * once the readers have one.
    */
   readonly #arrivedUnread = new Set<ManagedConnection>();
+  /** The entry being delivered now (its shard and id), for a kept connection's store (kept-connections.ts). */
+  #current: { readonly shard: number; readonly id: string } | undefined;
   #closed = false;
 
   constructor(options: DurableDeliveryOptions) {
@@ -98,7 +100,14 @@ export class DurableDelivery {
         batchSize,
         validateIntervalMs: options.heartbeatIntervalMs,
         logger: options.logger,
-        deliver: options.deliver,
+        deliver: (envelope, id) => {
+          this.#current = { shard, id };
+          try {
+            options.deliver(envelope);
+          } finally {
+            this.#current = undefined;
+          }
+        },
         malformed: (id) => {
           options.stats.malformedDropped++;
           options.logger.log("warn", "Dropped a stream entry that is not one of the backplane's.", { stream: keys.stream(shard), id });
@@ -134,6 +143,33 @@ export class DurableDelivery {
   /** Where each shard's reader stands (diagnostics, tests). */
   get positions(): string[] {
     return this.#readers.map((reader) => reader.position);
+  }
+
+  /** The number of this node's newest send: its entries up to it were delivered here as they were sent. */
+  get lastAppendedSeq(): number {
+    return this.#appender.lastSeq;
+  }
+
+  /** The stream entry being delivered at this moment, if any. */
+  get currentEntry(): { readonly shard: number; readonly id: string } | undefined {
+    return this.#current;
+  }
+
+  /** Each shard's stream. */
+  get streams(): string[] {
+    const { keys } = this.#options;
+    return Array.from({ length: keys.shards }, (_, shard) => keys.stream(shard));
+  }
+
+  /** Pauses every reader between two reads (kept-catch-up.ts): where each stopped, and how to let them all go on. */
+  async pause(): Promise<{ readonly positions: string[]; resume(): void }> {
+    const paused = await Promise.all(this.#readers.map((reader) => reader.pause()));
+    return {
+      positions: paused.map((reader) => reader.position),
+      resume: () => {
+        for (const reader of paused) reader.resume();
+      },
+    };
   }
 
   /** Stores one message for every node; rejects with a BackplaneError whose `retry()` stores it again, same id. */

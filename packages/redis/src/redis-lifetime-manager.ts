@@ -69,6 +69,8 @@ import { DeadlineQueue } from "./deadline-queue.js";
 import type { DeliveryLoss } from "./delivery-loss.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import { EnvelopeKind, encodeEnvelope } from "./envelope.js";
+import { catchUp, StandIn } from "./kept-catch-up.js";
+import { KeptConnections, type Resumption } from "./kept-connections.js";
 import { deliverLocally } from "./local-delivery.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { PendingRequests } from "./pending-requests.js";
@@ -124,6 +126,10 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   readonly #stopWatching: () => void;
   /** Durable delivery's streams; undefined with pub/sub delivery. */
   readonly #durable: DurableDelivery | undefined;
+  /** Stateful connections kept in Redis for another node to take over (`keepConnections`). */
+  readonly #kept: KeptConnections | undefined;
+  /** Connections taken over from a node that died, by the stand-in registered for each (kept-catch-up.ts). */
+  readonly #standIns = new Map<ManagedConnection, StandIn>();
 
   #counter = 0;
   #closed = false;
@@ -140,6 +146,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (delivery !== "pubsub" && delivery !== "durable") throw new TypeError(`delivery must be "pubsub" or "durable"; got '${String(delivery)}'.`);
     const streamMaxLength = options.streamMaxLength ?? backplaneDefaults.streamMaxLength;
     if (!Number.isInteger(streamMaxLength) || streamMaxLength < 1) throw new TypeError(`streamMaxLength must be a positive integer; got ${streamMaxLength}.`);
+    if (options.keepConnections === true && delivery !== "durable")
+      throw new TypeError('keepConnections needs delivery: "durable" (a connection is caught up from the streams).');
     const streamKeys = delivery === "durable" ? new StreamKeys(this.channels.base, options.streamShards ?? backplaneDefaults.streamShards) : undefined;
     const connections = shared ?? RedisConnections.acquire(options);
     if (connections.serves(this.channels.base)) {
@@ -222,6 +230,18 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       newId,
       logger: this.#logger,
     };
+    this.#kept =
+      options.keepConnections === true
+        ? new KeptConnections({
+            client: this.#connections.publisher,
+            base: this.channels.base,
+            serverId: this.serverId,
+            heartbeatIntervalMs,
+            logger: this.#logger,
+            currentEntry: () => this.#durable?.currentEntry,
+            positions: () => this.#durable?.positions ?? [],
+          })
+        : undefined;
     const forwardTimeoutMs = options.forwardTimeoutMs ?? backplaneDefaults.forwardTimeoutMs;
     this.#forwarding = new ConnectionForwarding({
       ...routing,
@@ -231,6 +251,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
       forwardTimeoutMs,
       sweepIntervalMs: heartbeatIntervalMs,
       relays: new ConnectionRelays({ ...routing, stats: this.stats, openTimeoutMs: forwardTimeoutMs }),
+      keeping: this.#kept,
     });
     const router = new BackplaneRouter({
       serverId: this.serverId,
@@ -347,9 +368,22 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   }
 
   async onConnected(connection: ManagedConnection): Promise<void> {
-    await this.#local.onConnected(connection);
+    const resumption = this.#kept?.resuming(connection.connectionId);
+    if (resumption !== undefined) return this.#resume(connection, resumption);
+    await this.#register(connection);
+  }
+
+  /**
+   * Makes a connection addressable on this node, in `groups`: in its own map (at once: the
+   * in-memory manager's changes take effect before they return a promise), presence, and the
+   * channels it hears.
+   */
+  async #register(connection: ManagedConnection, groups: readonly string[] = []): Promise<void> {
+    const registered = [this.#local.onConnected(connection), ...groups.map((group) => this.#local.addToGroup(connection.connectionId, group))];
     this.#countProtocol(connection, 1);
     this.#replication.connected(connection.connectionId, connection.userId ?? null);
+    for (const group of groups) this.#replication.joined(connection.connectionId, group);
+    await Promise.all(registered);
     const subscriptions = [this.#subscriptions.hold(this.channels.connection(connection.connectionId))];
     // Durable delivery reads every send from the stream: no user channel to hear.
     if (connection.userId !== undefined && this.#durable === undefined) subscriptions.push(this.#subscriptions.hold(this.channels.user(connection.userId)));
@@ -361,7 +395,54 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     if (unread && !durable.isPositioned) durable.arrivedUnread(connection);
   }
 
-  async onDisconnected(connection: ManagedConnection): Promise<void> {
+  /**
+   * A connection taken over from a node that died: with the stream readers paused, it is caught up
+   * on what its holder had not delivered (kept-catch-up.ts), then registered with its groups, so
+   * that the readers deliver it what follows. A loss that cannot be caught up closes it with
+   * `allowReconnect`, as durable delivery does for every loss.
+   */
+  async #resume(connection: ManagedConnection, resumption: Resumption): Promise<void> {
+    const durable = this.#durable!;
+    const paused = await durable.pause();
+    const standIn = new StandIn(connection, this.#logger);
+    this.#standIns.set(connection, standIn);
+    try {
+      // Registered with its groups at once, and this node's last send read in the same turn.
+      const registered = this.#register(standIn, resumption.groups);
+      const ownThrough = durable.lastAppendedSeq;
+      await registered;
+      const result = await catchUp(connection, resumption, {
+        client: this.#connections.publisher,
+        streams: durable.streams,
+        serverId: this.serverId,
+        readerPositions: paused.positions,
+        ownThrough,
+        logger: this.#logger,
+      });
+      standIn.release();
+      if ("lost" in result) {
+        this.stats.lossIncidents++;
+        this.#logger.log("error", "A connection taken over from a node that died missed messages the streams no longer hold; it is told to reconnect.", {
+          connectionId: connection.connectionId,
+          holder: resumption.holder,
+          reason: result.lost,
+        });
+        closeForResync([connection], this.channels.base, this.#logger);
+      } else {
+        this.#logger.log("debug", "Caught up a connection taken over from a node that died.", {
+          connectionId: connection.connectionId,
+          delivered: result.delivered,
+        });
+      }
+    } finally {
+      paused.resume();
+    }
+  }
+
+  async onDisconnected(given: ManagedConnection): Promise<void> {
+    // A connection taken over here is registered through its stand-in.
+    const connection = this.#standIns.get(given) ?? given;
+    this.#standIns.delete(given);
     this.#durable?.left(connection);
     const groups = this.#local.groupsOf(connection);
     await this.#local.onDisconnected(connection);
@@ -450,6 +531,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
     this.#closed = true;
     this.#replication.close();
     this.#forwarding.close();
+    this.#kept?.close();
     this.#health.close();
     this.#stopObserving();
     this.#stopReceiving();
@@ -504,6 +586,8 @@ export class RedisLifetimeManager implements HubLifetimeManager {
   /** Applies a group change to a connection this node holds, subscribing to the group's channel for its first local member. */
   async #applyGroupAction(action: GroupAction, connectionId: string, group: string): Promise<void> {
     const before = this.#local.memberCount(group);
+    // A kept connection's groups are stored before the change is done (a node that takes it over restores them).
+    await this.#kept?.group(connectionId, action, group);
     if (action === "add") {
       await this.#local.addToGroup(connectionId, group);
       this.#replication.joined(connectionId, group);

@@ -51,6 +51,11 @@ export class StreamAppender {
     this.#options = options;
   }
 
+  /** The number of this node's newest send (each entry carries its sender's number). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
   /** Stores one message for every node, or rejects with a retryable BackplaneError. */
   append(messageId: string, envelope: Uint8Array): Promise<void> {
     // A number for every attempt, even one never sent: readers then see every failure reported.

@@ -47,6 +47,12 @@ for i = 1, #info, 2 do
 end
 return result`;
 
+/** A reader paused between two reads: what it delivered last, and how to let it go on. */
+export interface PausedReader {
+  readonly position: string;
+  resume(): void;
+}
+
 /** Why a loss was found. */
 export type LossReason = "stream-reset" | "trimmed" | "gap";
 
@@ -76,8 +82,8 @@ export interface StreamReaderOptions {
   readonly batchSize: number;
   readonly validateIntervalMs: number;
   readonly logger: Logger;
-  /** Each entry's envelope, in stream order. */
-  deliver(envelope: Uint8Array): void;
+  /** Each entry's envelope, in stream order, with its id. */
+  deliver(envelope: Uint8Array, id: string): void;
   /** An entry that is not one of ours (counted and logged by the caller). */
   malformed(id: string): void;
   lossFound(finding: LossFinding): void;
@@ -110,6 +116,11 @@ export class StreamReader {
   #closed = false;
   #running: Promise<void> | undefined;
   #markPositioned: () => void = () => undefined;
+  /** Callers waiting for the reader to pause between two reads. */
+  #pauseWaiters: Array<(paused: PausedReader) => void> = [];
+  /** How many holders of a pause have not resumed it yet. */
+  #pauseHolders = 0;
+  #resumed: () => void = () => undefined;
   /** Resolves once the reader has taken its first position (the stream's end at its first look). */
   readonly positioned = new Promise<void>((resolve) => {
     this.#markPositioned = resolve;
@@ -129,6 +140,16 @@ export class StreamReader {
     return this.#lastId;
   }
 
+  /**
+   * Pauses delivery between two reads (a blocking read in flight finishes first, within `blockMs`):
+   * resolves with the last entry delivered, and a `resume` to call once. Pauses overlap: reading
+   * goes on when every holder has resumed.
+   */
+  pause(): Promise<PausedReader> {
+    if (this.#closed || this.#running === undefined) return Promise.resolve({ position: this.#lastId, resume: () => undefined });
+    return new Promise((resolve) => this.#pauseWaiters.push(resolve));
+  }
+
   /** Starts reading (from the stream's end, at the first validation). */
   start(): void {
     this.#running ??= this.#run();
@@ -145,6 +166,7 @@ export class StreamReader {
     const { client, stream, blockMs, batchSize, validateIntervalMs, logger } = this.#options;
     let backoffMs = 50;
     while (!this.#closed) {
+      if (this.#pauseWaiters.length > 0) await this.#paused();
       try {
         if (this.#mustValidate || performance.now() - this.#validatedAt >= validateIntervalMs) await this.#validate();
         const reply = await client.xreadBuffer("COUNT", batchSize, "BLOCK", blockMs, "STREAMS", stream, this.#lastId);
@@ -175,6 +197,24 @@ export class StreamReader {
         backoffMs = Math.min(backoffMs * 2, 1_000);
       }
     }
+  }
+
+  /** Hands each waiter the pause, and waits until all who hold it have resumed. */
+  async #paused(): Promise<void> {
+    const resumed = new Promise<void>((resolve) => (this.#resumed = resolve));
+    for (const wake of this.#pauseWaiters.splice(0)) {
+      this.#pauseHolders++;
+      let done = false;
+      wake({
+        position: this.#lastId,
+        resume: () => {
+          if (done) return;
+          done = true;
+          if (--this.#pauseHolders === 0) this.#resumed();
+        },
+      });
+    }
+    await resumed;
   }
 
   async #validate(): Promise<void> {
@@ -231,7 +271,7 @@ export class StreamReader {
       const gap = this.#sequences.observe(entry, { generation: this.#generation, incidents: this.#incidents });
       if (gap !== undefined) this.#gapFound(gap, stream);
       try {
-        this.#options.deliver(entry.envelope);
+        this.#options.deliver(entry.envelope, entry.id);
       } catch (error) {
         // One entry that cannot be delivered must not stop the others (nor be read again).
         this.#options.logger.log("error", "Delivering a stream entry failed.", { stream, id: entry.id, error: (error as Error).message });
