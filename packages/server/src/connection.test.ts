@@ -4,6 +4,7 @@
 import { type HubMessage, type HubProtocol, JsonHubProtocol, MessageType } from "@hubwire/protocol";
 import { describe, expect, it } from "vitest";
 import { type ConnectionEvents, type ConnectionSettings, HubConnection } from "./connection.js";
+import type { ConnectionKeeper, ConnectionKeeping } from "./connection-keeping.js";
 import { silentLogger } from "./logger.js";
 import { HubMetrics } from "./metrics.js";
 import { ReplayBudget } from "./replay-buffer.js";
@@ -185,5 +186,82 @@ describe("a connection's states, on an injected clock", () => {
     const answer = connection.invokeClient("confirm", ["Sure?"], {});
     connection.abort("gone");
     await expect(answer).rejects.toMatchObject({ code: "HUBWIRE_CLIENT_RESULT_FAILED", message: "Connection 'c1' closed before the client answered." });
+  });
+});
+
+/** A store that answers when the test says: what the connection asked of it, in order. */
+function manualKeeping() {
+  const calls: string[] = [];
+  const pending: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  const wait = (call: string) => {
+    calls.push(call);
+    return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
+  };
+  const keeper: ConnectionKeeper = {
+    sent: (sequenceId, _bytes, answers) => wait(`sent ${sequenceId}${answers === undefined ? "" : ` answers ${answers}`}`),
+    received: (sequenceId, opened, closed) => wait(`received ${sequenceId} opened [${opened}] closed [${closed}]`),
+    acknowledged: (sequenceId) => void calls.push(`acknowledged ${sequenceId}`),
+    ended: () => void calls.push("ended"),
+  };
+  const keeping: ConnectionKeeping = { keep: () => keeper, takeOver: () => Promise.resolve(undefined) };
+  /** Answers the oldest store not yet answered. */
+  const store = async (error?: Error) => {
+    const next = pending.shift()!;
+    if (error === undefined) next.resolve();
+    else next.reject(error);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { keeping, calls, store };
+}
+
+describe("a kept connection (connection-keeping.ts)", () => {
+  function keptSetup() {
+    const manual = manualKeeping();
+    const parts = setup({ keeping: manual.keeping });
+    parts.connection.statefulReconnectNegotiated = true;
+    const transport = parts.open();
+    parts.connection.receive(transport, parts.text(`{"protocol":"json","version":2}${RS}`));
+    return { ...parts, ...manual, transport };
+  }
+
+  it("writes a message only once it is stored, and what follows it waits behind it", async () => {
+    const { connection, transport, calls, store, flushed } = keptSetup();
+    await flushed();
+    transport.messages.length = 0;
+    void connection.send({ type: MessageType.Invocation, target: "tick", arguments: [1] });
+    void connection.send({ type: MessageType.Ping });
+    await flushed();
+    expect(calls).toEqual(["sent 1"]);
+    expect(transport.messages).toEqual([]);
+    await store();
+    await flushed();
+    expect(transport.messages.map((message) => message.type)).toEqual([MessageType.Invocation, MessageType.Ping]);
+  });
+
+  it("dispatches the client's messages only once its progress and the calls they open are stored", async () => {
+    const { connection, transport, events, calls, store, text } = keptSetup();
+    connection.receive(transport, text(`{"type":1,"invocationId":"7","target":"add","arguments":[1,2]}${RS}{"type":1,"target":"note","arguments":[]}${RS}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(["received 2 opened [7] closed []"]);
+    expect(events.messages).toEqual([]);
+    await store();
+    expect(events.messages.map((message) => message.type)).toEqual([MessageType.Invocation, MessageType.Invocation]);
+    connection.sendCompletion({ type: MessageType.Completion, invocationId: "7", result: 3 });
+    expect(calls.at(-1)).toBe("sent 1 answers 7");
+  });
+
+  it("ends with a Close that lets its client reconnect when a store fails, and stops keeping", async () => {
+    const { connection, transport, events, calls, store, flushed } = keptSetup();
+    void connection.send({ type: MessageType.Invocation, target: "tick", arguments: [1] });
+    await store(new Error("Redis is gone"));
+    await flushed();
+    expect(connection.state).toBe("closed");
+    expect(transport.messages.at(-1)).toEqual({
+      type: MessageType.Close,
+      error: "Connection closed: the server could not keep its state for a reconnect.",
+      allowReconnect: true,
+    });
+    expect(calls.at(-1)).toBe("ended");
+    expect(String(events.closed[0])).toContain("could not keep its state");
   });
 });
