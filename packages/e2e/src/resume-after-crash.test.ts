@@ -121,15 +121,19 @@ describe("a stateful connection whose node dies resumes on another node", () => 
       sends.catch(() => undefined);
       // Client to server: one call after another, through the crash.
       const calls: Array<"ok" | "lost with node" | string> = [];
+      /** When each call ended (to time the resume). */
+      const endedAt: number[] = [];
       let calling = true;
       const calling$ = (async () => {
         for (let n = 0; calling; n++) {
           try {
             await resumer.invoke("toGroup", "audit", n);
             calls.push("ok");
+            endedAt.push(Date.now());
           } catch (error) {
             const lost = String((error as Error).message).includes(lostWithNode);
             calls.push(lost ? "lost with node" : String(error));
+            endedAt.push(Date.now());
             // Any other failure ends the test (a closed connection would fail every call at once).
             if (!lost) break;
           }
@@ -145,7 +149,7 @@ describe("a stateful connection whose node dies resumes on another node", () => 
       await eventually(() => calls.length >= sleepSent + 10, "calls after the sleeping one (which A stored as open first)", 10_000);
       proxy.retarget(b.port);
       a.kill("SIGKILL");
-      const crashedAt = { calls: calls.length, sent };
+      const crashedAt = { calls: calls.length, sent, at: Date.now() };
       await eventually(() => calls.length >= crashedAt.calls + after && sent >= crashedAt.sent + after, "traffic after the crash", 30_000).catch((error) => {
         throw new Error(`${error}; the calls that failed otherwise: ${JSON.stringify(calls.filter((call) => call !== "ok"))}; onreconnecting: ${reconnecting}`);
       });
@@ -154,6 +158,8 @@ describe("a stateful connection whose node dies resumes on another node", () => 
       await Promise.all([sends, calling$]);
       await eventually(() => inbox.length >= sent && audited.length >= calls.filter((call) => call === "ok").length, "the last messages", 10_000);
 
+      // The first call that began after the crash ended once the connection was resumed on B.
+      tally({ kind: "timing", case: `node SIGKILL, resumed on another node, ${name}`, what: "recovery", value: endedAt[crashedAt.calls + 1]! - crashedAt.at });
       const received = new Set(inbox);
       const auditedOnce = new Set(audited);
       const outcome = {
