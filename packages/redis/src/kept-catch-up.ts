@@ -93,23 +93,22 @@ export async function catchUp(connection: ManagedConnection, resumption: Resumpt
   return { delivered };
 }
 
-/** Why entries after `from` may be gone, if they may: Redis lost the stream, or trimmed past `from`. */
+/**
+ * Why entries after `from` may be gone, if they may. Trimming removes the oldest entries first,
+ * so while the entry at `from` is still there, everything after it is; once it is not (trimmed, or
+ * the stream lost by Redis and begun again), what followed it may be gone too. With no position
+ * (`0-0`, the stream was empty when the connection opened), any entry ever trimmed may have been
+ * one of its own.
+ */
 async function lostSince(client: RedisClient, stream: string, from: string): Promise<string | undefined> {
-  let info: unknown[];
-  try {
-    info = (await client.call("XINFO", "STREAM", stream)) as unknown[];
-  } catch {
-    return from === "0-0" ? undefined : "the stream is gone (Redis lost it)";
+  if (from === "0-0") {
+    const info = (await client.call("XINFO", "STREAM", stream).catch(() => undefined)) as unknown[] | undefined;
+    if (info === undefined) return undefined;
+    const field = (name: string) => Number(info[info.indexOf(name) + 1]);
+    return field("entries-added") > field("length") ? "the stream was trimmed past the position" : undefined;
   }
-  const field = (name: string) => {
-    const at = info.indexOf(name);
-    return at === -1 ? undefined : String(info[at + 1]);
-  };
-  const last = field("last-generated-id") ?? "0-0";
-  if (compareIds(last, from) < 0) return "the stream is older than the position (Redis lost it)";
-  const deleted = field("max-deleted-entry-id") ?? "0-0";
-  if (compareIds(deleted, from) > 0) return "the stream was trimmed past the position";
-  return undefined;
+  const [first] = await client.xrange(stream, from, "+", "COUNT", 1);
+  return first?.[0] === from ? undefined : "the stream no longer holds the position (trimmed past it, or lost by Redis)";
 }
 
 /** The later of two stream ids. */

@@ -25,7 +25,7 @@ function node(base: string, serverId: string): { kept: KeptConnections; client: 
     heartbeatIntervalMs,
     logger: silentLogger,
     currentEntry: () => undefined,
-    positions: () => ["0-0"],
+    positions: () => ["5-0"],
   });
   cleanups.push(() => {
     kept.close();
@@ -52,7 +52,7 @@ describe("kept connections", () => {
     await keeper.sent(1, bytes("one"), undefined);
     const key = `${base}:kept:{${createHash("sha256").update("secret-token").digest("hex")}}`;
     const stored = await a.client.hgetall(key);
-    expect(stored).toMatchObject({ node: "a", id: "c1", user: "ann", protocol: "json", "o:1": "one", last: "1" });
+    expect(stored).toMatchObject({ node: "a", id: "c1", user: "ann", protocol: "json", "o:1": "one", last: "1", "e:0": "5-0" });
     expect(JSON.stringify(stored)).not.toContain("secret-token");
     const ttl = await a.client.pttl(key);
     expect(ttl).toBeGreaterThan(1_000);
@@ -86,6 +86,7 @@ describe("kept connections", () => {
       openInvocations: ["call-2"],
       groups: ["room"],
     });
+    expect(b.kept.resuming("c1")).toMatchObject({ holder: "a", groups: ["room"], delivered: new Map([[0, "5-0"]]), holderPositions: ["5-0"] });
     expect(taken!.connection.messages.map((message) => [message.sequenceId, Buffer.from(message.bytes).toString()])).toEqual([
       [3, "three"],
       [4, "answer to call-1"],

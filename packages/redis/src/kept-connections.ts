@@ -277,6 +277,8 @@ class Keeper implements ConnectionKeeper {
       recv: "0",
       first: "1",
       last: "0",
+      // Where the streams stood as it opened: a catch-up never reaches back before it.
+      ...Object.fromEntries(this.#options.positions().map((position, shard) => [`e:${shard}`, position])),
     };
     void this.#kept.track(client.multi().del(this.key).hset(this.key, fields).pexpire(this.key, this.ttl).exec());
   }
