@@ -18,8 +18,9 @@ import { startTcpProxy } from "@hubwire/test-support";
 import { HttpTransportType, type HubConnection, HubConnectionBuilder, type IHubProtocol, LogLevel } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { HubNode } from "./harness/hub-node.js";
-import { eventually } from "./harness/raw.js";
+import { eventually, RawHubSocket } from "./harness/raw.js";
 import { tally } from "./harness/scoreboard.js";
 
 /** The text a node that resumes a connection answers a call its dead holder never answered with (server error-texts.ts). */
@@ -185,4 +186,51 @@ describe("a stateful connection whose node dies resumes on another node", () => 
       expect(b.logs.some((line) => line.message === "Took over a connection whose node died; its client re-attaches here.")).toBe(true);
     }, 90_000);
   }
+
+  it("refuses a re-attach with another user's token once the connection is taken over (403), and resumes its owner's", async () => {
+    const prefix = `resume-${Math.random()}`;
+    const nodes = await Promise.all(["a", "b"].map((nodeName) => HubNode.start({ name: nodeName, redisPort: 6379, prefix, backplaneOptions, hubOptions })));
+    const [a, b] = nodes as [HubNode, HubNode];
+    cleanups.push(() => Promise.all(nodes.map((node) => node.stop())));
+    const as = (user: string) => ({ authorization: `Bearer user:${user}` });
+    const negotiated = await fetch(`${a.url}/negotiate?negotiateVersion=1&useStatefulReconnect=true`, { method: "POST", headers: as("ann") });
+    const { connectionToken, connectionId } = (await negotiated.json()) as { connectionToken: string; connectionId: string };
+    const first = await RawHubSocket.open(`${a.url}?id=${connectionToken}`, { headers: as("ann"), version: 2 });
+    cleanups.push(() => first.close());
+    expect(await first.invoke("join", ["room"], "1")).toMatchObject({ type: 3, invocationId: "1" });
+    a.kill("SIGKILL");
+    await a.exited;
+
+    // Taken over from Redis (the lease runs out first), then refused: the token is not the user's.
+    const refused = await RawHubSocket.open(`${b.url}?id=${connectionToken}`, { headers: as("mallory"), version: 2 }).then(
+      () => "opened",
+      (error: Error) => error.message,
+    );
+    expect(refused).toBe("refused with 403");
+    // The owner's re-attach resumes it: no handshake answer on a re-attach, the Sequence first.
+    const socket = new WebSocket(`${b.url.replace(/^http/, "ws")}?id=${connectionToken}`, { headers: as("ann") });
+    const records: Array<Record<string, unknown>> = [];
+    socket.on("message", (data: Buffer) =>
+      records.push(
+        ...data
+          .toString()
+          .split("\u001e")
+          .filter(Boolean)
+          .map((record) => JSON.parse(record)),
+      ),
+    );
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    cleanups.push(() => socket.terminate());
+    // Its one message so far (the join) was received: it replays from the next.
+    socket.send(`{"type":9,"sequenceId":2}\u001e`);
+    socket.send(`{"type":1,"invocationId":"2","target":"whoAmI","arguments":[]}\u001e`);
+    const sender = await client(b.url);
+    await eventually(() => records.some((record) => record["invocationId"] === "2"), "whoAmI's answer");
+    expect(records[0]).toMatchObject({ type: 9 });
+    expect(records.find((record) => record["invocationId"] === "2")).toMatchObject({ result: connectionId });
+    // Still in its group, on the node that took it over.
+    await sender.invoke("toGroup", "room", "after the takeover");
+    await eventually(() => records.some((record) => record["target"] === "message"), "the group's message");
+    expect(records.find((record) => record["target"] === "message")).toMatchObject({ arguments: ["after the takeover"] });
+  }, 30_000);
 });

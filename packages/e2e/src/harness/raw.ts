@@ -94,8 +94,11 @@ export class RawHubSocket {
     socket.on("close", (code, reason) => (this.closed = { code, reason: reason.toString() }));
   }
 
-  /** Opens and completes the JSON handshake. */
-  static async open(url: string, options: { headers?: Record<string, string>; protocol?: "json" | "messagepack" } = {}): Promise<RawHubSocket> {
+  /** Opens and completes the handshake (version 1 unless given; 2 for stateful reconnect). */
+  static async open(
+    url: string,
+    options: { headers?: Record<string, string>; protocol?: "json" | "messagepack"; version?: number } = {},
+  ): Promise<RawHubSocket> {
     const socket = new WebSocket(url.replace(/^http/, "ws"), { headers: options.headers ?? {} });
     const hub = new RawHubSocket(socket);
     await new Promise<void>((resolve, reject) => {
@@ -103,7 +106,7 @@ export class RawHubSocket {
       socket.once("unexpected-response", (_request, response) => reject(new Error(`refused with ${response.statusCode}`)));
       socket.once("error", reject);
     });
-    socket.send(`{"protocol":"${options.protocol ?? "json"}","version":1}\u001e`);
+    socket.send(`{"protocol":"${options.protocol ?? "json"}","version":${options.version ?? 1}}\u001e`);
     await hub.until(() => hub.records.length >= 1, "the handshake answer");
     return hub;
   }
