@@ -264,4 +264,60 @@ describe("a kept connection (connection-keeping.ts)", () => {
     expect(calls.at(-1)).toBe("ended");
     expect(String(events.closed[0])).toContain("could not keep its state");
   });
+
+  it("acknowledges the client's messages only once their receipt is stored", async () => {
+    const { connection, transport, clock, store, text, flushed } = keptSetup();
+    await flushed();
+    transport.messages.length = 0;
+    connection.receive(transport, text(`{"type":1,"target":"note","arguments":[]}${RS}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.now += 1_000;
+    connection.tick(clock.now);
+    await flushed();
+    expect(transport.messages).toEqual([]);
+    await store();
+    connection.tick(clock.now);
+    await flushed();
+    expect(transport.messages).toEqual([{ type: MessageType.Ack, sequenceId: 1 }]);
+  });
+
+  it("taken over, replays what the node that died stored at once, then fails the calls it left open", async () => {
+    const manual = manualKeeping();
+    const { connection, events, flushed } = setup({ keeping: manual.keeping });
+    const stored = new TextEncoder().encode(`{"type":1,"target":"tick","arguments":[1]}${RS}`);
+    const restored = connection.restore({
+      connection: {
+        connectionId: "c1",
+        userId: "ann",
+        protocol: "json",
+        transport: "WebSockets",
+        reconnectWindowMs: 10_000,
+        receivedThrough: 4,
+        messages: [{ sequenceId: 7, bytes: stored }],
+        lastSequenceId: 7,
+        openInvocations: ["call-3"],
+        groups: [],
+      },
+      keeper: (manual.keeping as { keep(): ConnectionKeeper }).keep(),
+    });
+    expect(restored).toBe(true);
+    expect(connection.state).toBe("reconnecting");
+    expect(connection.userId).toBe("ann");
+    expect(events.connected).toBe(1);
+    expect(manual.calls).toEqual(["sent 8 answers call-3"]);
+    const transport = new RecordingTransport();
+    connection.reattach(transport, { userId: "ann" });
+    await flushed();
+    expect(transport.messages).toEqual([
+      { type: MessageType.Sequence, sequenceId: 7 },
+      { type: MessageType.Invocation, target: "tick", arguments: [1] },
+    ]);
+    await manual.store();
+    await flushed();
+    expect(transport.messages.at(-1)).toMatchObject({
+      type: MessageType.Completion,
+      invocationId: "call-3",
+      error: expect.stringContaining("may or may not have run"),
+    });
+  });
 });

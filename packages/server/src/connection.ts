@@ -32,6 +32,7 @@ import type { ConnectionRequest, Principal } from "./connection-request.js";
 import { ErrorTexts } from "./error-texts.js";
 import { ClientResultError } from "./errors.js";
 import type { HubConnectionContext } from "./hub-connection-context.js";
+import { KeptTraffic } from "./kept-traffic.js";
 import type { Logger } from "./logger.js";
 import type { HubMetrics } from "./metrics.js";
 import { OutboundBatch, type OutboundSink } from "./outbound-batch.js";
@@ -39,7 +40,6 @@ import { agreeOnProtocol } from "./protocol-agreement.js";
 import type { ReplayBudget } from "./replay-buffer.js";
 import type { SerializedMessage } from "./serialized-message.js";
 import { StatefulReconnect } from "./stateful-reconnect.js";
-import { StoredWrites } from "./stored-writes.js";
 import { ConnectionTraffic, type TrafficTotals } from "./traffic.js";
 import type { Transport } from "./transports/transport.js";
 
@@ -142,12 +142,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
   /** Set by negotiate when both sides asked for stateful reconnect. */
   statefulReconnectNegotiated = false;
   #stateful: StatefulReconnect | undefined;
-  /** Its store outside this node, when kept (connection-keeping.ts); its writes wait for it. */
-  #keeper: ConnectionKeeper | undefined;
-  #stored: StoredWrites | undefined;
-  /** A kept connection's incoming messages of this turn, dispatched once the client's progress is stored. */
-  #inbound: { readonly runs: Array<() => void>; readonly opened: string[]; readonly closed: string[]; through: number } | undefined;
-  #inboundStored: Promise<void> = Promise.resolve();
+  /** Its traffic when kept outside this node (connection-keeping.ts): writes and dispatch wait for their store. */
+  #kept: KeptTraffic | undefined;
   /** The place under the server's connection limits this connection holds; its endpoint frees it. */
   slot: Slot | undefined;
   /** Messages and bytes in and out, for inspection. */
@@ -253,8 +249,9 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         // Only its payload was refused: that call fails, and the connection reads on.
         if (this.#isNew(error.envelope) && !this.#completeClientResult(error.envelope.invocationId, error)) {
           const envelope = error.envelope;
-          if (this.#keeper === undefined) this.#events.refused(this, envelope, error);
-          else this.#hold(undefined, () => this.#events.refused(this, envelope, error));
+          if (this.#kept === undefined) this.#events.refused(this, envelope, error);
+          // Counted by stateful reconnect like any message: its receipt is stored as theirs is.
+          else this.#kept.hold(() => this.#events.refused(this, envelope, error), { through: this.#stateful!.latestReceivedId });
         }
         continue;
       }
@@ -262,12 +259,13 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       if (message === undefined || (this.#state as ConnectionState) === "closed") return;
       if (this.#stateful !== undefined) {
         const verdict = this.#stateful.accept(message);
-        if (message.type === MessageType.Ack) this.#keeper?.acknowledged(this.#stateful.buffer.firstSequenceId - 1);
+        if (message.type === MessageType.Ack) this.#kept?.keeper.acknowledged(this.#stateful.buffer.firstSequenceId - 1);
         if (verdict === "drop") continue;
         if (verdict !== "process") return this.close({ error: verdict.fatal });
-        if (this.#keeper !== undefined) {
+        if (this.#kept !== undefined) {
           const received = message;
-          this.#hold(received, () => this.#dispatch(received));
+          const trackable = isTrackableType(received.type) ? { through: this.#stateful.latestReceivedId, message: received } : undefined;
+          this.#kept.hold(() => this.#dispatch(received), trackable);
           continue;
         }
       }
@@ -283,57 +281,26 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     }
   }
 
-  /**
-   * A kept connection's incoming message waits for the client's progress to be stored (once per
-   * turn, with the calls it opens and closes), so that the node that may resume the connection
-   * never runs a call twice: a call in flight when this node dies ran at most once.
-   */
-  #hold(message: HubMessage | undefined, run: () => void): void {
-    let batch = this.#inbound;
-    if (batch === undefined) {
-      batch = this.#inbound = { runs: [], opened: [], closed: [], through: 0 };
-      queueMicrotask(() => this.#storeInbound());
-    }
-    batch.runs.push(run);
-    if (message === undefined || !isTrackableType(message.type)) return;
-    batch.through = this.#stateful!.latestReceivedId;
-    if ((message.type === MessageType.Invocation || message.type === MessageType.StreamInvocation) && message.invocationId !== undefined) {
-      batch.opened.push(message.invocationId);
-    } else if (message.type === MessageType.CancelInvocation) {
-      batch.closed.push(message.invocationId);
-    }
-  }
-
-  #storeInbound(): void {
-    const batch = this.#inbound!;
-    this.#inbound = undefined;
-    const stored = batch.through === 0 || this.#keeper === undefined ? undefined : this.#keeper.received(batch.through, batch.opened, batch.closed);
-    this.#inboundStored = this.#inboundStored
-      .then(() => stored)
-      .then(
-        () => {
-          for (const run of batch.runs) if (this.#state !== "closed") run();
-        },
-        (error: unknown) => this.#keepingFailed(error),
-      );
-  }
-
   /** Starts keeping the connection outside this node: from now on its writes wait for their store. */
-  #keep(keeper: ConnectionKeeper): void {
-    this.#keeper = keeper;
-    this.#stored = new StoredWrites((bytes) => {
+  #keep(keeper: ConnectionKeeper, stored?: { readonly sentThrough: number; readonly receivedThrough: number }): void {
+    const writeOut = (bytes: Uint8Array) => {
       if (this.#transport !== undefined && this.#state === "connected") this.#outbound.add(bytes);
-    });
+    };
+    this.#kept = new KeptTraffic(
+      keeper,
+      writeOut,
+      (error) => this.#keepingFailed(error),
+      () => this.#state !== "closed",
+      stored,
+    );
   }
 
   /** A store failed: the connection can no longer be resumed as it is, so it ends with a Close that lets its client reconnect. */
   #keepingFailed(error: unknown): void {
-    const keeper = this.#keeper;
-    if (keeper === undefined || this.#state === "closed") return;
-    this.#keeper = undefined;
-    this.#stored?.discard();
-    this.#stored = undefined;
-    keeper.ended();
+    const kept = this.#kept;
+    if (kept === undefined || this.#state === "closed") return;
+    this.#kept = undefined;
+    kept.keeper.ended();
     this.#settings.logger.log("warn", "Closing a stateful connection whose state could not be kept for a reconnect.", {
       connectionId: this.connectionId,
       error: (error as Error).message,
@@ -363,7 +330,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#stateful = this.#newStateful();
     this.#stateful.restore(kept.receivedThrough);
     this.#stateful.buffer.restore(kept.messages, kept.lastSequenceId);
-    this.#keep(taken.keeper);
+    // What the node that died stored is stored: the replay goes out at once.
+    this.#keep(taken.keeper, { sentThrough: kept.lastSequenceId, receivedThrough: kept.receivedThrough });
     this.#events.resumed(this);
     for (const invocationId of kept.openInvocations) this.sendCompletion({ type: MessageType.Completion, invocationId, error: ErrorTexts.callLostWithNode });
     return true;
@@ -423,7 +391,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       this.#transport = undefined;
       // Whatever had not left yet is in the replay buffer and goes out on the next transport.
       this.#outbound.discard();
-      this.#stored?.discard();
+      this.#kept?.discard();
       this.#stateSince = this.#settings.now();
       this.#stateful.disconnected();
       return;
@@ -450,7 +418,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       const old = this.#transport!;
       this.#transport = undefined;
       this.#outbound.discard();
-      this.#stored?.discard();
+      this.#kept?.discard();
       old.close(1000);
       this.#stateful!.disconnected();
     }
@@ -551,7 +519,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         // The protocol cannot write even a Close: end the transport without one.
         this.#settings.logger.log("error", "The protocol cannot write a Close message.", { connectionId: this.connectionId, error });
       }
-      this.#stored?.flush();
+      this.#kept?.flush();
       this.#outbound.flush();
     }
     this.#transport?.close(1000);
@@ -588,7 +556,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
       }
       return;
     }
-    const ack = this.#state === "connected" ? this.#stateful?.takeAck() : undefined;
+    // A kept connection acknowledges only what is stored as received: the next node resumes from there.
+    const ack = this.#state === "connected" ? this.#stateful?.takeAck(this.#kept?.receivedStored) : undefined;
     if (ack !== undefined) this.#sendOwn({ type: MessageType.Ack, sequenceId: ack });
     if (transport?.hasInherentKeepAlive === true) {
       if (transport.idleSince !== undefined && now - transport.idleSince >= settings.disconnectTimeoutMs) {
@@ -673,7 +642,7 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
         this.#finish(new Error("The server's replay buffers are over their shared limit."));
         return;
       }
-      if (this.#keeper !== undefined) this.#store(buffer.lastOfferedSequenceId, bytes, answers);
+      this.#kept?.store(buffer.lastOfferedSequenceId, bytes, answers);
       if (kept === "held") {
         // Waiting for the client's acknowledgements, bounded as a transport's unsent bytes are.
         if (buffer.heldBytes > this.#settings.maxOutboundBufferBytes)
@@ -686,14 +655,6 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#write(bytes);
   }
 
-  /** Stores a kept connection's message; its write waits for it (stored-writes.ts). */
-  #store(sequenceId: number, bytes: Uint8Array, answers: string | undefined): void {
-    this.#keeper!.sent(sequenceId, bytes, answers).then(
-      () => this.#stored?.stored(sequenceId),
-      (error: unknown) => this.#keepingFailed(error),
-    );
-  }
-
   /**
    * Queues bytes for the transport's next write, if there is one to write to. `sequenceId`: the
    * trackable message it is, which a kept connection writes only once stored (0: none to wait for).
@@ -701,8 +662,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
   #write(bytes: Uint8Array, sequenceId = 0): void {
     if (this.#transport !== undefined && this.#state === "connected") {
       this.#lastSentAt = this.#settings.now();
-      if (this.#stored === undefined) this.#outbound.add(bytes);
-      else this.#stored.add(bytes, sequenceId);
+      if (this.#kept === undefined) this.#outbound.add(bytes);
+      else this.#kept.write(bytes, sequenceId);
     }
   }
 
@@ -736,8 +697,8 @@ export class HubConnection implements HubConnectionContext, EndpointConnection, 
     this.#abort?.abort(this.#endReason);
     this.#clientResults?.rejectAll(this.connectionId);
     this.#outbound.discard();
-    this.#stored?.discard();
-    this.#keeper?.ended();
+    this.#kept?.discard();
+    this.#kept?.keeper.ended();
     this.#parser = undefined;
     this.#handshake = undefined;
     this.#stateful?.buffer.clear();

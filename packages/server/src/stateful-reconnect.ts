@@ -75,11 +75,12 @@ export class StatefulReconnect {
     this.#awaitingSequence = true;
   }
 
-  /** The id to acknowledge now, when something new has been processed since the last Ack. */
-  takeAck(): number | undefined {
-    if (this.#latestReceivedId === this.#lastAckedId) return undefined;
-    this.#lastAckedId = this.#latestReceivedId;
-    return this.#latestReceivedId;
+  /** The id to acknowledge now (at most `upTo`), when something new has been processed since the last Ack. */
+  takeAck(upTo = this.#latestReceivedId): number | undefined {
+    const id = Math.min(this.#latestReceivedId, upTo);
+    if (id <= this.#lastAckedId) return undefined;
+    this.#lastAckedId = id;
+    return id;
   }
 
   /** The transport dropped: from now until the client's Sequence, incoming messages are dropped. */
