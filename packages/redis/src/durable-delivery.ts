@@ -71,8 +71,9 @@ export class DurableDelivery {
    * once the readers have one.
    */
   readonly #arrivedUnread = new Set<ManagedConnection>();
-  /** The entry being delivered now (its shard and id), for a kept connection's store (kept-connections.ts). */
-  #current: { readonly shard: number; readonly id: string } | undefined;
+  /** The entry being delivered now (its shard and id; id undefined between entries), for a kept connection's store (kept-connections.ts). */
+  #currentShard = 0;
+  #currentId: string | undefined;
   #closed = false;
 
   constructor(options: DurableDeliveryOptions) {
@@ -100,14 +101,7 @@ export class DurableDelivery {
         batchSize,
         validateIntervalMs: options.heartbeatIntervalMs,
         logger: options.logger,
-        deliver: (envelope, id) => {
-          this.#current = { shard, id };
-          try {
-            options.deliver(envelope);
-          } finally {
-            this.#current = undefined;
-          }
-        },
+        deliver: (envelope, id) => this.deliverEntry(shard, id, () => options.deliver(envelope)),
         malformed: (id) => {
           options.stats.malformedDropped++;
           options.logger.log("warn", "Dropped a stream entry that is not one of the backplane's.", { stream: keys.stream(shard), id });
@@ -152,7 +146,18 @@ export class DurableDelivery {
 
   /** The stream entry being delivered at this moment, if any. */
   get currentEntry(): { readonly shard: number; readonly id: string } | undefined {
-    return this.#current;
+    return this.#currentId === undefined ? undefined : { shard: this.#currentShard, id: this.#currentId };
+  }
+
+  /** Runs `deliver`, the delivery of entry `id` of `shard` (read, or caught up: kept-catch-up.ts), as the current entry. */
+  deliverEntry(shard: number, id: string, deliver: () => void): void {
+    this.#currentShard = shard;
+    this.#currentId = id;
+    try {
+      deliver();
+    } finally {
+      this.#currentId = undefined;
+    }
   }
 
   /** Each shard's stream. */

@@ -15,6 +15,7 @@ import { entryFields } from "./stream-entry.js";
 const client = new Redis({ host: "127.0.0.1", port: 6379 });
 afterAll(() => client.disconnect());
 const json = new JsonHubProtocol();
+const deliverEntry = (_shard: number, _id: string, deliver: () => void) => deliver();
 
 /** The connection being caught up: what it was written, as the text of each invocation's argument. */
 function connection(): ManagedConnection & { readonly got: string[] } {
@@ -78,6 +79,7 @@ describe("catching up a connection taken over from a node that died", () => {
       readerPositions: [stoppedAt],
       ownThrough: 2,
       logger: silentLogger,
+      deliverEntry,
     });
     expect(caughtUp.got).toEqual([
       "to its group",
@@ -98,7 +100,15 @@ describe("catching up a connection taken over from a node that died", () => {
     const last = await append(stream, "c", 3, "not delivered yet", "all", []);
     const caughtUp = connection();
     const resumption: Resumption = { holder: "a", groups: [], delivered: new Map([[0, delivered]]), holderPositions: [position] };
-    await catchUp(caughtUp, resumption, { client, streams: [stream], serverId: "b", readerPositions: [last], ownThrough: 0, logger: silentLogger });
+    await catchUp(caughtUp, resumption, {
+      client,
+      streams: [stream],
+      serverId: "b",
+      readerPositions: [last],
+      ownThrough: 0,
+      logger: silentLogger,
+      deliverEntry,
+    });
     expect(caughtUp.got).toEqual(["not delivered yet"]);
     await client.del(stream);
   });
@@ -118,6 +128,7 @@ describe("catching up a connection taken over from a node that died", () => {
       readerPositions: [last],
       ownThrough: 0,
       logger: silentLogger,
+      deliverEntry,
     });
     expect(result).toEqual({ lost: "the stream no longer holds the position (trimmed past it, or lost by Redis)" });
     expect(caughtUp.got).toEqual([]);

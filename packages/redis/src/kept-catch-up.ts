@@ -37,6 +37,8 @@ export interface CatchUpOptions {
   readonly readerPositions: readonly string[];
   /** This node's last send before the connection was registered here: later ones reached it then. */
   readonly ownThrough: number;
+  /** Runs a delivery as that of entry `id` of `shard` (so that its store marks the entry delivered to the connection). */
+  deliverEntry(shard: number, id: string, deliver: () => void): void;
   readonly logger: Logger;
 }
 
@@ -83,7 +85,9 @@ export async function catchUp(connection: ManagedConnection, resumption: Resumpt
         if (envelope?.kind !== EnvelopeKind.Invocation || seen.has(envelope.messageId)) continue;
         seen.add(envelope.messageId);
         if ([...one.resolve(targetOf(envelope))].length === 0) continue;
-        deliverLocally(one, envelope, logger);
+        // This node's own past where the readers stopped are not marked: the readers have yet to deliver the others' before them.
+        if (compareIds(entry.id, stoppedAt) > 0) deliverLocally(one, envelope, logger);
+        else options.deliverEntry(shard, entry.id, () => deliverLocally(one, envelope, logger));
         delivered++;
       }
       if (items.length < batchSize) break;

@@ -25,52 +25,53 @@ import { createHash } from "node:crypto";
 import type { TransportName } from "@hubwire/protocol";
 import type { ConnectionKeeper, ConnectionKeeping, KeptConnection, KeptIdentity, KeptMessage, Logger, TakenOver } from "@hubwire/server";
 import type { RedisClient } from "./backplane-options.js";
+import { Script } from "./redis-script.js";
 
 /** KEYS: the hash. ARGV: node, ttl, seq, bytes, answered call ('' none), shard ('' none), entry id. */
-const sentScript = `
+const sentScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'o:' .. ARGV[3], ARGV[4], 'last', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HDEL', KEYS[1], 'i:' .. ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'e:' .. ARGV[6], ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
+return 1`);
 
 /** KEYS: the hash. ARGV: node, ttl, through, how many opened, the opened ids, then the closed ids. */
-const receivedScript = `
+const receivedScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'recv', ARGV[3])
 local opened = tonumber(ARGV[4])
 for i = 5, 4 + opened do redis.call('HSET', KEYS[1], 'i:' .. ARGV[i], '1') end
 for i = 5 + opened, #ARGV do redis.call('HDEL', KEYS[1], 'i:' .. ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
+return 1`);
 
 /** KEYS: the hash. ARGV: node, through. */
-const acknowledgedScript = `
+const acknowledgedScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
 local first = tonumber(redis.call('HGET', KEYS[1], 'first')) or 1
 local through = tonumber(ARGV[2])
 for seq = first, through do redis.call('HDEL', KEYS[1], 'o:' .. seq) end
 if through >= first then redis.call('HSET', KEYS[1], 'first', through + 1) end
-return 1`;
+return 1`);
 
 /** KEYS: the hash. ARGV: node, 'add' or 'remove', group. */
-const groupScript = `
+const groupScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
 if ARGV[2] == 'add' then redis.call('HSET', KEYS[1], 'g:' .. ARGV[3], '1') else redis.call('HDEL', KEYS[1], 'g:' .. ARGV[3]) end
-return 1`;
+return 1`);
 
 /** KEYS: the hash. ARGV: node. */
-const endedScript = `
+const endedScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1`;
+return 1`);
 
 /** KEYS: the hash. ARGV: this node, the holder it takes it from. Its fields, or nil if another node got there first. */
-const takeScript = `
+const takeScript = new Script(`
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[2] then return false end
 redis.call('HSET', KEYS[1], 'node', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], redis.call('HGET', KEYS[1], 'ttl'))
-return redis.call('HGETALL', KEYS[1])`;
+return redis.call('HGETALL', KEYS[1])`);
 
 /** What the node that takes a connection over needs to catch it up (kept-catch-up.ts). */
 export interface Resumption {
@@ -115,8 +116,12 @@ export class KeptConnections implements ConnectionKeeping {
   readonly #resuming = new Map<string, Resumption>();
   /** Stores not yet answered: the node's positions are written only once those before them are. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Takeovers under way on this node, by hash: a second request for the same connection shares the first's. */
+  readonly #takingOver = new Map<string, Promise<TakenOver | undefined>>();
   readonly #timer: ReturnType<typeof setInterval>;
   #beats = 0;
+  /** Catch-ups under way: the node's positions are not written meanwhile (what it read is not all stored yet). */
+  #catchingUp = 0;
   #closed = false;
 
   constructor(options: KeptConnectionsOptions) {
@@ -138,9 +143,20 @@ export class KeptConnections implements ConnectionKeeping {
     return keeper;
   }
 
-  async takeOver(token: string): Promise<TakenOver | undefined> {
-    const { client, serverId, base, heartbeatIntervalMs } = this.#options;
-    const key = hashKey(base, token);
+  takeOver(token: string): Promise<TakenOver | undefined> {
+    const key = hashKey(this.#options.base, token);
+    let taking = this.#takingOver.get(key);
+    if (taking === undefined) {
+      taking = this.#take(key);
+      this.#takingOver.set(key, taking);
+      const done = () => this.#takingOver.delete(key);
+      taking.then(done, done);
+    }
+    return taking;
+  }
+
+  async #take(key: string): Promise<TakenOver | undefined> {
+    const { client, serverId, base, heartbeatIntervalMs, logger } = this.#options;
     const holder = (await client.hget(key, "node")) ?? undefined;
     if (holder === undefined || holder === serverId) return undefined;
     // The holder answers for its connections while it lives (its lease): wait for it to run out.
@@ -149,11 +165,10 @@ export class KeptConnections implements ConnectionKeeping {
       if (performance.now() > deadline) throw new Error(`The node holding the connection (${holder}) still holds its lease but does not answer for it.`);
       await new Promise((resolve) => setTimeout(resolve, heartbeatIntervalMs / 4));
     }
-    const [fields, positions] = await Promise.all([
-      client.callBuffer("EVAL", takeScript, 1, key, serverId, holder) as Promise<Buffer[] | null>,
-      client.get(positionKey(base, holder)),
-    ]);
-    if (fields === null) return undefined;
+    // Read before the take: once taken, nothing may fail before the connection is resumed here.
+    const positions = await client.get(positionKey(base, holder));
+    const fields = (await takeScript.run(client, key, [serverId, holder], true)) as Buffer[] | null;
+    if (fields === null) throw new Error("Another node took the connection over first.");
     const read = readHash(fields);
     const connectionId = read.text("id");
     const ttl = Number(read.text("ttl"));
@@ -170,7 +185,13 @@ export class KeptConnections implements ConnectionKeeping {
     const messages: KeptMessage[] = [];
     for (let seq = first; seq <= last; seq++) {
       const bytes = read.bytes(`o:${seq}`);
-      if (bytes !== undefined) messages.push({ sequenceId: seq, bytes });
+      if (bytes === undefined) {
+        // The client's numbering would slip: it cannot be resumed as it was (it reconnects).
+        logger.log("error", "A kept connection misses one of its unacknowledged messages; it is not resumed.", { connectionId, missing: seq });
+        keeper.ended();
+        return undefined;
+      }
+      messages.push({ sequenceId: seq, bytes });
     }
     const user = read.text("user");
     const connection: KeptConnection = {
@@ -194,6 +215,16 @@ export class KeptConnections implements ConnectionKeeping {
     const resumption = this.#resuming.get(connectionId);
     this.#resuming.delete(connectionId);
     return resumption;
+  }
+
+  /** A catch-up begins (kept-catch-up.ts); call what it returns when it ends. */
+  catchingUp(): () => void {
+    this.#catchingUp++;
+    let done = false;
+    return () => {
+      if (!done) this.#catchingUp--;
+      done = true;
+    };
   }
 
   /** A group change of a connection this node holds, stored when the connection is kept. */
@@ -225,13 +256,13 @@ export class KeptConnections implements ConnectionKeeping {
     if (this.#closed) return;
     const { client, base, serverId, heartbeatIntervalMs, logger } = this.#options;
     const beat = this.#beats++;
-    const positions = this.#options.positions();
+    const positions = this.#catchingUp === 0 ? this.#options.positions() : [];
     const before = Promise.allSettled([...this.#inFlight]);
     try {
-      const pipeline = client.pipeline();
-      pipeline.set(leaseKey(base, serverId), "1", "PX", 3 * heartbeatIntervalMs);
-      if (beat % 3 === 0) for (const keeper of this.#byId.values()) pipeline.pexpire(keeper.key, keeper.ttl);
-      await pipeline.exec();
+      // One command each: on a Redis Cluster every hash is in a slot of its own.
+      const renewals = [client.set(leaseKey(base, serverId), "1", "PX", 3 * heartbeatIntervalMs)];
+      if (beat % 3 === 0) for (const keeper of this.#byId.values()) renewals.push(client.pexpire(keeper.key, keeper.ttl) as Promise<never>);
+      await Promise.all(renewals);
       await before;
       if (positions.length > 0) await client.set(positionKey(base, serverId), JSON.stringify(positions), "PX", this.#longestTtl());
     } catch (error) {
@@ -295,18 +326,18 @@ class Keeper implements ConnectionKeeper {
       entry?.shard ?? "",
       entry?.id ?? "",
     ];
-    return this.#run(client.eval(sentScript, 1, this.key, ...args));
+    return this.#run(sentScript.run(client, this.key, args));
   }
 
   received(sequenceId: number, opened: readonly string[], closed: readonly string[]): Promise<void> {
     const { client, serverId } = this.#options;
-    return this.#run(client.eval(receivedScript, 1, this.key, serverId, this.ttl, sequenceId, opened.length, ...opened, ...closed));
+    return this.#run(receivedScript.run(client, this.key, [serverId, this.ttl, sequenceId, opened.length, ...opened, ...closed]));
   }
 
   acknowledged(sequenceId: number): void {
     const { client, serverId, logger } = this.#options;
     // Nothing waits for it: a failed one leaves acknowledged messages in the hash, which a resume sends again and the client drops.
-    client.eval(acknowledgedScript, 1, this.key, serverId, sequenceId).catch((error: unknown) =>
+    acknowledgedScript.run(client, this.key, [serverId, sequenceId]).catch((error: unknown) =>
       logger.log("debug", "Could not drop acknowledged messages of a kept connection.", {
         connectionId: this.#connectionId,
         error: (error as Error).message,
@@ -316,7 +347,7 @@ class Keeper implements ConnectionKeeper {
 
   group(action: "add" | "remove", group: string): Promise<void> {
     const { client, serverId } = this.#options;
-    return this.#run(client.eval(groupScript, 1, this.key, serverId, action, group));
+    return this.#run(groupScript.run(client, this.key, [serverId, action, group]));
   }
 
   ended(): void {
@@ -324,7 +355,7 @@ class Keeper implements ConnectionKeeper {
     this.#ended = true;
     this.#kept.forget(this.#connectionId, this);
     const { client, serverId, logger } = this.#options;
-    client.eval(endedScript, 1, this.key, serverId).catch((error: unknown) =>
+    endedScript.run(client, this.key, [serverId]).catch((error: unknown) =>
       logger.log("debug", "Could not delete an ended connection's kept state; it expires.", {
         connectionId: this.#connectionId,
         error: (error as Error).message,

@@ -403,9 +403,12 @@ export class RedisLifetimeManager implements HubLifetimeManager {
    */
   async #resume(connection: ManagedConnection, resumption: Resumption): Promise<void> {
     const durable = this.#durable!;
-    const paused = await durable.pause();
     const standIn = new StandIn(connection, this.#logger);
     this.#standIns.set(connection, standIn);
+    const paused = await durable.pause();
+    // It ended while the readers paused (its window passed, a store failed): nothing to register.
+    if (this.#standIns.get(connection) !== standIn) return paused.resume();
+    const caughtUp = this.#kept!.catchingUp();
     try {
       // Registered with its groups at once, and this node's last send read in the same turn.
       const registered = this.#register(standIn, resumption.groups);
@@ -418,6 +421,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         readerPositions: paused.positions,
         ownThrough,
         logger: this.#logger,
+        deliverEntry: (shard, id, deliver) => durable.deliverEntry(shard, id, deliver),
       });
       standIn.release();
       if ("lost" in result) {
@@ -435,6 +439,7 @@ export class RedisLifetimeManager implements HubLifetimeManager {
         });
       }
     } finally {
+      caughtUp();
       paused.resume();
     }
   }
@@ -585,9 +590,9 @@ export class RedisLifetimeManager implements HubLifetimeManager {
 
   /** Applies a group change to a connection this node holds, subscribing to the group's channel for its first local member. */
   async #applyGroupAction(action: GroupAction, connectionId: string, group: string): Promise<void> {
-    const before = this.#local.memberCount(group);
     // A kept connection's groups are stored before the change is done (a node that takes it over restores them).
-    await this.#kept?.group(connectionId, action, group);
+    if (this.#kept !== undefined) await this.#kept.group(connectionId, action, group);
+    const before = this.#local.memberCount(group);
     if (action === "add") {
       await this.#local.addToGroup(connectionId, group);
       this.#replication.joined(connectionId, group);

@@ -158,6 +158,9 @@ export class StreamReader {
   /** Stops reading and disconnects the reader's connection. */
   async close(): Promise<void> {
     this.#closed = true;
+    // Nothing is read any more: whoever waits for a pause has it, and a pause held lets go.
+    for (const wake of this.#pauseWaiters.splice(0)) wake({ position: this.#lastId, resume: () => undefined });
+    this.#resumed();
     this.#options.client.disconnect();
     await this.#running;
   }
