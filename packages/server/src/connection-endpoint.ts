@@ -184,6 +184,7 @@ export class ConnectionEndpoint<TConnection extends EndpointConnection> {
         maxOutboundBufferBytes: options.maxOutboundBufferBytes,
         adopt: (request, token, negotiated) => this.#adopt(request, token, negotiated),
         resume: (request, token, taken) => this.#resume(request, token, taken),
+        held: (token) => this.#byToken.get(token),
         handleHttp: (exchange, search) => this.handleHttp(exchange, search),
       });
     routing?.serve({

@@ -211,7 +211,7 @@ function manualKeeping() {
     else next.reject(error);
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { keeping, calls, store };
+  return { keeping, keeper, calls, store };
 }
 
 describe("a kept connection (connection-keeping.ts)", () => {
@@ -298,7 +298,7 @@ describe("a kept connection (connection-keeping.ts)", () => {
         openInvocations: ["call-3"],
         groups: [],
       },
-      keeper: (manual.keeping as { keep(): ConnectionKeeper }).keep(),
+      keeper: manual.keeper,
     });
     expect(restored).toBe(true);
     expect(connection.state).toBe("reconnecting");

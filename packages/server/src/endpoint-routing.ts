@@ -25,6 +25,8 @@ export interface RoutedEndpointSide<TConnection> extends RelayEntrySide {
   adopt(request: HubRequest | HttpExchange, token: string, negotiated: NegotiatedConnection): TConnection | undefined;
   /** Takes in a connection taken over from a node that died; undefined at a connection cap or when it cannot be resumed. */
   resume(request: HubRequest, token: string, taken: TakenOver): TConnection | undefined;
+  /** The connection this node holds under `token` now, if any. */
+  held(token: string): TConnection | undefined;
   /** Runs a request for a connection this node now holds. */
   handleHttp(exchange: HttpExchange, search: string): void;
 }
@@ -125,7 +127,9 @@ export class EndpointRouting<TConnection> {
       this.#endpoint.logger.log("warn", "Could not take over a connection whose node is gone.", { path: this.#endpoint.path, error });
       return "unavailable";
     }
-    return taken === undefined ? undefined : this.#endpoint.resume(request, token, taken);
+    // Taken over here by an earlier request while this one was locating it (a client's retried re-attach).
+    if (taken === undefined) return this.#endpoint.held(token);
+    return this.#endpoint.resume(request, token, taken);
   }
 
   /** Asks the other nodes for a token; a claim is remembered until it ends, so that forwards for it wait. */
