@@ -47,6 +47,9 @@ async function client(url: string, protocol?: IHubProtocol, stateful = false): P
   return connection;
 }
 
+/** What the resuming client logged (ours), for a failure's message. */
+const clientLog: string[] = [];
+
 /** The client whose node dies, as the test drives it: the official one or ours. */
 interface Resumer {
   invoke<T>(method: string, ...args: unknown[]): Promise<T>;
@@ -56,7 +59,9 @@ interface Resumer {
 
 /** Our client over an HTTP transport, with stateful reconnect. */
 async function ourClient(url: string, transport: "LongPolling" | "ServerSentEvents"): Promise<Resumer> {
-  const connection = new OurHubConnection(url, { transports: [transport], statefulReconnect: statefulReconnect(), reconnect: [0, 100] });
+  const note = (level: string) => (message: string, ...details: unknown[]) => void clientLog.push(`${level} ${message} ${details.map(String).join(" ")}`);
+  const logger = { debug: note("debug"), warn: note("warn") };
+  const connection = new OurHubConnection(url, { transports: [transport], statefulReconnect: statefulReconnect(), reconnect: [0, 100], logger });
   await connection.start();
   cleanups.push(() => connection.stop());
   // Untyped calls: no contract here.
@@ -152,7 +157,15 @@ describe("a stateful connection whose node dies resumes on another node", () => 
       a.kill("SIGKILL");
       const crashedAt = { calls: calls.length, sent, at: Date.now() };
       await eventually(() => calls.length >= crashedAt.calls + after && sent >= crashedAt.sent + after, "traffic after the crash", 30_000).catch((error) => {
-        throw new Error(`${error}; the calls that failed otherwise: ${JSON.stringify(calls.filter((call) => call !== "ok"))}; onreconnecting: ${reconnecting}`);
+        // What node b said of the connection (or of none in particular), its method calls left out.
+        const said = b.logs
+          .filter((line) => line.message !== "Invoking a hub method." && [undefined, id].includes(line.fields?.["connectionId"] as string | undefined))
+          .slice(-40);
+        throw new Error(
+          `${error}; calls ${calls.length} (at the crash ${crashedAt.calls}), failed otherwise: ${JSON.stringify(calls.filter((call) => call !== "ok" && call !== "lost with node"))}; ` +
+            `sent ${sent} (at the crash ${crashedAt.sent}), received ${inbox.length}; onreconnecting: ${reconnecting}; node b said: ${JSON.stringify(said)}; ` +
+            `the client logged: ${JSON.stringify(clientLog.slice(-30))}`,
+        );
       });
       sending = false;
       calling = false;
