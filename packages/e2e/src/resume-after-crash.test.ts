@@ -59,7 +59,10 @@ interface Resumer {
 
 /** Our client over an HTTP transport, with stateful reconnect. */
 async function ourClient(url: string, transport: "LongPolling" | "ServerSentEvents"): Promise<Resumer> {
-  const note = (level: string) => (message: string, ...details: unknown[]) => void clientLog.push(`${level} ${message} ${details.map(String).join(" ")}`);
+  const note =
+    (level: string) =>
+    (message: string, ...details: unknown[]) =>
+      void clientLog.push(`${level} ${message} ${details.map(String).join(" ")}`);
   const logger = { debug: note("debug"), warn: note("warn") };
   const connection = new OurHubConnection(url, { transports: [transport], statefulReconnect: statefulReconnect(), reconnect: [0, 100], logger });
   await connection.start();
