@@ -17,6 +17,17 @@ afterAll(() => client.disconnect());
 const json = new JsonHubProtocol();
 const deliverEntry = (_shard: number, _id: string, deliver: () => void) => deliver();
 
+/** A catch-up on one stream, as node "b", whose readers stopped at `stoppedAt`, having sent `ownThrough` messages itself. */
+const options = (stream: string, stoppedAt: string, ownThrough: number) => ({
+  client,
+  streams: [stream],
+  serverId: "b",
+  readerPositions: [stoppedAt],
+  ownThrough,
+  logger: silentLogger,
+  deliverEntry,
+});
+
 /** The connection being caught up: what it was written, as the text of each invocation's argument. */
 function connection(): ManagedConnection & { readonly got: string[] } {
   const got: string[] = [];
@@ -72,15 +83,7 @@ describe("catching up a connection taken over from a node that died", () => {
     await append(stream, "b", 3, "this node's own, after it registered (it went through the stand-in)", "all", []);
     const resumption: Resumption = { holder: "a", groups: ["room"], delivered: new Map([[0, before]]), holderPositions: [position] };
     const caughtUp = connection();
-    const result = await catchUp(caughtUp, resumption, {
-      client,
-      streams: [stream],
-      serverId: "b",
-      readerPositions: [stoppedAt],
-      ownThrough: 2,
-      logger: silentLogger,
-      deliverEntry,
-    });
+    const result = await catchUp(caughtUp, resumption, options(stream, stoppedAt, 2));
     expect(caughtUp.got).toEqual([
       "to its group",
       "to its user",
@@ -100,15 +103,7 @@ describe("catching up a connection taken over from a node that died", () => {
     const last = await append(stream, "c", 3, "not delivered yet", "all", []);
     const caughtUp = connection();
     const resumption: Resumption = { holder: "a", groups: [], delivered: new Map([[0, delivered]]), holderPositions: [position] };
-    await catchUp(caughtUp, resumption, {
-      client,
-      streams: [stream],
-      serverId: "b",
-      readerPositions: [last],
-      ownThrough: 0,
-      logger: silentLogger,
-      deliverEntry,
-    });
+    await catchUp(caughtUp, resumption, options(stream, last, 0));
     expect(caughtUp.got).toEqual(["not delivered yet"]);
     await client.del(stream);
   });
@@ -121,15 +116,7 @@ describe("catching up a connection taken over from a node that died", () => {
     await client.xtrim(stream, "MAXLEN", 1);
     const caughtUp = connection();
     const resumption: Resumption = { holder: "a", groups: [], delivered: new Map(), holderPositions: [position] };
-    const result = await catchUp(caughtUp, resumption, {
-      client,
-      streams: [stream],
-      serverId: "b",
-      readerPositions: [last],
-      ownThrough: 0,
-      logger: silentLogger,
-      deliverEntry,
-    });
+    const result = await catchUp(caughtUp, resumption, options(stream, last, 0));
     expect(result).toEqual({ lost: "the stream no longer holds the position (trimmed past it, or lost by Redis)" });
     expect(caughtUp.got).toEqual([]);
     await client.del(stream);
