@@ -83,6 +83,53 @@ describe("MessageBuffer's failed sends", () => {
     expect(abandoned.map((error) => error.message)).toEqual(["fetch failed"]);
     expect(buffer.awaitingSequence).toBe(true);
   });
+
+  it("leaves a re-attach under way alone when a send of the dropped link fails meanwhile", async () => {
+    const posts: Array<(error?: Error) => void> = [];
+    let connects = 0;
+    let connecting: ((error?: Error) => void) | undefined;
+    const abandoned: Error[] = [];
+    const buffer = new MessageBuffer(100_000, {
+      ...context((_data) => new Promise<void>((resolve, reject) => posts.push((error) => (error === undefined ? resolve() : reject(error))))),
+      connection: {
+        transport: {
+          // As the HTTP transports do: abandoning aborts the request of the link being connected.
+          abandon: (error) => {
+            abandoned.push(error);
+            connecting?.(new Error("This operation was aborted"));
+          },
+          stop: async () => undefined,
+        },
+      },
+    });
+    void buffer.send(invocation(1));
+    await Promise.resolve();
+    expect(posts).toHaveLength(1);
+    // The event stream drops while the POST is in flight; the re-attach connects.
+    let ended: Error | undefined | null = null;
+    const reattaching = buffer.dropped(
+      new Error("stream ended"),
+      () => {
+        connects++;
+        return new Promise<void>((resolve, reject) => (connecting = (error) => (error === undefined ? resolve() : reject(error))));
+      },
+      (error) => (ended = error),
+    );
+    expect(reattaching).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The old link's POST fails (its request was cut with the stream), during the re-attach.
+    posts.shift()!(new Error("fetch failed"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    connecting!();
+    // The replay (Sequence and the message) goes out on the new link.
+    for (let turn = 0; turn < 20 && posts.length === 0; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const post of posts.splice(0)) post();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(abandoned).toEqual([]);
+    expect(connects).toBe(1);
+    expect(ended).toBe(null);
+    expect(buffer.awaitingSequence).toBe(true);
+  });
 });
 
 describe("MessageBuffer's acknowledgements", () => {

@@ -142,9 +142,11 @@ export class MessageBuffer {
   /**
    * A send (a message or an Ack) failed on a transport that still looks up (an HTTP POST): the
    * sends have halted, and the transport is dropped so that it is re-attached and the replay
-   * carries what failed.
+   * carries what failed. A send of a link already dropped (its re-attach under way) changes
+   * nothing: dropping the transport again would abort the new link's request.
    */
   #sendFailed(error: unknown): void {
+    if (this.#reconnecting) return;
     this.disconnected();
     abandon(this.#context, error);
   }
