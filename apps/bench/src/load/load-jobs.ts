@@ -39,10 +39,8 @@ export type LoadReport =
   | { readonly type: "warm" }
   | {
       readonly type: "echo-result";
-      readonly requests: number;
       readonly seconds: number;
-      readonly latency: Latencies;
-      /** The same, for the connections to each of the open job's urls (by index). */
+      /** Requests answered and their latency, for the connections to each of the open job's urls (by index). */
       readonly byUrl: ReadonlyArray<{ readonly requests: number; readonly latency: Latencies }>;
       readonly failures: number;
     }
