@@ -37,13 +37,7 @@ export interface Latencies {
 export type LoadReport =
   | { readonly type: "opened"; readonly count: number; readonly failed: number; readonly firstError?: string }
   | { readonly type: "warm" }
-  | {
-      readonly type: "echo-result";
-      readonly seconds: number;
-      /** Requests answered and their latency, for the connections to each of the open job's urls (by index). */
-      readonly byUrl: ReadonlyArray<{ readonly requests: number; readonly latency: Latencies }>;
-      readonly failures: number;
-    }
+  | { readonly type: "echo-result"; readonly requests: number; readonly seconds: number; readonly latency: Latencies; readonly failures: number }
   | { readonly type: "broadcast-result"; readonly deliveries: number; readonly seconds: number; readonly failures: number }
   | { readonly type: "relay-result"; readonly roundTrips: number; readonly seconds: number; readonly latency: Latencies; readonly failures: number }
   | { readonly type: "echo-each-result"; readonly asked: number; readonly answered: number; readonly seconds: number }

@@ -9,8 +9,6 @@ import { type Wire, wires } from "./wires.js";
 
 interface Peer {
   connection: BenchConnection;
-  /** Which of the open job's urls it went to. */
-  url: number;
   onReply: (slot: number) => void;
   onPush: () => void;
 }
@@ -89,14 +87,15 @@ async function open(job: Extract<LoadJob, { type: "open" }>): Promise<void> {
   const worker = async () => {
     while (next < job.count) {
       const index = next++;
-      const url = index % job.urls.length;
-      const peer: Peer = { connection: undefined as unknown as BenchConnection, url, onReply: ignore, onPush: ignore };
+      const peer: Peer = { connection: undefined as unknown as BenchConnection, onReply: ignore, onPush: ignore };
       const localAddress = addresses.length === 0 ? undefined : addresses[index % addresses.length];
       try {
-        peer.connection = await wire!.open(job.urls[url]!, { reply: (slot) => peer.onReply(slot), push: () => peer.onPush() }, job.payloadBytes, {
-          onFailure: fail,
-          ...(localAddress === undefined ? {} : { localAddress }),
-        });
+        peer.connection = await wire!.open(
+          job.urls[index % job.urls.length]!,
+          { reply: (slot) => peer.onReply(slot), push: () => peer.onPush() },
+          job.payloadBytes,
+          { onFailure: fail, ...(localAddress === undefined ? {} : { localAddress }) },
+        );
         peers.push(peer);
       } catch (error) {
         failed += 1;
@@ -110,17 +109,13 @@ async function open(job: Extract<LoadJob, { type: "open" }>): Promise<void> {
 
 async function echo(job: Extract<LoadJob, { type: "echo" }>): Promise<void> {
   const frames = Array.from({ length: job.inflight }, (_, slot) => wire!.codec.echo(slot, payloadOf(job.payloadBytes)));
-  // Each server's own count (connections may go to several, side by side).
-  let urls = 0;
-  for (const peer of peers) urls = Math.max(urls, peer.url + 1);
-  const byUrl = Array.from({ length: urls }, () => new Samples());
+  const samples = new Samples();
   const loop: Loop = { measuring: false, running: true };
   for (const peer of peers) {
     const sentAt = new Float64Array(job.inflight);
-    const own = byUrl[peer.url]!;
     peer.onReply = (slot) => {
       const now = performance.now();
-      if (loop.measuring) own.add(now - sentAt[slot]!);
+      if (loop.measuring) samples.add(now - sentAt[slot]!);
       if (!loop.running) return;
       sentAt[slot] = now;
       peer.connection.send(frames[slot]!);
@@ -131,7 +126,7 @@ async function echo(job: Extract<LoadJob, { type: "echo" }>): Promise<void> {
     }
   }
   const seconds = await measuredWindow(loop, job.warmupMs);
-  report({ type: "echo-result", seconds, byUrl: byUrl.map((own) => ({ requests: own.count, latency: own.summary() })), failures });
+  report({ type: "echo-result", requests: samples.count, seconds, latency: samples.summary(), failures });
 }
 
 async function broadcast(job: Extract<LoadJob, { type: "broadcast" }>): Promise<void> {

@@ -9,7 +9,7 @@ import { interleave, log, openAll, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
 import { onBunNote, type System, systems, versusNode } from "../systems.js";
 
-export interface EchoRun {
+interface EchoRun {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -23,69 +23,42 @@ export interface EchoFigures {
   readonly cpuMsPer100k: Figure;
 }
 
-/** The shape of one closed-loop echo: `connections` to each server, `inflight` requests each. */
-export interface EchoOptions {
-  readonly connections: number;
-  readonly inflight: number;
-  readonly payloadBytes: number;
-  readonly warmupMs: number;
-  readonly durationMs: number;
-}
-
 /** One measured run of a closed-loop echo (also used by the long-polling scenario). */
-export async function measureEcho(system: System, load: LoadProcess, options: EchoOptions): Promise<EchoRun> {
-  return (await measureEchoSideBySide([system], load, options)).get(system)!;
-}
-
-/**
- * One measured run of the same closed-loop echo against one server or several at once:
- * `connections` to each, driven by one load process in one window, each server's CPU per request
- * read from its own process. Systems that speak the same wire can be measured together, so that
- * what this machine does meanwhile (its speed moved by up to 2x between runs seconds apart) falls
- * on all of them alike, and their ratio holds where figures taken one after another do not.
- */
-export async function measureEchoSideBySide(subjects: readonly System[], load: LoadProcess, options: EchoOptions): Promise<Map<System, EchoRun>> {
-  const wire = subjects[0]!.wire;
-  if (subjects.some((system) => system.wire !== wire)) throw new Error("Side by side, every system must speak the same wire.");
-  const names = subjects.map((system) => system.name).join(", ");
-  return withServers(
-    subjects.map((system) => system.server),
-    async (servers) => {
-      await openAll(load, {
-        type: "open",
-        wire,
-        urls: servers.map((server) => server.url),
-        count: options.connections * servers.length,
-        payloadBytes: options.payloadBytes,
-        concurrency: 16,
-      });
-      try {
-        await load.run({ type: "echo", inflight: options.inflight, payloadBytes: options.payloadBytes, warmupMs: options.warmupMs }, "warm");
-        const before = await Promise.all(servers.map((server) => server.stats()));
-        const result = await load.run({ type: "go", durationMs: options.durationMs }, "echo-result");
-        const after = await Promise.all(servers.map((server) => server.stats()));
-        if (result.failures > 0) throw new Error(`${names}: ${result.failures} connections failed during the echo.`);
-        return new Map(
-          subjects.map((system, index) => {
-            const own = result.byUrl[index];
-            if (own === undefined || own.requests === 0) throw new Error(`${system.name}: no request was answered.`);
-            const run = {
-              perSecond: own.requests / result.seconds,
-              p50Ms: own.latency.p50Ms,
-              p99Ms: own.latency.p99Ms,
-              cpuMsPer100k: ((after[index]!.cpuUs - before[index]!.cpuUs) / 1000 / own.requests) * 100_000,
-            };
-            log(
-              `  ${system.name}${subjects.length > 1 ? " (side by side)" : ""}: ${Math.round(run.perSecond)}/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`,
-            );
-            return [system, run];
-          }),
-        );
-      } finally {
-        await load.run({ type: "close" }, "closed");
-      }
-    },
-  );
+export async function measureEcho(
+  system: System,
+  load: LoadProcess,
+  options: { readonly connections: number; readonly inflight: number; readonly payloadBytes: number; readonly warmupMs: number; readonly durationMs: number },
+): Promise<EchoRun> {
+  return withServers([system.server], async ([server]) => {
+    await openAll(load, {
+      type: "open",
+      wire: system.wire,
+      urls: [server!.url],
+      count: options.connections,
+      payloadBytes: options.payloadBytes,
+      concurrency: 16,
+    });
+    try {
+      await load.run({ type: "echo", inflight: options.inflight, payloadBytes: options.payloadBytes, warmupMs: options.warmupMs }, "warm");
+      const before = await server!.stats();
+      const result = await load.run({ type: "go", durationMs: options.durationMs }, "echo-result");
+      const after = await server!.stats();
+      if (result.failures > 0) throw new Error(`${system.name}: ${result.failures} connections failed during the echo.`);
+      if (result.requests === 0) throw new Error(`${system.name}: no request was answered.`);
+      const run = {
+        perSecond: result.requests / result.seconds,
+        p50Ms: result.latency.p50Ms,
+        p99Ms: result.latency.p99Ms,
+        cpuMsPer100k: ((after.cpuUs - before.cpuUs) / 1000 / result.requests) * 100_000,
+      };
+      log(
+        `  ${system.name}: ${Math.round(run.perSecond)}/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMsPer100k.toFixed(0)} ms CPU per 100k`,
+      );
+      return run;
+    } finally {
+      await load.run({ type: "close" }, "closed");
+    }
+  });
 }
 
 export function echoFigures(runs: readonly EchoRun[]): EchoFigures {

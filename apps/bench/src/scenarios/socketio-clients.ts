@@ -1,9 +1,7 @@
 /**
  * (8) socket.io clients on Hubwire: the same socket.io wire, answered by the bench hub through
  * `@hubwire/socket.io` and by plain socket.io handlers; the echo cases and both broadcasts, with
- * each cell's throughput and server CPU per operation as Hubwire's over socket.io's. The echo
- * cells run both servers side by side under one load (they speak the same wire), which holds
- * their ratio steady where runs one after another on this machine did not.
+ * each cell's throughput and server CPU per operation as Hubwire's over socket.io's.
  */
 import { LoadProcess } from "../child-processes.js";
 import { type Figure, figureOf, formatFigure, formatRatio } from "../figures.js";
@@ -12,7 +10,7 @@ import { interleave, log, withServers } from "../runs.js";
 import type { Settings } from "../settings.js";
 import { type System, systems } from "../systems.js";
 import { measureBroadcast } from "./broadcast.js";
-import { type EchoRun, measureEchoSideBySide } from "./echo.js";
+import { measureEcho } from "./echo.js";
 
 /** One cell's figures for one system: operations (requests or deliveries) per second, and server CPU per 100k of them. */
 interface CellFigures {
@@ -82,14 +80,9 @@ export async function socketIoClientsScenario(settings: Settings): Promise<Secti
   try {
     for (const { inflight, payloadBytes } of settings.echo.cases) {
       log(`socket.io clients, echo: ${connections} connections, ${inflight} in flight, ${payloadBytes} B`);
-      // Side by side: both servers under one load in the same window (they speak the same wire).
-      const runs = new Map<System, EchoRun[]>(subjects.map((system) => [system, []]));
-      for (let run = 0; run < settings.runs; run++) {
-        // Each server first in turn, so that neither always gets the first of each pair of connections.
-        const order = run % 2 === 0 ? subjects : [...subjects].reverse();
-        const measured = await measureEchoSideBySide(order, load, { connections, inflight, payloadBytes, warmupMs, durationMs });
-        for (const [system, figures] of measured) runs.get(system)!.push(figures);
-      }
+      const runs = await interleave(subjects, settings.runs, (system) =>
+        measureEcho(system, load, { connections, inflight, payloadBytes, warmupMs, durationMs }),
+      );
       cells.push({
         label: `echo ${inflight} in flight, ${payloadBytes} B`,
         unit: "requests",
@@ -115,9 +108,7 @@ export async function socketIoClientsScenario(settings: Settings): Promise<Secti
     {
       title: `socket.io clients on Hubwire: ${connections} connections echoing, ${clients.toLocaleString("en-US")} clients receiving ${messages} broadcasts of ${broadcastBytes} B`,
       intro:
-        'The same socket.io 4 wire (engine.io over a WebSocket, what socket.io-client 4.8 sends for `emitWithAck("echo", payload)` and `emit("broadcast", payload)`) against two servers: the bench hub served through `@hubwire/socket.io` on socket.io\'s main namespace, and plain socket.io handlers doing the same work (`ack(payload)`, `io.emit`). The echo and broadcast cells are shaped as in their own scenarios, except that each echo run measures both servers side by side: ' +
-        `${connections} connections to each, driven by one load process in the same window, so that the machine's swings (up to 2x between runs seconds apart) fall on both alike; sharing the machine three ways raises every figure's CPU per request, the ratio is what the cell judges. ` +
-        "The broadcasts run one server at a time, interleaved. Each ratio is Hubwire via socket.io's figure over plain socket.io's: throughput (higher is better) and the server process's CPU time (user + system) per operation (lower is better). " +
+        "The same socket.io 4 wire (engine.io over a WebSocket, what socket.io-client 4.8 sends for `emitWithAck(\"echo\", payload)` and `emit(\"broadcast\", payload)`) against two servers: the bench hub served through `@hubwire/socket.io` on socket.io's main namespace, and plain socket.io handlers doing the same work (`ack(payload)`, `io.emit`). The echo and broadcast cells are shaped as in their own scenarios. Each ratio is Hubwire via socket.io's figure over plain socket.io's: throughput (higher is better) and the server process's CPU time (user + system) per operation (lower is better). " +
         `The goal is that Hubwire's path costs at most ${Math.round((mostExtraCost - 1) * 100)}% more than plain socket.io's, or less: each goal line asks for at least 1/${mostExtraCost} of socket.io's figure, CPU taken as socket.io's over Hubwire's.`,
       head: [
         "cell",
