@@ -92,6 +92,14 @@ async function exercise(client: StatefulClient, label: { client: string; transpo
     await eventually(() => proxy!.connectionCount > before, "the client to come back", 5_000);
     // A re-attach the server refused ends in a reconnect: fail here, on the cut that caused it.
     expect(client.reconnecting, `onReconnecting after cut ${cuts}`).toBe(0);
+    // nginx (one worker) alternates its upstreams strictly: were the client's requests between two
+    // re-attaches always even in number, every re-attach would land on the same node. A request of
+    // the test's own, every other cut, moves the alternation on.
+    if (cuts % 2 === 1)
+      await fetch(`http://127.0.0.1:${nginx!.port}/`).then(
+        (response) => response.arrayBuffer(),
+        () => undefined,
+      );
   }
   // A re-attach the server took for a new transport leaves the calls hanging: fail on them, not at the test's timeout.
   await within(sending, "the notes to go out", 10_000);
