@@ -35,10 +35,20 @@ export const fileLimit: number = (() => {
   return hard === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(hard);
 })();
 
-/** Starts dist/`script` on `runtime` (both take `--expose-gc`, and both speak Node's IPC to this process). */
-function startScript(runtime: Runtime, script: string, args: readonly string[], maxFiles: number, flags: readonly string[] = []): ChildProcess {
+/**
+ * Starts dist/`script` on `runtime` (both take `--expose-gc`, and both speak Node's IPC to this
+ * process), run by `wrapper` when one is given (`valgrind --tool=callgrind ...`, say).
+ */
+function startScript(
+  runtime: Runtime,
+  script: string,
+  args: readonly string[],
+  maxFiles: number,
+  flags: readonly string[] = [],
+  wrapper: readonly string[] = [],
+): ChildProcess {
   const binary = runtime === "bun" ? bunPath : process.execPath;
-  const line = [binary, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
+  const line = [...wrapper, binary, "--expose-gc", ...flags, `${distDir}${script}`, ...args];
   const command = ["ulimit", "-n", String(Math.min(maxFiles, fileLimit)), "&&", "exec", ...line.map((part) => JSON.stringify(part))].join(" ");
   return spawn("bash", ["-c", command], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
@@ -55,6 +65,14 @@ export interface ServerSpec {
   readonly runtime?: Runtime;
 }
 
+/** How a server process is started when not as the scenarios start it: under a wrapper, with Node flags of its own. */
+export interface ServerLaunch {
+  /** The command the server runs under, before the runtime's binary. */
+  readonly wrapper: readonly string[];
+  /** Node flags in place of `BENCH_SERVER_NODE_FLAGS`. */
+  readonly nodeFlags: readonly string[];
+}
+
 export class ServerProcess {
   #nextId = 0;
 
@@ -63,9 +81,15 @@ export class ServerProcess {
     readonly url: string,
   ) {}
 
-  static async start(spec: ServerSpec, maxFiles = 4096): Promise<ServerProcess> {
+  /** The server's process id (the wrapper's, which runs the server in its own process, when there is one). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(spec: ServerSpec, maxFiles = 4096, launch?: ServerLaunch): Promise<ServerProcess> {
     const runtime = spec.runtime ?? "node";
-    const child = startScript(runtime, `servers/${spec.script}.js`, spec.args, maxFiles, runtime === "node" ? serverFlags : []);
+    const flags = runtime === "node" ? (launch?.nodeFlags ?? serverFlags) : [];
+    const child = startScript(runtime, `servers/${spec.script}.js`, spec.args, maxFiles, flags, launch?.wrapper);
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
       child.once("exit", (code) => reject(new Error(`${spec.script} (${runtime}) exited with ${code} before listening.`)));
