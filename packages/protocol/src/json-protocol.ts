@@ -13,6 +13,7 @@
  */
 import { TransferFormat } from "./constants.js";
 import { createMessageParser, type HubProtocol, type HubProtocolOptions, type MessageParser, parseWhole } from "./hub-protocol.js";
+import { jsonString } from "./json-string.js";
 import { readHubMessage } from "./message-validation.js";
 import { type HubMessage, MessageType } from "./messages.js";
 import { checkPayload, forbiddenKey, isBytes } from "./payload-limits.js";
@@ -70,7 +71,8 @@ export class JsonHubProtocol implements HubProtocol {
       const result = message.result;
       const kind = typeof result;
       if (kind === "string" || kind === "number" || kind === "boolean" || result === null) {
-        return writeTextRecord(`{"type":3,"invocationId":${JSON.stringify(message.invocationId)},"result":${JSON.stringify(result)}}`);
+        const literal = kind === "string" ? jsonString(result as string) : JSON.stringify(result);
+        return writeTextRecord(`{"type":3,"invocationId":${jsonString(message.invocationId)},"result":${literal}}`);
       }
     }
     try {
