@@ -50,6 +50,7 @@ export function totalOf(dump: string): number {
 /** Counts the instructions per echo of `system`'s server (a Node server) over `options.measureMs`, after a warm-up. */
 export async function countInstructions(system: System, options: InstructionCountOptions): Promise<InstructionCount> {
   if (system.server.runtime !== undefined && system.server.runtime !== "node") throw new Error(`${system.name}: only Node servers run under callgrind.`);
+  assertValgrind();
   const dir = mkdtempSync(join(tmpdir(), "hubwire-callgrind-"));
   const load = LoadProcess.start();
   let server: ServerProcess | undefined;
@@ -83,6 +84,15 @@ export async function countInstructions(system: System, options: InstructionCoun
     await load.stop();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fails with what to do when valgrind is not installed (its callgrind_control is in the same package). */
+function assertValgrind(): void {
+  try {
+    execFileSync("valgrind", ["--version"], { stdio: "ignore" });
+  } catch {
+    throw new Error("Counting instructions needs valgrind (callgrind): install it, e.g. apt-get install valgrind.");
   }
 }
 
