@@ -38,8 +38,8 @@ function messagesOfficialReads(value: unknown): HubMessage[] {
   ];
 }
 
-describe("JsonHubProtocol writing the Completion of a plain result", () => {
-  it("writes exactly what the official protocol writes, for every kind of plain result and id", () => {
+describe("JsonHubProtocol writing the Completion or StreamItem of a plain value", () => {
+  it("writes exactly what the official protocol writes, for every kind of plain result or item and id", () => {
     const results: unknown[] = [
       "",
       "plain",
@@ -57,6 +57,8 @@ describe("JsonHubProtocol writing the Completion of a plain result", () => {
       for (const result of results) {
         const message: HubMessage = { type: MessageType.Completion, invocationId, result };
         expect(ours.write(message)).toBe(official.writeMessage(asOfficial(message)));
+        const item: HubMessage = { type: MessageType.StreamItem, invocationId, item: result };
+        expect(ours.write(item)).toBe(official.writeMessage(asOfficial(item)));
       }
     }
   });
@@ -67,6 +69,16 @@ describe("JsonHubProtocol writing the Completion of a plain result", () => {
     );
     expect(() => ours.write({ type: MessageType.Completion, invocationId: "1", result: "a", error: "e" })).toThrow();
     expect(ours.write({ type: MessageType.Completion, invocationId: "1" })).toBe(`{"type":3,"invocationId":"1"}\u001e`);
+  });
+
+  it("leaves an item with headers, or one that is not a plain value, to the general path", () => {
+    expect(ours.write({ type: MessageType.StreamItem, invocationId: "1", item: "a", headers: { k: "v" } })).toBe(
+      `{"type":2,"headers":{"k":"v"},"invocationId":"1","item":"a"}\u001e`,
+    );
+    expect(ours.write({ type: MessageType.StreamItem, invocationId: "1", item: { a: [1] } })).toBe(`{"type":2,"invocationId":"1","item":{"a":[1]}}\u001e`);
+    expect(ours.write({ type: MessageType.StreamItem, invocationId: "1", item: new Uint8Array([1, 2]) })).toBe(
+      `{"type":2,"invocationId":"1","item":"AQI="}\u001e`,
+    );
   });
 });
 

@@ -65,15 +65,15 @@ export class JsonHubProtocol implements HubProtocol {
   }
 
   write(message: HubMessage): string {
-    // The answer to most calls, a Completion with a plain result and no headers, is written
-    // without building the wire object: the same text, in SignalR's field order.
+    // The answer to most calls (a Completion) and each item of a stream (a StreamItem), with a
+    // plain value and no headers, are written without building the wire object: the same text,
+    // in SignalR's field order.
     if (message.type === MessageType.Completion && message.headers === undefined && message.error === undefined) {
-      const result = message.result;
-      const kind = typeof result;
-      if (kind === "string" || kind === "number" || kind === "boolean" || result === null) {
-        const literal = kind === "string" ? jsonString(result as string) : JSON.stringify(result);
-        return writeTextRecord(`{"type":3,"invocationId":${jsonString(message.invocationId)},"result":${literal}}`);
-      }
+      const result = plainLiteral(message.result);
+      if (result !== undefined) return writeTextRecord(`{"type":3,"invocationId":${jsonString(message.invocationId)},"result":${result}}`);
+    } else if (message.type === MessageType.StreamItem && message.headers === undefined) {
+      const item = plainLiteral(message.item);
+      if (item !== undefined) return writeTextRecord(`{"type":2,"invocationId":${jsonString(message.invocationId)},"item":${item}}`);
     }
     try {
       const wire = toWireObject(message);
@@ -113,6 +113,14 @@ function refuseProtoKeyInEnvelope(value: Record<string, unknown>, message: HubMe
   if (Object.hasOwn(value, "__proto__")) throw forbiddenKey();
   const headers = (message as { headers?: Record<string, string> }).headers;
   if (headers !== undefined && Object.hasOwn(headers, "__proto__")) throw forbiddenKey();
+}
+
+/** The JSON text of a string, number, boolean or null; undefined for anything else (the general path writes it). */
+function plainLiteral(value: unknown): string | undefined {
+  const kind = typeof value;
+  if (kind === "string") return jsonString(value as string);
+  if (kind === "number" || kind === "boolean" || value === null) return JSON.stringify(value);
+  return undefined;
 }
 
 function hasContainerPayload(message: HubMessage): boolean {
