@@ -101,9 +101,16 @@ function callgrindControl(command: "--zero" | "--dump", pid: number): void {
   execFileSync("callgrind_control", [command, String(pid)], { stdio: "ignore", timeout: 60_000 });
 }
 
+/** A positive whole number from the command line, or an error that names what was wrong. */
+function positive(what: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${what} must be a positive whole number, not '${text ?? ""}'.`);
+  return value;
+}
+
 function option(args: readonly string[], name: string, fallback: number): number {
   const at = args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Number(args[at + 1]);
+  return at === -1 ? fallback : positive(`--${name}`, args[at + 1]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -113,8 +120,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (system === undefined) throw new Error(`Name a system of systems.ts (${Object.keys(systems).join(", ")}), not '${name}'.`);
   const count = await countInstructions(system, {
     connections: option(args, "connections", 64),
-    inflight: Number(inflight),
-    payloadBytes: Number(bytes),
+    inflight: positive("Calls in flight", inflight),
+    payloadBytes: positive("Payload bytes", bytes),
     warmupMs: option(args, "warmup", 30) * 1000,
     measureMs: option(args, "measure", 10) * 1000,
   });
