@@ -25,7 +25,15 @@ describe("npm run bench -- --quick", () => {
     ]);
     const systemsOf = (title: string) => sections.find((section) => section.title.startsWith(title))!.rows.map((row) => row[0]);
     const onBun = ["Hubwire JSON on Bun", "Hubwire MessagePack on Bun", "socket.io 4.8 on Bun"];
-    expect(systemsOf("Echo RPC")).toEqual(["plain TCP echo (ceiling)", "raw ws", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
+    expect(systemsOf("Echo RPC")).toEqual([
+      "plain TCP echo (ceiling)",
+      "raw ws",
+      "raw ws + JSON.parse (floor)",
+      "Hubwire JSON",
+      "Hubwire MessagePack",
+      "socket.io 4.8",
+      ...onBun,
+    ]);
     expect(systemsOf("Broadcast")).toEqual(["raw ws", "raw ws, frame once", "Hubwire JSON", "Hubwire MessagePack", "socket.io 4.8", ...onBun]);
     // Each system through Redis by pub/sub, then by Redis Streams (issue 20).
     expect(systemsOf("Two nodes through Redis")).toEqual(["Hubwire JSON", "Hubwire JSON, durable", "socket.io 4.8", "socket.io 4.8, Streams adapter"]);

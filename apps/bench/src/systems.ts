@@ -17,6 +17,8 @@ export const systems = {
   tcp: { name: "plain TCP echo (ceiling)", wire: "tcp", server: { script: "tcp-server", args: [] } },
   ws: { name: "raw ws", wire: "ws", server: { script: "ws-server", args: [] } },
   wsFrameOnce: { name: "raw ws, frame once", wire: "ws", server: { script: "ws-server", args: ["--broadcast", "frame-once"] } },
+  /** SignalR JSON calls answered over `ws` with JSON.parse and a template, no hub: the floor for a JSON hub (issue 22). */
+  wsJsonRpc: { name: "raw ws + JSON.parse (floor)", wire: "signalr-json-ws", server: { script: "ws-json-rpc-server", args: [] } },
   hubwireJson: { name: "Hubwire JSON", wire: "signalr-json-ws", server: hubwire },
   hubwireMessagePack: { name: "Hubwire MessagePack", wire: "signalr-msgpack-ws", server: hubwire },
   hubwireLongPolling: { name: "Hubwire long polling", wire: "signalr-json-lp", server: hubwire },

@@ -126,6 +126,7 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
   const subjects: System[] = [
     systems.tcp,
     systems.ws,
+    systems.wsJsonRpc,
     systems.hubwireJson,
     systems.hubwireMessagePack,
     systems.socketIo,
@@ -153,7 +154,7 @@ export async function echoScenario(settings: Settings): Promise<Section[]> {
       const targets = inflight === 1 ? echoTargets.oneInFlight : echoTargets.overlapping;
       sections.push({
         title: `Echo RPC: ${settings.echo.connections} connections, ${inflight} in flight, ${payloadBytes} B payload`,
-        intro: `Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests. ${onBunNote}`,
+        intro: `Each connection sends a request and sends the next as each answer arrives. Requests per second, round-trip latency at the client, and the server process's CPU time (user + system) per 100,000 requests. "${systems.wsJsonRpc.name}" answers the same SignalR JSON calls as Hubwire JSON over \`ws\` with nothing but \`JSON.parse\` and a template (\`servers/ws-json-rpc-server.ts\`): what being JSON RPC costs before any hub work. ${onBunNote}`,
         head: ["system", "requests/s", "p50 ms", "p99 ms", "server CPU ms per 100k", "vs raw ws", "vs the same on Node"],
         rows: subjects.map((system) => [...echoRow(system, of(system), of(systems.ws)), versusNode(system, (each) => of(each).perSecond)]),
         goals: [systems.hubwireJson, systems.hubwireMessagePack].flatMap((system) => [
