@@ -15,13 +15,19 @@
  * ```sh
  * node apps/bench/dist/instruction-count.js hubwireJson 1 1024    # system (systems.ts), calls in flight, payload bytes
  * node apps/bench/dist/instruction-count.js socketIo 16 32 --warmup 30 --measure 10
+ * node apps/bench/dist/instruction-count.js hubwireJson 1 32 --functions 40   # and where they went
  * ```
+ *
+ * With `--functions N` the server also runs with `--perf-basic-prof`, and the N functions with the
+ * most instructions of their own per request follow the total, V8's compiled code named through
+ * its perf map (callgrind-functions.ts).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { functionCosts, topFunctions } from "./callgrind-functions.js";
 import { LoadProcess, ServerProcess } from "./child-processes.js";
 import { openAll } from "./runs.js";
 import { type System, systems } from "./systems.js";
@@ -30,6 +36,8 @@ import { type System, systems } from "./systems.js";
 export interface InstructionCount {
   readonly requests: number;
   readonly instructionsPerRequest: number;
+  /** When asked for: the costliest functions by their own instructions per request, costliest first. */
+  readonly functions?: ReadonlyArray<readonly [name: string, instructionsPerRequest: number]>;
 }
 
 export interface InstructionCountOptions {
@@ -38,6 +46,8 @@ export interface InstructionCountOptions {
   readonly payloadBytes: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** How many of the costliest functions to name; none when absent. */
+  readonly functions?: number;
 }
 
 /** The callgrind total in a dump file (its `totals:` line, or `summary:` in older formats). */
@@ -58,7 +68,7 @@ export async function countInstructions(system: System, options: InstructionCoun
     server = await ServerProcess.start(system.server, 4096, {
       // No dump of its own until asked (the window's), and none of valgrind's chatter on stderr.
       wrapper: ["valgrind", "--tool=callgrind", "--quiet", "--dump-instr=no", `--callgrind-out-file=${join(dir, "callgrind.out")}`],
-      nodeFlags: ["--single-threaded"],
+      nodeFlags: options.functions === undefined ? ["--single-threaded"] : ["--single-threaded", "--perf-basic-prof"],
     });
     await openAll(load, {
       type: "open",
@@ -78,14 +88,23 @@ export async function countInstructions(system: System, options: InstructionCoun
     // The explicit dump is the first numbered file; the one written at exit (unnumbered) counts from it on.
     const dumps = readdirSync(dir).filter((name) => /^callgrind\.out\.\d+$/.test(name));
     if (dumps.length !== 1) throw new Error(`Expected one callgrind dump of the measured window, found ${dumps.length}.`);
-    const total = totalOf(readFileSync(join(dir, dumps[0]!), "utf8"));
-    return { requests: result.requests, instructionsPerRequest: total / result.requests };
+    const dump = readFileSync(join(dir, dumps[0]!), "utf8");
+    const count = { requests: result.requests, instructionsPerRequest: totalOf(dump) / result.requests };
+    if (options.functions === undefined) return count;
+    const map = perfMapOf(server.pid);
+    if (!existsSync(map)) throw new Error(`The server wrote no perf map (${map}): its JavaScript cannot be named.`);
+    const costs = functionCosts(dump, readFileSync(map, "utf8"));
+    return { ...count, functions: topFunctions(costs, options.functions).map(([name, cost]) => [name, cost / result.requests] as const) };
   } finally {
+    if (server !== undefined && options.functions !== undefined) rmSync(perfMapOf(server.pid), { force: true });
     await load.stop();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Where V8 writes the perf map of process `pid` (callgrind runs the server in its own process, so its pid is the server's). */
+const perfMapOf = (pid: number) => join("/tmp", `perf-${pid}.map`);
 
 /** Fails with what to do when valgrind is not installed (its callgrind_control is in the same package). */
 function assertValgrind(): void {
@@ -124,9 +143,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     payloadBytes: positive("Payload bytes", bytes),
     warmupMs: option(args, "warmup", 30) * 1000,
     measureMs: option(args, "measure", 10) * 1000,
+    ...(args.includes("--functions") ? { functions: option(args, "functions", 40) } : {}),
   });
   const total = Math.round(count.instructionsPerRequest * count.requests);
   console.log(
     `${system.name}, ${inflight} in flight, ${bytes} B: ${Math.round(count.instructionsPerRequest)} instructions per request (${count.requests} requests, ${total} instructions counted)`,
   );
+  for (const [name, perRequest] of count.functions ?? []) console.log(`${Math.round(perRequest).toString().padStart(9)}  ${name}`);
 }
