@@ -1,36 +1,23 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BenchConnection } from "../load/connections.js";
 import { type HttpAnswer, HttpExchange } from "../load/http-exchange.js";
-import { wires } from "../load/wires.js";
-import type { ChildReport, ParentRequest } from "../server-process.js";
 import { systems } from "../systems.js";
+import { ForkedServer } from "./forked-server.js";
 
 // The long-polling ceiling as the bench runs it: the built script in its own process, driven
 // over real sockets on 127.0.0.1 with the load generator's own HTTP exchange and wire.
 describe("node:http long polling (ceiling)", () => {
-  let server: ChildProcess;
+  let server: ForkedServer;
   let url: URL;
   const exchanges: HttpExchange[] = [];
-  const connections: BenchConnection[] = [];
 
   beforeAll(async () => {
-    const script = fileURLToPath(new URL(`../../dist/servers/${systems.httpLongPolling.server.script}.js`, import.meta.url));
-    server = fork(script, [...systems.httpLongPolling.server.args], { execArgv: [] });
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
-      server.once("exit", (code) => reject(new Error(`The server exited with ${code} before listening.`)));
-    });
-    url = new URL(`http://127.0.0.1:${port}`);
+    server = await ForkedServer.start(systems.httpLongPolling);
+    url = server.url;
   });
 
   afterAll(async () => {
     for (const exchange of exchanges) exchange.close();
-    for (const connection of connections) connection.close();
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.send({ type: "stop" } satisfies ParentRequest);
-    await exited;
+    await server?.stop();
   });
 
   /** A connection's id, and a socket for its polls and one for its POSTs, as a browser would use. */
@@ -78,14 +65,7 @@ describe("node:http long polling (ceiling)", () => {
   });
 
   it("echoes the load generator's records on the http-lp wire, every slot answered", async () => {
-    const wire = wires["http-lp"];
-    const replies: number[] = [];
-    const failures: Error[] = [];
-    const connection = await wire.open(url.origin, { reply: (slot) => replies.push(slot), push: () => {} }, 32, { onFailure: (error) => failures.push(error) });
-    connections.push(connection);
     // Sent back to back: the first goes out alone, the others join into the next POST.
-    for (let slot = 0; slot < 4; slot++) connection.send(wire.codec.echo(slot, "x".repeat(32)));
-    await expect.poll(() => replies.length).toBe(4);
-    expect([replies, failures]).toEqual([[0, 1, 2, 3], []]);
+    expect(await server.echoThroughWire(4)).toEqual({ replies: [0, 1, 2, 3], failures: [] });
   });
 });

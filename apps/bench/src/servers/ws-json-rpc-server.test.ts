@@ -1,41 +1,26 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import type { BenchConnection } from "../load/connections.js";
-import { wires } from "../load/wires.js";
-import type { ChildReport, ParentRequest } from "../server-process.js";
 import { systems } from "../systems.js";
+import { ForkedServer } from "./forked-server.js";
 
 const RS = "\u001e";
 
 // The floor for a JSON hub as the bench runs it: the built script in its own process, driven
 // over real sockets on 127.0.0.1 by the load generator's own SignalR JSON wire.
 describe("raw ws + JSON.parse (floor)", () => {
-  let server: ChildProcess;
-  let url: URL;
-  const connections: BenchConnection[] = [];
+  let server: ForkedServer;
 
   beforeAll(async () => {
-    const script = fileURLToPath(new URL(`../../dist/servers/${systems.wsJsonRpc.server.script}.js`, import.meta.url));
-    server = fork(script, [...systems.wsJsonRpc.server.args], { execArgv: [] });
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once("message", (report: ChildReport) => (report.type === "ready" ? resolve(report.port) : reject(new Error("Unexpected report."))));
-      server.once("exit", (code) => reject(new Error(`The server exited with ${code} before listening.`)));
-    });
-    url = new URL(`http://127.0.0.1:${port}`);
+    server = await ForkedServer.start(systems.wsJsonRpc);
   });
 
   afterAll(async () => {
-    for (const connection of connections) connection.close();
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.send({ type: "stop" } satisfies ParentRequest);
-    await exited;
+    await server?.stop();
   });
 
   /** The records the server sends in answer to `frames`, sent one after the other after the handshake. */
   async function exchange(frames: readonly string[], expected: number): Promise<string[]> {
-    const socket = new WebSocket(`ws://127.0.0.1:${url.port}/hub`);
+    const socket = new WebSocket(`ws://127.0.0.1:${server.url.port}/hub`);
     const records: string[] = [];
     socket.on("message", (data: Buffer) =>
       records.push(
@@ -72,13 +57,6 @@ describe("raw ws + JSON.parse (floor)", () => {
   });
 
   it("echoes the load generator's SignalR JSON calls, every slot answered", async () => {
-    const wire = wires[systems.wsJsonRpc.wire];
-    const replies: number[] = [];
-    const failures: Error[] = [];
-    const connection = await wire.open(url.origin, { reply: (slot) => replies.push(slot), push: () => {} }, 32, { onFailure: (error) => failures.push(error) });
-    connections.push(connection);
-    for (let slot = 0; slot < 4; slot++) connection.send(wire.codec.echo(slot, "x".repeat(32)));
-    await expect.poll(() => replies.length).toBe(4);
-    expect([replies, failures]).toEqual([[0, 1, 2, 3], []]);
+    expect(await server.echoThroughWire(4)).toEqual({ replies: [0, 1, 2, 3], failures: [] });
   });
 });
