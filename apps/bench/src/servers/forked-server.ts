@@ -63,6 +63,7 @@ export class ForkedServer {
   /** Closes the connections it opened and stops the server, resolving once the process exited. */
   async stop(): Promise<void> {
     for (const connection of this.#connections) connection.close();
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.#child.once("exit", resolve));
     this.#child.send({ type: "stop" } satisfies ParentRequest);
     await exited;

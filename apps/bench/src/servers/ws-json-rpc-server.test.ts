@@ -49,6 +49,14 @@ describe("raw ws + JSON.parse (floor)", () => {
     expect(records).toEqual(["{}", `{"type":3,"invocationId":"7","result":"hi"}`, `{"type":3,"invocationId":"8","result":${JSON.stringify('a "quote"\n')}}`]);
   });
 
+  it("sends a SignalR Close naming what it does not answer, then closes the connection", async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.url.port}/hub`);
+    const closed = new Promise<number>((resolve) => socket.once("close", resolve));
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    socket.send(`{"protocol":"json","version":1}${RS}{"type":1,"invocationId":"1","target":"join","arguments":["g"]}${RS}`);
+    expect(await closed).toBe(1000);
+  });
+
   it("closes with a SignalR Close naming what it does not answer, rather than staying silent", async () => {
     const [, close] = await exchange([`{"type":1,"invocationId":"1","target":"join","arguments":["g"]}${RS}`], 1);
     expect(JSON.parse(close!)).toEqual({ type: 7, error: expect.stringContaining('"target":"join"') });

@@ -25,18 +25,25 @@ interface Call {
   readonly arguments?: unknown;
 }
 
-/** The answer to one record after the handshake, or a Close for what this server does not do. */
-function answer(call: Call): string {
+/** The answer to one call after the handshake; undefined for what this server does not answer. */
+function answer(call: Call): string | undefined {
   if (call.type === 6) return "";
   if (call.type === 1 && call.target === "echo" && typeof call.invocationId === "string" && Array.isArray(call.arguments)) {
     const [payload] = call.arguments as unknown[];
     if (typeof payload === "string") return `{"type":3,"invocationId":${jsonString(call.invocationId)},"result":${jsonString(payload)}}${RS}`;
   }
-  return closeFor(JSON.stringify(call));
+  return undefined;
 }
 
-function closeFor(record: string): string {
-  return `{"type":7,"error":${JSON.stringify(`The floor server answers only echo calls with a string, not ${record.slice(0, 200)}.`)}}${RS}`;
+/** The answer to one record: the handshake's, a call's, or undefined (not JSON, or not a call it answers). */
+function answerRecord(record: string, handshaken: boolean): string | undefined {
+  let call: Call;
+  try {
+    call = JSON.parse(record) as Call;
+  } catch {
+    return undefined;
+  }
+  return handshaken ? answer(call) : `{}${RS}`;
 }
 
 const server = createServer((_request, response) => response.writeHead(404).end());
@@ -45,20 +52,19 @@ const sockets = new WebSocketServer({ server, path: "/hub" });
 sockets.on("connection", (socket) => {
   let handshaken = false;
   socket.on("message", (data: RawData) => {
+    if (socket.readyState !== socket.OPEN) return;
     let out = "";
     for (const record of data.toString().split(RS)) {
       if (record === "") continue;
-      let call: Call;
-      try {
-        call = JSON.parse(record) as Call;
-      } catch {
-        out += closeFor(record);
-        break;
+      const reply = answerRecord(record, handshaken);
+      if (reply === undefined) {
+        const reason = `The floor server answers only echo calls with a string, not ${record.slice(0, 200)}.`;
+        socket.send(`${out}{"type":7,"error":${JSON.stringify(reason)}}${RS}`);
+        socket.close(1000);
+        return;
       }
-      if (!handshaken) {
-        handshaken = true;
-        out += `{}${RS}`;
-      } else out += answer(call);
+      handshaken = true;
+      out += reply;
     }
     if (out !== "") socket.send(out);
   });
